@@ -1,0 +1,68 @@
+"""How an ImageLabeled travels on Kafka: topic names, key, value and headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from labelgraph_contract.events import SCHEMA_VERSION, ImageLabeled
+
+LABEL_TOPIC = "image-labels"
+LABEL_DLQ_TOPIC = "image-labels.dlq"
+
+CONTENT_TYPE = "application/json"
+HEADER_CONTENT_TYPE = "content-type"
+HEADER_SCHEMA_VERSION = "schema-version"
+HEADER_EVENT_TYPE = "event-type"
+EVENT_TYPE = "ImageLabeled"
+
+Headers = list[tuple[str, bytes]]
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """An event ready to send: key, value and headers as bytes."""
+
+    key: bytes
+    value: bytes
+    headers: Headers
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid ImageLabeled; `reason` says why, for the dead-letter topic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def encode_event(event: ImageLabeled) -> KafkaRecord:
+    """The record for an event: keyed by object key so one image's events stay ordered."""
+    return KafkaRecord(
+        key=event.object_key.encode(),
+        value=event.model_dump_json().encode(),
+        headers=[
+            (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode()),
+            (HEADER_SCHEMA_VERSION, str(SCHEMA_VERSION).encode()),
+            (HEADER_EVENT_TYPE, EVENT_TYPE.encode()),
+        ],
+    )
+
+
+def decode_event(value: bytes | None) -> ImageLabeled:
+    """Parse and validate a message value, or raise InvalidEvent with a readable reason."""
+    if value is None:
+        raise InvalidEvent("message has no value (tombstone)")
+    try:
+        return ImageLabeled.model_validate_json(value)
+    except ValidationError as error:
+        raise InvalidEvent(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_url=False)[:5]:
+        where = ".".join(str(part) for part in item["loc"]) or "message"
+        problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)

@@ -1,0 +1,95 @@
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from labelgraph_contract import (
+    DetectedLabel,
+    ImageLabeled,
+    InvalidEvent,
+    captured_fields,
+    decode_event,
+    encode_event,
+    labelling_event_id,
+)
+
+PACIFIC_STANDARD = timezone(timedelta(hours=-8))
+
+
+def make_event(**overrides: object) -> ImageLabeled:
+    captured = datetime(2016, 11, 30, 23, 30, 5, tzinfo=PACIFIC_STANDARD)
+    identity = dict(bucket="security-alarms", object_key="alarms/frontdoor/2016-11-30/23/a.jpg",
+                    image_etag="abc", detector="aws-rekognition", model_version="3.0")
+    fields: dict[str, object] = dict(
+        event_id=labelling_event_id(**identity),
+        **identity,
+        camera="frontdoor",
+        **captured_fields(captured),
+        labeled_at=datetime(2026, 11, 25, tzinfo=UTC),
+        labels=[DetectedLabel(name="Person", confidence=99.2, parents=["Human"])],
+    )
+    fields.update(overrides)
+    return ImageLabeled.model_validate(fields)
+
+
+def test_event_id_is_deterministic_and_depends_on_every_identity_field():
+    identity = dict(bucket="b", object_key="k", image_etag="e", detector="d", model_version="1")
+    assert labelling_event_id(**identity) == labelling_event_id(**identity)
+    ids = {labelling_event_id(**{**identity, name: "other"}) for name in identity}
+    assert len(ids) == len(identity)
+    assert labelling_event_id(**identity) not in ids
+
+
+def test_capture_fields_use_the_cameras_local_date_not_utc():
+    event = make_event()
+    # 23:30 in UTC-8 is already the next day in UTC.
+    assert event.capture_date.isoformat() == "2016-11-30"
+    assert event.event_ts == int(datetime(2016, 12, 1, 7, 30, 5, tzinfo=UTC).timestamp())
+
+
+def test_round_trip_through_the_wire_keeps_every_field():
+    event = make_event()
+    record = encode_event(event)
+    assert record.key == event.object_key.encode()
+    assert dict(record.headers)["schema-version"] == b"1"
+    assert json.loads(record.value)["captured_at"] == "2016-11-30T23:30:05-08:00"
+    assert decode_event(record.value) == event
+
+
+def test_unknown_fields_from_newer_producers_are_ignored():
+    payload = json.loads(encode_event(make_event()).value)
+    payload["added_later"] = {"anything": 1}
+    assert decode_event(json.dumps(payload).encode()) == make_event()
+
+
+@pytest.mark.parametrize(
+    ("value", "reason_part"),
+    [
+        (b"not json", "Invalid JSON"),
+        (b"{}", "event_id: Field required"),
+        (None, "tombstone"),
+    ],
+)
+def test_bad_messages_raise_invalid_event_with_a_reason(value, reason_part):
+    with pytest.raises(InvalidEvent) as caught:
+        decode_event(value)
+    assert reason_part in caught.value.reason
+
+
+def test_inconsistent_times_are_rejected():
+    payload = json.loads(encode_event(make_event()).value)
+    payload["event_ts"] += 3600
+    with pytest.raises(InvalidEvent, match="event_ts must equal captured_at"):
+        decode_event(json.dumps(payload).encode())
+
+
+def test_naive_capture_time_is_rejected():
+    with pytest.raises(ValueError, match="UTC offset"):
+        captured_fields(datetime(2016, 11, 30, 23, 30))
+
+
+def test_confidence_outside_0_100_is_rejected():
+    payload = json.loads(encode_event(make_event()).value)
+    payload["labels"][0]["confidence"] = 100.5
+    with pytest.raises(InvalidEvent, match="labels.0.confidence"):
+        decode_event(json.dumps(payload).encode())

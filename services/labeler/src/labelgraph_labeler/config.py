@@ -1,0 +1,54 @@
+"""Labeler settings, all from the environment; defaults work on the embedded stack."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from labelgraph_contract import LABEL_TOPIC
+
+DEFAULT_KEY_PATTERN = (
+    r"^(?P<root>[^/]+)/(?P<camera>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<hour>\d{2})/"
+    r"(?:.*/)?(?P<name>[^/]+)_(?P<stamp>\d{8}-\d{6})\.(?i:jpe?g|png)$"
+)
+
+
+class LabelerSettings(BaseSettings):
+    """Everything the labeler reads from its environment."""
+
+    # Tuning knobs carry a service prefix so one shared env file cannot mix them up.
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    image_bucket: str = Field("security-alarms", description="Bucket the cameras upload to.")
+    image_queue_name: str = Field(
+        "security-alarms-uploads", description="SQS queue receiving the bucket's notifications."
+    )
+    label_table: str = Field("security_alarm_image_label_set",
+                             description="DynamoDB table of label rows.")
+    label_topic: str = Field(LABEL_TOPIC, description="Kafka topic the events go to.")
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers.")
+    aws_default_region: str = Field("us-east-1", description="AWS region of every client.")
+    camera_timezone: str = Field("America/Los_Angeles",
+                                 description="IANA zone of the cameras' clocks.")
+    detector_name: str = Field("aws-rekognition", alias="LABELER_DETECTOR_NAME",
+                               description="Detector name put on events.")
+    max_labels: int = Field(10, ge=1, le=1000, alias="REKOGNITION_MAX_LABELS",
+                            description="DetectLabels MaxLabels.")
+    min_confidence: float = Field(0, ge=0, le=100, alias="REKOGNITION_MIN_CONFIDENCE",
+                                  description="DetectLabels MinConfidence.")
+    key_pattern: str = Field(
+        DEFAULT_KEY_PATTERN,
+        alias="LABELER_KEY_PATTERN",
+        description="Regex over object keys with named groups camera and, optionally, stamp "
+        "(YYYYMMDD-HHMMSS in the camera's time zone).",
+    )
+    excluded_cameras: str = Field("", alias="LABELER_EXCLUDED_CAMERAS",
+                                  description="Comma-separated cameras never labelled.")
+    concurrency: int = Field(8, ge=1, le=256, alias="LABELER_CONCURRENCY",
+                             description="Images handled at once.")
+    poll_wait_seconds: int = Field(10, ge=0, le=20, alias="LABELER_POLL_WAIT_SECONDS",
+                                   description="SQS long-poll wait.")
+
+    @property
+    def excluded_camera_set(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.excluded_cameras.split(",") if name.strip())

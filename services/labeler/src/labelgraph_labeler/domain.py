@@ -1,0 +1,142 @@
+"""Plain labelling rules: where an image comes from, when it was taken, what gets recorded.
+
+No I/O here: the handlers feed these functions what the adapters fetched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from labelgraph_contract import (
+    DetectedLabel,
+    ImageLabeled,
+    captured_fields,
+    labelling_event_id,
+)
+
+
+class KeyLayoutError(ValueError):
+    """The object key does not follow the cameras' layout."""
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """What S3 says about an uploaded image (no bytes: the detector reads them itself)."""
+
+    bucket: str
+    key: str
+    etag: str
+    last_modified: datetime
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The detector's answer for one image."""
+
+    labels: list[DetectedLabel]
+    model_version: str
+
+
+@dataclass(frozen=True)
+class KeyLayout:
+    """The cameras' object-key layout: which camera, and the clock time in the file name."""
+
+    pattern: re.Pattern[str]
+    camera_zone: ZoneInfo
+
+    @classmethod
+    def from_settings(cls, pattern: str, camera_timezone: str) -> KeyLayout:
+        compiled = re.compile(pattern)
+        if "camera" not in compiled.groupindex:
+            raise ValueError("key pattern needs a named group 'camera'")
+        return cls(compiled, ZoneInfo(camera_timezone))
+
+    def camera(self, key: str) -> str:
+        return self._match(key)["camera"]
+
+    def captured_at(self, image: StoredImage) -> datetime:
+        """Capture time: the camera's metadata, else the file name's stamp, else LastModified."""
+        stamp = image.metadata.get("camera_timestamp")
+        if stamp:
+            return _parse_camera_timestamp(stamp, self.camera_zone)
+        named = self._match(image.key).get("stamp")
+        if named:
+            # zoneinfo through replace() gives the right offset for that date (DST included),
+            # unlike a pytz zone passed as tzinfo=, which the original system did.
+            naive = datetime.strptime(named, "%Y%m%d-%H%M%S")
+            return naive.replace(tzinfo=self.camera_zone)
+        return image.last_modified.astimezone(self.camera_zone)
+
+    def _match(self, key: str) -> dict[str, str]:
+        match = self.pattern.match(key)
+        if match is None:
+            raise KeyLayoutError(f"key {key!r} does not match the layout {self.pattern.pattern!r}")
+        return {name: value for name, value in match.groupdict().items() if value}
+
+
+def _parse_camera_timestamp(value: str, zone: ZoneInfo) -> datetime:
+    """Epoch seconds, or ISO 8601 (a time without offset is on the camera's clock)."""
+    if value.replace(".", "", 1).isdigit():
+        return datetime.fromtimestamp(float(value), zone)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def labelling_event(
+    image: StoredImage,
+    detection: Detection,
+    *,
+    camera: str,
+    captured_at: datetime,
+    detector: str,
+    labeled_at: datetime,
+) -> ImageLabeled:
+    """The contract event for one labelling."""
+    identity = dict(
+        bucket=image.bucket,
+        object_key=image.key,
+        image_etag=image.etag,
+        detector=detector,
+        model_version=detection.model_version,
+    )
+    return ImageLabeled.model_validate(
+        dict(
+            event_id=labelling_event_id(**identity),
+            **identity,
+            camera=camera,
+            **captured_fields(captured_at),
+            labeled_at=labeled_at,
+            labels=detection.labels,
+        )
+    )
+
+
+def label_rows(event: ImageLabeled) -> list[dict[str, object]]:
+    """One DynamoDB item per label, with the original table's attributes plus provenance."""
+    return [
+        {
+            "object_key": event.object_key,
+            "label": label.name,
+            "confidence": Decimal(str(label.confidence)),
+            "parents": label.parents,
+            # Kept whole so the backfill can rebuild the exact event from the table.
+            "instances_json": json.dumps([i.model_dump() for i in label.instances]),
+            "event_ts": event.event_ts,
+            "capture_date": event.capture_date.isoformat(),
+            "camera": event.camera,
+            "captured_at": event.captured_at.isoformat(),
+            "bucket": event.bucket,
+            "image_etag": event.image_etag,
+            "detector": event.detector,
+            "model_version": event.model_version,
+            "labeled_at": event.labeled_at.isoformat(),
+            "event_id": event.event_id,
+        }
+        for label in event.labels
+    ]

@@ -1,0 +1,87 @@
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from labelgraph_contract import DetectedLabel
+from labelgraph_labeler.adapters.sqs import created_keys
+from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
+from labelgraph_labeler.domain import (
+    Detection,
+    KeyLayout,
+    KeyLayoutError,
+    StoredImage,
+    label_rows,
+    labelling_event,
+)
+
+LAYOUT = KeyLayout.from_settings(DEFAULT_KEY_PATTERN, "America/Los_Angeles")
+KEY = "alarms/frontdoor/2016-11-05/07/sub/img_20161105-071530.jpg"
+
+
+def stored(key: str = KEY, **metadata: str) -> StoredImage:
+    return StoredImage("security-alarms", key, "etag1", datetime(2020, 1, 1, tzinfo=UTC),
+                       dict(metadata))
+
+
+def test_camera_is_the_second_segment():
+    assert LAYOUT.camera(KEY) == "frontdoor"
+
+
+@pytest.mark.parametrize("key", ["frontdoor.jpg", "alarms/frontdoor/nodate/x.jpg",
+                                 "alarms/frontdoor/2016-11-05/07/img_20161105-071530.txt"])
+def test_keys_off_the_layout_are_refused_with_the_key_in_the_message(key):
+    with pytest.raises(KeyLayoutError, match="does not match"):
+        LAYOUT.camera(key)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected"),
+    [
+        # Summer: PDT is UTC-7; winter: PST is UTC-8. A pytz zone given as tzinfo= would
+        # have produced LMT -7:53 for both.
+        ("20160705-071530", "2016-07-05T07:15:30-07:00"),
+        ("20161205-071530", "2016-12-05T07:15:30-08:00"),
+    ],
+)
+def test_file_name_stamp_is_read_on_the_cameras_clock(stamp, expected):
+    key = f"alarms/frontdoor/2016-07-05/07/img_{stamp}.jpg"
+    assert LAYOUT.captured_at(stored(key)).isoformat() == expected
+
+
+def test_metadata_timestamp_wins_over_the_file_name():
+    assert LAYOUT.captured_at(stored(camera_timestamp="1478355330")).isoformat() == (
+        "2016-11-05T07:15:30-07:00")
+    assert LAYOUT.captured_at(stored(camera_timestamp="2016-11-05T09:00:00")).isoformat() == (
+        "2016-11-05T09:00:00-07:00")
+
+
+def test_last_modified_is_the_last_resort():
+    layout = KeyLayout.from_settings(r"^(?P<root>[^/]+)/(?P<camera>[^/]+)/", "UTC")
+    assert layout.captured_at(stored("a/cam/x.jpg")).isoformat() == "2020-01-01T00:00:00+00:00"
+
+
+def test_pattern_without_camera_group_is_refused():
+    with pytest.raises(ValueError, match="camera"):
+        KeyLayout.from_settings(r"^(?P<root>.*)$", "UTC")
+
+
+def test_rows_carry_the_original_attributes_and_rebuild_the_event():
+    detection = Detection([DetectedLabel(name="Person", confidence=99.25, parents=["Human"])],
+                          "3.0")
+    event = labelling_event(stored(), detection, camera="frontdoor",
+                            captured_at=LAYOUT.captured_at(stored()), detector="aws-rekognition",
+                            labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
+    [row] = label_rows(event)
+    assert row["object_key"] == KEY and row["label"] == "Person"
+    assert row["confidence"] == Decimal("99.25")
+    assert row["event_ts"] == event.event_ts and row["capture_date"] == "2016-11-05"
+    assert row["event_id"] == event.event_id and json.loads(row["instances_json"]) == []
+
+
+def test_notification_keys_are_url_decoded_and_test_events_ignored():
+    body = {"Records": [{"eventName": "ObjectCreated:Put",
+                         "s3": {"object": {"key": "alarms/front+door/a%2Bb.jpg"}}}]}
+    assert created_keys(json.dumps(body)) == ["alarms/front door/a+b.jpg"]
+    assert created_keys(json.dumps({"Event": "s3:TestEvent"})) == []

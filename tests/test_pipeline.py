@@ -1,0 +1,95 @@
+"""One image through every real server: S3 -> SQS -> labeler -> DynamoDB + Kafka ->
+graph-writer -> graph -> api."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+
+from labelgraph_contract import decode_event
+from labelgraph_demo.loading import aws_client, teach_stub, upload
+from labelgraph_demo.samples import Sample, object_key
+from labelgraph_demo.services import ServiceProcesses
+
+pytestmark = pytest.mark.stack
+
+
+def wait_for(probe: Any, timeout: float = 60, interval: float = 0.25) -> Any:
+    """Poll probe() until it returns something truthy, or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+async def events_for(env: dict[str, str], key: str) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        env["LABEL_TOPIC"], bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=3000)
+        return [decode_event(r.value) for rs in batches.values() for r in rs
+                if r.key == key.encode()]
+    finally:
+        await consumer.stop()
+
+
+def test_an_uploaded_image_is_labelled_stored_published_graphed_and_served(stack, tmp_path):
+    camera = f"cam{uuid.uuid4().hex[:6]}"
+    captured = datetime(2016, 11, 5, 7, 15, 30, tzinfo=UTC)
+    person = {"Name": "Person", "Confidence": 99.1, "Parents": [],
+              "Instances": [{"BoundingBox": {"Width": 0.2, "Height": 0.5, "Left": 0.4,
+                                             "Top": 0.3}, "Confidence": 99.1}]}
+    bush = {"Name": "Plant", "Confidence": 77.5, "Parents": []}
+    sample = Sample(object_key(camera, captured), camera, captured, True, [person, bush])
+    env = stack.env
+
+    with ServiceProcesses(env, tmp_path / "logs") as services:
+        teach_stub(env["REKOGNITION_STUB_URL"], [sample])
+        upload(env, [sample])
+
+        image = wait_for(lambda: _image_with_labels(services.api_url, sample.key))
+
+    # The api serves the graph written by the graph-writer from the labeler's event.
+    assert image["camera"] == camera
+    assert [(label["name"], label["confidence"]) for label in image["labels"]] == [
+        ("Person", 99.1), ("Plant", 77.5)]
+    # The file name's stamp is read on the camera's clock (America/Los_Angeles, PDT here).
+    assert image["captured_at"] == "2016-11-05T00:15:30-07:00"
+    assert image["timestamp"] == int(captured.timestamp())
+
+    # DynamoDB holds one row per label with the original attributes.
+    rows = aws_client(env, "dynamodb").query(
+        TableName=env["LABEL_TABLE"],
+        KeyConditionExpression="object_key = :key",
+        ExpressionAttributeValues={":key": {"S": sample.key}},
+    )["Items"]
+    assert sorted((row["label"]["S"], float(row["confidence"]["N"])) for row in rows) == [
+        ("Person", 99.1), ("Plant", 77.5)]
+    assert {row["capture_date"]["S"] for row in rows} == {"2016-11-05"}
+
+    # The topic carries one event for it, valid against the contract.
+    events = asyncio.run(events_for(env, sample.key))
+    assert len(events) == 1
+    assert events[0].camera == camera
+    assert events[0].labels[0].instances[0].bounding_box.left == 0.4
+
+
+def _image_with_labels(api_url: str, key: str) -> dict[str, Any] | None:
+    response = httpx.get(f"{api_url}/images/{key}", timeout=5)
+    if response.status_code != 200:
+        return None
+    body: dict[str, Any] = response.json()
+    return body if body["labels"] else None

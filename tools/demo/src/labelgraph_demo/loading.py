@@ -1,0 +1,33 @@
+"""Putting samples where the cameras would: stub rules first, then the uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import httpx
+
+from labelgraph_demo.samples import Sample, stub_rules
+
+
+def teach_stub(stub_url: str, samples: list[Sample]) -> None:
+    """Tell the Rekognition stub what it 'sees' in each sample."""
+    response = httpx.put(f"{stub_url}/_stub/rules", json=stub_rules(samples), timeout=10)
+    response.raise_for_status()
+
+
+def aws_client(env: dict[str, str], service: str) -> Any:
+    """A boto3 client for one of the stack's AWS services, from the stack's environment."""
+    return boto3.session.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    ).client(service, endpoint_url=env["AWS_ENDPOINT_URL"])
+
+
+def upload(env: dict[str, str], samples: list[Sample]) -> None:
+    """Upload each sample as a camera would; S3 notifies the labeler through SQS."""
+    s3 = aws_client(env, "s3")
+    for sample in samples:
+        s3.put_object(Bucket=env["IMAGE_BUCKET"], Key=sample.key, Body=sample.jpeg(),
+                      ContentType="image/jpeg")

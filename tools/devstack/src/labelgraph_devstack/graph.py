@@ -1,0 +1,74 @@
+"""ArcadeDB with its Bolt plugin, standing in for Neo4j 5."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from labelgraph_devstack.errors import MissingDependencyError
+from labelgraph_devstack.ports import HOST
+from labelgraph_devstack.probes import bolt_answers, http_ok
+from labelgraph_devstack.spec import ComponentSpec, package_dir
+
+DATABASE = "neo4j"
+USER = "neo4j"
+
+
+@dataclass(frozen=True)
+class GraphAccess:
+    bolt_port: int
+    http_port: int
+    root_password: str
+    password: str
+
+    @property
+    def bolt_uri(self) -> str:
+        return f"bolt://{HOST}:{self.bolt_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{HOST}:{self.http_port}"
+
+
+def arcadedb(access: GraphAccess, root: Path) -> ComponentSpec:
+    """The server over the data kept in `root`, which survives stop and start."""
+    home = package_dir("arcadedb_embedded", "arcadedb-embedded")
+    java = home / "jre" / "bin" / "java"
+    if not os.access(java, os.X_OK):
+        raise MissingDependencyError(
+            f"arcadedb-embedded has no runnable Java at {java}: reinstall it with `make install`"
+        )
+    argv = (
+        str(java),
+        "-Xmx512m",
+        "-cp",
+        f"{home / 'jars'}/*",
+        f"-Darcadedb.server.rootPath={root}",
+        f"-Darcadedb.server.databaseDirectory={root / 'databases'}",
+        f"-Darcadedb.server.rootPassword={access.root_password}",
+        f"-Darcadedb.server.httpIncomingHost={HOST}",
+        f"-Darcadedb.server.httpIncomingPort={access.http_port}",
+        "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
+        f"-Darcadedb.bolt.host={HOST}",
+        f"-Darcadedb.bolt.port={access.bolt_port}",
+        f"-Darcadedb.server.defaultDatabases={DATABASE}[{USER}:{access.password}:admin]",
+        f"-Darcadedb.bolt.defaultDatabase={DATABASE}",
+        "com.arcadedb.server.ArcadeDBServer",
+    )
+    return ComponentSpec(
+        "graph",
+        "Graph (ArcadeDB over Bolt)",
+        f"{access.bolt_uri} (HTTP {access.http_url})",
+        argv,
+        access.bolt_port,
+        lambda: _answers(access),
+    )
+
+
+def _answers(access: GraphAccess) -> bool:
+    # Bolt accepts logins before the default database and its user exist, and a login
+    # tried in that window keeps failing for about a minute: ask HTTP first.
+    return http_ok(f"{access.http_url}/api/v1/ready") and bolt_answers(
+        access.bolt_uri, USER, access.password, DATABASE
+    )

@@ -1,0 +1,301 @@
+"""The embedded stack: the four stand-ins on free loopback ports, provisioned and ready."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from secrets import token_hex
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from labelgraph_devstack import aws, envfile, graph, kafka, rekognition
+from labelgraph_devstack.errors import ComponentStartError, DevstackError
+from labelgraph_devstack.lock import StateLock
+from labelgraph_devstack.ports import HOST, ensure_free, free_ports
+from labelgraph_devstack.probes import LOOPBACK_HTTP
+from labelgraph_devstack.process import ManagedProcess, Spawner, log_tail
+from labelgraph_devstack.spec import ComponentSpec
+
+if TYPE_CHECKING:
+    from labelgraph_provision import AwsClients, ProvisionReport
+
+ENV_FILE = "stack.env"
+REGION = "us-east-1"
+# moto accepts any credentials; these are the values its documentation uses.
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    """Ports to use instead of free ones picked at start (each must then be free)."""
+
+    kafka: int | None = None
+    bolt: int | None = None
+    arcadedb_http: int | None = None
+    moto: int | None = None
+    rekognition: int | None = None
+
+
+def default_state_dir() -> Path:
+    """$DEVSTACK_DIR, else .devstack/ in the workspace root (found by its uv.lock)."""
+    configured = os.environ.get("DEVSTACK_DIR")
+    if configured:
+        return Path(configured)
+    cwd = Path.cwd()
+    root = next((d for d in (cwd, *cwd.parents) if (d / "uv.lock").is_file()), cwd)
+    return root / ".devstack"
+
+
+class EmbeddedStack:
+    """Tansu, ArcadeDB, moto and the Rekognition stub, started together, stopped together.
+
+    Everything is fresh per start: Tansu and moto keep state in memory and the graph's data
+    directory is wiped, so a stack never inherits a previous run. Within one run the graph
+    keeps its data across stop_graph/start_graph. Kafka has no such restart: Tansu keeps
+    messages and offsets only in memory, so a restarted broker would come back empty.
+    start() provisions synchronously: call it outside a running event loop.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path | str | None = None,
+        *,
+        ports: StackPorts | None = None,
+        start_timeout: float = 60.0,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+        self._ports = ports or StackPorts()
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._lock = StateLock(self.state_dir)
+        self._specs: dict[str, ComponentSpec] = {}
+        self._running: dict[str, ManagedProcess] = {}
+        self._spawner: Spawner | None = None
+        self._env: dict[str, str] = {}
+        self._graph_access: graph.GraphAccess | None = None
+        self.provision_report: ProvisionReport | None = None
+        self.start_seconds: float | None = None
+
+    def __enter__(self) -> EmbeddedStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What the services need to use this stack, as environment variables."""
+        if not self._env:
+            raise DevstackError("the stack is not started")
+        return dict(self._env)
+
+    @property
+    def env_file(self) -> Path:
+        return self.state_dir / ENV_FILE
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Each component's title and where it listens, for people."""
+        return {spec.title: spec.url for spec in self._specs.values()}
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {name: process.pid for name, process in self._running.items()}
+
+    def exited(self) -> dict[str, int]:
+        """Components that died on their own, with their exit codes."""
+        codes = {name: p.exit_code() for name, p in self._running.items()}
+        return {name: code for name, code in codes.items() if code is not None}
+
+    def start(self) -> EmbeddedStack:
+        began = time.monotonic()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire()
+        try:
+            specs = self._plan()
+            shutil.rmtree(self._graph_root, ignore_errors=True)
+            (self.state_dir / "logs").mkdir(exist_ok=True)
+            self._spawner = Spawner()
+            for spec in specs:
+                self._launch(spec)
+            # Provisioning needs only Kafka and moto: it overlaps the JVM's slower start.
+            self._env |= _resource_names()
+            self._wait_ready([self._specs["kafka"], self._specs["aws"]])
+            self.provision_report = self._provision()
+            self._wait_ready([self._specs["graph"], self._specs["rekognition"]])
+            envfile.write(self.env_file, self._env)
+        except BaseException:
+            self.stop()
+            raise
+        atexit.register(self.stop)
+        self.start_seconds = time.monotonic() - began
+        return self
+
+    def stop(self) -> None:
+        """Stop every component (SIGTERM, then SIGKILL); safe to call more than once."""
+        atexit.unregister(self.stop)
+        if not self._lock.held:
+            return
+        processes = list(self._running.values())
+        for process in processes:  # all at once, so their shutdowns overlap
+            process.terminate()
+        for process in processes:
+            process.reap(self._stop_timeout)
+        self._running.clear()
+        if self._spawner is not None:
+            self._spawner.close()
+            self._spawner = None
+        self.env_file.unlink(missing_ok=True)
+        self._env = {}
+        self._lock.release()
+
+    def stop_graph(self) -> None:
+        """Stop the graph database, keeping its data directory and ports."""
+        process = self._running.pop("graph", None)
+        if process is not None:
+            process.stop(self._stop_timeout)
+
+    def start_graph(self) -> None:
+        """Start the graph database again on the same ports and data; wait until it answers."""
+        if "graph" in self._running:
+            return
+        if self._spawner is None:
+            raise DevstackError("the stack is not started")
+        spec, access = self._specs["graph"], self._graph_access
+        assert access is not None  # set with the spawner
+        ensure_free(spec.title, access.bolt_port)
+        ensure_free(spec.title, access.http_port)
+        self._launch(spec)
+        self._wait_ready([spec])
+
+    def restart_graph(self) -> None:
+        self.stop_graph()
+        self.start_graph()
+
+    def reset_aws(self) -> ProvisionReport:
+        """Clear every bucket, queue and table in moto, then provision them afresh."""
+        from labelgraph_provision import ProvisionSettings, provision_aws
+
+        reset = urllib.request.Request(f"{self.env['AWS_ENDPOINT_URL']}/moto-api/reset", b"")
+        with LOOPBACK_HTTP.open(reset, timeout=10):
+            pass
+        return provision_aws(ProvisionSettings.from_env(self._env), self._aws_clients())
+
+    @property
+    def _graph_root(self) -> Path:
+        return self.state_dir / "arcadedb"
+
+    def _plan(self) -> list[ComponentSpec]:
+        """Choose ports and passwords, check dependencies: fails before anything starts."""
+        kafka_port, bolt_port, http_port, moto_port, stub_port = self._resolve_ports()
+        access = graph.GraphAccess(bolt_port, http_port, token_hex(16), token_hex(16))
+        moto_url, stub_url = f"http://{HOST}:{moto_port}", f"http://{HOST}:{stub_port}"
+        aws_env = {"AWS_ENDPOINT_URL": moto_url, "AWS_DEFAULT_REGION": REGION, **DUMMY_CREDENTIALS}
+        self._env = {
+            "KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{kafka_port}",
+            "NEO4J_URI": access.bolt_uri,
+            "NEO4J_USER": graph.USER,
+            "NEO4J_PASSWORD": access.password,
+            "NEO4J_DATABASE": graph.DATABASE,
+            **aws_env,
+            "AWS_ENDPOINT_URL_REKOGNITION": stub_url,
+            "ARCADEDB_HTTP_URL": access.http_url,
+            "REKOGNITION_STUB_URL": stub_url,
+        }
+        self._graph_access = access
+        specs = [
+            kafka.tansu(kafka_port, self.state_dir),
+            graph.arcadedb(access, self._graph_root),
+            aws.moto(moto_port),
+            rekognition.stub(stub_port, aws_env),
+        ]
+        self._specs = {spec.name: spec for spec in specs}
+        return specs
+
+    def _resolve_ports(self) -> list[int]:
+        wanted = [
+            ("Kafka (Tansu)", self._ports.kafka),
+            ("ArcadeDB Bolt", self._ports.bolt),
+            ("ArcadeDB HTTP", self._ports.arcadedb_http),
+            ("moto", self._ports.moto),
+            ("Rekognition stub", self._ports.rekognition),
+        ]
+        for component, port in wanted:
+            if port is not None:
+                ensure_free(component, port)
+        picked = iter(free_ports(sum(port is None for _, port in wanted)))
+        return [port if port is not None else next(picked) for _, port in wanted]
+
+    def _launch(self, spec: ComponentSpec) -> None:
+        assert self._spawner is not None
+        log = self._log(spec)
+        with log.open("a") as out:
+            out.write(f"\n=== devstack: starting {spec.title}: {' '.join(spec.argv)}\n")
+        popen = self._spawner.popen(
+            spec.argv, env={**os.environ, **spec.env}, cwd=self.state_dir, log=log
+        )
+        self._running[spec.name] = ManagedProcess(popen)
+
+    def _wait_ready(self, specs: list[ComponentSpec]) -> None:
+        """Poll all `specs` in turn, so parallel starts cost the slowest, not the sum."""
+        deadline = time.monotonic() + self._start_timeout
+        pending = list(specs)
+        while pending:
+            for spec in list(pending):
+                code = self._running[spec.name].exit_code()
+                if code is not None:
+                    raise self._start_error(spec, f"exited with code {code}")
+                if spec.ready():
+                    pending.remove(spec)
+            if pending and time.monotonic() > deadline:
+                raise self._start_error(pending[0], f"not ready after {self._start_timeout:.0f} s")
+            if pending:
+                time.sleep(0.05)
+
+    def _start_error(self, spec: ComponentSpec, reason: str) -> ComponentStartError:
+        log = self._log(spec)
+        return ComponentStartError(spec.title, spec.port, reason, log, log_tail(log))
+
+    def _log(self, spec: ComponentSpec) -> Path:
+        return self.state_dir / "logs" / f"{spec.name}.log"
+
+    def _provision(self) -> ProvisionReport:
+        from labelgraph_provision import ProvisionSettings, provision
+
+        return provision(ProvisionSettings.from_env(self._env), self._aws_clients())
+
+    def _aws_clients(self) -> AwsClients:
+        from labelgraph_provision import AwsClients
+
+        return AwsClients.create(
+            REGION,
+            endpoint_url=self._env["AWS_ENDPOINT_URL"],
+            access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+
+
+def _resource_names() -> dict[str, str]:
+    # Imported here: boto3 and aiokafka cost most of a second, and the pytest plugin
+    # imports this module in runs that never start a stack.
+    from labelgraph_provision import ProvisionSettings
+
+    names = ProvisionSettings()
+    return {
+        "IMAGE_BUCKET": names.image_bucket,
+        "IMAGE_QUEUE_NAME": names.image_queue_name,
+        "LABEL_TABLE": names.label_table,
+        "LABEL_TOPIC": names.label_topic,
+        "LABEL_DLQ_TOPIC": names.label_dlq_topic,
+    }

@@ -1,0 +1,5 @@
+import sys
+
+from labelgraph_provision.cli import main
+
+sys.exit(main())

@@ -1,0 +1,53 @@
+"""`labelgraph-provision`: provision from environment variables, log each step."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from labelgraph_provision.errors import ProvisionError
+from labelgraph_provision.provision import provision
+from labelgraph_provision.settings import ProvisionSettings
+
+log = logging.getLogger("labelgraph_provision")
+
+
+_ENVIRONMENT = """
+environment (defaults in brackets):
+  IMAGE_BUCKET [security-alarms]  IMAGE_QUEUE_NAME [security-alarms-uploads]
+  IMAGE_DLQ_NAME [<queue>-dlq]  IMAGE_QUEUE_MAX_RECEIVES [5]
+  IMAGE_QUEUE_VISIBILITY_TIMEOUT [60]  LABEL_TABLE [security_alarm_image_label_set]
+  LABEL_TOPIC [image-labels]  LABEL_TOPIC_PARTITIONS [6]  LABEL_DLQ_TOPIC [<topic>.dlq]
+  LABEL_DLQ_TOPIC_PARTITIONS [3]  KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]
+  KAFKA_REPLICATION_FACTOR [1]  AWS_DEFAULT_REGION [us-east-1]
+  and boto3's own: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, credentials
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="labelgraph-provision",
+        description="Create the bucket, queues, table and topics the services expect; "
+        "what exists already is left alone.",
+        epilog=_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    ).parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    # aiokafka logs every refused connection at ERROR, botocore each endpoint it finds at
+    # INFO: our own lines say what matters, once.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    try:
+        report = provision(ProvisionSettings.from_env())
+    except (ProvisionError, ValueError) as exc:
+        log.error("provisioning failed: %s", exc)
+        return 1
+    log.info(
+        "provisioned: %d created, %d updated, %d already existed",
+        len(report.created),
+        len(report.updated),
+        len(report.existed),
+    )
+    return 0

@@ -1,0 +1,92 @@
+"""Provision everything the services expect, in dependency order, idempotently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from labelgraph_provision import dynamodb, kafka, s3, sqs
+from labelgraph_provision.aws import AwsClients
+from labelgraph_provision.errors import ProvisionError
+from labelgraph_provision.report import Outcome, ProvisionReport
+from labelgraph_provision.settings import ProvisionSettings
+
+log = logging.getLogger(__name__)
+
+_UNREACHABLE = (
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+)
+
+
+def provision(settings: ProvisionSettings, aws: AwsClients | None = None) -> ProvisionReport:
+    """Create what is missing; report what was created and what was already there.
+
+    Synchronous (it runs its own event loop for Kafka): from async code call it through
+    asyncio.to_thread, or call provision_aws and kafka.ensure_topics.
+    """
+    aws_report = provision_aws(settings, aws)
+    with _reaching(f"Kafka at {settings.kafka_bootstrap_servers}"):
+        topics = asyncio.run(kafka.ensure_topics(settings))
+    for outcome in topics:
+        log.info("%s", outcome)
+    return ProvisionReport(aws_report.outcomes + tuple(topics))
+
+
+def provision_aws(settings: ProvisionSettings, aws: AwsClients | None = None) -> ProvisionReport:
+    """The bucket, the queues, the bucket notification and the table."""
+    clients = aws or AwsClients.create(settings.aws_region)
+    outcomes: list[Outcome] = []
+
+    def record(outcome: Outcome) -> None:
+        log.info("%s", outcome)
+        outcomes.append(outcome)
+
+    with _reaching("AWS"):
+        record(s3.ensure_bucket(clients.s3, settings.image_bucket, settings.aws_region))
+        dlq, dlq_arn = sqs.ensure_queue(clients.sqs, settings.image_dlq_name, sqs.dlq_attributes)
+        record(dlq)
+        queue, queue_arn = sqs.ensure_queue(
+            clients.sqs,
+            settings.image_queue_name,
+            sqs.upload_queue_attributes(
+                settings.image_bucket,
+                dlq_arn,
+                settings.image_queue_max_receives,
+                settings.image_queue_visibility_timeout,
+            ),
+        )
+        record(queue)
+        # After the queue policy: AWS checks that S3 may send before accepting the rule.
+        record(s3.ensure_queue_notification(clients.s3, settings.image_bucket, queue_arn))
+        record(dynamodb.ensure_label_table(clients.dynamodb, settings.label_table))
+    return ProvisionReport(tuple(outcomes))
+
+
+@contextmanager
+def _reaching(backend: str) -> Iterator[None]:
+    try:
+        yield
+    except _UNREACHABLE as exc:
+        raise ProvisionError(f"{backend} is unreachable: {exc}") from exc
+    except NoCredentialsError as exc:
+        raise ProvisionError(
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or a profile"
+        ) from exc
+    except (ClientError, BotoCoreError, KafkaError) as exc:
+        raise ProvisionError(f"{backend} refused: {exc}") from exc

@@ -1,0 +1,74 @@
+"""What to provision, read from environment variables only.
+
+The same variables configure the services, so one dotenv file drives both; this package
+avoids pydantic-settings because the compose one-shot job should stay a thin image.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ProvisionSettings:
+    image_bucket: str = "security-alarms"
+    image_queue_name: str = "security-alarms-uploads"
+    image_dlq_name: str = "security-alarms-uploads-dlq"
+    image_queue_max_receives: int = 5
+    image_queue_visibility_timeout: int = 60
+    label_table: str = "security_alarm_image_label_set"
+    label_topic: str = "image-labels"
+    label_topic_partitions: int = 6
+    label_dlq_topic: str = "image-labels.dlq"
+    label_dlq_topic_partitions: int = 3
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_replication_factor: int = 1
+    aws_region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ProvisionSettings:
+        """Read the settings from `environ` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        queue = env.get("IMAGE_QUEUE_NAME", cls.image_queue_name)
+        topic = env.get("LABEL_TOPIC", cls.label_topic)
+        return cls(
+            image_bucket=env.get("IMAGE_BUCKET", cls.image_bucket),
+            image_queue_name=queue,
+            # Dead-letter names follow their source unless set, so renaming one renames both.
+            image_dlq_name=env.get("IMAGE_DLQ_NAME", f"{queue}-dlq"),
+            image_queue_max_receives=_positive_int(
+                env, "IMAGE_QUEUE_MAX_RECEIVES", cls.image_queue_max_receives
+            ),
+            image_queue_visibility_timeout=_positive_int(
+                env, "IMAGE_QUEUE_VISIBILITY_TIMEOUT", cls.image_queue_visibility_timeout
+            ),
+            label_table=env.get("LABEL_TABLE", cls.label_table),
+            label_topic=topic,
+            label_topic_partitions=_positive_int(
+                env, "LABEL_TOPIC_PARTITIONS", cls.label_topic_partitions
+            ),
+            label_dlq_topic=env.get("LABEL_DLQ_TOPIC", f"{topic}.dlq"),
+            label_dlq_topic_partitions=_positive_int(
+                env, "LABEL_DLQ_TOPIC_PARTITIONS", cls.label_dlq_topic_partitions
+            ),
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", cls.kafka_bootstrap_servers),
+            kafka_replication_factor=_positive_int(
+                env, "KAFKA_REPLICATION_FACTOR", cls.kafka_replication_factor
+            ),
+            aws_region=env.get("AWS_DEFAULT_REGION") or cls.aws_region,
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return value

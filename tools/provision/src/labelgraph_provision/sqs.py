@@ -1,0 +1,103 @@
+"""The upload queue and its dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from labelgraph_provision.report import Outcome, Status
+
+# The longest SQS allows: AWS ages a dead letter from its first enqueue on the source
+# queue, so a shorter retention could drop it before anyone looks.
+DLQ_RETENTION_SECONDS = 1_209_600
+
+_JSON_ATTRIBUTES = frozenset({"Policy", "RedrivePolicy"})
+
+
+def ensure_queue(
+    sqs: Any, name: str, attributes_for: Callable[[str], dict[str, str]]
+) -> tuple[Outcome, str]:
+    """Create queue `name` if missing and converge its attributes; return its ARN.
+
+    Attributes are computed from the queue's own ARN because a queue policy must name
+    the queue it guards, and the ARN (account id included) exists only after creation.
+    """
+    url, created = _get_or_create(sqs, name)
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    wanted = attributes_for(arn)
+    current = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(wanted)).get(
+        "Attributes", {}
+    )
+    stale = {k: v for k, v in wanted.items() if not _same(k, current.get(k), v)}
+    if stale:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=stale)
+    status = Status.CREATED if created else Status.UPDATED if stale else Status.EXISTED
+    return Outcome("queue", name, status), arn
+
+
+def dlq_attributes(_arn: str) -> dict[str, str]:
+    return {"MessageRetentionPeriod": str(DLQ_RETENTION_SECONDS)}
+
+
+def upload_queue_attributes(
+    bucket: str, dlq_arn: str, max_receives: int, visibility_timeout: int
+) -> Callable[[str], dict[str, str]]:
+    def attributes(arn: str) -> dict[str, str]:
+        return {
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives}
+            ),
+            "Policy": json.dumps(_allow_bucket_to_send(arn, bucket)),
+        }
+
+    return attributes
+
+
+def _allow_bucket_to_send(queue_arn: str, bucket: str) -> dict[str, Any]:
+    account = queue_arn.split(":")[4]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowS3ObjectCreatedNotifications",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                # Bucket names are global: pin the account too, so a same-named bucket
+                # in another account can never write here.
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            }
+        ],
+    }
+
+
+def _get_or_create(sqs: Any, name: str) -> tuple[str, bool]:
+    try:
+        return sqs.get_queue_url(QueueName=name)["QueueUrl"], False
+    except sqs.exceptions.QueueDoesNotExist:
+        return sqs.create_queue(QueueName=name)["QueueUrl"], True
+
+
+def _same(name: str, current: str | None, wanted: str) -> bool:
+    if current is None:
+        return False
+    if name not in _JSON_ATTRIBUTES:
+        return current == wanted
+    # AWS may hand JSON back re-serialised, and maxReceiveCount as a string.
+    return _normalised(json.loads(current)) == _normalised(json.loads(wanted))
+
+
+def _normalised(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalised(v) for v in value]
+    return str(value)

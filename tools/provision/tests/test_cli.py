@@ -1,0 +1,48 @@
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+
+def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labelgraph_provision"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_backend_fails_with_a_clear_message() -> None:
+    port = _closed_port()
+    result = _run(
+        {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+        }
+    )
+
+    assert result.returncode == 1
+    assert "provisioning failed: AWS is unreachable" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.stack
+def test_running_it_on_a_provisioned_stack_changes_nothing(stack_env: dict[str, str]) -> None:
+    result = _run(stack_env)
+
+    assert result.returncode == 0, result.stderr
+    assert "bucket security-alarms already exists" in result.stderr
+    assert "topic image-labels.dlq already exists" in result.stderr
+    assert "0 created, 0 updated, 7 already existed" in result.stderr

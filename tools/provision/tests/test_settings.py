@@ -1,0 +1,45 @@
+import pytest
+
+from labelgraph_provision import ProvisionSettings
+
+
+def test_defaults_name_the_resources_the_services_expect() -> None:
+    settings = ProvisionSettings.from_env({})
+
+    assert settings == ProvisionSettings()
+    assert settings.image_dlq_name == "security-alarms-uploads-dlq"
+    assert settings.label_dlq_topic == "image-labels.dlq"
+    assert (settings.label_topic_partitions, settings.label_dlq_topic_partitions) == (6, 3)
+    assert settings.image_queue_max_receives == 5
+    assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
+    assert settings.aws_region == "us-east-1"
+
+
+def test_dead_letter_names_follow_renamed_sources() -> None:
+    settings = ProvisionSettings.from_env(
+        {"IMAGE_QUEUE_NAME": "uploads", "LABEL_TOPIC": "labels", "AWS_DEFAULT_REGION": ""}
+    )
+
+    assert settings.image_dlq_name == "uploads-dlq"
+    assert settings.label_dlq_topic == "labels.dlq"
+    assert settings.aws_region == "us-east-1"
+
+
+def test_numbers_come_from_the_environment() -> None:
+    settings = ProvisionSettings.from_env(
+        {
+            "IMAGE_QUEUE_MAX_RECEIVES": "3",
+            "LABEL_TOPIC_PARTITIONS": "12",
+            "KAFKA_REPLICATION_FACTOR": "3",
+        }
+    )
+
+    assert settings.image_queue_max_receives == 3
+    assert settings.label_topic_partitions == 12
+    assert settings.kafka_replication_factor == 3
+
+
+@pytest.mark.parametrize("raw", ["zero", "0", "-2", "1.5"])
+def test_a_bad_number_names_its_variable(raw: str) -> None:
+    with pytest.raises(ValueError, match="LABEL_TOPIC_PARTITIONS must be a positive integer"):
+        ProvisionSettings.from_env({"LABEL_TOPIC_PARTITIONS": raw})
