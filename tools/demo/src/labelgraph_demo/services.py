@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from labelgraph_devstack.process import ManagedProcess, Spawner, log_tail
 
 SERVICE_COMMANDS = {
     "labeler": ["-m", "labelgraph_labeler", "run"],
@@ -29,13 +29,18 @@ def free_port() -> int:
 
 @dataclass
 class ServiceProcesses:
-    """Starts labeler, graph-writer and api as subprocesses; stops them all together."""
+    """Starts labeler, graph-writer and api as subprocesses; stops them all together.
+
+    They are forked like the stack's servers (devstack's Spawner), so they die with this
+    process even when it is killed outright.
+    """
 
     stack_env: dict[str, str]
     log_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     api_port: int = field(default_factory=free_port)
-    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    _spawner: Spawner = field(default_factory=Spawner)
 
     @property
     def api_url(self) -> str:
@@ -47,11 +52,9 @@ class ServiceProcesses:
         env = {**os.environ, **self.stack_env, "API_PORT": str(self.api_port),
                **self.extra_env}
         for name in names:
-            log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, *SERVICE_COMMANDS[name]], env=env, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
-            )
+            popen = self._spawner.popen([sys.executable, *SERVICE_COMMANDS[name]], env=env,
+                                        cwd=self.log_dir, log=self.log_dir / f"{name}.log")
+            self.processes[name] = ManagedProcess(popen)
         if "api" in names:
             self._wait_for_api(ready_timeout)
 
@@ -69,22 +72,17 @@ class ServiceProcesses:
 
     def _raise_if_exited(self) -> None:
         for name, process in self.processes.items():
-            if process.poll() is not None:
-                tail = (self.log_dir / f"{name}.log").read_text()[-2000:]
-                raise RuntimeError(f"{name} exited with {process.returncode}:\n{tail}")
+            code = process.exit_code()
+            if code is not None:
+                tail = log_tail(self.log_dir / f"{name}.log")
+                raise RuntimeError(f"{name} exited with {code}:\n{tail}")
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM each (they finish what is in hand), then SIGKILL what is left."""
         for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
+            process.terminate()
         for process in self.processes.values():
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            process.reap(timeout)
         self.processes.clear()
 
     def __enter__(self) -> ServiceProcesses:
@@ -93,3 +91,4 @@ class ServiceProcesses:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+        self._spawner.close()
