@@ -32,5 +32,10 @@ lint: install ## ruff and mypy over every package.
 schemas: install ## Regenerate schemas/ from the contract model.
 	$(PY) -m labelgraph_contract export schemas
 
+bench: install ## Every benchmark in bench/, figures to bench-output/ (see docs/benchmarks.md).
+	@mkdir -p bench-output
+	@set -e; for script in bench/*_bench.py; do \
+		echo "== $$script"; $(PY) $$script --output bench-output; done
+
 clean: ## Remove the environments and the stack's state.
 	rm -rf .venv .tools .devstack
