@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from labelgraph_demo.loading import teach_stub, upload
+from labelgraph_demo.loading import GROUND_TRUTH_FILE, teach_stub, upload, write_ground_truth
 from labelgraph_demo.samples import make_samples
 from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack import EmbeddedStack
@@ -27,7 +27,7 @@ log = logging.getLogger("labelgraph_demo")
 def main() -> None:
     parser = argparse.ArgumentParser(prog="labelgraph-demo", description=__doc__)
     parser.add_argument("--state-dir", type=Path, default=Path(".devstack"))
-    parser.add_argument("--images", type=int, default=12, help="sample images to upload")
+    parser.add_argument("--images", type=int, default=120, help="sample images to upload")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
@@ -41,6 +41,7 @@ def main() -> None:
         samples = make_samples(datetime.now(UTC), count=args.images)
         teach_stub(stack.env["REKOGNITION_STUB_URL"], samples)
         upload(stack.env, samples)
+        write_ground_truth(args.state_dir / GROUND_TRUTH_FILE, samples)
         log.info("uploaded %d sample images; waiting for them in the api", len(samples))
         _wait_until_served(services.api_url, len(samples))
         _print_guide(services.api_url, args.state_dir, samples[0].key)

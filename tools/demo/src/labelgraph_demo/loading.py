@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 
-from labelgraph_demo.samples import Sample, stub_rules
+from labelgraph_demo.samples import Sample, ground_truth, stub_rules
+
+GROUND_TRUTH_FILE = "ground-truth.json"
 
 
 def teach_stub(stub_url: str, samples: list[Sample]) -> None:
@@ -31,3 +35,8 @@ def upload(env: dict[str, str], samples: list[Sample]) -> None:
     for sample in samples:
         s3.put_object(Bucket=env["IMAGE_BUCKET"], Key=sample.key, Body=sample.jpeg(),
                       ContentType="image/jpeg")
+
+
+def write_ground_truth(path: Path, samples: list[Sample]) -> None:
+    """Ship what a reviewer would say of each sample, for loading verdicts in one go."""
+    path.write_text(json.dumps(ground_truth(samples), indent=1) + "\n")
