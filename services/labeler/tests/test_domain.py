@@ -5,16 +5,18 @@ from decimal import Decimal
 import pytest
 
 from labelgraph_contract import DetectedLabel
-from labelgraph_labeler.adapters.sqs import created_keys
+from labelgraph_labeler.adapters.sqs import Upload, uploads
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
 from labelgraph_labeler.domain import (
+    BadTimestampError,
     Detection,
     KeyLayout,
     KeyLayoutError,
     StoredImage,
-    label_rows,
+    backoff_delay,
     labelling_event,
 )
+from labelgraph_labeler.rows import label_rows
 
 LAYOUT = KeyLayout.from_settings(DEFAULT_KEY_PATTERN, "America/Los_Angeles")
 KEY = "alarms/frontdoor/2016-11-05/07/sub/img_20161105-071530.jpg"
@@ -82,6 +84,26 @@ def test_rows_carry_the_original_attributes_and_rebuild_the_event():
 
 def test_notification_keys_are_url_decoded_and_test_events_ignored():
     body = {"Records": [{"eventName": "ObjectCreated:Put",
-                         "s3": {"object": {"key": "alarms/front+door/a%2Bb.jpg"}}}]}
-    assert created_keys(json.dumps(body)) == ["alarms/front door/a+b.jpg"]
-    assert created_keys(json.dumps({"Event": "s3:TestEvent"})) == []
+                         "s3": {"bucket": {"name": "b"},
+                                "object": {"key": "alarms/front+door/a%2Bb.jpg"}}}]}
+    assert uploads(json.dumps(body)) == [Upload("b", "alarms/front door/a+b.jpg")]
+    assert uploads(json.dumps({"Event": "s3:TestEvent"})) == []
+
+
+def test_an_unreadable_camera_timestamp_is_refused_with_a_reason():
+    with pytest.raises(BadTimestampError, match="yesterday") as refused:
+        LAYOUT.captured_at(stored(camera_timestamp="yesterday"))
+    assert refused.value.reason == "bad_timestamp"
+
+
+def test_events_list_labels_most_confident_first():
+    labels = [DetectedLabel(name=n, confidence=c) for n, c in (("B", 50), ("A", 50), ("C", 90))]
+    event = labelling_event(stored(), Detection(labels, "3.0"), camera="frontdoor",
+                            captured_at=LAYOUT.captured_at(stored()), detector="d",
+                            labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert [label.name for label in event.labels] == ["C", "A", "B"]
+
+
+def test_backoff_doubles_up_to_the_cap_scaled_by_the_jitter_draw():
+    assert [backoff_delay(n, 0.5, 3, 1.0) for n in range(4)] == [0.5, 1.0, 2.0, 3]
+    assert backoff_delay(2, 0.5, 3, 0.25) == 0.5 and backoff_delay(5, 0.5, 3, 0.0) == 0

@@ -1,43 +1,107 @@
-"""`python -m labelgraph_labeler run`: label uploads as they arrive."""
+"""labelgraph-labeler: label uploads as they arrive (run), rebuild the topic from the table
+(backfill), or label existing objects again (relabel)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
+import sys
+from datetime import date
+from urllib.parse import urlparse
 
-from labelgraph_labeler.bootstrap import build_labeler, build_queue
+from labelgraph_labeler.bootstrap import build_labeler, build_queue, size_thread_pool
 from labelgraph_labeler.config import LabelerSettings
-from labelgraph_labeler.worker import run_worker
+from labelgraph_labeler.handlers import RelabelSummary, backfill, relabel
+from labelgraph_labeler.worker import WorkerHealth, run_worker
+from labelgraph_observability import OpsServer, configure_logging
 
 log = logging.getLogger("labelgraph_labeler")
 
 
 async def _run(settings: LabelerSettings) -> None:
-    labeler = build_labeler(settings)
-    queue = build_queue(settings)
+    size_thread_pool(settings.concurrency)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    health = WorkerHealth()
+    ops = OpsServer(settings.ops_host, settings.ops_port, health.ready)
+    await ops.start()
+    labeler = build_labeler(settings)
+    queue = await asyncio.to_thread(build_queue, settings)
     await labeler.publisher.start()
-    log.info("labelling uploads to s3://%s from queue %s", settings.image_bucket,
-             settings.image_queue_name)
+    log.info("labelling uploads from queue %s", settings.image_queue_name,
+             extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
     try:
-        await run_worker(labeler, queue, stop, settings.concurrency)
+        await run_worker(labeler, queue, stop, settings.concurrency, health)
     finally:
         await labeler.publisher.stop()
+        await ops.stop()
         log.info("stopped")
+
+
+async def _backfill(settings: LabelerSettings, full: bool, until: date | None) -> None:
+    labeler = build_labeler(settings)
+    await labeler.publisher.start()
+    try:
+        summary = await backfill(labeler, full=full, batch_size=settings.backfill_batch_size,
+                                 until=until)
+    finally:
+        await labeler.publisher.stop()
+    checkpoint = summary.checkpoint
+    print(json.dumps({"events": summary.events, "batches": summary.batches,
+                      "checkpoint": checkpoint.to_json().decode() if checkpoint else None}))
+
+
+async def _relabel(settings: LabelerSettings, url: str) -> None:
+    size_thread_pool(settings.concurrency)
+    location = urlparse(url)
+    if location.scheme != "s3" or not location.netloc:
+        raise SystemExit(f"relabel wants s3://bucket/prefix, got {url!r}")
+    labeler = build_labeler(settings)
+    await labeler.publisher.start()
+    try:
+        summary = await relabel(labeler, location.netloc, location.path.lstrip("/"),
+                                settings.concurrency, _progress_bar)
+    finally:
+        await labeler.publisher.stop()
+    print(file=sys.stderr)
+    print(json.dumps({**summary.outcomes, "failed_by_reason": dict(summary.failures),
+                      "seconds": round(summary.seconds, 1)}))
+
+
+def _progress_bar(total: int, summary: RelabelSummary, width: int = 40) -> None:
+    done = sum(summary.outcomes.values())
+    filled = width * done // max(total, 1)
+    failed = summary.outcomes.get("failed", 0)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} images, "
+                     f"{failed} failed")
+    sys.stderr.flush()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="labelgraph-labeler", description=__doc__)
-    parser.add_argument("command", choices=["run"], help="run: consume the upload queue")
-    parser.parse_args()
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(_run(LabelerSettings()))
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="consume the upload queue until SIGTERM")
+    filling = commands.add_parser("backfill", help="publish the table's events from the "
+                                  "checkpoint in S3 on (all of them without one)")
+    filling.add_argument("--full", action="store_true", help="ignore the checkpoint: reload all")
+    filling.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                         help="last capture date to read (default: tomorrow, UTC)")
+    relabelling = commands.add_parser("relabel", help="label existing objects again")
+    relabelling.add_argument("url", metavar="s3://bucket/prefix")
+    args = parser.parse_args()
+    settings = LabelerSettings()
+    configure_logging("labeler", settings.log_level)
+    if args.command == "run":
+        asyncio.run(_run(settings))
+    elif args.command == "backfill":
+        asyncio.run(_backfill(settings, args.full, args.until))
+    else:
+        asyncio.run(_relabel(settings, args.url))
 
 
 if __name__ == "__main__":

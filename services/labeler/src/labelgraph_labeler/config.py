@@ -49,6 +49,28 @@ class LabelerSettings(BaseSettings):
     poll_wait_seconds: int = Field(10, ge=0, le=20, alias="LABELER_POLL_WAIT_SECONDS",
                                    description="SQS long-poll wait.")
 
+    ops_host: str = Field("127.0.0.1", alias="LABELER_OPS_HOST",
+                          description="Address the ops server (health, ready, metrics) binds.")
+    ops_port: int = Field(8081, ge=0, le=65535, alias="LABELER_OPS_PORT",
+                          description="Port of the ops server.")
+    rekognition_max_attempts: int = Field(
+        6, ge=1, le=20, alias="LABELER_REKOGNITION_MAX_ATTEMPTS",
+        description="DetectLabels calls per image before a transient error is given up on.")
+    retry_base_seconds: float = Field(0.2, gt=0, alias="LABELER_RETRY_BASE_SECONDS",
+                                      description="First backoff step (full jitter, doubling).")
+    retry_max_seconds: float = Field(10, gt=0, alias="LABELER_RETRY_MAX_SECONDS",
+                                     description="Longest single backoff.")
+    publish_timeout_seconds: float = Field(30, gt=0, alias="LABELER_PUBLISH_TIMEOUT_SECONDS",
+                                           description="How long a publish may wait for Kafka.")
+    log_level: str = Field("INFO", alias="LABELER_LOG_LEVEL",
+                           description="Log level (JSON lines on stdout).")
+    checkpoint_key: str = Field("status/label_to_graph_checkpoint",
+                                alias="LABELER_CHECKPOINT_KEY",
+                                description="Object in IMAGE_BUCKET holding the backfill's "
+                                "checkpoint.")
+    backfill_batch_size: int = Field(500, ge=1, alias="LABELER_BACKFILL_BATCH_SIZE",
+                                     description="Images published between two checkpoints.")
+
     @property
     def excluded_camera_set(self) -> frozenset[str]:
         return frozenset(name.strip() for name in self.excluded_cameras.split(",") if name.strip())

@@ -5,11 +5,9 @@ No I/O here: the handlers feed these functions what the adapters fetched.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from labelgraph_contract import (
@@ -20,8 +18,27 @@ from labelgraph_contract import (
 )
 
 
-class KeyLayoutError(ValueError):
+class ImageRejected(ValueError):
+    """An image that asking again will not label: recorded as failed with a reason."""
+
+    reason = "rejected"
+
+    def __init__(self, detail: str, reason: str | None = None) -> None:
+        super().__init__(detail)
+        if reason is not None:
+            self.reason = reason
+
+
+class KeyLayoutError(ImageRejected):
     """The object key does not follow the cameras' layout."""
+
+    reason = "key_layout"
+
+
+class BadTimestampError(ImageRejected):
+    """The object's camera_timestamp metadata is neither epoch seconds nor ISO 8601."""
+
+    reason = "bad_timestamp"
 
 
 @dataclass(frozen=True)
@@ -64,7 +81,10 @@ class KeyLayout:
         """Capture time: the camera's metadata, else the file name's stamp, else LastModified."""
         stamp = image.metadata.get("camera_timestamp")
         if stamp:
-            return _parse_camera_timestamp(stamp, self.camera_zone)
+            try:
+                return _parse_camera_timestamp(stamp, self.camera_zone)
+            except (ValueError, OverflowError, OSError) as error:
+                raise BadTimestampError(f"camera_timestamp {stamp!r}: {error}") from None
         named = self._match(image.key).get("stamp")
         if named:
             # zoneinfo through replace() gives the right offset for that date (DST included),
@@ -112,31 +132,16 @@ def labelling_event(
             camera=camera,
             **captured_fields(captured_at),
             labeled_at=labeled_at,
-            labels=detection.labels,
+            labels=canonical_order(detection.labels),
         )
     )
 
 
-def label_rows(event: ImageLabeled) -> list[dict[str, object]]:
-    """One DynamoDB item per label, with the original table's attributes plus provenance."""
-    return [
-        {
-            "object_key": event.object_key,
-            "label": label.name,
-            "confidence": Decimal(str(label.confidence)),
-            "parents": label.parents,
-            # Kept whole so the backfill can rebuild the exact event from the table.
-            "instances_json": json.dumps([i.model_dump() for i in label.instances]),
-            "event_ts": event.event_ts,
-            "capture_date": event.capture_date.isoformat(),
-            "camera": event.camera,
-            "captured_at": event.captured_at.isoformat(),
-            "bucket": event.bucket,
-            "image_etag": event.image_etag,
-            "detector": event.detector,
-            "model_version": event.model_version,
-            "labeled_at": event.labeled_at.isoformat(),
-            "event_id": event.event_id,
-        }
-        for label in event.labels
-    ]
+def canonical_order(labels: list[DetectedLabel]) -> list[DetectedLabel]:
+    """Most confident first, then by name: the order the backfill rebuilds from the table."""
+    return sorted(labels, key=lambda label: (-label.confidence, label.name))
+
+
+def backoff_delay(attempt: int, base: float, cap: float, draw: float) -> float:
+    """Full-jitter exponential backoff: `draw` (0-1) times min(cap, base * 2**attempt)."""
+    return draw * min(cap, base * 2**attempt)

@@ -2,20 +2,67 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-# DynamoDB's BatchWriteItem limit; moto accepts more, AWS rejects it, so we enforce it here.
-MAX_BATCH_ITEMS = 25
+from boto3.dynamodb.conditions import Key
+
+from labelgraph_labeler.rows import Row
+
+CAPTURE_DATE_INDEX = "capture_date-event_ts-index"
 
 
 class LabelTable:
-    """Writes label rows; rewriting the same (object_key, label) replaces the row."""
+    """One row per (object_key, label); writing an image's rows replaces its previous ones."""
 
     def __init__(self, resource: Any, table_name: str) -> None:
         self._table = resource.Table(table_name)
 
-    def put_rows(self, rows: list[dict[str, object]]) -> None:
-        # batch_writer splits into batches of 25 and resends unprocessed items.
+    def replace_rows(self, object_key: str, rows: list[dict[str, Any]]) -> None:
+        """Write rows and delete the image's rows they do not rewrite (a smaller relabelling)."""
+        stale = self._labels_of(object_key) - {row["label"] for row in rows}
+        # batch_writer sends BatchWriteItem of at most 25 items (AWS's limit, which moto
+        # does not enforce) and resends unprocessed items; puts overwrite by key.
         with self._table.batch_writer(overwrite_by_pkeys=["object_key", "label"]) as batch:
             for row in rows:
                 batch.put_item(Item=row)
+            for label in stale:
+                batch.delete_item(Key={"object_key": object_key, "label": label})
+
+    def rows_of(self, object_key: str) -> list[Row]:
+        return self._query(KeyConditionExpression=Key("object_key").eq(object_key),
+                           ConsistentRead=True)
+
+    def rows_of_day(self, day: date, after_ts: int | None) -> list[Row]:
+        """The day's rows in event_ts order, through the capture-date index."""
+        condition = Key("capture_date").eq(day.isoformat())
+        if after_ts is not None:
+            condition = condition & Key("event_ts").gt(after_ts)
+        return self._query(IndexName=CAPTURE_DATE_INDEX, KeyConditionExpression=condition)
+
+    def earliest_capture_date(self) -> date | None:
+        """The first day in the table: one projected scan, for a load with no checkpoint."""
+        earliest: str | None = None
+        arguments: dict[str, Any] = {"ProjectionExpression": "capture_date"}
+        while True:
+            page = self._table.scan(**arguments)
+            days = [item["capture_date"] for item in page.get("Items", [])]
+            earliest = min([*days, *([earliest] if earliest else [])], default=None)
+            if "LastEvaluatedKey" not in page:
+                return date.fromisoformat(earliest) if earliest else None
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _labels_of(self, object_key: str) -> set[str]:
+        rows = self._query(KeyConditionExpression=Key("object_key").eq(object_key),
+                           ProjectionExpression="#l", ExpressionAttributeNames={"#l": "label"},
+                           ConsistentRead=True)
+        return {row["label"] for row in rows}
+
+    def _query(self, **arguments: Any) -> list[Row]:
+        rows: list[Row] = []
+        while True:
+            page = self._table.query(**arguments)
+            rows.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return rows
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -2,21 +2,72 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+
 from labelgraph_contract import BoundingBox, DetectedLabel, LabelInstance
-from labelgraph_labeler.domain import Detection
+from labelgraph_labeler.domain import Detection, ImageRejected, backoff_delay
+
+log = logging.getLogger(__name__)
+
+# Answers that asking again will not change, and the failure reason each is recorded as.
+PERMANENT = {
+    "InvalidImageFormatException": "not_image",
+    "ImageTooLargeException": "too_large",
+    "InvalidS3ObjectException": "unreadable",
+    "InvalidParameterException": "rejected",
+    "AccessDeniedException": "rejected",
+}
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to ask again after throttling or a transient error."""
+
+    max_attempts: int
+    base_seconds: float
+    max_seconds: float
 
 
 class RekognitionDetector:
-    """Labels an S3 object with DetectLabels."""
+    """Labels an S3 object with DetectLabels, retrying what may succeed on another try."""
 
-    def __init__(self, client: Any, *, max_labels: int, min_confidence: float) -> None:
+    def __init__(self, client: Any, *, max_labels: int, min_confidence: float,
+                 retry: RetryPolicy) -> None:
+        # The client must not retry itself (total_max_attempts=1): this class owns retries.
         self._client = client
         self._max_labels = max_labels
         self._min_confidence = min_confidence
+        self._retry = retry
 
     def detect(self, bucket: str, key: str) -> Detection:
+        attempt = 0
+        while True:
+            try:
+                return self._detect_once(bucket, key)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in PERMANENT:
+                    raise ImageRejected(f"DetectLabels: {code}", PERMANENT[code]) from None
+                failure: Exception = error
+            except (ConnectionError, HTTPClientError) as error:
+                failure = error
+            attempt += 1
+            if attempt == self._retry.max_attempts:
+                raise failure
+            # Full jitter spreads the retries of many workers throttled at the same moment.
+            delay = backoff_delay(attempt - 1, self._retry.base_seconds,
+                                  self._retry.max_seconds, random.random())
+            log.info("%s: DetectLabels failed (%s), retry %d in %.2fs", key, failure, attempt,
+                     delay, extra={"object_key": key})
+            time.sleep(delay)
+
+    def _detect_once(self, bucket: str, key: str) -> Detection:
         response = self._client.detect_labels(
             Image={"S3Object": {"Bucket": bucket, "Name": key}},
             MaxLabels=self._max_labels,

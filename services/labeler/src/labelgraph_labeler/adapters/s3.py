@@ -1,25 +1,68 @@
-"""S3: what the labeler needs to know about an uploaded image."""
+"""S3: what the labeler needs to know about uploaded images, and the backfill checkpoint."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from labelgraph_labeler.domain import StoredImage
+from botocore.exceptions import ClientError
+
+from labelgraph_labeler.domain import ImageRejected, StoredImage
+from labelgraph_labeler.rows import Checkpoint
+
+_MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 
 
 class ImageStore:
-    """Reads object metadata from the image bucket."""
+    """Reads object metadata and lists objects; never the image bytes (the detector does)."""
 
-    def __init__(self, client: Any, bucket: str) -> None:
+    def __init__(self, client: Any) -> None:
         self._client = client
-        self.bucket = bucket
 
-    def describe(self, key: str) -> StoredImage:
-        head = self._client.head_object(Bucket=self.bucket, Key=key)
+    def describe(self, bucket: str, key: str) -> StoredImage:
+        try:
+            head = self._client.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                raise ImageRejected(f"s3://{bucket}/{key} does not exist", "missing") from None
+            raise
         return StoredImage(
-            bucket=self.bucket,
+            bucket=bucket,
             key=key,
             etag=head["ETag"].strip('"'),
             last_modified=head["LastModified"],
             metadata=head.get("Metadata", {}),
         )
+
+    def keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        """Every key under prefix, page by page."""
+        for page in self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix
+        ):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+
+class CheckpointStore:
+    """The backfill's checkpoint: one small JSON object, as the original loader kept it."""
+
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self._client = client
+        self._bucket = bucket
+        self.key = key
+
+    def load(self) -> Checkpoint | None:
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=self.key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise
+        return Checkpoint.from_json(body)
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        self._client.put_object(Bucket=self._bucket, Key=self.key, Body=checkpoint.to_json(),
+                                ContentType="application/json")
+
+    def clear(self) -> None:
+        self._client.delete_object(Bucket=self._bucket, Key=self.key)

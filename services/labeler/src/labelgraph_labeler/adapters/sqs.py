@@ -1,4 +1,4 @@
-"""SQS: the bucket's ObjectCreated notifications."""
+"""SQS: the bucket's ObjectCreated notifications, and the dead-letter queue behind them."""
 
 from __future__ import annotations
 
@@ -9,41 +9,82 @@ from urllib.parse import unquote_plus
 
 
 @dataclass(frozen=True)
+class Upload:
+    """One uploaded object named by a notification."""
+
+    bucket: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Notification:
     """One SQS message: zero or more uploads (none for s3:TestEvent)."""
 
     receipt: str
-    keys: list[str]
+    body: str
+    uploads: list[Upload]
 
 
 class UploadQueue:
-    """Long-polls the upload queue and acknowledges handled messages."""
+    """Long-polls the upload queue, acknowledges handled messages, dead-letters refused ones."""
 
     def __init__(self, client: Any, queue_name: str, wait_seconds: int) -> None:
         self._client = client
         self._url = client.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._wait_seconds = wait_seconds
+        self._dlq_url = self._dead_letter_url()
 
     def receive(self, max_messages: int) -> list[Notification]:
         response = self._client.receive_message(
             QueueUrl=self._url,
-            MaxNumberOfMessages=min(max_messages, 10),
+            MaxNumberOfMessages=max(1, min(max_messages, 10)),
             WaitTimeSeconds=self._wait_seconds,
         )
         return [
-            Notification(message["ReceiptHandle"], created_keys(message["Body"]))
+            Notification(message["ReceiptHandle"], message["Body"], uploads(message["Body"]))
             for message in response.get("Messages", [])
         ]
 
     def acknowledge(self, receipt: str) -> None:
         self._client.delete_message(QueueUrl=self._url, ReceiptHandle=receipt)
 
+    def release(self, receipt: str) -> None:
+        """Make a received message visible again at once, for another worker."""
+        self._client.change_message_visibility(QueueUrl=self._url, ReceiptHandle=receipt,
+                                               VisibilityTimeout=0)
 
-def created_keys(body: str) -> list[str]:
-    """Object keys in an S3 notification body; S3 URL-encodes them, so decode as AWS does."""
+    def dead_letter(self, notification: Notification, reason: str, detail: str) -> None:
+        """Move a message that will never succeed to the dead-letter queue, with why."""
+        if self._dlq_url is not None:
+            attributes = {name: {"DataType": "String", "StringValue": value[:1024] or "-"}
+                          for name, value in (("failure-reason", reason),
+                                              ("failure-detail", detail))}
+            self._client.send_message(QueueUrl=self._dlq_url, MessageBody=notification.body,
+                                      MessageAttributes=attributes)
+        self.acknowledge(notification.receipt)
+
+    def backlog(self) -> int:
+        """Messages waiting (approximate, as SQS counts them)."""
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
+
+    def _dead_letter_url(self) -> str | None:
+        # The provisioned redrive policy names the DLQ: one truth, no second setting.
+        attributes = self._client.get_queue_attributes(
+            QueueUrl=self._url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
+        if "RedrivePolicy" not in attributes:
+            return None
+        arn = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
+        url: str = self._client.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
+        return url
+
+
+def uploads(body: str) -> list[Upload]:
+    """Uploads in an S3 notification body; S3 URL-encodes keys, so decode as AWS does."""
     document = json.loads(body)
     return [
-        unquote_plus(record["s3"]["object"]["key"])
+        Upload(record["s3"]["bucket"]["name"], unquote_plus(record["s3"]["object"]["key"]))
         for record in document.get("Records", [])
         if record.get("eventName", "").startswith("ObjectCreated")
     ]

@@ -1,0 +1,279 @@
+"""A private lane through the shared stack per test: its own bucket, queues, table and topic.
+
+The stack is shared by the whole session, so each test provisions fresh, uniquely named
+resources with the project's own provisioning and points the labeler at them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client import REGISTRY
+
+from labelgraph_contract import ImageLabeled, decode_event
+from labelgraph_demo.loading import aws_client
+from labelgraph_demo.samples import draw_scene
+from labelgraph_labeler.bootstrap import build_labeler, build_queue, size_thread_pool
+from labelgraph_labeler.config import LabelerSettings
+from labelgraph_labeler.worker import WorkerHealth, run_worker
+from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
+
+JPEG = draw_scene(False, seed="labeler-tests")
+
+
+def wait_for(probe: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
+    """Poll probe() until it returns something truthy, or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def label(name: str, confidence: float, parents: tuple[str, ...] = (),
+          box: dict[str, float] | None = None) -> dict[str, Any]:
+    """A label in DetectLabels' response shape, for the stub's rules."""
+    item: dict[str, Any] = {"Name": name, "Confidence": confidence,
+                            "Parents": [{"Name": p} for p in parents]}
+    if box:
+        item["Instances"] = [{"BoundingBox": box, "Confidence": confidence}]
+    return item
+
+
+@dataclass
+class Lane:
+    """One test's resources and the ways a test looks at them (helpers included, because
+    test modules cannot import conftest under --import-mode=importlib)."""
+
+    jpeg = JPEG
+    wait_for = staticmethod(wait_for)
+    metric = staticmethod(metric)
+    label = staticmethod(label)
+
+    env: dict[str, str]
+    bucket: str
+    queue: str
+    table: str
+    topic: str
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = aws_client(self.env, service)
+        return self._clients[service]
+
+    def key(self, camera: str = "frontdoor", stamp: str = "20161105-071530",
+            name: str | None = None) -> str:
+        """A fresh key in the cameras' layout."""
+        day = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}"
+        return f"alarms/{camera}/{day}/{stamp[9:11]}/{name or uuid.uuid4().hex[:8]}_{stamp}.jpg"
+
+    def teach(self, *rules: dict[str, Any]) -> None:
+        """Put rules in front of the stub's (keys are unique, so other tests are unaffected)."""
+        scoped = [{**rule, "match": {"bucket": self.bucket, **rule.get("match", {})}}
+                  for rule in rules]
+        httpx.post(f"{self.env['REKOGNITION_STUB_URL']}/_stub/rules/prepend",
+                   json={"rules": scoped}, timeout=10).raise_for_status()
+
+    def stub_calls(self, key: str) -> int:
+        calls = httpx.get(f"{self.env['REKOGNITION_STUB_URL']}/_stub/calls", timeout=10).json()
+        return int(calls["by_key"].get(f"{self.bucket}/{key}", 0))
+
+    def put(self, key: str, body: bytes = JPEG, **metadata: str) -> None:
+        self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body,
+                                     ContentType="image/jpeg", Metadata=metadata)
+
+    def rows(self, key: str) -> list[dict[str, Any]]:
+        table = self.client_resource().Table(self.table)
+        return list(table.query(KeyConditionExpression="object_key = :k",
+                                ExpressionAttributeValues={":k": key},
+                                ConsistentRead=True)["Items"])
+
+    def all_rows(self) -> list[dict[str, Any]]:
+        table, rows, arguments = self.client_resource().Table(self.table), [], {}
+        while True:
+            page = table.scan(**arguments)
+            rows.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return rows
+            arguments = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    def client_resource(self) -> Any:
+        if "dynamodb-resource" not in self._clients:
+            self._clients["dynamodb-resource"] = boto3.session.Session(
+                aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+                region_name=self.env["AWS_DEFAULT_REGION"],
+            ).resource("dynamodb", endpoint_url=self.env["AWS_ENDPOINT_URL"])
+        return self._clients["dynamodb-resource"]
+
+    def queue_depth(self, name: str | None = None) -> int:
+        sqs = self.client("sqs")
+        url = sqs.get_queue_url(QueueName=name or self.queue)["QueueUrl"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+            "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        return sum(int(value) for value in attributes.values())
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        sqs = self.client("sqs")
+        url = sqs.get_queue_url(QueueName=f"{self.queue}-dlq")["QueueUrl"]
+        found: list[dict[str, Any]] = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                           MessageAttributeNames=["All"],
+                                           VisibilityTimeout=30).get("Messages", []):
+            found.extend(batch)
+        return found
+
+    def events(self, until: Callable[[list[ImageLabeled]], bool], timeout: float = 30,
+               topic: str | None = None, bootstrap: str | None = None) -> list[ImageLabeled]:
+        """Every event on the topic from its beginning, read until `until` holds."""
+        return asyncio.run(_read_events(bootstrap or self.env["KAFKA_BOOTSTRAP_SERVERS"],
+                                        topic or self.topic, until, timeout))
+
+
+async def _read_events(bootstrap: str, topic: str, until: Callable[[list[ImageLabeled]], bool],
+                       timeout: float) -> list[ImageLabeled]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    events: list[ImageLabeled] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not until(events):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"events on {topic} never matched; got {len(events)}")
+            batches = await consumer.getmany(timeout_ms=300)
+            events.extend(decode_event(r.value) for rs in batches.values() for r in rs)
+        return events
+    finally:
+        await consumer.stop()
+
+
+async def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
+
+
+def provision_lane(stack_env: dict[str, str]) -> Lane:
+    """Fresh bucket, upload queue (3 s visibility, 3 receives) with DLQ, table and topic."""
+    suffix = uuid.uuid4().hex[:10]
+    names = ProvisionSettings(
+        image_bucket=f"lbl-{suffix}", image_queue_name=f"lbl-{suffix}",
+        image_dlq_name=f"lbl-{suffix}-dlq", image_queue_max_receives=3,
+        image_queue_visibility_timeout=3, label_table=f"lbl_{suffix}",
+    )
+    provision_aws(names, AwsClients.create(
+        stack_env["AWS_DEFAULT_REGION"], endpoint_url=stack_env["AWS_ENDPOINT_URL"],
+        access_key_id=stack_env["AWS_ACCESS_KEY_ID"],
+        secret_access_key=stack_env["AWS_SECRET_ACCESS_KEY"]))
+    sqs = aws_client(stack_env, "sqs")
+    # S3's s3:TestEvent lands on a new queue: clear it so depths count uploads only.
+    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=names.image_queue_name)["QueueUrl"])
+    topic = f"labels-{suffix}"
+    asyncio.run(create_topic(stack_env["KAFKA_BOOTSTRAP_SERVERS"], topic))
+    env = {**stack_env, "IMAGE_BUCKET": names.image_bucket,
+           "IMAGE_QUEUE_NAME": names.image_queue_name, "LABEL_TABLE": names.label_table,
+           "LABEL_TOPIC": topic, "LABELER_POLL_WAIT_SECONDS": "1",
+           "LABELER_RETRY_BASE_SECONDS": "0.05", "LABELER_RETRY_MAX_SECONDS": "0.2"}
+    return Lane(env, names.image_bucket, names.image_queue_name, names.label_table, topic)
+
+
+@pytest.fixture
+def lane(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Lane:
+    """A fresh lane, its variables set in os.environ (boto3 and the settings read them)."""
+    fresh = provision_lane(stack.env)
+    for name, value in fresh.env.items():
+        monkeypatch.setenv(name, value)
+    return fresh
+
+
+class InProcessLabeler:
+    """`labeler run` on a thread of this process (its own event loop), stopped on demand."""
+
+    def __init__(self, settings: LabelerSettings) -> None:
+        self.settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def __enter__(self) -> InProcessLabeler:
+        self._thread.start()
+        if not self._started.wait(30):
+            raise AssertionError("labeler did not start")
+        if self._error:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+        assert not self._thread.is_alive(), "labeler did not stop"
+        if self._error:
+            raise self._error
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as error:
+            self._error = error
+            self._started.set()
+
+    async def _serve(self) -> None:
+        size_thread_pool(self.settings.concurrency)
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        labeler = build_labeler(self.settings)
+        queue = await asyncio.to_thread(build_queue, self.settings)
+        await labeler.publisher.start()
+        self._started.set()
+        try:
+            await run_worker(labeler, queue, self._stop, self.settings.concurrency,
+                             WorkerHealth())
+        finally:
+            await labeler.publisher.stop()
+
+
+@pytest.fixture
+def new_topic(lane: Lane) -> Callable[[], str]:
+    """Creates another fresh topic on the lane's broker and returns its name."""
+    def create() -> str:
+        topic = f"replay-{uuid.uuid4().hex[:10]}"
+        asyncio.run(create_topic(lane.env["KAFKA_BOOTSTRAP_SERVERS"], topic))
+        return topic
+
+    return create
+
+
+@pytest.fixture
+def in_process(lane: Lane) -> Callable[..., InProcessLabeler]:
+    """Makes an in-process labeler on the lane; keyword arguments override settings."""
+    return lambda **overrides: InProcessLabeler(LabelerSettings(**overrides))
+
+
+@pytest.fixture
+def running_labeler(in_process: Callable[..., InProcessLabeler]) -> Iterator[InProcessLabeler]:
+    with in_process() as running:
+        yield running

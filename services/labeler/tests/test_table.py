@@ -1,0 +1,72 @@
+"""The label table adapter against moto's DynamoDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from labelgraph_contract import DetectedLabel
+from labelgraph_labeler.adapters.dynamodb import LabelTable
+from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
+from labelgraph_labeler.domain import Detection, KeyLayout, StoredImage, labelling_event
+from labelgraph_labeler.rows import event_from_rows, label_rows
+
+pytestmark = pytest.mark.stack
+
+LAYOUT = KeyLayout.from_settings(DEFAULT_KEY_PATTERN, "America/Los_Angeles")
+
+
+def event_for(key: str, labels: list[DetectedLabel], model: str = "3.0"):
+    image = StoredImage("security-alarms", key, "etag", datetime(2020, 1, 1, tzinfo=UTC))
+    return labelling_event(image, Detection(labels, model), camera="frontdoor",
+                           captured_at=LAYOUT.captured_at(image), detector="aws-rekognition",
+                           labeled_at=datetime.now(UTC))
+
+
+@pytest.fixture
+def table(lane):
+    resource = boto3.session.Session().resource("dynamodb")
+    sizes: list[int] = []
+    resource.meta.client.meta.events.register(
+        "provide-client-params.dynamodb.BatchWriteItem",
+        lambda params, **_: sizes.append(sum(len(v) for v in params["RequestItems"].values())))
+    adapter = LabelTable(resource, lane.table)
+    adapter.batch_sizes = sizes
+    return adapter
+
+
+def test_rows_are_written_in_batches_of_at_most_25(lane, table):
+    key = lane.key()
+    event = event_for(key, [DetectedLabel(name=f"Thing {i:02d}", confidence=40 + i / 2)
+                            for i in range(60)])
+    table.replace_rows(key, label_rows(event))
+    assert len(lane.rows(key)) == 60
+    assert table.batch_sizes == [25, 25, 10]
+
+
+def test_rewriting_replaces_the_rows_without_duplicates_or_stale_labels(lane, table):
+    key = lane.key()
+    first = event_for(key, [DetectedLabel(name=n, confidence=c) for n, c in
+                            (("Plant", 80), ("Car", 70), ("Person", 99))])
+    table.replace_rows(key, label_rows(first))
+    table.replace_rows(key, label_rows(first))  # a redelivery rewrites the same rows
+    assert sorted(r["label"] for r in lane.rows(key)) == ["Car", "Person", "Plant"]
+
+    newer = event_for(key, [DetectedLabel(name="Person", confidence=98.5)], model="4.0")
+    table.replace_rows(key, label_rows(newer))
+    rows = lane.rows(key)
+    assert [(r["label"], r["model_version"]) for r in rows] == [("Person", "4.0")]
+    assert event_from_rows(rows) == newer
+
+
+def test_rows_read_back_through_the_index_rebuild_the_exact_event(lane, table):
+    key = lane.key()
+    event = event_for(key, [DetectedLabel(name="Person", confidence=99.123456789,
+                                          parents=["Human"])])
+    table.replace_rows(key, label_rows(event))
+    rows = table.rows_of_day(event.capture_date, None)
+    assert event_from_rows(rows) == event
+    assert table.rows_of_day(event.capture_date, event.event_ts) == []
+    assert table.earliest_capture_date() == event.capture_date
