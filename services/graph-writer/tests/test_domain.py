@@ -1,21 +1,87 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields
-from labelgraph_graph_writer.domain import image_row
+from labelgraph_graph_writer.domain import ImageState, image_row, plan_batch, version
+
+CAPTURED = datetime(2016, 11, 30, 23, 30, 5, tzinfo=timezone(timedelta(hours=-8)))
+
+
+def event(labels: dict[str, float], *, minutes: int = 0, key: str = "k", camera: str = "front",
+          detector: str = "aws-rekognition", event_id: str = "e1",
+          captured: datetime = CAPTURED) -> ImageLabeled:
+    return ImageLabeled(
+        event_id=event_id, bucket="b", object_key=key, image_etag="x", camera=camera,
+        detector=detector, model_version="3.0",
+        labeled_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
+        labels=[DetectedLabel(name=name, confidence=c) for name, c in labels.items()],
+        **captured_fields(captured),  # type: ignore[arg-type]
+    )
 
 
 def test_time_tree_values_are_the_cameras_local_clock():
-    captured = datetime(2016, 11, 30, 23, 30, 5, tzinfo=timezone(timedelta(hours=-8)))
-    event = ImageLabeled(
-        event_id="e1", bucket="b", object_key="k", image_etag="x", camera="frontdoor",
-        detector="aws-rekognition", model_version="3.0",
-        labeled_at=datetime(2026, 1, 1, tzinfo=UTC),
-        labels=[DetectedLabel(name="Person", confidence=98.5)],
-        **captured_fields(captured),  # type: ignore[arg-type]
-    )
-    row = image_row(event)
+    row = image_row(event({"Person": 98.5}))
     assert (row["year"], row["month"], row["day"], row["hour"]) == (2016, 11, 30, 23)
     assert row["iso_date"] == "2016-11-30"
-    assert row["isodate"] == "2016-11-30T23:30:05-08:00"
-    assert row["timestamp"] == event.event_ts
-    assert row["labels"] == [{"name": "Person", "confidence": 98.5}]
+    assert row["props"]["isodate"] == "2016-11-30T23:30:05-08:00"
+    assert row["props"]["timestamp"] == row["timestamp"] == int(CAPTURED.timestamp())
+
+
+def test_a_new_image_is_created_and_linked_with_its_labels():
+    plan = plan_batch([event({"Person": 98.5, "Plant": 70.0})], held={})
+    assert [row["object_key"] for row in plan.images] == ["k"]
+    assert [row["object_key"] for row in plan.link] == ["k"]
+    assert (plan.unlink, plan.replace) == ([], [])
+    assert [(row["label"], row["props"]["confidence"]) for row in plan.label_rows] == [
+        ("Person", 98.5), ("Plant", 70.0)]
+    assert plan.shared["labels"] == ["Person", "Plant"]
+    assert plan.shared["cameras"] == ["front"]
+    assert plan.images[0]["props"]["detectors"] == ["aws-rekognition"]
+
+
+def test_the_newest_labelling_in_a_batch_wins_and_the_rest_are_stale():
+    plan = plan_batch([event({"New": 1.0}, minutes=5, event_id="e2"), event({"Old": 1.0}),
+                       event({"Old": 1.0})], held={})
+    assert [row["label"] for row in plan.label_rows] == ["New"]
+    assert (plan.written, plan.stale) == (1, 2)
+
+
+def test_a_labelling_not_newer_than_the_held_one_writes_nothing():
+    held = {"k": ImageState(CAPTURED.isoformat(),
+                            {"aws-rekognition": version(event({}, minutes=5))})}
+    plan = plan_batch([event({"Old": 1.0}), event({"Same": 1.0}, minutes=5)], held)
+    assert (plan.images, plan.label_rows, plan.written, plan.stale) == ([], [], 0, 2)
+
+
+def test_a_newer_labelling_replaces_only_its_detectors_label_set():
+    held = {"k": ImageState(CAPTURED.isoformat(), {"aws-rekognition": version(event({})),
+                                                   "other": version(event({}, minutes=99))})}
+    plan = plan_batch([event({"Car": 80.0}, minutes=5, event_id="e2")], held)
+    assert plan.replace == [{"object_key": "k", "detector": "aws-rekognition"}]
+    assert plan.link == []  # same capture time: the links it has are right
+    # The other detector's later labelling still describes the image.
+    assert set(plan.images[0]["props"]) == {"detectors", "detector_versions"}
+    assert plan.images[0]["props"]["detectors"] == ["aws-rekognition", "other"]
+
+
+def test_a_changed_capture_time_relinks_the_image():
+    held = {"k": ImageState("2016-01-01T00:00:00+00:00", {"aws-rekognition": version(event({}))})}
+    plan = plan_batch([event({}, minutes=5, event_id="e2")], held)
+    assert plan.unlink == ["k"]
+    assert [row["object_key"] for row in plan.link] == ["k"]
+
+
+def test_excluded_cameras_and_repeated_label_names():
+    plan = plan_batch([event({}, camera="skip", key="s"),
+                       event({"Person": 50.0}, key="k")], held={},
+                      excluded_cameras=frozenset({"skip"}))
+    assert (plan.excluded, [row["object_key"] for row in plan.images]) == (1, ["k"])
+    doubled = event({"Person": 50.0})
+    doubled = doubled.model_copy(update={"labels": [*doubled.labels,
+                                                    DetectedLabel(name="Person", confidence=90)]})
+    rows = plan_batch([doubled], held={}).label_rows
+    assert [(row["label"], row["props"]["confidence"]) for row in rows] == [("Person", 90.0)]
+
+
+def test_the_version_orders_by_labelling_time_then_event_id():
+    assert version(event({}, minutes=1, event_id="a")) > version(event({}, event_id="z"))
+    assert version(event({}, event_id="b")) > version(event({}, event_id="a"))

@@ -1,47 +1,57 @@
-"""`python -m labelgraph_graph_writer run`: consume the label topic into the graph."""
+"""`python -m labelgraph_graph_writer run|schema|rebuild`: the label topic into the graph."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
+import sys
 
-from labelgraph_graph_writer.bootstrap import build_consumer, build_driver, build_writer
+from labelgraph_graph_writer.bootstrap import create_schema, rebuild, serve
 from labelgraph_graph_writer.config import GraphWriterSettings
-from labelgraph_graph_writer.worker import run_worker
-
-log = logging.getLogger("labelgraph_graph_writer")
+from labelgraph_observability import configure_logging
 
 
-async def _run(settings: GraphWriterSettings) -> None:
-    driver = build_driver(settings)
-    writer = build_writer(settings, driver)
-    consumer = build_consumer(settings)
+async def _until_signalled(command: str, settings: GraphWriterSettings,
+                           idle_seconds: float) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await writer.graph.ensure_schema()
-    await writer.dead_letters.start()
-    await consumer.start()
-    log.info("writing %s into %s", settings.label_topic, settings.neo4j_uri)
+    if command == "rebuild":
+        await rebuild(settings, stop, idle_seconds)
+    else:
+        await serve(settings, stop)
+
+
+def _confirmed(settings: GraphWriterSettings) -> bool:
+    print(f"rebuild deletes every Camera, Image, Label and time node of database "
+          f"{settings.neo4j_database!r} at {settings.neo4j_uri}, then re-reads "
+          f"{settings.label_topic!r} from its beginning. Stop any running graph-writer first.")
     try:
-        await run_worker(writer, consumer, stop, settings.batch_size)
-    finally:
-        await consumer.stop()
-        await writer.dead_letters.stop()
-        await driver.close()
-        log.info("stopped")
+        answer = input(f"Type the database name ({settings.neo4j_database}) to go on: ")
+    except EOFError:  # no terminal to ask: only --yes may go on
+        return False
+    return answer.strip() == settings.neo4j_database
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="labelgraph-graph-writer", description=__doc__)
-    parser.add_argument("command", choices=["run"], help="run: consume the label topic")
-    parser.parse_args()
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(_run(GraphWriterSettings()))  # type: ignore[call-arg]
+    parser.add_argument("command", choices=["run", "schema", "rebuild"],
+                        help="run: consume the topic; schema: create constraints and indexes; "
+                        "rebuild: wipe the graph and write the whole topic again")
+    parser.add_argument("--yes", action="store_true", help="rebuild without asking")
+    parser.add_argument("--idle-seconds", type=float, default=10.0,
+                        help="rebuild ends after the topic gives nothing for this long")
+    args = parser.parse_args()
+    settings = GraphWriterSettings()  # type: ignore[call-arg]
+    configure_logging("graph-writer", settings.log_level)
+    if args.command == "schema":
+        asyncio.run(create_schema(settings))
+        return
+    if args.command == "rebuild" and not args.yes and not _confirmed(settings):
+        sys.exit("rebuild cancelled: nothing was deleted")
+    asyncio.run(_until_signalled(args.command, settings, args.idle_seconds))
 
 
 if __name__ == "__main__":

@@ -1,29 +1,117 @@
-"""The one place that turns settings into live adapters."""
+"""The one place that turns settings into live adapters, and starts and stops them."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, LabelConsumer
 from labelgraph_graph_writer.config import GraphWriterSettings
-from labelgraph_graph_writer.handlers import GraphWriter
+from labelgraph_graph_writer.handlers import GraphWriter, prepare_graph
+from labelgraph_graph_writer.worker import WorkerState, run_worker
+from labelgraph_observability import OpsServer
+
+log = logging.getLogger("labelgraph_graph_writer")
 
 
 def build_driver(settings: GraphWriterSettings) -> AsyncDriver:
     return AsyncGraphDatabase.driver(
-        settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value())
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+        # Our own loop retries with backoff and pauses consumption; the driver's own
+        # 30 s of silent retries would hide an outage from the metrics.
+        max_transaction_retry_time=2.0,
+        connection_timeout=5.0,
     )
 
 
-def build_writer(settings: GraphWriterSettings, driver: AsyncDriver) -> GraphWriter:
+def build_graph(settings: GraphWriterSettings, driver: AsyncDriver) -> LabelGraph:
+    return LabelGraph(driver, settings.neo4j_database)
+
+
+def build_writer(settings: GraphWriterSettings, graph: LabelGraph) -> GraphWriter:
     return GraphWriter(
-        graph=LabelGraph(driver, settings.neo4j_database),
+        graph=graph,
         dead_letters=DeadLetterPublisher(settings.kafka_bootstrap_servers,
                                          settings.label_dlq_topic),
+        excluded_cameras=settings.excluded_camera_set(),
+        retry_initial_seconds=settings.retry_initial_seconds,
+        retry_max_seconds=settings.retry_max_seconds,
     )
 
 
-def build_consumer(settings: GraphWriterSettings) -> LabelConsumer:
+def build_consumer(settings: GraphWriterSettings, from_beginning: bool = False) -> LabelConsumer:
     return LabelConsumer(settings.kafka_bootstrap_servers, settings.label_topic,
-                         settings.consumer_group)
+                         settings.consumer_group, from_beginning=from_beginning,
+                         session_timeout_ms=settings.session_timeout_ms,
+                         heartbeat_interval_ms=settings.heartbeat_interval_ms)
+
+
+async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
+                from_beginning: bool = False, idle_exit_seconds: float | None = None) -> None:
+    """Run the writer with its ops endpoints until stop is set (or the topic runs dry)."""
+    driver = build_driver(settings)
+    graph = build_graph(settings, driver)
+    writer = build_writer(settings, graph)
+    consumer = build_consumer(settings, from_beginning)
+    state = WorkerState()
+
+    async def ready() -> str | None:
+        if not consumer.assigned:
+            return "no partitions assigned yet"
+        try:
+            await asyncio.wait_for(graph.ping(), timeout=3)
+        except Exception as error:  # any failure means not ready; the reason says which
+            return f"graph unreachable: {type(error).__name__}"
+        return "graph writes failing, retrying" if state.graph_down else None
+
+    async def wait_unless_stopping(seconds: float) -> bool:
+        state.graph_down = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)
+        return not stop.is_set()
+
+    ops = OpsServer(settings.ops_host, settings.ops_port, ready)
+    await ops.start()
+    try:
+        if not await prepare_graph(writer, wait_unless_stopping):
+            return
+        state.graph_down = False
+        await writer.dead_letters.start()
+        await consumer.start()
+        log.info("consuming", extra={"topic": settings.label_topic,
+                                     "group": settings.consumer_group,
+                                     "graph": settings.neo4j_uri})
+        await run_worker(writer, consumer, stop, settings.batch_size,
+                         idle_exit_seconds=idle_exit_seconds, state=state)
+    finally:
+        await consumer.stop()
+        await writer.dead_letters.stop()
+        await driver.close()
+        await ops.stop()
+        log.info("stopped")
+
+
+async def create_schema(settings: GraphWriterSettings) -> None:
+    """Create the graph's constraints and indexes (idempotent), then return."""
+    driver = build_driver(settings)
+    try:
+        await build_graph(settings, driver).ensure_schema()
+    finally:
+        await driver.close()
+
+
+async def rebuild(settings: GraphWriterSettings, stop: asyncio.Event,
+                  idle_exit_seconds: float) -> None:
+    """Wipe the graph, then write the whole topic again from its beginning."""
+    driver = build_driver(settings)
+    try:
+        deleted = await build_graph(settings, driver).wipe()
+    finally:
+        await driver.close()
+    log.info("graph wiped", extra={"nodes_deleted": deleted})
+    await serve(settings, stop, from_beginning=True, idle_exit_seconds=idle_exit_seconds)

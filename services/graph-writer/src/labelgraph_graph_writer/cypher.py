@@ -1,6 +1,8 @@
 """Every Cypher statement of the graph-writer, in the subset Neo4j 5 and ArcadeDB share.
 
-Values always travel as parameters, never inside the text.
+Values always travel as parameters, never inside the text. A batch is one transaction of
+a few statements (shared nodes first, then images and their links, then label edges):
+measured faster than one statement holding every MERGE (see docs/benchmarks.md).
 """
 
 SCHEMA = (
@@ -17,28 +19,78 @@ SCHEMA = (
     "CREATE INDEX image_timestamp IF NOT EXISTS FOR (n:Image) ON (n.timestamp)",
 )
 
-WRITE_IMAGES = """
-UNWIND $images AS row
-MERGE (camera:Camera {camera_name: row.camera})
-MERGE (image:Image {object_key: row.object_key})
-SET image.isodate = row.isodate, image.timestamp = row.timestamp, image.bucket = row.bucket,
-    image.event_id = row.event_id, image.labeled_at = row.labeled_at,
-    image.detector = row.detector, image.model_version = row.model_version
-MERGE (camera)-[has_image:HAS_IMAGE]->(image)
-SET has_image.timestamp = row.timestamp
-MERGE (iso:ISODate {iso_date: row.iso_date})
-MERGE (image)-[:HAS_TIMESTAMP]->(iso)
-MERGE (year:Year {year_value: row.year})
-MERGE (image)-[:HAS_YEAR]->(year)
-MERGE (month:Month {month_value: row.month})
-MERGE (image)-[:HAS_MONTH]->(month)
-MERGE (day:Day {day_value: row.day})
-MERGE (image)-[:HAS_DAY]->(day)
-MERGE (hour:Hour {hour_value: row.hour})
-MERGE (image)-[:HAS_HOUR]->(hour)
-WITH image, row
-UNWIND row.labels AS item
-MERGE (label:Label {label_name: item.name})
-MERGE (image)-[has_label:HAS_LABEL {detector: row.detector}]->(label)
-SET has_label.confidence = item.confidence
+# Parameter name of BatchPlan.shared -> the statement that makes those nodes exist.
+SHARED_NODES = {
+    "cameras": "UNWIND $cameras AS value MERGE (:Camera {camera_name: value})",
+    "labels": "UNWIND $labels AS value MERGE (:Label {label_name: value})",
+    "iso_dates": "UNWIND $iso_dates AS value MERGE (:ISODate {iso_date: value})",
+    "years": "UNWIND $years AS value MERGE (:Year {year_value: value})",
+    "months": "UNWIND $months AS value MERGE (:Month {month_value: value})",
+    "days": "UNWIND $days AS value MERGE (:Day {day_value: value})",
+    "hours": "UNWIND $hours AS value MERGE (:Hour {hour_value: value})",
+}
+
+HELD_IMAGES = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})
+RETURN image.object_key AS object_key, image.isodate AS isodate,
+       image.detectors AS detectors, image.detector_versions AS versions
 """
+
+UPSERT_IMAGES = """
+UNWIND $rows AS row
+MERGE (image:Image {object_key: row.object_key})
+SET image += row.props
+"""
+
+UNLINK_IMAGES = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})
+OPTIONAL MATCH (image)-[time]->()
+WHERE type(time) IN ['HAS_TIMESTAMP', 'HAS_YEAR', 'HAS_MONTH', 'HAS_DAY', 'HAS_HOUR']
+OPTIONAL MATCH (:Camera)-[has_image:HAS_IMAGE]->(image)
+DELETE time, has_image
+"""
+
+# Only for images with no such links yet (new, or just unlinked): CREATE cannot duplicate.
+LINK_IMAGES = """
+UNWIND $rows AS row
+MATCH (image:Image {object_key: row.object_key})
+MATCH (camera:Camera {camera_name: row.camera})
+MATCH (iso:ISODate {iso_date: row.iso_date})
+MATCH (year:Year {year_value: row.year})
+MATCH (month:Month {month_value: row.month})
+MATCH (day:Day {day_value: row.day})
+MATCH (hour:Hour {hour_value: row.hour})
+CREATE (camera)-[:HAS_IMAGE {timestamp: row.timestamp}]->(image)
+CREATE (image)-[:HAS_TIMESTAMP]->(iso)
+CREATE (image)-[:HAS_YEAR]->(year)
+CREATE (image)-[:HAS_MONTH]->(month)
+CREATE (image)-[:HAS_DAY]->(day)
+CREATE (image)-[:HAS_HOUR]->(hour)
+"""
+
+# A newer labelling replaces the detector's whole label set: labels it dropped go too.
+DROP_LABELLINGS = """
+UNWIND $rows AS row
+MATCH (image:Image {object_key: row.object_key})-[old:HAS_LABEL]->(:Label)
+WHERE old.detector = row.detector
+DELETE old
+"""
+
+CREATE_LABEL_EDGES = """
+UNWIND $rows AS row
+MATCH (image:Image {object_key: row.object_key})
+MATCH (label:Label {label_name: row.label})
+CREATE (image)-[has_label:HAS_LABEL]->(label)
+SET has_label += row.props
+"""
+
+# Labels cannot be parameters, hence one statement per node label of the model; chunks
+# keep each transaction small.
+WIPE = tuple(
+    f"MATCH (n:{label}) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted"
+    for label in ("Camera", "Image", "Label", "ISODate", "Year", "Month", "Day", "Hour")
+)
+
+PING = "RETURN 1 AS ok"

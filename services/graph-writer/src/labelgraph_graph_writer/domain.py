@@ -1,29 +1,150 @@
-"""How an ImageLabeled event becomes graph rows: plain data, no database."""
+"""How a batch of ImageLabeled events becomes graph writes: plain data, no database.
+
+The graph keeps, per image, the version of each detector's latest labelling it holds
+(`detectors` and `detector_versions`, parallel lists on the Image node). A labelling is
+written only when its version is newer than the one held, so replays, duplicates and
+out-of-order events leave the graph exactly as the newest labelling per detector made it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from labelgraph_contract import ImageLabeled
 
+Row = dict[str, Any]
 
-def image_row(event: ImageLabeled) -> dict[str, Any]:
-    """The parameters of one image for the graph statements (time tree included)."""
+
+@dataclass(frozen=True)
+class ImageState:
+    """What the graph already holds for one image (read in the write's transaction)."""
+
+    isodate: str
+    versions: Mapping[str, str]  # detector -> version of the labelling held
+
+
+@dataclass
+class BatchPlan:
+    """Everything one transaction writes, grouped by statement."""
+
+    shared: dict[str, list[Any]] = field(default_factory=dict)
+    images: list[Row] = field(default_factory=list)
+    unlink: list[str] = field(default_factory=list)
+    link: list[Row] = field(default_factory=list)
+    replace: list[Row] = field(default_factory=list)
+    label_rows: list[Row] = field(default_factory=list)
+    written: int = 0
+    stale: int = 0
+    excluded: int = 0
+
+
+def version(event: ImageLabeled) -> str:
+    """Orders labellings of one image by one detector: labelling time, then event id."""
+    millis = int(event.labeled_at.timestamp() * 1000)
+    return f"{millis:015d}|{event.event_id}"
+
+
+def newest_per_detector(events: Iterable[ImageLabeled]) -> list[ImageLabeled]:
+    """The newest event per (image, detector) of a batch; the rest can change nothing."""
+    newest: dict[tuple[str, str], ImageLabeled] = {}
+    for event in events:
+        key = (event.object_key, event.detector)
+        if key not in newest or version(event) > version(newest[key]):
+            newest[key] = event
+    return list(newest.values())
+
+
+def plan_batch(events: Iterable[ImageLabeled], held: Mapping[str, ImageState],
+               excluded_cameras: frozenset[str] = frozenset()) -> BatchPlan:
+    """The writes that bring the graph from `held` to the newest labellings of `events`."""
+    plan = BatchPlan()
+    kept = []
+    for event in events:
+        if event.camera in excluded_cameras:
+            plan.excluded += 1
+        else:
+            kept.append(event)
+    newest = newest_per_detector(kept)
+    plan.stale = len(kept) - len(newest)
+    versions = {key: dict(state.versions) for key, state in held.items()}
+    applied: dict[str, ImageLabeled] = {}
+    for event in sorted(newest, key=version):
+        held_versions = versions.setdefault(event.object_key, {})
+        if version(event) <= held_versions.get(event.detector, ""):
+            plan.stale += 1
+            continue
+        held_versions[event.detector] = version(event)
+        applied[event.object_key] = event  # sorted: the newest labelling describes the image
+        _add_labelling(plan, event, replace=event.object_key in held)
+    for key, event in applied.items():
+        _add_image(plan, event, held.get(key), versions[key])
+    plan.shared = _shared_nodes(applied.values(), plan.label_rows)
+    return plan
+
+
+def _add_image(plan: BatchPlan, event: ImageLabeled, state: ImageState | None,
+               versions: Mapping[str, str]) -> None:
+    row = image_row(event)
+    detectors = sorted(versions)
+    held_by = {"detectors": detectors, "detector_versions": [versions[d] for d in detectors]}
+    if version(event) < max(versions.values()):
+        # Another detector labelled the image later: its labelling describes the image.
+        plan.images.append({**row, "props": held_by})
+        return
+    row["props"] |= held_by
+    plan.images.append(row)
+    if state is None or state.isodate != row["props"]["isodate"]:
+        if state is not None:
+            plan.unlink.append(event.object_key)
+        plan.link.append(row)
+
+
+def _add_labelling(plan: BatchPlan, event: ImageLabeled, replace: bool) -> None:
+    plan.written += 1
+    if replace:
+        plan.replace.append({"object_key": event.object_key, "detector": event.detector})
+    confidences: dict[str, float] = {}
+    for label in event.labels:  # a name listed twice keeps its highest confidence
+        confidences[label.name] = max(label.confidence, confidences.get(label.name, 0.0))
+    for name, confidence in confidences.items():
+        plan.label_rows.append({
+            "object_key": event.object_key, "label": name, "props": {
+                "confidence": confidence, "detector": event.detector,
+                "model_version": event.model_version, "event_id": event.event_id,
+                "labeled_at": event.labeled_at.isoformat()}})
+
+
+def image_row(event: ImageLabeled) -> Row:
+    """The parameters of one image: its properties and the keys of the nodes it links to."""
     captured = event.captured_at
     return {
         "object_key": event.object_key,
         "camera": event.camera,
-        "isodate": captured.isoformat(),
-        "timestamp": event.event_ts,
         "iso_date": event.capture_date.isoformat(),
         "year": captured.year,
         "month": captured.month,
         "day": captured.day,
         "hour": captured.hour,
-        "bucket": event.bucket,
-        "detector": event.detector,
-        "model_version": event.model_version,
-        "event_id": event.event_id,
-        "labeled_at": event.labeled_at.isoformat(),
-        "labels": [{"name": label.name, "confidence": label.confidence} for label in event.labels],
+        "timestamp": event.event_ts,
+        "props": {
+            "isodate": captured.isoformat(),
+            "timestamp": event.event_ts,
+            "bucket": event.bucket,
+            "labeled_at": event.labeled_at.isoformat(),
+        },
+    }
+
+
+def _shared_nodes(events: Iterable[ImageLabeled], label_rows: list[Row]) -> dict[str, list[Any]]:
+    rows = [image_row(event) for event in events]
+    return {
+        "cameras": sorted({row["camera"] for row in rows}),
+        "labels": sorted({row["label"] for row in label_rows}),
+        "iso_dates": sorted({row["iso_date"] for row in rows}),
+        "years": sorted({row["year"] for row in rows}),
+        "months": sorted({row["month"] for row in rows}),
+        "days": sorted({row["day"] for row in rows}),
+        "hours": sorted({row["hour"] for row in rows}),
     }

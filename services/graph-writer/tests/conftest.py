@@ -1,0 +1,329 @@
+"""Helpers for the graph-writer's tests through the real stack (as fixtures: tests import
+nothing from here)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from secrets import token_hex
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from neo4j import Driver, GraphDatabase
+from prometheus_client import REGISTRY
+
+from labelgraph_contract import (
+    DetectedLabel,
+    ImageLabeled,
+    captured_fields,
+    encode_event,
+    labelling_event_id,
+)
+from labelgraph_demo.services import free_port
+from labelgraph_devstack import graph as devgraph
+from labelgraph_devstack.ports import free_ports
+from labelgraph_devstack.process import ManagedProcess, Spawner
+from labelgraph_graph_writer.bootstrap import serve
+from labelgraph_graph_writer.config import GraphWriterSettings
+
+ZONE = timezone(timedelta(hours=-8))
+LABELED_AT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def make_event(camera: str, index: int, labels: dict[str, float], *, minutes: int = 0,
+               detector: str = "aws-rekognition", etag: str = "etag",
+               captured: datetime | None = None, key: str | None = None) -> ImageLabeled:
+    """An event for image `index` of `camera`, labelled `minutes` after LABELED_AT."""
+    captured = captured or datetime(2016, 11, 5, 7, 15, 30, tzinfo=ZONE) + timedelta(
+        hours=index * 7)
+    key = key or f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/img_{index}.jpg"
+    identity = dict(bucket="security-alarms", object_key=key, image_etag=etag,
+                    detector=detector, model_version="3.0")
+    return ImageLabeled.model_validate(dict(
+        event_id=labelling_event_id(**identity), **identity, camera=camera,
+        **captured_fields(captured), labeled_at=LABELED_AT + timedelta(minutes=minutes),
+        labels=[DetectedLabel(name=name, confidence=conf) for name, conf in labels.items()]))
+
+
+def expected_graph(events: Iterable[ImageLabeled],
+                   excluded: frozenset[str] = frozenset()) -> dict[str, list[Any]]:
+    """The graph the issue asks for, computed independently of the writer's code."""
+    newest: dict[tuple[str, str], ImageLabeled] = {}
+    for event in events:
+        slot = (event.object_key, event.detector)
+        if event.camera in excluded:
+            continue
+        if slot not in newest or (event.labeled_at, event.event_id) > (
+                newest[slot].labeled_at, newest[slot].event_id):
+            newest[slot] = event
+    per_image: dict[str, ImageLabeled] = {}
+    for event in newest.values():
+        held = per_image.get(event.object_key)
+        if held is None or (event.labeled_at, event.event_id) > (held.labeled_at, held.event_id):
+            per_image[event.object_key] = event
+    images, links, labels = [], [], []
+    for key, event in per_image.items():
+        at = event.captured_at
+        images.append((key, event.camera, event.event_ts, at.isoformat(), event.event_ts,
+                       event.bucket, event.labeled_at.isoformat()))
+        links += [(key, "HAS_TIMESTAMP", event.capture_date.isoformat()),
+                  (key, "HAS_YEAR", at.year), (key, "HAS_MONTH", at.month),
+                  (key, "HAS_DAY", at.day), (key, "HAS_HOUR", at.hour)]
+    for event in newest.values():
+        labels += [(event.object_key, label.name, label.confidence, event.detector,
+                    event.model_version, event.event_id, event.labeled_at.isoformat())
+                   for label in event.labels]
+    return {"images": sorted(images, key=repr), "links": sorted(links, key=repr),
+            "labels": sorted(labels, key=repr)}
+
+
+SNAPSHOT_IMAGES = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})
+OPTIONAL MATCH (camera:Camera)-[has_image:HAS_IMAGE]->(image)
+RETURN key, camera.camera_name AS camera, has_image.timestamp AS edge_ts,
+       image.isodate AS isodate, image.timestamp AS ts, image.bucket AS bucket,
+       image.labeled_at AS labeled_at
+"""
+SNAPSHOT_LINKS = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})-[link]->(node)
+WHERE type(link) <> 'HAS_LABEL'
+RETURN key, type(link) AS type,
+       coalesce(node.iso_date, node.year_value, node.month_value, node.day_value,
+                node.hour_value) AS value
+"""
+SNAPSHOT_LABELS = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})-[has:HAS_LABEL]->(label:Label)
+RETURN key, label.label_name AS name, has.confidence AS confidence, has.detector AS detector,
+       has.model_version AS model_version, has.event_id AS event_id,
+       has.labeled_at AS labeled_at
+"""
+
+
+@dataclass
+class Kit:
+    """The shared stack seen from one graph-writer test."""
+
+    env: dict[str, str]
+    driver: Driver
+    groups: list[str] = field(default_factory=list)
+
+    def query(self, text: str, **parameters: Any) -> list[dict[str, Any]]:
+        with self.driver.session(database=self.env["NEO4J_DATABASE"]) as session:
+            return session.run(text, parameters).data()
+
+    def snapshot(self, keys: Iterable[str]) -> dict[str, list[Any]]:
+        """The part of the graph hanging off these images, in expected_graph's shape."""
+        keys = sorted(set(keys))
+        images = [tuple(row.values()) for row in self.query(SNAPSHOT_IMAGES, keys=keys)]
+        links = [tuple(row.values()) for row in self.query(SNAPSHOT_LINKS, keys=keys)]
+        labels = [tuple(row.values()) for row in self.query(SNAPSHOT_LABELS, keys=keys)]
+        return {"images": sorted(images, key=repr), "links": sorted(links, key=repr),
+                "labels": sorted(labels, key=repr)}
+
+    def fresh_topic(self, partitions: int = 3) -> str:
+        name = f"gw-test-{uuid.uuid4().hex[:10]}"
+        asyncio.run(_create_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], [name], partitions))
+        return name
+
+    def produce(self, topic: str, items: Iterable[ImageLabeled | tuple[bytes, bytes | None]]
+                ) -> None:
+        """Send events (encoded as the labeler does) or raw (key, value) pairs, in order."""
+        asyncio.run(_produce(self.env["KAFKA_BOOTSTRAP_SERVERS"], topic, list(items)))
+
+    def read_topic(self, topic: str, count: int, timeout: float = 20) -> list[ConsumerRecord]:
+        return asyncio.run(_read(self.env["KAFKA_BOOTSTRAP_SERVERS"], topic, count, timeout))
+
+    def settings(self, topic: str, **overrides: Any) -> GraphWriterSettings:
+        group = f"gw-test-{uuid.uuid4().hex[:10]}"
+        values: dict[str, Any] = dict(
+            kafka_bootstrap_servers=self.env["KAFKA_BOOTSTRAP_SERVERS"],
+            neo4j_uri=self.env["NEO4J_URI"], neo4j_user=self.env["NEO4J_USER"],
+            neo4j_password=self.env["NEO4J_PASSWORD"],
+            neo4j_database=self.env["NEO4J_DATABASE"], label_topic=topic,
+            label_dlq_topic=f"{topic}.dlq", consumer_group=group,
+            session_timeout_ms=2000, heartbeat_interval_ms=500, ops_port=free_port(),
+            retry_initial_seconds=0.2, retry_max_seconds=1.0)
+        return GraphWriterSettings(**(values | overrides))
+
+    def process_env(self, topic: str, **overrides: str) -> dict[str, str]:
+        """Environment of a graph-writer subprocess on `topic` with a consumer group of its own."""
+        return self.env | {
+            "LABEL_TOPIC": topic, "LABEL_DLQ_TOPIC": f"{topic}.dlq",
+            "GRAPH_WRITER_CONSUMER_GROUP": f"gw-test-{uuid.uuid4().hex[:10]}",
+            "GRAPH_WRITER_SESSION_TIMEOUT_MS": "2000", "GRAPH_WRITER_HEARTBEAT_INTERVAL_MS": "500",
+            "GRAPH_WRITER_OPS_PORT": str(free_port()), "GRAPH_WRITER_RETRY_MAX_SECONDS": "1",
+        } | overrides
+
+
+@contextmanager
+def _kit(env: dict[str, str]) -> Iterator[Kit]:
+    driver = GraphDatabase.driver(env["NEO4J_URI"], auth=(env["NEO4J_USER"],
+                                                          env["NEO4J_PASSWORD"]))
+    try:
+        yield Kit(env, driver)
+    finally:
+        driver.close()
+
+
+@pytest.fixture
+def kit(stack: Any) -> Iterator[Kit]:
+    with _kit(stack.env) as made:
+        yield made
+
+
+@pytest.fixture
+def private_kit(stack: Any, tmp_path: Path) -> Iterator[Kit]:
+    """The session's broker with a graph server of this test's own, for destructive tests."""
+    bolt_port, http_port = free_ports(2)
+    access = devgraph.GraphAccess(bolt_port, http_port, token_hex(8), token_hex(8))
+    spec = devgraph.arcadedb(access, tmp_path / "arcadedb")
+    spawner = Spawner()
+    process = ManagedProcess(spawner.popen(spec.argv, env={**os.environ, **spec.env},
+                                           cwd=tmp_path, log=tmp_path / "arcadedb.log"))
+    try:
+        wait_for(lambda: process.exit_code() is None and spec.ready(), timeout=60,
+                 interval=0.2)
+        with _kit(stack.env | {"NEO4J_URI": access.bolt_uri,
+                               "NEO4J_PASSWORD": access.password}) as made:
+            yield made
+    finally:
+        process.stop(10)
+        spawner.close()
+
+
+def processed_events() -> float:
+    """Every message the in-process writers have finished with, whatever the outcome."""
+    outcomes = ("written", "stale", "excluded")
+    values = [REGISTRY.get_sample_value("graph_writer_events_total", {"outcome": o})
+              for o in outcomes]
+    values.append(REGISTRY.get_sample_value("graph_writer_dead_letters_total"))
+    return sum(value or 0.0 for value in values)
+
+
+def wait_for(probe: Callable[[], Any], timeout: float = 60, interval: float = 0.1) -> Any:
+    """Poll probe() until it returns something truthy, or fail after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+class WriterThread:
+    """The real service (consumer, graph, ops server) in a thread, stopped like by SIGTERM."""
+
+    def __init__(self, settings: GraphWriterSettings) -> None:
+        self.settings = settings
+        self.ops_url = f"http://127.0.0.1:{settings.ops_port}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        async def body() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            self._started.set()
+            await serve(self.settings, self._stop)
+        try:
+            asyncio.run(body())
+        except BaseException as error:  # re-raised in the test's thread
+            self._error = error
+            self._started.set()
+
+    def __enter__(self) -> WriterThread:
+        self._baseline = processed_events()
+        self._thread.start()
+        self._started.wait(30)
+        return self
+
+    def process(self, total: int, timeout: float = 60) -> None:
+        """Wait until this writer has finished with `total` messages since it started."""
+        target = self._baseline + total
+        wait_for(lambda: self._alive() and processed_events() >= target, timeout)
+
+    def _alive(self) -> bool:
+        if self._error is not None:
+            raise self._error
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+        assert not self._thread.is_alive(), "the writer did not stop within 30 s"
+        if self._error is not None and exc[0] is None:
+            raise self._error
+
+
+@pytest.fixture
+def writer_thread() -> type[WriterThread]:
+    return WriterThread
+
+
+@pytest.fixture
+def helpers() -> Any:
+    """Plain helper functions, handed to tests as one namespace."""
+    class Helpers:
+        make_event = staticmethod(make_event)
+        expected_graph = staticmethod(expected_graph)
+        wait_for = staticmethod(wait_for)
+        processed_events = staticmethod(processed_events)
+    return Helpers
+
+
+async def _create_topics(servers: str, names: list[str], partitions: int) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
+    finally:
+        await admin.close()
+
+
+async def _produce(servers: str, topic: str,
+                   items: list[ImageLabeled | tuple[bytes, bytes | None]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all")
+    await producer.start()
+    try:
+        for item in items:
+            if isinstance(item, ImageLabeled):
+                record = encode_event(item)
+                await producer.send(topic, value=record.value, key=record.key,
+                                    headers=record.headers)
+            else:
+                await producer.send(topic, value=item[1], key=item[0])
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _read(servers: str, topic: str, count: int, timeout: float) -> list[ConsumerRecord]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < count and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500)
+            records += [r for rs in batches.values() for r in rs]
+        return records
+    finally:
+        await consumer.stop()

@@ -1,0 +1,124 @@
+"""The graph-writer as a real process: SIGKILLs mid-stream, `schema` and `rebuild`."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import uuid
+
+import httpx
+import pytest
+from neo4j.exceptions import ConstraintError
+
+from labelgraph_demo.services import ServiceProcesses
+
+pytestmark = pytest.mark.stack
+
+COMMAND = [sys.executable, "-m", "labelgraph_graph_writer"]
+
+
+def stream(helpers, cameras: list[str], images: int) -> list:
+    """`images` first labellings, plus a later, different labelling of every fifth image."""
+    rng = random.Random(11)
+    names = [f"L{uuid.uuid4().hex[:6]}" for _ in range(30)]
+    events = []
+    for index in range(images):
+        camera = cameras[index % len(cameras)]
+        picked = {name: round(rng.uniform(50, 99), 3) for name in rng.sample(names, 4)}
+        events.append(helpers.make_event(camera, index, picked))
+        if index % 5 == 0:
+            relabelled = {name: 77.0 for name in rng.sample(names, 3)}
+            events.append(helpers.make_event(camera, index, relabelled, minutes=30,
+                                             etag="again"))
+    return events
+
+
+def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(
+        kit, helpers, tmp_path):
+    cameras = [f"kill{uuid.uuid4().hex[:6]}" for _ in range(3)]
+    events = stream(helpers, cameras, 2500)
+    keys = [event.object_key for event in events]
+    topic = kit.fresh_topic()
+    kit.produce(topic, events)
+    env = kit.process_env(topic, GRAPH_WRITER_BATCH_SIZE="50")
+    written = "MATCH (c:Camera)-[:HAS_IMAGE]->(i:Image) WHERE c.camera_name IN $cameras " \
+              "RETURN count(i) AS n"
+
+    def images_written() -> int:
+        return int(kit.query(written, cameras=cameras)[0]["n"])
+
+    services = ServiceProcesses(kit.env, tmp_path / "logs", extra_env=env)
+    try:
+        for threshold in sorted(random.Random().sample(range(100, 2000), 3)):
+            services.start(names=("graph-writer",))
+            helpers.wait_for(lambda t=threshold: _alive(services) and images_written() >= t,
+                             timeout=120)
+            os.kill(services.processes["graph-writer"].pid, signal.SIGKILL)
+            services.stop()
+        services.start(names=("graph-writer",))
+        expected = helpers.expected_graph(events)
+        helpers.wait_for(lambda: _alive(services) and kit.snapshot(keys) == expected,
+                         timeout=180, interval=1)
+        ops = f"http://127.0.0.1:{env['GRAPH_WRITER_OPS_PORT']}"
+        helpers.wait_for(lambda: _answers(f"{ops}/health"), timeout=60)
+        assert "graph_writer_batches_total" in httpx.get(f"{ops}/metrics").text
+    finally:
+        services.stop()
+    assert kit.snapshot(keys) == expected
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _alive(services: ServiceProcesses) -> bool:
+    code = services.processes["graph-writer"].exit_code()
+    assert code is None, f"graph-writer exited with {code}"
+    return True
+
+
+def test_schema_creates_constraints_and_index_idempotently(kit):
+    env = os.environ | kit.env
+    for _ in range(2):
+        done = subprocess.run([*COMMAND, "schema"], env=env, capture_output=True, timeout=60)
+        assert done.returncode == 0, done.stderr.decode()
+    constraints = {row["name"] for row in kit.query("SHOW CONSTRAINTS")}
+    assert {"camera_name", "image_object_key", "label_name", "iso_date", "year_value",
+            "month_value", "day_value", "hour_value"} <= constraints
+    assert "image_timestamp" in {row["name"] for row in kit.query("SHOW INDEXES")}
+    name = f"cam{uuid.uuid4().hex[:6]}"
+    kit.query("CREATE (:Camera {camera_name: $name})", name=name)
+    with pytest.raises(ConstraintError):
+        kit.query("CREATE (:Camera {camera_name: $name})", name=name)
+
+
+def test_rebuild_asks_first_then_wipes_and_rewrites_the_whole_topic(
+        private_kit, writer_thread, helpers):
+    kit = private_kit
+    events = stream(helpers, [f"rb{uuid.uuid4().hex[:6]}"], 60)
+    topic = kit.fresh_topic()
+    kit.produce(topic, events)
+    env = os.environ | kit.process_env(topic)
+    # The service's group has already consumed the topic: rebuild must start over anyway.
+    settings = kit.settings(topic, consumer_group=env["GRAPH_WRITER_CONSUMER_GROUP"])
+    with writer_thread(settings) as writer:
+        writer.process(len(events))
+    kit.query("CREATE (:Image {object_key: 'stray'})-[:HAS_LABEL]->(:Label {label_name: 'x'})")
+
+    refused = subprocess.run([*COMMAND, "rebuild"], env=env, input=b"no\n",
+                             capture_output=True, timeout=60)
+    assert refused.returncode != 0
+    assert kit.query("MATCH (i:Image {object_key: 'stray'}) RETURN count(i) AS n") == [{"n": 1}]
+
+    done = subprocess.run([*COMMAND, "rebuild", "--yes", "--idle-seconds", "2"], env=env,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stdout.decode()[-2000:]
+    assert kit.snapshot(event.object_key for event in events) == helpers.expected_graph(events)
+    assert kit.query("MATCH (i:Image) RETURN count(i) AS n") == [{"n": 60}]
+    assert kit.query("MATCH (l:Label {label_name: 'x'}) RETURN count(l) AS n") == [{"n": 0}]
