@@ -56,11 +56,12 @@ def test_an_uploaded_image_is_labelled_stored_published_graphed_and_served(stack
     sample = Sample(object_key(camera, captured), camera, captured, True, [person, bush])
     env = stack.env
 
-    with ServiceProcesses(env, tmp_path / "logs") as services:
+    api_key = uuid.uuid4().hex
+    with ServiceProcesses(env, tmp_path / "logs", extra_env={"API_KEYS": api_key}) as services:
         teach_stub(env["REKOGNITION_STUB_URL"], [sample])
         upload(env, [sample])
 
-        image = wait_for(lambda: _image_with_labels(services.api_url, sample.key))
+        image = wait_for(lambda: _image_with_labels(services.api_url, sample.key, api_key))
 
     # The api serves the graph written by the graph-writer from the labeler's event.
     assert image["camera"] == camera
@@ -87,8 +88,8 @@ def test_an_uploaded_image_is_labelled_stored_published_graphed_and_served(stack
     assert events[0].labels[0].instances[0].bounding_box.left == 0.4
 
 
-def _image_with_labels(api_url: str, key: str) -> dict[str, Any] | None:
-    response = httpx.get(f"{api_url}/images/{key}", timeout=5)
+def _image_with_labels(api_url: str, key: str, api_key: str) -> dict[str, Any] | None:
+    response = httpx.get(f"{api_url}/images/{key}", headers={"X-API-Key": api_key}, timeout=5)
     if response.status_code != 200:
         return None
     body: dict[str, Any] = response.json()

@@ -2,32 +2,88 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import boto3
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from neo4j import AsyncGraphDatabase
+from neo4j.exceptions import DriverError, Neo4jError
 
+from labelgraph_api import observability
 from labelgraph_api.config import ApiSettings
-from labelgraph_api.graph import GraphReader
-from labelgraph_api.routes import health, images
+from labelgraph_api.deps import require_api_key
+from labelgraph_api.domain import BadRequest
+from labelgraph_api.graph import GraphReader, GraphTimeout
+from labelgraph_api.pages import router as pages
+from labelgraph_api.routes import health, images, labels, reviews, rollups
+from labelgraph_api.s3 import ImageLinks
+
+log = logging.getLogger("labelgraph_api")
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Retries of a lost connection end within half the query budget, so an unreachable
+        # graph answers 503 rather than running into the timeout's 504.
         driver = AsyncGraphDatabase.driver(
             settings.neo4j_uri,
             auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
+            max_transaction_retry_time=settings.query_timeout_seconds / 2,
         )
-        app.state.graph = GraphReader(driver, settings.neo4j_database)
+        app.state.graph = GraphReader(driver, settings.neo4j_database,
+                                      settings.query_timeout_seconds)
+        s3 = boto3.session.Session().client("s3", region_name=settings.aws_default_region)
+        app.state.links = ImageLinks(s3, settings.image_bucket, settings.presign_seconds)
+        app.state.api_keys = settings.key_set
+        if not settings.key_set:
+            log.warning("API_INSECURE_NO_AUTH is set: every route is open without a key")
+        # In the background: a graph that is down at start must not hold up /health.
+        schema = asyncio.create_task(_ensure_schema(app.state.graph))
         try:
             yield
         finally:
+            schema.cancel()
             await driver.close()
 
-    app = FastAPI(title="labelgraph", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="labelgraph", version="0.2.0", lifespan=lifespan,
                   description="Questions about what security cameras saw.")
     app.include_router(health.router)
-    app.include_router(images.router)
+    # The pages hold no data (their scripts call the routes below with the user's key).
+    app.include_router(pages.router)
+    app.mount("/ui/static", pages.static_files(), name="static")
+    for router in (images.router, labels.router, rollups.router, reviews.router):
+        app.include_router(router, dependencies=[Depends(require_api_key)])
+    observability.instrument(app)
+    _map_errors(app)
     return app
+
+
+async def _ensure_schema(graph: GraphReader) -> None:
+    # A graph that is down at start must not stop the api: /ready reports it instead.
+    try:
+        await graph.ensure_schema()
+    except (DriverError, Neo4jError, GraphTimeout, OSError) as error:
+        log.warning("could not create the Review constraint: %s", error)
+
+
+def _map_errors(app: FastAPI) -> None:
+    """Domain and graph failures become clear 4xx/5xx JSON answers."""
+
+    async def bad_request(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=422)
+
+    async def timeout(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=504)
+
+    async def unavailable(_: Request, error: Exception) -> JSONResponse:
+        log.warning("graph unavailable: %s", error)
+        return JSONResponse({"detail": "graph unavailable"}, status_code=503)
+
+    app.add_exception_handler(BadRequest, bad_request)
+    app.add_exception_handler(GraphTimeout, timeout)
+    app.add_exception_handler(DriverError, unavailable)

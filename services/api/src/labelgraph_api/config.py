@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ApiSettings(BaseSettings):
     """Everything the api reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+    # Tuning knobs carry a service prefix so one shared env file cannot mix them up.
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
     neo4j_uri: str = Field("bolt://127.0.0.1:7687", description="Bolt URI of the graph.")
     neo4j_user: str = Field("neo4j", description="Graph user.")
@@ -17,3 +18,27 @@ class ApiSettings(BaseSettings):
     neo4j_database: str = Field("neo4j", description="Graph database name.")
     api_host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
     api_port: int = Field(8000, description="Port the HTTP server binds.")
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated API keys accepted in the X-API-Key header.")
+    insecure_no_auth: bool = Field(
+        False, alias="API_INSECURE_NO_AUTH",
+        description="Serve without any key (dev only); required when API_KEYS is empty.")
+    query_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, alias="API_QUERY_TIMEOUT_SECONDS",
+        description="Longest a graph query may run before the request fails with 504.")
+    image_bucket: str = Field("security-alarms",
+                              description="Bucket presigned URLs use when an image names none.")
+    presign_seconds: int = Field(900, ge=1, le=604_800, alias="API_PRESIGN_SECONDS",
+                                 description="Lifetime of presigned image URLs.")
+    aws_default_region: str = Field("us-east-1", description="AWS region of the S3 client.")
+
+    @model_validator(mode="after")
+    def _refuse_without_keys(self) -> ApiSettings:
+        if not self.key_set and not self.insecure_no_auth:
+            raise ValueError("API_KEYS is empty: set keys, or API_INSECURE_NO_AUTH=true for dev")
+        return self
+
+    @property
+    def key_set(self) -> frozenset[str]:
+        raw = self.api_keys.get_secret_value() if self.api_keys else ""
+        return frozenset(key.strip() for key in raw.split(",") if key.strip())

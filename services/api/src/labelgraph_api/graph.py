@@ -1,41 +1,87 @@
-"""Read access to the label graph: each method runs one statement of queries.py."""
+"""Access to the label graph: each method runs one statement of queries.py."""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Literal
 
 from neo4j import AsyncDriver
 
 from labelgraph_api import queries
 
 
-class GraphReader:
-    """Runs the api's read queries with parameters only."""
+class GraphTimeout(Exception):
+    """A graph query ran longer than the configured timeout."""
 
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
+
+class GraphReader:
+    """Runs the api's queries with parameters only, each under a timeout."""
+
+    def __init__(self, driver: AsyncDriver, database: str, timeout: float) -> None:
         self._driver = driver
         self._database = database
+        self._timeout = timeout
 
-    async def _rows(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
-        records, _, _ = await self._driver.execute_query(
-            query, parameters, database_=self._database, routing_="r"
-        )
+    async def _rows(self, query: str, routing: Literal["r", "w"] = "r", **parameters: Any
+                    ) -> list[dict[str, Any]]:
+        try:
+            async with asyncio.timeout(self._timeout):
+                records, _, _ = await self._driver.execute_query(
+                    query, parameters, database_=self._database, routing_=routing)
+        except TimeoutError as error:
+            raise GraphTimeout(f"graph query exceeded {self._timeout}s") from error
         return [record.data() for record in records]
 
     async def ping(self) -> None:
         await self._driver.verify_connectivity()
 
+    async def ensure_schema(self) -> None:
+        """Create the Review key constraint (idempotent)."""
+        for statement in queries.SCHEMA:
+            await self._rows(statement, routing="w")
+
     async def cameras(self) -> list[dict[str, Any]]:
         return await self._rows(queries.CAMERAS)
 
+    async def labels(self, prefix: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
+        return await self._rows(queries.LABELS, prefix=prefix, offset=offset, limit=limit)
+
+    async def sightings(self, **scope: Any) -> list[dict[str, Any]]:
+        return await self._rows(queries.SIGHTINGS, **scope)
+
+    async def confidence_histogram(self, **scope: Any) -> list[dict[str, Any]]:
+        return await self._rows(queries.CONFIDENCE_HISTOGRAM, **scope)
+
+    async def images(self, labels: list[str] | None, **scope: Any) -> list[dict[str, Any]]:
+        if labels:
+            return _clean(await self._rows(queries.IMAGES_WITH_LABELS, first=labels[0],
+                                           labels=labels, **scope))
+        return _clean(await self._rows(queries.IMAGES, **scope))
+
     async def image(self, object_key: str) -> dict[str, Any] | None:
-        rows = await self._rows(queries.IMAGE, object_key=object_key)
-        if not rows:
-            return None
-        row = rows[0]
-        # OPTIONAL MATCH with no label collects one all-null map: drop it.
-        row["labels"] = sorted(
-            (label for label in row["labels"] if label["name"] is not None),
-            key=lambda label: -label["confidence"],
-        )
-        return row
+        rows = _clean(await self._rows(queries.IMAGE, object_key=object_key))
+        return rows[0] if rows else None
+
+    async def rollup(self, **scope: Any) -> list[dict[str, Any]]:
+        return await self._rows(queries.ROLLUP, **scope)
+
+    async def record_verdict(self, **verdict: Any) -> dict[str, Any] | None:
+        rows = await self._rows(queries.RECORD_VERDICT, routing="w", **verdict)
+        return rows[0] if rows else None
+
+    async def reviewed(self, **scope: Any) -> list[dict[str, Any]]:
+        return await self._rows(queries.REVIEWED, **scope)
+
+    async def review_queue(self, **scope: Any) -> list[dict[str, Any]]:
+        return _clean(await self._rows(queries.REVIEW_QUEUE, **scope))
+
+
+def _clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # OPTIONAL MATCH with no label collects one all-null map: drop it; most confident first.
+    # Older graph-writers named one `detector` on the image, newer ones a `detectors` list.
+    for row in rows:
+        single = row.pop("detector")
+        row["detectors"] = row["detectors"] or ([single] if single else [])
+        row["labels"] = sorted((label for label in row["labels"] if label["name"] is not None),
+                               key=lambda label: (-label["confidence"], label["name"]))
+    return rows

@@ -1,4 +1,4 @@
-"""Response bodies of the api (they become the OpenAPI document)."""
+"""Request and response bodies of the api (they become the OpenAPI document)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,63 @@ class CameraSummary(BaseModel):
 
     camera: str = Field(description="Camera name.", examples=["frontdoor"])
     images: int = Field(description="Number of images.", examples=[1234])
-    first_ts: int | None = Field(description="Epoch seconds of its first image.")
-    last_ts: int | None = Field(description="Epoch seconds of its latest image.")
+    first_at: datetime | None = Field(description="Capture time of its first image (UTC).")
+    last_at: datetime | None = Field(description="Capture time of its latest image (UTC).")
+
+
+class LabelCount(BaseModel):
+    """A label and how many images carry it."""
+
+    label: str = Field(description="Label name.", examples=["Person"])
+    images: int = Field(description="Images with this label.", examples=[420])
+
+
+class LabelPage(BaseModel):
+    """One page of labels, most frequent first."""
+
+    items: list[LabelCount]
+    next_offset: int | None = Field(description="Offset of the next page; null on the last.")
+
+
+class Window(BaseModel):
+    """The time window a question covered (since inclusive, until exclusive)."""
+
+    since: datetime | None = Field(description="Start of the window, or null for none.")
+    until: datetime | None = Field(description="End of the window, or null for none.")
+
+
+class CameraSightings(BaseModel):
+    """How often one camera saw the label in the window."""
+
+    camera: str = Field(description="Camera name.")
+    images: int = Field(description="Matching images.")
+    first_at: datetime = Field(description="First matching capture (UTC).")
+    last_at: datetime = Field(description="Latest matching capture (UTC).")
+
+
+class Sightings(Window):
+    """Where a label was seen: matching images grouped by camera (the heat map)."""
+
+    label: str = Field(description="Label asked for.")
+    min_confidence: float = Field(description="Lowest confidence counted.")
+    images: int = Field(description="Matching images over all cameras.")
+    cameras: list[CameraSightings] = Field(description="Per camera, most images first.")
+
+
+class HistogramBucket(BaseModel):
+    """Images whose label confidence falls in one bucket."""
+
+    confidence: float = Field(description="Rounded confidence, or the bucket's lower bound.")
+    images: int = Field(description="Images in the bucket.")
+
+
+class ConfidenceHistogram(Window):
+    """Images per confidence value of one label."""
+
+    label: str = Field(description="Label asked for.")
+    bucket_width: float | None = Field(description="Bucket width; null means rounded values.")
+    images: int = Field(description="Images with the label in scope.")
+    buckets: list[HistogramBucket] = Field(description="Non-empty buckets, lowest first.")
 
 
 class ImageLabel(BaseModel):
@@ -22,13 +77,105 @@ class ImageLabel(BaseModel):
     name: str = Field(description="Label name.", examples=["Person"])
     confidence: float = Field(description="Detector confidence, 0-100.", examples=[99.2])
     detector: str | None = Field(description="Detector that reported it.")
+    model_version: str | None = Field(None, description="Detector's model version.")
 
 
-class ImageDetail(BaseModel):
-    """An image with its labels."""
+class ImageItem(BaseModel):
+    """An image with its labels and a link to its bytes."""
 
     object_key: str = Field(description="S3 object key.")
     camera: str = Field(description="Camera that took it.")
     captured_at: datetime = Field(description="Capture time with the camera's offset.")
     timestamp: int = Field(description="Capture time, epoch seconds.")
+    bucket: str | None = Field(description="S3 bucket.")
+    detectors: list[str] = Field(description="Detectors that labelled it.")
+    labeled_at: datetime | None = Field(description="When it was labelled.")
     labels: list[ImageLabel] = Field(description="Labels, most confident first.")
+    url: str = Field(description="Presigned, time-limited GET URL of the image in S3.")
+
+
+class ImagePage(BaseModel):
+    """One page of images, newest first."""
+
+    items: list[ImageItem]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
+
+
+class VerdictIn(BaseModel):
+    """A reviewer's verdict on whether a label is truly on an image."""
+
+    object_key: str = Field(min_length=1, max_length=1024, description="S3 object key.")
+    label: str = Field("Person", min_length=1, max_length=200, description="Label judged.")
+    present: bool = Field(description="Whether the label is truly in the image.")
+    reviewer: str = Field(min_length=1, max_length=200, description="Who judged it.")
+
+
+class Verdict(BaseModel):
+    """A recorded verdict."""
+
+    label: str = Field(description="Label judged.")
+    present: bool = Field(description="Whether the label is truly in the image.")
+    reviewer: str = Field(description="Who judged it.")
+    reviewed_at: datetime = Field(description="When it was last judged (UTC).")
+
+
+class ImageDetail(ImageItem):
+    """An image with its labels and the reviewers' verdicts."""
+
+    reviews: list[Verdict] = Field(description="Verdicts, one per label judged.")
+
+
+class ConfusionCounts(BaseModel):
+    """Detector against reviewers at one confidence threshold."""
+
+    threshold: float = Field(description="Detector flags the label at this confidence or more.")
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    true_negatives: int
+    precision: float | None = Field(description="TP / (TP + FP); null without flags.")
+    recall: float | None = Field(description="TP / (TP + FN); null without true presences.")
+    false_negative_rate: float | None = Field(description="FN / (TP + FN).")
+
+
+class Accuracy(Window):
+    """How accurate the detector is on reviewed images."""
+
+    label: str = Field(description="Label judged.")
+    cameras: list[str] | None = Field(description="Cameras covered; null for all.")
+    detector: str | None = Field(description="Detector judged; null for any.")
+    reviewed: int = Field(description="Reviewed images in scope.")
+    at_threshold: ConfusionCounts = Field(description="Counts at the asked threshold.")
+    curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
+
+
+class QueueItem(ImageItem):
+    """An unreviewed image and the confidence the detector gave the label (null: absent)."""
+
+    label_confidence: float | None = Field(description="Detector confidence for the label.")
+
+
+class ReviewQueue(BaseModel):
+    """Unreviewed images, those without the label first, then the least confident."""
+
+    label: str = Field(description="Label to judge.")
+    items: list[QueueItem]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
+
+
+class RollupRow(BaseModel):
+    """Images in one group; dimensions not grouped by are null."""
+
+    camera: str | None = None
+    year: int | None = None
+    month: int | None = None
+    day: int | None = Field(None, description="Day of the month.")
+    hour: int | None = Field(None, description="Hour of the day (camera's clock).")
+    images: int
+
+
+class Rollup(BaseModel):
+    """Image counts grouped by the asked dimensions, in camera-local time."""
+
+    by: list[str] = Field(description="Dimensions grouped by.")
+    rows: list[RollupRow]

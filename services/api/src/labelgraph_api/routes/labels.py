@@ -1,0 +1,63 @@
+"""Labels: which there are, where they were seen, how confident the detector was."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from labelgraph_api.deps import Cameras, Detector, Graph, Limit, Since, Until
+from labelgraph_api.domain import check_window, epoch, utc, window_before
+from labelgraph_api.models import ConfidenceHistogram, LabelPage, Sightings
+
+router = APIRouter(tags=["labels"])
+HEAT_MAP_WINDOW = timedelta(hours=2)
+
+
+@router.get("/labels", response_model=LabelPage)
+async def list_labels(
+    graph: Graph, limit: Limit = 50,
+    prefix: Annotated[str | None, Query(min_length=1, max_length=200,
+                                        description="Case-insensitive name prefix.")] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """Labels with their image counts, most frequent first, searchable by prefix."""
+    rows = await graph.labels(prefix, offset, limit)
+    return {"items": rows, "next_offset": offset + limit if len(rows) == limit else None}
+
+
+@router.get("/sightings", response_model=Sightings)
+async def label_sightings(
+    graph: Graph, label: Annotated[str, Query(min_length=1, max_length=200)] = "Person",
+    since: Since = None, until: Until = None, camera: Cameras = None,
+    min_confidence: Annotated[float, Query(ge=0, le=100)] = 90, detector: Detector = None,
+) -> dict[str, Any]:
+    """Where a label was seen: matching images per camera (default: Person, last 2 hours)."""
+    until = until or datetime.now(UTC)
+    since = since or window_before(until, HEAT_MAP_WINDOW)
+    check_window(since, until)
+    rows = await graph.sightings(label=label, cameras=camera, since=epoch(since),
+                                 until=epoch(until), detector=detector,
+                                 min_confidence=min_confidence)
+    cameras = [{**row, "first_at": utc(row["first_ts"]), "last_at": utc(row["last_ts"])}
+               for row in rows]
+    return {"label": label, "since": since, "until": until, "min_confidence": min_confidence,
+            "images": sum(row["images"] for row in rows), "cameras": cameras}
+
+
+@router.get("/confidence-histogram", response_model=ConfidenceHistogram)
+async def confidence_histogram(
+    graph: Graph, label: Annotated[str, Query(min_length=1, max_length=200)] = "Person",
+    camera: Cameras = None, since: Since = None, until: Until = None, detector: Detector = None,
+    bucket_width: Annotated[float | None, Query(
+        ge=0.001, le=100, description="Bucket width; omitted: rounded (half up) values.")] = None,
+) -> dict[str, Any]:
+    """Images per confidence value of a label: shows an all-or-nothing detector at a glance."""
+    check_window(since, until)
+    rows = await graph.confidence_histogram(label=label, cameras=camera, since=epoch(since),
+                                            until=epoch(until), detector=detector,
+                                            width=bucket_width)
+    buckets = [{"confidence": row["bucket"], "images": row["images"]} for row in rows]
+    return {"label": label, "since": since, "until": until, "bucket_width": bucket_width,
+            "images": sum(row["images"] for row in rows), "buckets": buckets}

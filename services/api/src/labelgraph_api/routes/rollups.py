@@ -1,0 +1,35 @@
+"""Image counts by year, month, day of month and hour of day (camera-local time)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from labelgraph_api.deps import Cameras, Graph, Since, Until
+from labelgraph_api.domain import BadRequest, check_window, epoch, roll_up
+from labelgraph_api.models import Rollup
+
+router = APIRouter(tags=["rollups"])
+Dimension = Literal["camera", "year", "month", "day", "hour"]
+
+
+@router.get("/rollups", response_model=Rollup, response_model_exclude_none=True)
+async def rollup(
+    graph: Graph,
+    by: Annotated[list[Dimension], Query(
+        description="Dimensions to group by, repeatable: year&by=month compares Nov 2016 "
+                    "with Dec 2017, month alone compares all Novembers with all Decembers.")],
+    camera: Cameras = None,
+    label: Annotated[str | None, Query(min_length=1, max_length=200,
+                                       description="Count only images with this label.")] = None,
+    min_confidence: Annotated[float, Query(ge=0, le=100)] = 0,
+    since: Since = None, until: Until = None,
+) -> dict[str, Any]:
+    """Image counts grouped by time (and camera), optionally of images with a label."""
+    if len(set(by)) != len(by):
+        raise BadRequest("each dimension may appear once in by")
+    check_window(since, until)
+    rows = await graph.rollup(cameras=camera, label=label, min_confidence=min_confidence,
+                              since=epoch(since), until=epoch(until))
+    return {"by": by, "rows": roll_up(rows, by)}

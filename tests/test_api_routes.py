@@ -1,0 +1,594 @@
+"""Every api route through the real servers, against a graph the real graph-writer built.
+
+The module writes its own images (unique cameras and labels, a fresh topic) and computes
+every expected number here, from the events it generated, independently of the api's Cypher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labelgraph_contract import (
+    DetectedLabel,
+    ImageLabeled,
+    captured_fields,
+    encode_event,
+    labelling_event_id,
+)
+from labelgraph_demo.loading import aws_client
+from labelgraph_demo.services import ServiceProcesses
+
+pytestmark = pytest.mark.stack
+
+RUN = uuid.uuid4().hex[:8]
+CAMERAS = (f"front-{RUN}", f"back-{RUN}", f"side-{RUN}")
+TAGS = (f"Tag{RUN}-a", f"Tag{RUN}-b", f"Tag{RUN}-c")  # labels no other test writes
+KEY = f"key-{RUN}"
+LA = ZoneInfo("America/Los_Angeles")
+DETECTOR = "aws-rekognition"
+NOW = datetime.now(UTC).replace(microsecond=0)
+# Person confidences chosen to sit on the edges: the 90 threshold, a .5 to round, absent.
+PERSON = (None, None, 99.7, 95.0, 90.0, 89.99, 72.5, 60.25, 0.4)
+
+
+@dataclass
+class Img:
+    key: str
+    camera: str
+    captured: datetime  # camera-local, with offset
+    labels: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ts(self) -> int:
+        return int(self.captured.timestamp())
+
+    def person(self) -> float | None:
+        return self.labels.get("Person")
+
+
+def make_images() -> list[Img]:
+    """Recent images (some inside the last 2 hours) and months of history, seeded."""
+    rng = random.Random(5)  # same numbers every run, only the names differ
+    minutes = [m for m in range(3, 240, 7) if not 110 <= m <= 130]  # none on the 2 h edge
+    moments = [NOW - timedelta(minutes=m) for m in minutes]
+    for year, month in ((2016, 11), (2017, 11), (2017, 12)):
+        moments += [datetime(year, month, rng.randint(1, 28), rng.randint(0, 23),
+                             rng.randint(0, 59), tzinfo=LA) for _ in range(10)]
+    images = []
+    for index, moment in enumerate(moments):
+        labels = {"Plant": round(rng.uniform(50, 99), 3)}
+        person = PERSON[index % len(PERSON)]
+        if person is not None:
+            labels["Person"] = person
+        for rank, tag in enumerate(TAGS):
+            if index % (rank + 1) == 0:  # a: every image, b: every 2nd, c: every 3rd
+                labels[tag] = round(rng.uniform(40, 100), 3)
+        camera = CAMERAS[index % len(CAMERAS)]
+        images.append(Img(f"alarms/{camera}/{index:03d}/{RUN}_{index}.jpg", camera,
+                          moment.astimezone(LA), labels))
+    # Two images in the same second: the cursor must order them by key.
+    twin = images[0]
+    images.append(Img(twin.key.replace(".jpg", "-twin.jpg"), twin.camera, twin.captured,
+                      {"Person": 97.0, TAGS[0]: 50.0}))
+    return images
+
+
+def event(image: Img) -> ImageLabeled:
+    identity = dict(bucket="security-alarms", object_key=image.key, image_etag="etag",
+                    detector=DETECTOR, model_version="3.0")
+    return ImageLabeled.model_validate(dict(
+        event_id=labelling_event_id(**identity), **identity, camera=image.camera,
+        **captured_fields(image.captured), labeled_at=NOW,
+        labels=[DetectedLabel(name=name, confidence=confidence)
+                for name, confidence in image.labels.items()]))
+
+
+async def produce(env: dict[str, str], topic: str, images: list[Img]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, 3, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], acks="all")
+    await producer.start()
+    try:
+        for image in images:
+            record = encode_event(event(image))
+            await producer.send_and_wait(topic, record.value, key=record.key,
+                                         headers=record.headers)
+    finally:
+        await producer.stop()
+
+
+def wait_for(probe: Any, timeout: float = 90, interval: float = 0.25) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@dataclass
+class Api:
+    url: str
+    images: list[Img]
+    env: dict[str, str]
+    topic: str
+
+    def get(self, path: str, params: Any = None, key: str | None = KEY) -> httpx.Response:
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.get(f"{self.url}{path}", params=params, headers=headers, timeout=30)
+
+    def ok(self, path: str, params: Any = None) -> Any:
+        response = self.get(path, params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def put(self, path: str, body: Any) -> httpx.Response:
+        return httpx.put(f"{self.url}{path}", json=body, headers={"X-API-Key": KEY}, timeout=30)
+
+    def mine(self, **params: Any) -> dict[str, Any]:
+        """Query parameters scoped to this module's cameras."""
+        return {"camera": list(CAMERAS), **params}
+
+
+@pytest.fixture(scope="module")
+def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    images = make_images()
+    topic = f"api-test-{RUN}"
+    asyncio.run(produce(stack.env, topic, images))
+    services = ServiceProcesses(stack.env, tmp_path_factory.mktemp("api-logs"), extra_env={
+        "LABEL_TOPIC": topic, "GRAPH_WRITER_CONSUMER_GROUP": f"api-test-{RUN}",
+        "GRAPH_WRITER_SESSION_TIMEOUT_MS": "2000", "GRAPH_WRITER_HEARTBEAT_INTERVAL_MS": "500",
+        "API_KEYS": f"other-key,{KEY}"})
+    try:
+        services.start(names=("graph-writer", "api"))
+        api = Api(services.api_url, images, stack.env, topic)
+        wait_for(lambda: _served(api) == len(images))
+        yield api
+    finally:
+        services.__exit__(None, None, None)
+
+
+def _served(api: Api) -> int:
+    cameras = api.ok("/cameras")
+    return sum(row["images"] for row in cameras if row["camera"] in CAMERAS)
+
+
+def iso_utc(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# --- cameras and labels --------------------------------------------------------------
+
+
+def test_cameras_have_their_image_counts_and_spans(api):
+    rows = {row["camera"]: row for row in api.ok("/cameras") if row["camera"] in CAMERAS}
+    for camera in CAMERAS:
+        own = [image.ts for image in api.images if image.camera == camera]
+        assert rows[camera]["images"] == len(own)
+        assert parse(rows[camera]["first_at"]) == datetime.fromtimestamp(min(own), UTC)
+        assert parse(rows[camera]["last_at"]) == datetime.fromtimestamp(max(own), UTC)
+
+
+def test_labels_by_prefix_most_frequent_first_and_paginated(api):
+    counts = Counter(tag for image in api.images for tag in image.labels if tag in TAGS)
+    expected = [{"label": tag, "images": counts[tag]} for tag in TAGS]  # a > b > c
+    assert counts[TAGS[0]] > counts[TAGS[1]] > counts[TAGS[2]]
+    page1 = api.ok("/labels", {"prefix": f"tag{RUN}", "limit": 2})  # case-insensitive
+    assert page1 == {"items": expected[:2], "next_offset": 2}
+    page2 = api.ok("/labels", {"prefix": f"TAG{RUN}", "limit": 2, "offset": 2})
+    assert page2 == {"items": expected[2:], "next_offset": None}
+    assert api.ok("/labels", {"prefix": f"nothing-{RUN}"}) == {"items": [], "next_offset": None}
+
+
+# --- heat map and histogram ----------------------------------------------------------
+
+
+def expected_sightings(images: list[Img], label: str, since: int, until: int,
+                       minimum: float) -> list[dict[str, Any]]:
+    hits: dict[str, list[int]] = {}
+    for image in images:
+        confidence = image.labels.get(label)
+        if confidence is not None and confidence >= minimum and since <= image.ts < until:
+            hits.setdefault(image.camera, []).append(image.ts)
+    rows = [{"camera": camera, "images": len(ts), "first_at": iso_utc(min(ts)),
+             "last_at": iso_utc(max(ts))} for camera, ts in hits.items()]
+    return sorted(rows, key=lambda row: (-row["images"], row["camera"]))
+
+
+def test_sightings_default_to_people_at_90_in_the_last_two_hours(api):
+    body = api.ok("/sightings", api.mine())
+    until = parse(body["until"])
+    assert abs((until - datetime.now(UTC)).total_seconds()) < 60
+    assert until - parse(body["since"]) == timedelta(hours=2)
+    expected = expected_sightings(api.images, "Person", int(until.timestamp()) - 7200,
+                                  int(until.timestamp()) + 1, 90)
+    assert body["label"] == "Person" and body["min_confidence"] == 90
+    assert body["cameras"] == expected
+    assert body["images"] == sum(row["images"] for row in expected) > 0
+
+
+def test_sightings_of_a_label_over_an_explicit_window(api):
+    since, until = datetime(2017, 11, 1, tzinfo=LA), datetime(2018, 1, 1, tzinfo=LA)
+    body = api.ok("/sightings", {"label": TAGS[1], "min_confidence": 70,
+                                 "since": since.isoformat(), "until": until.isoformat()})
+    expected = expected_sightings(api.images, TAGS[1], int(since.timestamp()),
+                                  int(until.timestamp()), 70)
+    assert body["cameras"] == expected and expected
+    assert parse(body["since"]) == since
+
+
+def test_sightings_empty_when_nothing_matches(api):
+    body = api.ok("/sightings", {"camera": f"nocam-{RUN}"})
+    assert body["images"] == 0 and body["cameras"] == []
+
+
+def rounded_half_up(value: float, width: float | None) -> float:
+    return math.floor(value + 0.5) if width is None else math.floor(value / width) * width
+
+
+def expected_histogram(images: list[Img], label: str, width: float | None) -> list[dict]:
+    counts = Counter(rounded_half_up(image.labels[label], width) for image in images
+                     if label in image.labels)
+    return [{"confidence": value, "images": count} for value, count in sorted(counts.items())]
+
+
+def test_confidence_histogram_per_rounded_value(api):
+    body = api.ok("/confidence-histogram", api.mine())
+    assert body["buckets"] == expected_histogram(api.images, "Person", None)
+    assert {"confidence": 73, "images": sum(
+        1 for image in api.images if image.person() == 72.5)} in body["buckets"]
+    assert body["images"] == sum(1 for image in api.images if image.person() is not None)
+
+
+def test_confidence_histogram_per_bucket_width_camera_and_window(api):
+    camera = CAMERAS[1]
+    since = datetime(2017, 1, 1, tzinfo=UTC)
+    body = api.ok("/confidence-histogram", {"label": TAGS[0], "camera": camera,
+                                            "bucket_width": 7.5, "since": since.isoformat()})
+    scoped = [image for image in api.images
+              if image.camera == camera and image.ts >= since.timestamp()]
+    buckets = [(row["confidence"], row["images"]) for row in body["buckets"]]
+    expected = [(row["confidence"], row["images"])
+                for row in expected_histogram(scoped, TAGS[0], 7.5)]
+    assert [(pytest.approx(value), count) for value, count in expected] == buckets
+    assert api.ok("/confidence-histogram", {"label": f"none-{RUN}"})["buckets"] == []
+
+
+# --- images --------------------------------------------------------------------------
+
+
+def newest_first(images: list[Img]) -> list[str]:
+    return [image.key for image in sorted(images, key=lambda i: (i.ts, i.key), reverse=True)]
+
+
+def all_pages(api: Api, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    items, cursor = [], None
+    for _ in range(100):
+        body = api.ok(path, {**params, **({"cursor": cursor} if cursor else {})})
+        items += body["items"]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("pagination did not end")
+
+
+def test_image_search_by_cameras_newest_first_across_pages(api):
+    items = all_pages(api, "/images", api.mine(camera=list(CAMERAS[:2]), limit=4))
+    expected = newest_first([i for i in api.images if i.camera in CAMERAS[:2]])
+    assert [item["object_key"] for item in items] == expected
+
+
+def test_image_search_by_labels_confidence_and_time(api):
+    since, until = NOW - timedelta(hours=3), NOW
+    params = api.mine(label=["Person", TAGS[0]], min_confidence=60.25, max_confidence=99.5,
+                      since=since.isoformat(), until=until.isoformat(), limit=3)
+    items = all_pages(api, "/images", params)
+    expected = newest_first([
+        image for image in api.images if since.timestamp() <= image.ts < until.timestamp()
+        and all(60.25 <= image.labels.get(name, -1) <= 99.5 for name in ("Person", TAGS[0]))])
+    assert [item["object_key"] for item in items] == expected and expected
+
+
+def test_image_items_carry_labels_local_time_and_a_working_presigned_url(api):
+    image = api.images[5]
+    body = b"\xff\xd8jpeg bytes " + RUN.encode()
+    aws_client(api.env, "s3").put_object(Bucket="security-alarms", Key=image.key, Body=body)
+    [item] = [item for item in api.ok("/images", {"camera": image.camera, "limit": 500})[
+        "items"] if item["object_key"] == image.key]
+    assert item["captured_at"] == image.captured.isoformat()
+    assert item["timestamp"] == image.ts and item["camera"] == image.camera
+    assert [(label["name"], label["confidence"]) for label in item["labels"]] == sorted(
+        image.labels.items(), key=lambda pair: (-pair[1], pair[0]))
+    assert httpx.get(item["url"], timeout=10).content == body
+
+
+def test_image_pagination_is_stable_under_inserts(api):
+    params = api.mine(limit=5)
+    first = api.ok("/images", params)
+    newer = Img(f"alarms/{CAMERAS[0]}/new/{RUN}.jpg", CAMERAS[0],
+                (NOW + timedelta(minutes=1)).astimezone(LA), {"Plant": 60.0})
+    asyncio.run(produce_more(api, newer))
+    wait_for(lambda: api.get(f"/images/{newer.key}").status_code == 200)
+    rest = all_pages(api, "/images", {**params, "cursor": first["next_cursor"]})
+    keys = [item["object_key"] for item in first["items"] + rest]
+    assert keys == newest_first(api.images)
+    api.images.append(newer)  # later tests see it too
+    assert api.ok("/images", params)["items"][0]["object_key"] == newer.key
+
+
+async def produce_more(api: Api, image: Img) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=api.env["KAFKA_BOOTSTRAP_SERVERS"])
+    await producer.start()
+    try:
+        record = encode_event(event(image))
+        await producer.send_and_wait(api.topic, record.value, key=record.key,
+                                     headers=record.headers)
+    finally:
+        await producer.stop()
+
+
+def test_image_detail_and_unknown_key(api):
+    image = api.images[7]
+    body = api.ok(f"/images/{image.key}")
+    assert body["object_key"] == image.key and body["bucket"] == "security-alarms"
+    assert body["detectors"] == [DETECTOR]
+    assert {label["detector"] for label in body["labels"]} == {DETECTOR}
+    assert {label["name"]: label["confidence"] for label in body["labels"]} == image.labels
+    assert body["reviews"] == []
+    missing = api.get(f"/images/alarms/nothing/{RUN}.jpg")
+    assert missing.status_code == 404 and RUN in missing.json()["detail"]
+
+
+def test_empty_image_search(api):
+    assert api.ok("/images", {"camera": f"nocam-{RUN}"}) == {"items": [], "next_cursor": None}
+
+
+# --- rollups -------------------------------------------------------------------------
+
+
+def expected_rollup(images: list[Img], by: list[str]) -> list[dict[str, Any]]:
+    def part(image: Img, name: str) -> Any:
+        return image.camera if name == "camera" else getattr(image.captured, name)
+
+    counts = Counter(tuple(part(image, name) for name in by) for image in images)
+    return [{**dict(zip(by, key, strict=True)), "images": n} for key, n in sorted(counts.items())]
+
+
+@pytest.mark.parametrize("by", [["year", "month"], ["month"], ["hour", "camera"], ["day"]])
+def test_rollups_by_local_time_parts(api, by):
+    body = api.ok("/rollups", api.mine(by=by))
+    assert body == {"by": by, "rows": expected_rollup(api.images, by)}
+
+
+def test_rollups_of_a_label_above_a_confidence_for_one_camera(api):
+    body = api.ok("/rollups", {"by": ["year", "month"], "camera": CAMERAS[2],
+                               "label": "Person", "min_confidence": 90})
+    scoped = [image for image in api.images if image.camera == CAMERAS[2]
+              and (image.person() or -1) >= 90]
+    assert body["rows"] == expected_rollup(scoped, ["year", "month"]) and scoped
+    assert api.ok("/rollups", {"by": "year", "camera": f"nocam-{RUN}"})["rows"] == []
+
+
+# --- verdicts, accuracy and the review queue ------------------------------------------
+
+
+def confusion(pairs: list[tuple[bool, float | None]], threshold: float) -> dict[str, Any]:
+    tp = sum(1 for truth, c in pairs if truth and c is not None and c >= threshold)
+    fp = sum(1 for truth, c in pairs if not truth and c is not None and c >= threshold)
+    fn = sum(1 for truth, c in pairs if truth and (c is None or c < threshold))
+    tn = len(pairs) - tp - fp - fn
+    return {"threshold": threshold, "true_positives": tp, "false_positives": fp,
+            "false_negatives": fn, "true_negatives": tn,
+            "precision": tp / (tp + fp) if tp + fp else None,
+            "recall": tp / (tp + fn) if tp + fn else None,
+            "false_negative_rate": fn / (tp + fn) if tp + fn else None}
+
+
+def test_accuracy_with_no_verdicts_is_empty_not_an_error(api):
+    body = api.ok("/accuracy", {"camera": f"nocam-{RUN}"})
+    assert body["reviewed"] == 0
+    assert body["at_threshold"] == confusion([], 90)
+    assert len(body["curve"]) == 21
+
+
+def test_verdicts_accuracy_curve_and_review_queue(api):
+    # Reviewers judge the first 20 images: truth is Person unless the key's index is odd
+    # and the detector saw nobody (so some absent persons are real misses).
+    judged = api.images[:20]
+    truth = {image.key: image.person() is not None or index % 2 == 1
+             for index, image in enumerate(judged)}
+    for image in judged:
+        response = api.put("/verdicts", {"object_key": image.key, "present": not truth[
+            image.key], "reviewer": "ann"})
+        assert response.status_code == 200, response.text
+    before = api.ok(f"/images/{judged[0].key}")["labels"]
+    for image in judged:  # change of mind: the later verdict wins
+        body = api.put("/verdicts", {"object_key": image.key, "label": "Person",
+                                     "present": truth[image.key], "reviewer": "bob"}).json()
+        assert body["present"] == truth[image.key] and body["reviewer"] == "bob"
+        assert abs((parse(body["reviewed_at"]) - datetime.now(UTC)).total_seconds()) < 60
+    detail = api.ok(f"/images/{judged[0].key}")
+    assert [(r["label"], r["present"], r["reviewer"]) for r in detail["reviews"]] == [
+        ("Person", truth[judged[0].key], "bob")]
+    assert detail["labels"] == before  # the detector's HAS_LABEL is untouched
+
+    pairs = [(truth[image.key], image.person()) for image in judged]
+    body = api.ok("/accuracy", api.mine(threshold=90, step=10))
+    assert body["reviewed"] == 20 and body["label"] == "Person"
+    assert body["at_threshold"] == confusion(pairs, 90)
+    assert body["curve"] == [confusion(pairs, float(t)) for t in range(0, 101, 10)]
+    assert body["at_threshold"]["false_negatives"] > 0
+
+    one_camera = [(truth[i.key], i.person()) for i in judged if i.camera == CAMERAS[0]]
+    body = api.ok("/accuracy", {"camera": CAMERAS[0], "threshold": 50})
+    assert body["at_threshold"] == confusion(one_camera, 50)
+    assert api.ok("/accuracy", api.mine(detector="other"))["reviewed"] == 0
+
+    queue = all_pages(api, "/review-queue", api.mine(limit=7))
+    unjudged = [image for image in api.images if image.key not in truth]
+    order = sorted(unjudged, key=lambda i: (-(i.person() or -1), i.ts, i.key), reverse=True)
+    assert [item["object_key"] for item in queue] == [image.key for image in order]
+    assert [item["label_confidence"] for item in queue] == [i.person() for i in order]
+    assert queue[0]["label_confidence"] is None  # images without the label come first
+
+
+def test_verdict_on_an_unknown_image_or_with_a_bad_body(api):
+    response = api.put("/verdicts", {"object_key": f"nothing/{RUN}", "present": True,
+                                     "reviewer": "ann"})
+    assert response.status_code == 404
+    for body in ({"object_key": api.images[0].key, "present": True},
+                 {"object_key": api.images[0].key, "present": "perhaps", "reviewer": "a"},
+                 {"object_key": "", "present": True, "reviewer": "a"}):
+        assert api.put("/verdicts", body).status_code == 422
+
+
+# --- behaviour: auth, bad parameters, docs, health, metrics -----------------------------
+
+
+@pytest.mark.parametrize("key", [None, "wrong", KEY + "x"])
+def test_every_data_route_requires_a_configured_key(api, key):
+    for path in ("/cameras", "/labels", "/sightings", "/confidence-histogram", "/images",
+                 f"/images/{api.images[0].key}", "/rollups?by=year", "/accuracy",
+                 "/review-queue"):
+        assert api.get(path, key=key).status_code == 401, path
+    assert httpx.put(f"{api.url}/verdicts", json={}, timeout=10).status_code == 401
+    assert api.get("/cameras", key="other-key").status_code == 200
+
+
+def test_health_ready_docs_and_metrics_are_open(api):
+    assert api.get("/health", key=None).json() == {"status": "ok"}
+    assert api.get("/ready", key=None).json() == {"status": "ok"}
+    assert "X-API-Key" in api.get("/openapi.json", key=None).text
+    assert api.get("/docs", key=None).status_code == 200
+    metrics = api.get("/metrics", key=None).text
+    assert 'labelgraph_api_request_seconds_count{method="GET",route="/cameras"' in metrics
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/images", {"since": "2016-11-05T07:15:30"}),  # no offset
+    ("/images", {"since": "yesterday"}),
+    ("/images", {"since": "2017-01-01T00:00:00Z", "until": "2016-01-01T00:00:00Z"}),
+    ("/images", {"limit": 0}),
+    ("/images", {"limit": 501}),
+    ("/images", {"min_confidence": 50}),  # a range needs a label
+    ("/images", {"label": "Person", "min_confidence": 101}),
+    ("/images", {"cursor": "not-a-cursor"}),
+    ("/images", {"cursor": "WyJhIiwgMV0="}),  # valid base64 json, wrong shape
+    ("/sightings", {"label": ""}),
+    ("/sightings", {"until": "0001-01-01T01:00:00+00:00"}),  # no room for the 2 h default
+    ("/sightings", {"min_confidence": -1}),
+    ("/confidence-histogram", {"bucket_width": 0}),
+    ("/labels", {"offset": -1}),
+    ("/rollups", {}),
+    ("/rollups", {"by": "week"}),
+    ("/rollups", {"by": ["year", "year"]}),
+    ("/accuracy", {"threshold": 100.5}),
+    ("/accuracy", {"step": 0}),
+    ("/review-queue", {"cursor": "WzEsIDIsIDNd"}),
+])
+def test_bad_parameters_get_a_clear_422(api, path, params):
+    response = api.get(path, params)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"]
+
+
+# --- schema-driven fuzz ----------------------------------------------------------------
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+
+
+def value_for(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Mostly values of the schema's type (in and out of range), sometimes any text."""
+    if "anyOf" in schema:
+        return st.one_of([value_for(option) for option in schema["anyOf"]])
+    kind = schema.get("type")
+    if "enum" in schema:
+        typed: st.SearchStrategy[Any] = st.sampled_from(schema["enum"])
+    elif kind == "integer":
+        typed = st.integers(-2, 2_000_000)
+    elif kind == "number":
+        typed = st.floats(-1e6, 1e6) | st.sampled_from([0, 0.001, 50, 99.99, 100, 100.01])
+    elif kind == "string" and schema.get("format") == "date-time":
+        typed = st.datetimes(timezones=st.timezones()).map(datetime.isoformat)
+    elif kind == "array":
+        return st.lists(value_for(schema["items"]), max_size=3)
+    elif kind == "null":
+        return st.nothing()
+    else:
+        typed = TEXT
+    return st.one_of(typed, TEXT)
+
+
+# Verdict bodies of any shape, on keys no image has (the fuzz must not change real data).
+VERDICT_BODIES = st.fixed_dictionaries({}, optional={
+    "object_key": TEXT.map(lambda text: f"fuzz/{RUN}/{text}") | st.integers(),
+    "label": TEXT | st.none(), "present": st.booleans() | TEXT, "reviewer": TEXT,
+}) | st.lists(TEXT, max_size=2)
+
+
+def get_operations(openapi: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    return [(path, spec.get("parameters", [])) for path, item in openapi["paths"].items()
+            for method, spec in item.items() if method == "get"]
+
+
+def test_fuzzing_every_get_route_from_the_openapi_document_finds_no_5xx(api):
+    operations = get_operations(api.ok("/openapi.json"))
+    assert len(operations) >= 10
+    failures: list[str] = []
+
+    @settings(max_examples=30, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def probe(data: st.DataObject) -> None:
+        path, parameters = data.draw(st.sampled_from(operations))
+        params, url_path = {}, path
+        for parameter in parameters:
+            if parameter["in"] == "path":
+                value = data.draw(TEXT.filter(bool) | st.sampled_from([api.images[0].key]))
+                url_path = url_path.replace("{" + parameter["name"] + "}",
+                                            quote(value, safe="/"))
+            elif parameter["in"] == "query" and data.draw(st.booleans()):
+                params[parameter["name"]] = data.draw(value_for(parameter["schema"]))
+        response = api.get(url_path, params)
+        if response.status_code >= 500:
+            failures.append(f"{url_path} {params} -> {response.status_code} {response.text}")
+
+    @settings(max_examples=40, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(VERDICT_BODIES)
+    def probe_verdicts(body: Any) -> None:
+        response = api.put("/verdicts", body)
+        if response.status_code >= 500:
+            failures.append(f"PUT /verdicts {body} -> {response.status_code} {response.text}")
+
+    for _ in range(len(operations)):
+        probe()
+    probe_verdicts()
+    assert not failures, "\n".join(failures[:5])
