@@ -6,7 +6,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 
-.PHONY: install run test lint schemas bench clean
+.PHONY: install assets browser run test lint schemas bench clean up down logs
 
 $(UV):
 	python3 -m venv .tools
@@ -19,10 +19,23 @@ $(UV):
 
 install: .venv/.synced ## Create .venv with every package at its locked version.
 
-run: install ## The whole pipeline on the embedded stack with sample images; Ctrl-C stops it.
+# The pages' charting library, from the npm registry at its locked version; served by the api.
+VENDOR := services/api/src/labelgraph_api/pages/static/vendor
+$(VENDOR)/echarts.min.js: services/api/web/package-lock.json
+	npm ci --prefix services/api/web --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)
+	cp services/api/web/node_modules/echarts/dist/echarts.min.js $@
+
+assets: $(VENDOR)/echarts.min.js ## The pages' static assets.
+
+# The browser the page tests drive: Debian's Chromium (Playwright cannot download one here).
+browser: ## Install Debian's chromium if it is missing (needs root, as on CI).
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+run: install assets ## The whole pipeline on the embedded stack with sample images; Ctrl-C stops it.
 	$(PY) -m labelgraph_demo
 
-test: install ## The whole suite, starting the embedded stack itself.
+test: install assets browser ## The whole suite, starting the embedded stack itself.
 	$(PY) -m pytest
 
 lint: install ## ruff and mypy over every package.
@@ -32,10 +45,23 @@ lint: install ## ruff and mypy over every package.
 schemas: install ## Regenerate schemas/ from the contract model.
 	$(PY) -m labelgraph_contract export schemas
 
-bench: install ## Every benchmark in bench/, figures to bench-output/ (see docs/benchmarks.md).
+bench: install assets ## Every benchmark in bench/, figures to bench-output/ (see docs/benchmarks.md).
 	@mkdir -p bench-output
 	@set -e; for script in bench/*_bench.py; do \
 		echo "== $$script"; $(PY) $$script --output bench-output; done
+
+# The Docker stack (compose.yaml, docs/deploy.md); needs Docker with Compose v2.
+COMPOSE ?= docker compose
+
+up: ## Build and start the compose stack; returns once every service is healthy.
+	@test -f .env || { cp .env.example .env; echo "created .env from .env.example: set NEO4J_PASSWORD there"; }
+	$(COMPOSE) up --build --detach --wait
+
+down: ## Stop the compose stack (its volumes stay; `make down COMPOSE_ARGS=-v` drops them).
+	$(COMPOSE) down $(COMPOSE_ARGS)
+
+logs: ## Follow the compose stack's logs (`make logs SERVICE=labeler` for one).
+	$(COMPOSE) logs --follow $(SERVICE)
 
 clean: ## Remove the environments and the stack's state.
 	rm -rf .venv .tools .devstack

@@ -49,8 +49,9 @@ def generate_events(images: int, seed: int = 42) -> Iterator[ImageLabeled]:
         camera = CAMERAS[index % len(CAMERAS)]
         captured = START + timedelta(seconds=rng.uniform(0, SPAN.total_seconds()))
         captured = captured.replace(microsecond=0)
-        key = (f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/"
-               f"{camera}_{captured:%Y%m%d-%H%M%S}_{index}.jpg")
+        # The index folder keeps keys unique and still fits the cameras' key layout.
+        key = (f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/{index:06d}/"
+               f"{camera}_{captured:%Y%m%d-%H%M%S}.jpg")
         names = [name for name, share in COMMON.items() if rng.random() < share]
         while len(names) < LABELS_PER_IMAGE:
             candidate = rng.choices(tail, tail_weights)[0]

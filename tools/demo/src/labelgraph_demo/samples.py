@@ -53,7 +53,8 @@ def object_key(camera: str, captured_at: datetime, root: str = "alarms") -> str:
             f"{camera}_{local:%Y%m%d-%H%M%S}.jpg")
 
 
-def make_samples(now: datetime, count: int = 120, seed: int = 7) -> list[Sample]:
+def make_samples(now: datetime, count: int = 120, seed: int = 7,
+                 prefix: str = "") -> list[Sample]:
     """Images over the last ten days (a share in the last two hours) from every camera.
 
     Who is really there (has_person) is the ground truth; the labels are what the
@@ -67,7 +68,8 @@ def make_samples(now: datetime, count: int = 120, seed: int = 7) -> list[Sample]
         captured = (now - rng.uniform(0.01, 1) * window).replace(microsecond=0)
         has_person = rng.random() < PERSON_SHARE[camera]
         reported = rng.random() < (DETECTION_RATE if has_person else FALSE_POSITIVE_RATE)
-        samples.append(Sample(object_key(camera, captured), camera, captured, has_person,
+        named = prefix + camera
+        samples.append(Sample(object_key(named, captured), named, captured, has_person,
                               _labels(reported, rng)))
     return samples
 

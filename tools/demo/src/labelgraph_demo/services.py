@@ -49,7 +49,9 @@ class ServiceProcesses:
     def start(self, names: tuple[str, ...] = tuple(SERVICE_COMMANDS),
               ready_timeout: float = 60) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        # Free ops ports: the defaults (8081, 8082) may be held by another run on the machine.
         env = {**os.environ, **self.stack_env, "API_PORT": str(self.api_port),
+               "LABELER_OPS_PORT": str(free_port()), "GRAPH_WRITER_OPS_PORT": str(free_port()),
                **self.extra_env}
         for name in names:
             popen = self._spawner.popen([sys.executable, *SERVICE_COMMANDS[name]], env=env,

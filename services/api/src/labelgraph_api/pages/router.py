@@ -1,0 +1,84 @@
+"""Serves the pages and their static files under /ui.
+
+The HTML and scripts hold no data and need no key; every number on a page comes from the
+JSON API, called by the page's script with the key the user typed into the login form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from labelgraph_api.deps import key_accepted
+
+STATIC_DIR = Path(__file__).parent / "static"
+VENDOR_DIR = STATIC_DIR / "vendor"
+SHELL = (Path(__file__).parent / "shell.html").read_text()
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    title: str
+
+
+PAGES = {
+    page.slug: page
+    for page in (
+        Page("overview", "Overview"),
+        Page("confidence", "Confidence"),
+        Page("images", "Images"),
+        Page("review", "Review"),
+        Page("accuracy", "Accuracy"),
+    )
+}
+
+router = APIRouter(prefix="/ui", tags=["pages"], include_in_schema=False)
+
+
+class KeyCheck(BaseModel):
+    key: str = Field(max_length=1000)
+
+
+@router.get("")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/ui/overview")
+
+
+# The login form asks these first, so a page never provokes a 401 (a console error).
+@router.get("/session")
+async def session(request: Request) -> dict[str, bool]:
+    """Whether the api wants a key at all."""
+    return {"key_required": not key_accepted(request, None)}
+
+
+@router.post("/session")
+async def check_key(request: Request, body: KeyCheck) -> dict[str, bool]:
+    """Whether a key typed into the login form would be accepted."""
+    return {"valid": key_accepted(request, body.key)}
+
+
+@router.get("/{slug}", response_class=HTMLResponse)
+async def page(slug: str) -> HTMLResponse:
+    """One page's HTML shell; its script (static/<slug>.js) fills it."""
+    found = PAGES.get(slug)
+    if found is None:
+        raise HTTPException(404, detail=f"no page {slug!r}; pages: {', '.join(PAGES)}")
+    nav = "".join(
+        f'<a href="/ui/{p.slug}"{" aria-current=page" if p is found else ""}>{p.title}</a>'
+        for p in PAGES.values()
+    )
+    html = SHELL.replace("{{title}}", found.title).replace("{{slug}}", found.slug)
+    return HTMLResponse(html.replace("{{nav}}", nav))
+
+
+def static_files() -> StaticFiles:
+    """The pages' scripts, styles and the charting library (make assets puts it in vendor/)."""
+    if not (VENDOR_DIR / "echarts.min.js").is_file():
+        raise RuntimeError(f"{VENDOR_DIR}/echarts.min.js is missing: run `make assets`")
+    return StaticFiles(directory=STATIC_DIR)

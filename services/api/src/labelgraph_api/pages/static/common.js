@@ -1,0 +1,167 @@
+// What every page shares: the API client with the login dialog, filters, small DOM helpers.
+
+const KEY = "labelgraph-api-key";
+const status = document.getElementById("status");
+
+/** Calls a JSON route with the stored key; throws with the API's detail on failure. */
+export async function api(path, params = {}, init = {}) {
+  await signedIn;
+  const url = new URL(path, location.origin);
+  for (const [name, value] of Object.entries(params)) {
+    for (const item of [value].flat()) {
+      if (item !== undefined && item !== null && item !== "") url.searchParams.append(name, item);
+    }
+  }
+  const headers = { Accept: "application/json", ...(init.headers || {}) };
+  const key = sessionStorage.getItem(KEY);
+  if (key) headers["X-API-Key"] = key;
+  const response = await fetch(url, { ...init, headers });
+  if (response.status === 401) {
+    sessionStorage.removeItem(KEY);  // revoked while the page was open: ask again on reload
+  }
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new Error(describeError(response.status, body));
+  return body;
+}
+
+function describeError(code, body) {
+  const detail = body?.detail;
+  if (Array.isArray(detail)) return detail.map((d) => `${d.loc?.at(-1)}: ${d.msg}`).join("; ");
+  return `${code}: ${detail ?? "request failed"}`;
+}
+
+// Before any data call: the key is asked for (and checked) only if the api wants one.
+const signedIn = (async () => {
+  const { key_required } = await (await fetch("/ui/session")).json();
+  if (!key_required) return;
+  while (!(await keyValid(sessionStorage.getItem(KEY)))) {
+    sessionStorage.setItem(KEY, await askForKey(sessionStorage.getItem(KEY) ? "That key was refused." : ""));
+  }
+  showLogout();
+})();
+
+async function keyValid(key) {
+  if (!key) return false;
+  const response = await fetch("/ui/session", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key }),
+  });
+  return (await response.json()).valid;
+}
+
+function askForKey(message) {
+  const dialog = document.getElementById("login");
+  document.getElementById("login-error").textContent = message;
+  sessionStorage.removeItem(KEY);
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(document.getElementById("login-key").value),
+                            { once: true });
+  });
+}
+
+function showLogout() {
+  const button = document.getElementById("logout");
+  button.hidden = !sessionStorage.getItem(KEY);
+  button.onclick = () => { sessionStorage.removeItem(KEY); location.reload(); };
+}
+showLogout();
+
+/** Shows what is happening, or what went wrong, in the page's status line. */
+export function say(text, isError = false) {
+  status.textContent = text;
+  status.className = isError ? "error" : "";
+}
+
+/** Runs an async page load, reporting errors in the status line instead of the console. */
+export async function guarded(load) {
+  try {
+    say("Loading…");
+    await load();
+    say("");
+  } catch (error) {
+    say(error.message, true);
+  }
+}
+
+/** document.createElement with attributes and children in one call. */
+export function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value);
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+export const WINDOWS = {
+  "2h": ["last 2 hours", 2 * 3600],
+  "24h": ["last 24 hours", 24 * 3600],
+  "7d": ["last 7 days", 7 * 86400],
+  "30d": ["last 30 days", 30 * 86400],
+  all: ["all time", null],
+};
+
+/** since/until (ISO 8601 with offset) for a window preset, as the API wants them. */
+export function windowRange(preset) {
+  const seconds = WINDOWS[preset]?.[1];
+  if (!seconds) return {};
+  const until = new Date();
+  return { since: new Date(until - seconds * 1000).toISOString(), until: until.toISOString() };
+}
+
+/** The filter form: fields from the URL's query (so links and reloads keep them). */
+export function filters(fields, onChange) {
+  const form = document.getElementById("filters");
+  const query = new URLSearchParams(location.search);
+  for (const field of fields) {
+    const value = query.get(field.name) ?? field.value ?? "";
+    const input = field.options
+      ? el("select", { name: field.name },
+           field.options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)))
+      : el("input", { name: field.name, type: field.type ?? "text", value, min: field.min,
+                      max: field.max, step: field.step, placeholder: field.placeholder });
+    form.append(el("label", {}, field.label, input));
+  }
+  const read = () => Object.fromEntries(new FormData(form).entries());
+  form.addEventListener("change", () => {
+    const values = read();
+    history.replaceState(null, "", `?${new URLSearchParams(values)}`);
+    onChange(values);
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  return read;
+}
+
+/** A camera <select> option list: all cameras first. */
+export async function cameraOptions() {
+  const cameras = await api("/cameras");
+  return [["", "all cameras"], ...cameras.map((c) => [c.camera, c.camera])];
+}
+
+export function percent(value) {
+  return value === null || value === undefined ? "–" : `${(value * 100).toFixed(1)}%`;
+}
+
+/** An ECharts chart in a sized box; re-used across reloads of the same page. */
+export function chart(container) {
+  const box = el("div", { class: "chart" });
+  container.append(box);
+  const instance = echarts.init(box);
+  addEventListener("resize", () => instance.resize());
+  return instance;
+}
+
+/** A small table: headers, then rows of cells; data-testid on the table for tests. */
+export function table(testid, headers, rows) {
+  return el("table", { "data-testid": testid },
+    el("thead", {}, el("tr", {}, headers.map((h) => el("th", {}, h)))),
+    el("tbody", {}, rows.map((row) => el("tr", {}, row.map((cell) => el("td", {}, cell))))));
+}
+
+/** A link to the image gallery with the given filters. */
+export function galleryHref(params) {
+  const query = new URLSearchParams(
+    Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== ""));
+  return `/ui/images?${query}`;
+}

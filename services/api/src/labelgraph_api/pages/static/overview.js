@@ -1,0 +1,66 @@
+// Overview: where a label was seen in a window, per camera and per camera x hour of day.
+import { api, chart, el, filters, galleryHref, guarded, table, WINDOWS, windowRange } from "./common.js";
+
+const HOURS = [...Array(24).keys()];
+const content = document.getElementById("content");
+const summary = el("p", { class: "summary", "data-testid": "summary" });
+const cameraChart = chart(content);
+const heatChart = chart(content);
+const tables = el("div");
+content.prepend(summary);
+content.append(tables);
+
+const read = filters([
+  { name: "label", label: "Label", value: "Person" },
+  { name: "window", label: "Window", value: "2h", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
+  { name: "min_confidence", label: "Min confidence", type: "number", value: "90", min: 0, max: 100, step: 1 },
+], (values) => guarded(() => load(values)));
+
+async function load({ label, window, min_confidence }) {
+  const range = windowRange(window);
+  const query = { label, min_confidence, ...range };
+  const [sightings, rollup] = await Promise.all([
+    api("/sightings", query),
+    api("/rollups", { by: ["camera", "hour"], ...query }),
+  ]);
+  const link = (extra) => galleryHref({ label, min_confidence, window, ...extra });
+  summary.textContent = `${sightings.images} images with ${label} at ${min_confidence}+ in the ${WINDOWS[window][0]}`;
+  drawCameras(sightings.cameras, link);
+  drawHeatMap(rollup.rows, link);
+  tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest"],
+    sightings.cameras.map((c) => [el("a", { href: link({ camera: c.camera }) }, c.camera),
+                                  String(c.images), new Date(c.last_at).toLocaleString()])));
+}
+
+function drawCameras(cameras, link) {
+  cameraChart.setOption({
+    title: { text: "Images per camera" },
+    tooltip: {},
+    xAxis: { type: "category", data: cameras.map((c) => c.camera) },
+    yAxis: { type: "value", minInterval: 1 },
+    series: [{ type: "bar", data: cameras.map((c) => c.images) }],
+  }, true);
+  cameraChart.off("click");
+  cameraChart.on("click", (p) => { location.href = link({ camera: p.name }); });
+}
+
+function drawHeatMap(rows, link) {
+  const cameras = [...new Set(rows.map((r) => r.camera))].sort();
+  const cells = rows.map((r) => [r.hour, cameras.indexOf(r.camera), r.images]);
+  heatChart.setOption({
+    title: { text: "Camera by hour of day (camera's clock)" },
+    tooltip: { formatter: (p) => `${cameras[p.value[1]]} ${p.value[0]}:00 — ${p.value[2]} images` },
+    grid: { left: 90, bottom: 70 },
+    xAxis: { type: "category", data: HOURS.map(String), name: "hour" },
+    yAxis: { type: "category", data: cameras },
+    visualMap: { min: 0, max: Math.max(1, ...cells.map((c) => c[2])), calculable: true,
+                 orient: "horizontal", left: "center", bottom: 0 },
+    series: [{ type: "heatmap", data: cells, label: { show: true } }],
+  }, true);
+  heatChart.off("click");
+  heatChart.on("click", (p) => {
+    location.href = link({ camera: cameras[p.value[1]], hour: p.value[0] });
+  });
+}
+
+guarded(() => load(read()));

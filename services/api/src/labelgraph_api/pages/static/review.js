@@ -1,0 +1,93 @@
+// Review: one image at a time; y / n say whether the label is there, s skips; next at once.
+import { api, el, filters, guarded, say } from "./common.js";
+
+const REVIEWER = "labelgraph-reviewer";
+const content = document.getElementById("content");
+const image = el("img", { class: "review-image", alt: "" });
+const labels = el("ul", { class: "review-labels", "data-testid": "detector-labels" });
+const question = el("p", { class: "question" });
+const progress = el("p", { class: "summary", "data-testid": "reviewed-count" }, "0 reviewed");
+const buttons = el("div", { class: "verdict" },
+  el("button", { type: "button", "data-verdict": "yes", onclick: () => decide(true) }, "Yes (y)"),
+  el("button", { type: "button", "data-verdict": "no", onclick: () => decide(false) }, "No (n)"),
+  el("button", { type: "button", "data-verdict": "skip", onclick: () => advance() }, "Skip (s)"));
+content.append(progress, question, buttons, el("div", { class: "review" }, image, labels));
+
+let queue = [];
+let cursor = null;
+let current = null;
+let reviewed = 0;
+// Judged or skipped here: never shown again, even if a verdict is still in flight.
+const done = new Set();
+
+const read = filters([
+  { name: "label", label: "Label", value: "Person" },
+  { name: "camera", label: "Camera", value: "", placeholder: "all" },
+  { name: "reviewer", label: "Reviewer", value: localStorage.getItem(REVIEWER) || "reviewer" },
+], (values) => {
+  localStorage.setItem(REVIEWER, values.reviewer);
+  queue = []; cursor = null;
+  guarded(advance);
+});
+
+async function refill() {
+  const { label, camera } = read();
+  const page = await api("/review-queue", { label, camera, cursor, limit: 20 });
+  cursor = page.next_cursor;
+  queue.push(...page.items.filter((item) => !done.has(item.object_key)));
+  queue.slice(0, 3).forEach((item) => { new Image().src = item.url; });  // preload
+}
+
+async function advance() {
+  if (current) done.add(current.object_key);
+  await show();
+}
+
+async function show() {
+  if (queue.length < 3 && (cursor || queue.length === 0)) await refill();
+  current = queue.shift() ?? null;
+  image.hidden = !current;
+  if (!current) {
+    image.removeAttribute("src");
+    image.alt = "";
+    labels.replaceChildren();
+    question.textContent = `Nothing left to review for ${read().label}.`;
+    return;
+  }
+  image.src = current.url;
+  image.alt = current.object_key;
+  image.dataset.key = current.object_key;
+  labels.replaceChildren(...current.labels.map((l) =>
+    el("li", {}, `${l.name} ${l.confidence.toFixed(1)}`)));
+  question.textContent = `Is there a ${read().label} in this image? (${current.camera}, ` +
+    `${new Date(current.captured_at).toLocaleString()})`;
+}
+
+async function decide(present) {
+  if (!current) return;
+  const { label, reviewer } = read();
+  const judged = current;
+  done.add(judged.object_key);
+  current = null;
+  const sent = api("/verdicts", {}, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ object_key: judged.object_key, label, present, reviewer }),
+  });
+  await show();  // the next image does not wait for the verdict's round trip
+  try {
+    await sent;
+    reviewed += 1;
+    progress.textContent = `${reviewed} reviewed`;
+  } catch (error) {
+    say(`verdict on ${judged.object_key} not saved: ${error.message}`, true);
+  }
+}
+
+addEventListener("keydown", (event) => {
+  if (event.target.closest("input, select, textarea, dialog")) return;
+  const action = { y: () => decide(true), n: () => decide(false), s: () => advance() }[event.key];
+  if (action) { event.preventDefault(); guarded(action); }
+});
+
+guarded(show);
