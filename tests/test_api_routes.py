@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from labelgraph_contract import (
 )
 from labelgraph_demo.loading import aws_client
 from labelgraph_demo.services import ServiceProcesses
+from labelgraph_devstack.polling import wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -119,14 +119,6 @@ async def produce(env: dict[str, str], topic: str, images: list[Img]) -> None:
         await producer.stop()
 
 
-def wait_for(probe: Any, timeout: float = 90, interval: float = 0.25) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 @dataclass

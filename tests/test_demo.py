@@ -3,10 +3,8 @@ shipped ground truth loaded in one go gives the accuracy the samples were made w
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
@@ -14,17 +12,11 @@ import pytest
 from labelgraph_demo.loading import load_ground_truth, teach_stub, upload, write_ground_truth
 from labelgraph_demo.samples import make_samples
 from labelgraph_demo.services import ServiceProcesses
+from labelgraph_devstack.polling import wait_for
 
 pytestmark = pytest.mark.stack
 
 
-def wait_for(probe: Any, timeout: float = 90) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := probe():
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def test_ground_truth_loads_at_once_and_shows_the_detectors_misses(stack, tmp_path):

@@ -4,7 +4,6 @@ graph-writer -> graph -> api."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -17,19 +16,11 @@ from labelgraph_contract import decode_event
 from labelgraph_demo.loading import aws_client, teach_stub, upload
 from labelgraph_demo.samples import Sample, object_key
 from labelgraph_demo.services import ServiceProcesses
+from labelgraph_devstack.polling import wait_for
 
 pytestmark = pytest.mark.stack
 
 
-def wait_for(probe: Any, timeout: float = 60, interval: float = 0.25) -> Any:
-    """Poll probe() until it returns something truthy, or fail after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 async def events_for(env: dict[str, str], key: str) -> list[Any]:

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -31,6 +31,7 @@ from labelgraph_contract import (
 )
 from labelgraph_demo.services import free_port
 from labelgraph_devstack import graph as devgraph
+from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_ports
 from labelgraph_devstack.process import ManagedProcess, Spawner
 from labelgraph_graph_writer.bootstrap import serve
@@ -213,15 +214,6 @@ def processed_events() -> float:
     return sum(value or 0.0 for value in values)
 
 
-def wait_for(probe: Callable[[], Any], timeout: float = 60, interval: float = 0.1) -> Any:
-    """Poll probe() until it returns something truthy, or fail after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 class WriterThread:

@@ -24,6 +24,7 @@ from prometheus_client import REGISTRY
 from labelgraph_contract import ImageLabeled, decode_event
 from labelgraph_demo.loading import aws_client
 from labelgraph_demo.samples import draw_scene
+from labelgraph_devstack.polling import wait_for
 from labelgraph_labeler.bootstrap import build_labeler, build_queue, size_thread_pool
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.worker import WorkerHealth, run_worker
@@ -32,15 +33,6 @@ from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
 JPEG = draw_scene(False, seed="labeler-tests")
 
 
-def wait_for(probe: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
-    """Poll probe() until it returns something truthy, or fail after timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
 
 
 def metric(name: str, **labels: str) -> float:

@@ -78,10 +78,8 @@ class GraphReader:
 
 def _clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # OPTIONAL MATCH with no label collects one all-null map: drop it; most confident first.
-    # Older graph-writers named one `detector` on the image, newer ones a `detectors` list.
     for row in rows:
-        single = row.pop("detector")
-        row["detectors"] = row["detectors"] or ([single] if single else [])
+        row["detectors"] = row["detectors"] or []
         row["labels"] = sorted((label for label in row["labels"] if label["name"] is not None),
                                key=lambda label: (-label["confidence"], label["name"]))
     return rows

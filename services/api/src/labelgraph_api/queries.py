@@ -75,7 +75,7 @@ WITH camera, image""" + carry + """,
               detector: has_label.detector, model_version: has_label.model_version}) AS labels
 RETURN image.object_key AS object_key, camera.camera_name AS camera,
        image.isodate AS captured_at, image.timestamp AS timestamp, image.bucket AS bucket,
-       image.detectors AS detectors, image.detector AS detector,
+       image.detectors AS detectors,
        image.labeled_at AS labeled_at, labels
 """
 
@@ -130,12 +130,10 @@ RETURN review.label_name AS label, review.present AS present, review.reviewer AS
 """
 
 # Each reviewed image in scope: the reviewer's truth and the detector's confidence (or null).
-# An image names its detectors in `detectors` (or, written by older writers, `detector`).
 REVIEWED = """
 MATCH (review:Review {label_name: $label})-[:OF]->(image:Image)<-[:HAS_IMAGE]-(camera:Camera)
 """ + _SCOPE + """
-  AND ($detector IS NULL OR $detector IN coalesce(image.detectors, [])
-       OR image.detector = $detector)
+  AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(:Label {label_name: $label})
 WHERE $detector IS NULL OR has_label.detector = $detector
 RETURN image.object_key AS object_key, review.present AS present,
