@@ -176,3 +176,20 @@ def test_a_child_outlives_the_thread_that_asked_for_it(tmp_path: Path) -> None:
         child.kill()
         child.wait()
         spawner.close()
+
+
+@pytest.mark.stack
+def test_a_relative_state_dir_starts_fresh_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make run` passes .devstack: the servers must see the same folder, and a second run
+    # must not inherit the first one's graph users (a new password each run).
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        with EmbeddedStack(Path("state")) as stack:
+            env = stack.env
+            with neo4j.GraphDatabase.driver(
+                env["NEO4J_URI"], auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"])
+            ) as driver:
+                driver.verify_connectivity()
+    assert not (tmp_path / "state" / "state").exists()

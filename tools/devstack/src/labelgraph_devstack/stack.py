@@ -69,7 +69,10 @@ class EmbeddedStack:
         start_timeout: float = 60.0,
         stop_timeout: float = 10.0,
     ) -> None:
-        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+        # Absolute: the servers run with the state dir as their working directory, so a
+        # relative path handed to them would point somewhere else.
+        chosen = Path(state_dir) if state_dir is not None else default_state_dir()
+        self.state_dir = chosen.resolve()
         self._ports = ports or StackPorts()
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
