@@ -88,9 +88,16 @@ SET has_label += row.props
 
 # Labels cannot be parameters, hence one statement per node label of the model; chunks
 # keep each transaction small.
-WIPE = tuple(
-    f"MATCH (n:{label}) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted"
-    for label in ("Camera", "Image", "Label", "ISODate", "Year", "Month", "Day", "Hour")
+# One statement per node label of the model (labels cannot be parameters), in chunks.
+WIPE = (
+    "MATCH (n:Camera) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:Image) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:Label) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:ISODate) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:Year) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:Month) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:Day) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:Hour) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
 )
 
 PING = "RETURN 1 AS ok"
