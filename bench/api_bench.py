@@ -22,13 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dataset import CAMERAS, generate_events
 from neo4j import GraphDatabase
 
 from labelgraph_api import queries
-from labelgraph_contract import ImageLabeled, encode_event
+from labelgraph_contract import ImageLabeled
+from labelgraph_demo.loading import publish_events
 from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack import EmbeddedStack
 
@@ -80,22 +79,6 @@ ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-async def produce(bootstrap: str, events: list[ImageLabeled]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(TOPIC, 6, 1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
-    await producer.start()
-    try:
-        for event in events:
-            record = encode_event(event)
-            await producer.send(TOPIC, record.value, key=record.key, headers=record.headers)
-        await producer.flush()
-    finally:
-        await producer.stop()
 
 
 def wait_loaded(client: httpx.Client, expected: int, timeout: float) -> float:
@@ -167,7 +150,8 @@ def summary(latencies: list[float]) -> dict[str, float]:
 def run(images: int, requests: int, reviews: int) -> dict[str, Any]:
     events = list(generate_events(images, seed=42))
     with tempfile.TemporaryDirectory() as state, EmbeddedStack(Path(state) / "stack") as stack:
-        asyncio.run(produce(stack.env["KAFKA_BOOTSTRAP_SERVERS"], events))
+        asyncio.run(publish_events(stack.env["KAFKA_BOOTSTRAP_SERVERS"], TOPIC, events,
+                                   partitions=6))
         services = ServiceProcesses(stack.env, Path(state) / "logs", extra_env={
             "LABEL_TOPIC": TOPIC, "API_KEYS": KEY, "API_QUERY_TIMEOUT_SECONDS": "120"})
         try:

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +31,7 @@ from labelgraph_contract import (
     encode_event,
     labelling_event_id,
 )
-from labelgraph_demo.loading import aws_client
+from labelgraph_demo.loading import aws_client, publish_events
 from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
 
@@ -101,22 +100,6 @@ def event(image: Img) -> ImageLabeled:
                 for name, confidence in image.labels.items()]))
 
 
-async def produce(env: dict[str, str], topic: str, images: list[Img]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 3, 1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], acks="all")
-    await producer.start()
-    try:
-        for image in images:
-            record = encode_event(event(image))
-            await producer.send_and_wait(topic, record.value, key=record.key,
-                                         headers=record.headers)
-    finally:
-        await producer.stop()
 
 
 
@@ -149,7 +132,8 @@ class Api:
 def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     images = make_images()
     topic = f"api-test-{RUN}"
-    asyncio.run(produce(stack.env, topic, images))
+    asyncio.run(publish_events(stack.env["KAFKA_BOOTSTRAP_SERVERS"], topic,
+                               [event(image) for image in images], partitions=3))
     services = ServiceProcesses(stack.env, tmp_path_factory.mktemp("api-logs"), extra_env={
         "LABEL_TOPIC": topic, "GRAPH_WRITER_CONSUMER_GROUP": f"api-test-{RUN}",
         "GRAPH_WRITER_SESSION_TIMEOUT_MS": "2000", "GRAPH_WRITER_HEARTBEAT_INTERVAL_MS": "500",

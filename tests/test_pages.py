@@ -19,18 +19,15 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
 
 from labelgraph_contract import (
     DetectedLabel,
     ImageLabeled,
     captured_fields,
-    encode_event,
     labelling_event_id,
 )
-from labelgraph_demo.loading import aws_client
+from labelgraph_demo.loading import aws_client, publish_events
 from labelgraph_demo.samples import CAMERA_ZONE, draw_scene
 from labelgraph_demo.services import ServiceProcesses
 
@@ -75,22 +72,6 @@ def make_events(now: datetime) -> list[ImageLabeled]:
     return events
 
 
-async def publish(env: dict[str, str], topic: str, events: list[ImageLabeled]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            record = encode_event(event)
-            await producer.send_and_wait(topic, record.value, key=record.key,
-                                         headers=record.headers)
-    finally:
-        await producer.stop()
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +84,7 @@ def site(stack, tmp_path_factory) -> Any:
         s3.put_object(Bucket=env["IMAGE_BUCKET"], Key=event.object_key,
                       Body=draw_scene(present, seed=event.object_key), ContentType="image/jpeg")
     topic = f"pages-{RUN}"
-    asyncio.run(publish(env, topic, events))
+    asyncio.run(publish_events(env["KAFKA_BOOTSTRAP_SERVERS"], topic, events, partitions=2))
     services = ServiceProcesses(env, tmp_path_factory.mktemp("pages-logs"), extra_env={
         "LABEL_TOPIC": topic, "GRAPH_WRITER_CONSUMER_GROUP": f"pages-{RUN}",
         # The S3 notifications of the uploads above would reach a labeler; none runs here.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from labelgraph_contract import ImageLabeled, encode_event
 from labelgraph_demo.samples import Sample, ground_truth, stub_rules
 
 GROUND_TRUTH_FILE = "ground-truth.json"
@@ -52,3 +56,23 @@ def load_ground_truth(api_url: str, path: Path, api_key: str | None = None,
             response = client.put("/verdicts", json={**verdict, "reviewer": reviewer})
             response.raise_for_status()
     return len(verdicts)
+
+
+async def publish_events(bootstrap: str, topic: str, events: Iterable[ImageLabeled],
+                         partitions: int) -> None:
+    """Create a fresh topic and publish events on it as the labeler would (keyed, acks=all)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    await producer.start()
+    try:
+        for event in events:
+            record = encode_event(event)
+            await producer.send(topic, record.value, key=record.key, headers=record.headers)
+        await producer.flush()
+    finally:
+        await producer.stop()
