@@ -45,4 +45,4 @@ def test_running_it_on_a_provisioned_stack_changes_nothing(stack_env: dict[str, 
     assert result.returncode == 0, result.stderr
     assert "bucket security-alarms already exists" in result.stderr
     assert "topic image-labels.dlq already exists" in result.stderr
-    assert "0 created, 0 updated, 7 already existed" in result.stderr
+    assert "0 created, 0 updated, 8 already existed" in result.stderr

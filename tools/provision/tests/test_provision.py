@@ -32,6 +32,7 @@ def settings(stack_env: dict[str, str]) -> ProvisionSettings:
         image_queue_name=f"uploads-{suffix}",
         image_dlq_name=f"uploads-{suffix}-dlq",
         label_table=f"labels_{suffix}",
+        verdict_table=f"verdicts_{suffix}",
         label_topic=f"labels-{suffix}",
         label_dlq_topic=f"labels-{suffix}.dlq",
     )
@@ -45,7 +46,7 @@ def first_run(settings: ProvisionSettings) -> Iterator[ProvisionReport]:
 
 def test_first_run_creates_everything(first_run: ProvisionReport) -> None:
     assert [str(o) for o in first_run.created] == [str(o) for o in first_run.outcomes]
-    assert len(first_run.outcomes) == 7
+    assert len(first_run.outcomes) == 8
 
 
 def test_second_run_finds_everything_and_changes_nothing(
@@ -128,6 +129,19 @@ def test_label_table_has_its_keys_and_day_index(
         ("event_ts", "RANGE"),
     ]
     assert index["Projection"]["ProjectionType"] == "ALL"
+
+
+def test_verdict_table_has_one_item_per_image_and_label(
+    settings: ProvisionSettings, first_run: ProvisionReport
+) -> None:
+    table = boto3.client("dynamodb").describe_table(TableName=settings.verdict_table)["Table"]
+
+    assert table["TableStatus"] == "ACTIVE"
+    assert [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]] == [
+        ("object_key", "HASH"),
+        ("label", "RANGE"),
+    ]
+    assert not table.get("GlobalSecondaryIndexes")
 
 
 def test_topics_have_their_partitions(

@@ -1,20 +1,60 @@
-"""`python -m labelgraph_api`: serve the api with uvicorn."""
+"""`python -m labelgraph_api [serve|restore-verdicts|adopt-graph-verdicts]`: the api."""
 
 from __future__ import annotations
 
-import uvicorn
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
 
+import boto3
+import uvicorn
+from neo4j import AsyncGraphDatabase
+
+from labelgraph_api import verdicts
 from labelgraph_api.app import create_app
 from labelgraph_api.config import ApiSettings
+from labelgraph_api.graph import GraphReader
+from labelgraph_api.verdict_table import VerdictTable
 from labelgraph_observability import configure_logging
+
+Maintenance = Callable[[GraphReader, VerdictTable], Awaitable[int]]
+MAINTENANCE: dict[str, Maintenance] = {
+    "restore-verdicts": verdicts.restore_verdicts,
+    "adopt-graph-verdicts": verdicts.adopt_graph_verdicts,
+}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="labelgraph-api", description=__doc__)
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", *MAINTENANCE],
+        help="serve (default): the HTTP api; restore-verdicts: project every verdict of the "
+        "verdict table into the graph (the api also does it at start); adopt-graph-verdicts: "
+        "copy verdicts only a graph from before the verdict table holds into the table")
+    command = parser.parse_args().command
     configure_logging("api")
     settings = ApiSettings()  # type: ignore[call-arg]
-    # Access lines come from our middleware, as JSON with the route and duration.
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                access_log=False, log_config=None)
+    if command == "serve":
+        # Access lines come from our middleware, as JSON with the route and duration.
+        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                    access_log=False, log_config=None)
+        return
+    count = asyncio.run(_maintain(settings, MAINTENANCE[command]))
+    print(f"{command}: {count} verdicts")
+
+
+async def _maintain(settings: ApiSettings, task: Maintenance) -> int:
+    driver = AsyncGraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()))
+    try:
+        graph = GraphReader(driver, settings.neo4j_database, settings.query_timeout_seconds)
+        await graph.ensure_schema()
+        client = boto3.session.Session().client("dynamodb",
+                                                region_name=settings.aws_default_region)
+        return await task(graph, VerdictTable(client, settings.verdict_table))
+    finally:
+        await driver.close()
 
 
 if __name__ == "__main__":

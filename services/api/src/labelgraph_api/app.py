@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from neo4j import AsyncGraphDatabase
 from neo4j.exceptions import DriverError, Neo4jError
 
-from labelgraph_api import observability
+from labelgraph_api import observability, verdicts
 from labelgraph_api.config import ApiSettings
 from labelgraph_api.deps import require_api_key
 from labelgraph_api.domain import BadRequest
@@ -21,6 +21,7 @@ from labelgraph_api.graph import GraphReader, GraphTimeout
 from labelgraph_api.pages import router as pages
 from labelgraph_api.routes import health, images, labels, reviews, rollups
 from labelgraph_api.s3 import ImageLinks
+from labelgraph_api.verdict_table import VerdictStoreUnavailable, VerdictTable
 
 log = logging.getLogger("labelgraph_api")
 
@@ -37,13 +38,17 @@ def create_app(settings: ApiSettings) -> FastAPI:
         )
         app.state.graph = GraphReader(driver, settings.neo4j_database,
                                       settings.query_timeout_seconds)
-        s3 = boto3.session.Session().client("s3", region_name=settings.aws_default_region)
+        aws = boto3.session.Session()
+        s3 = aws.client("s3", region_name=settings.aws_default_region)
         app.state.links = ImageLinks(s3, settings.image_bucket, settings.presign_seconds)
+        app.state.verdicts = VerdictTable(
+            aws.client("dynamodb", region_name=settings.aws_default_region),
+            settings.verdict_table)
         app.state.api_keys = settings.key_set
         if not settings.key_set:
             log.warning("API_INSECURE_NO_AUTH is set: every route is open without a key")
         # In the background: a graph that is down at start must not hold up /health.
-        schema = asyncio.create_task(_ensure_schema(app.state.graph))
+        schema = asyncio.create_task(_prepare_graph(app.state.graph, app.state.verdicts))
         try:
             yield
         finally:
@@ -63,12 +68,24 @@ def create_app(settings: ApiSettings) -> FastAPI:
     return app
 
 
-async def _ensure_schema(graph: GraphReader) -> None:
-    # A graph that is down at start must not stop the api: /ready reports it instead.
-    try:
-        await graph.ensure_schema()
-    except (DriverError, Neo4jError, GraphTimeout, OSError) as error:
-        log.warning("could not create the Review constraint: %s", error)
+async def _prepare_graph(graph: GraphReader, store: VerdictTable,
+                         retry_seconds: float = 2.0) -> None:
+    """The Review schema, then every stored verdict projected again (a lost graph heals).
+
+    Retried with backoff until it succeeds: a graph that is down at start must not stop
+    the api (/ready reports it), and once it answers it gets every verdict back.
+    """
+    while True:
+        try:
+            await graph.ensure_schema()
+            await verdicts.restore_verdicts(graph, store)
+            return
+        except (DriverError, Neo4jError, GraphTimeout, OSError,
+                VerdictStoreUnavailable) as error:
+            log.warning("could not project the verdicts into the graph yet: %s", error,
+                        extra={"retry_in_seconds": retry_seconds})
+        await asyncio.sleep(retry_seconds)
+        retry_seconds = min(retry_seconds * 2, 60.0)
 
 
 def _map_errors(app: FastAPI) -> None:
@@ -87,3 +104,9 @@ def _map_errors(app: FastAPI) -> None:
     app.add_exception_handler(BadRequest, bad_request)
     app.add_exception_handler(GraphTimeout, timeout)
     app.add_exception_handler(DriverError, unavailable)
+
+    async def store_unavailable(_: Request, error: Exception) -> JSONResponse:
+        log.warning("verdict table unavailable: %s", error)
+        return JSONResponse({"detail": "verdict store unavailable"}, status_code=503)
+
+    app.add_exception_handler(VerdictStoreUnavailable, store_unavailable)

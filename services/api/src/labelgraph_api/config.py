@@ -30,7 +30,10 @@ class ApiSettings(BaseSettings):
                               description="Bucket presigned URLs use when an image names none.")
     presign_seconds: int = Field(900, ge=1, le=604_800, alias="API_PRESIGN_SECONDS",
                                  description="Lifetime of presigned image URLs.")
-    aws_default_region: str = Field("us-east-1", description="AWS region of the S3 client.")
+    aws_default_region: str = Field("us-east-1", description="AWS region of the AWS clients.")
+    verdict_table: str = Field(
+        "security_alarm_image_verdicts", alias="VERDICT_TABLE",
+        description="DynamoDB table holding reviewers' verdicts (their system of record).")
 
     @model_validator(mode="after")
     def _refuse_without_keys(self) -> ApiSettings:

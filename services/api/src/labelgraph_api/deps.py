@@ -11,6 +11,7 @@ from pydantic import AwareDatetime
 
 from labelgraph_api.graph import GraphReader
 from labelgraph_api.s3 import ImageLinks
+from labelgraph_api.verdict_table import VerdictTable
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                                description="One of the keys in API_KEYS.")
@@ -24,6 +25,11 @@ def _graph(request: Request) -> GraphReader:
 def _links(request: Request) -> ImageLinks:
     links: ImageLinks = request.app.state.links
     return links
+
+
+def _verdicts(request: Request) -> VerdictTable:
+    verdicts: VerdictTable = request.app.state.verdicts
+    return verdicts
 
 
 def key_accepted(request: Request, key: str | None) -> bool:
@@ -45,6 +51,7 @@ def require_api_key(request: Request,
 
 Graph = Annotated[GraphReader, Depends(_graph)]
 Links = Annotated[ImageLinks, Depends(_links)]
+Verdicts = Annotated[VerdictTable, Depends(_verdicts)]
 Since = Annotated[AwareDatetime | None, Query(
     description="Start of the window, ISO 8601 with offset (inclusive).")]
 Until = Annotated[AwareDatetime | None, Query(

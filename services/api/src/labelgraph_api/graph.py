@@ -8,6 +8,7 @@ from typing import Any, Literal
 from neo4j import AsyncDriver
 
 from labelgraph_api import queries
+from labelgraph_api.domain import review_key
 
 
 class GraphTimeout(Exception):
@@ -36,7 +37,7 @@ class GraphReader:
         await self._driver.verify_connectivity()
 
     async def ensure_schema(self) -> None:
-        """Create the Review key constraint (idempotent)."""
+        """Create the Review key constraint and object-key index (idempotent)."""
         for statement in queries.SCHEMA:
             await self._rows(statement, routing="w")
 
@@ -60,14 +61,26 @@ class GraphReader:
 
     async def image(self, object_key: str) -> dict[str, Any] | None:
         rows = _clean(await self._rows(queries.IMAGE, object_key=object_key))
-        return rows[0] if rows else None
+        if not rows:
+            return None
+        # OPTIONAL MATCH with no review collects one all-null map, as for labels.
+        reviews = [review for review in rows[0]["reviews"] if review["label"] is not None]
+        return {**rows[0], "reviews": sorted(reviews, key=lambda review: review["label"])}
 
     async def rollup(self, **scope: Any) -> list[dict[str, Any]]:
         return await self._rows(queries.ROLLUP, **scope)
 
-    async def record_verdict(self, **verdict: Any) -> dict[str, Any] | None:
-        rows = await self._rows(queries.RECORD_VERDICT, routing="w", **verdict)
-        return rows[0] if rows else None
+    async def image_exists(self, object_key: str) -> bool:
+        return bool(await self._rows(queries.IMAGE_EXISTS, object_key=object_key))
+
+    async def project_verdicts(self, verdicts: list[dict[str, Any]]) -> None:
+        """Write verdicts onto their Review nodes (newest wins); the table is their record."""
+        rows = [{**verdict, "review_key": review_key(verdict["object_key"], verdict["label"])}
+                for verdict in verdicts]
+        await self._rows(queries.PROJECT_VERDICTS, routing="w", verdicts=rows)
+
+    async def graph_verdicts(self) -> list[dict[str, Any]]:
+        return await self._rows(queries.GRAPH_VERDICTS)
 
     async def reviewed(self, **scope: Any) -> list[dict[str, Any]]:
         return await self._rows(queries.REVIEWED, **scope)

@@ -1,11 +1,14 @@
 """Every Cypher statement of the api, in the portable Neo4j 5 / ArcadeDB subset.
 
-Values always travel as parameters; a null parameter means "no filter". The only write is
-a reviewer's verdict, kept on its own Review node so the detector's HAS_LABEL stays as written.
+Values always travel as parameters; a null parameter means "no filter". The only writes
+are reviewers' verdicts, projected from the verdict table onto Review nodes (one per image
+and label) so the detector's HAS_LABEL stays as written. A Review finds its image by object
+key, never by an edge: the graph-writer's rebuild recreates images and keeps every Review.
 """
 
 SCHEMA = (
     "CREATE CONSTRAINT review_key IF NOT EXISTS FOR (n:Review) REQUIRE n.review_key IS UNIQUE",
+    "CREATE INDEX review_object_key IF NOT EXISTS FOR (n:Review) ON (n.object_key)",
 )
 
 CAMERAS = """
@@ -101,12 +104,14 @@ MATCH (:Label {label_name: $first})<-[first_edge:HAS_LABEL]-(image:Image)
 ORDER BY timestamp DESC, object_key DESC
 """
 
+# The image is its own first clause: its unique key is the anchor on both engines.
 IMAGE = """
-MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image {object_key: $object_key})
-WITH camera, image
-""" + _item() + """,
-       [(review:Review)-[:OF]->(image) | {label: review.label_name, present: review.present,
-        reviewer: review.reviewer, reviewed_at: review.reviewed_at}] AS reviews
+MATCH (image:Image {object_key: $object_key})
+MATCH (camera:Camera)-[:HAS_IMAGE]->(image)
+OPTIONAL MATCH (review:Review {object_key: $object_key})
+WITH camera, image, collect({label: review.label_name, present: review.present,
+                             reviewer: review.reviewer, reviewed_at: review.reviewed_at}) AS reviews
+""" + _item(", reviews") + """, reviews
 """
 
 ROLLUP = "MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)" + _SCOPE + """
@@ -119,19 +124,33 @@ RETURN camera.camera_name AS camera, year.year_value AS year, month.month_value 
        day.day_value AS day, hour.hour_value AS hour, count(image) AS images
 """
 
-RECORD_VERDICT = """
-MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image {object_key: $object_key})
-MERGE (review:Review {review_key: $review_key})
-SET review.object_key = $object_key, review.label_name = $label, review.present = $present,
-    review.reviewer = $reviewer, review.reviewed_at = $reviewed_at
-MERGE (review)-[:OF]->(image)
-RETURN review.label_name AS label, review.present AS present, review.reviewer AS reviewer,
-       review.reviewed_at AS reviewed_at
+IMAGE_EXISTS = """
+MATCH (image:Image {object_key: $object_key})
+RETURN image.object_key AS object_key
+"""
+
+# The newest verdict wins, in the graph as in the table, whatever order projections arrive in.
+PROJECT_VERDICTS = """
+UNWIND $verdicts AS verdict
+MERGE (review:Review {review_key: verdict.review_key})
+WITH review, verdict
+WHERE review.reviewed_at IS NULL OR review.reviewed_at <= verdict.reviewed_at
+SET review.object_key = verdict.object_key, review.label_name = verdict.label,
+    review.present = verdict.present, review.reviewer = verdict.reviewer,
+    review.reviewed_at = verdict.reviewed_at
+"""
+
+GRAPH_VERDICTS = """
+MATCH (review:Review)
+RETURN review.object_key AS object_key, review.label_name AS label, review.present AS present,
+       review.reviewer AS reviewer, review.reviewed_at AS reviewed_at
 """
 
 # Each reviewed image in scope: the reviewer's truth and the detector's confidence (or null).
 REVIEWED = """
-MATCH (review:Review {label_name: $label})-[:OF]->(image:Image)<-[:HAS_IMAGE]-(camera:Camera)
+MATCH (review:Review {label_name: $label})
+MATCH (image:Image {object_key: review.object_key})
+MATCH (camera:Camera)-[:HAS_IMAGE]->(image)
 """ + _SCOPE + """
   AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(:Label {label_name: $label})
@@ -144,7 +163,7 @@ RETURN image.object_key AS object_key, review.present AS present,
 REVIEW_QUEUE = """
 MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)
 """ + _SCOPE + """
-  AND NOT EXISTS { MATCH (review:Review {label_name: $label})-[:OF]->(image) }
+  AND NOT EXISTS { MATCH (review:Review {object_key: image.object_key, label_name: $label}) }
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(:Label {label_name: $label})
 WITH camera, image, coalesce(max(has_label.confidence), -1.0) AS score
 WHERE $after_score IS NULL OR score > $after_score

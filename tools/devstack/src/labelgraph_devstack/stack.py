@@ -299,6 +299,7 @@ def _resource_names() -> dict[str, str]:
         "IMAGE_BUCKET": names.image_bucket,
         "IMAGE_QUEUE_NAME": names.image_queue_name,
         "LABEL_TABLE": names.label_table,
+        "VERDICT_TABLE": names.verdict_table,
         "LABEL_TOPIC": names.label_topic,
         "LABEL_DLQ_TOPIC": names.label_dlq_topic,
     }

@@ -19,6 +19,7 @@ class ProvisionSettings:
     image_queue_max_receives: int = 5
     image_queue_visibility_timeout: int = 60
     label_table: str = "security_alarm_image_label_set"
+    verdict_table: str = "security_alarm_image_verdicts"
     label_topic: str = "image-labels"
     label_topic_partitions: int = 6
     label_dlq_topic: str = "image-labels.dlq"
@@ -45,6 +46,7 @@ class ProvisionSettings:
                 env, "IMAGE_QUEUE_VISIBILITY_TIMEOUT", cls.image_queue_visibility_timeout
             ),
             label_table=env.get("LABEL_TABLE", cls.label_table),
+            verdict_table=env.get("VERDICT_TABLE", cls.verdict_table),
             label_topic=topic,
             label_topic_partitions=_positive_int(
                 env, "LABEL_TOPIC_PARTITIONS", cls.label_topic_partitions

@@ -8,7 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from labelgraph_api.deps import Cameras, Cursor, Detector, Graph, Limit, Links, Since, Until
+from labelgraph_api import verdicts
+from labelgraph_api.deps import (
+    Cameras,
+    Cursor,
+    Detector,
+    Graph,
+    Limit,
+    Links,
+    Since,
+    Until,
+    Verdicts,
+)
 from labelgraph_api.domain import (
     Confusion,
     check_window,
@@ -17,24 +28,23 @@ from labelgraph_api.domain import (
     decode_cursor,
     encode_cursor,
     epoch,
-    review_key,
 )
 from labelgraph_api.models import Accuracy, ReviewQueue, Verdict, VerdictIn
+from labelgraph_api.verdicts import StoredVerdict
 
 router = APIRouter(tags=["accuracy"])
 LabelQuery = Annotated[str, Query(min_length=1, max_length=200, description="Label judged.")]
 
 
 @router.put("/verdicts", response_model=Verdict)
-async def record_verdict(verdict: VerdictIn, graph: Graph) -> dict[str, Any]:
+async def record_verdict(verdict: VerdictIn, graph: Graph, store: Verdicts) -> dict[str, Any]:
     """Record (or change) whether a label is truly on an image; the detector's data stays."""
-    recorded = await graph.record_verdict(
+    recorded = await verdicts.record_verdict(graph, store, StoredVerdict(
         object_key=verdict.object_key, label=verdict.label, present=verdict.present,
-        reviewer=verdict.reviewer, review_key=review_key(verdict.object_key, verdict.label),
-        reviewed_at=datetime.now(UTC).isoformat())
+        reviewer=verdict.reviewer, reviewed_at=datetime.now(UTC).isoformat()))
     if recorded is None:
         raise HTTPException(404, detail=f"no image with object key {verdict.object_key!r}")
-    return recorded
+    return recorded.as_row()
 
 
 @router.get("/accuracy", response_model=Accuracy)
