@@ -16,10 +16,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, Locator, Page, expect, sync_playwright
 
 from labelgraph_contract import (
     DetectedLabel,
@@ -53,23 +54,43 @@ IMAGES = [
     (CAM_B, 25, 92.0, False),
     (CAM_B, 35, None, False),
 ]
+# Names an attacker controls: the camera segment of an object key, a detector's label names
+# and the key itself. Each runs script (sets window.__xss or opens a dialog) if a page
+# treats it as HTML, in an element, an attribute or a URL.
+HOSTILE_CAMERA = f"<img src=x onerror=window.__xss='camera'>{RUN}"
+HOSTILE_CAMERA_2 = f"\"><svg onload=window.__xss='attribute'>{RUN}"
+HOSTILE_LABEL = f"<img src=x onerror=alert('label')>{RUN}"
+HOSTILE_LABEL_2 = f"javascript:window.__xss='url'//{RUN}"
+HOSTILE_FILE = "<svg onload=window.__xss='key'>"
+# (camera, minutes ago, {label: confidence}, truly present) all within the last 24 hours.
+HOSTILE_IMAGES = [
+    (HOSTILE_CAMERA, 30, {HOSTILE_LABEL: 97.0, HOSTILE_LABEL_2: 91.0}, True),
+    (HOSTILE_CAMERA, 300, {HOSTILE_LABEL: 64.0}, True),
+    (HOSTILE_CAMERA_2, 45, {HOSTILE_LABEL: 93.0, HOSTILE_LABEL_2: 55.0}, False),
+]
 
 
 def make_events(now: datetime) -> list[ImageLabeled]:
     events = []
     for index, (camera, minutes, confidence, _) in enumerate(IMAGES):
-        captured = (now - timedelta(minutes=minutes)).astimezone(CAMERA_ZONE).replace(microsecond=0)
-        identity = dict(bucket="security-alarms",
-                        object_key=f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/"
-                                   f"{camera}_{captured:%Y%m%d-%H%M%S}_{index}.jpg",
-                        image_etag=f"e{index}", detector="aws-rekognition", model_version="3.0")
-        labels = [DetectedLabel(name="Plant", confidence=80.0)]
-        if confidence is not None:
-            labels.insert(0, DetectedLabel(name=LABEL, confidence=confidence))
-        events.append(ImageLabeled.model_validate(dict(
-            event_id=labelling_event_id(**identity), **identity, camera=camera,
-            **captured_fields(captured), labeled_at=now, labels=labels)))
+        labels = {LABEL: confidence} if confidence is not None else {}
+        events.append(_event(now, index, camera, minutes, {**labels, "Plant": 80.0}))
+    for index, (camera, minutes, labels, _) in enumerate(HOSTILE_IMAGES, start=len(IMAGES)):
+        events.append(_event(now, index, camera, minutes, labels, file_name=HOSTILE_FILE))
     return events
+
+
+def _event(now: datetime, index: int, camera: str, minutes: int, labels: dict[str, float],
+           file_name: str = "") -> ImageLabeled:
+    captured = (now - timedelta(minutes=minutes)).astimezone(CAMERA_ZONE).replace(microsecond=0)
+    identity = dict(bucket="security-alarms",
+                    object_key=f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/{file_name}"
+                               f"{camera}_{captured:%Y%m%d-%H%M%S}_{index}.jpg",
+                    image_etag=f"e{index}", detector="aws-rekognition", model_version="3.0")
+    return ImageLabeled.model_validate(dict(
+        event_id=labelling_event_id(**identity), **identity, camera=camera,
+        **captured_fields(captured), labeled_at=now,
+        labels=[DetectedLabel(name=name, confidence=value) for name, value in labels.items()]))
 
 
 
@@ -80,7 +101,7 @@ def site(stack, tmp_path_factory) -> Any:
     env = stack.env
     events = make_events(datetime.now(UTC))
     s3 = aws_client(env, "s3")
-    for event, (_, _, _, present) in zip(events, IMAGES, strict=True):
+    for event, (_, _, _, present) in zip(events, IMAGES + HOSTILE_IMAGES, strict=True):
         s3.put_object(Bucket=env["IMAGE_BUCKET"], Key=event.object_key,
                       Body=draw_scene(present, seed=event.object_key), ContentType="image/jpeg")
     topic = f"pages-{RUN}"
@@ -99,8 +120,9 @@ def site(stack, tmp_path_factory) -> Any:
 
 def _wait_until_written(api_url: str, expected: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
+    cameras = [CAM_A, CAM_B, HOSTILE_CAMERA, HOSTILE_CAMERA_2]
     while time.monotonic() < deadline:
-        page = httpx.get(f"{api_url}/images", params={"camera": [CAM_A, CAM_B], "limit": 100},
+        page = httpx.get(f"{api_url}/images", params={"camera": cameras, "limit": 100},
                          headers={"X-API-Key": API_KEY}, timeout=10).json()
         if len(page["items"]) == expected:
             return
@@ -127,6 +149,7 @@ def page(site, browser) -> Any:  # site first: it runs asyncio, which Playwright
     tab.on("console", lambda m: _record_error(m, errors))
     tab.on("pageerror", lambda e: errors.append(str(e)))
     tab.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    tab.on("dialog", lambda d: (errors.append(f"dialog: {d.message}"), d.dismiss()))
     yield tab
     context.close()
     assert errors == [], f"console errors: {errors}"
@@ -229,3 +252,109 @@ def test_review_by_keyboard_changes_the_accuracy_figures(page):
     for column, value in enumerate([CAM_A, len(at_90), tp, 0, fn, 0]):
         expect(cells.nth(column)).to_have_text(str(value))
     shoot(page, "accuracy")
+
+
+# Where each item of one chart is on the page (bars at half height, heat-map cells, line
+# points), from the chart's own axes.
+CHART_ITEMS = """(box) => {
+  const chart = echarts.getInstanceByDom(box);
+  const { x: left, y: top } = box.getBoundingClientRect();
+  return chart.getOption().series.flatMap((series, index) => series.data.map((item, i) => {
+    const value = Array.isArray(item) ? item : [i, item];
+    if (value[1] === null) return null;
+    const at = series.type === 'bar' ? [value[0], value[1] / 2] : value.slice(0, 2);
+    const [x, y] = chart.convertToPixel({ seriesIndex: index }, at);
+    return { x: left + x, y: top + y };
+  })).filter(Boolean);
+}"""
+# What a successful injection leaves behind: a global set, or the elements it smuggled in.
+INJECTED = """() => ({ xss: window.__xss ?? null,
+  elements: document.querySelectorAll('img[src="x"], svg[onload], [onerror], [onload]').length,
+  links: [...document.querySelectorAll('a[href], img[src]')]
+    .map((e) => e.getAttribute('href') ?? e.getAttribute('src'))
+    .filter((url) => /^\\s*javascript:/i.test(url)).length })"""
+
+
+def hover_every_chart_item(page: Page) -> list[list[str]]:
+    """Move the mouse over every item of every chart; the tooltips' texts, chart by chart."""
+    page.wait_for_function("[...document.querySelectorAll('.chart')].every((box) =>"
+                           " echarts.getInstanceByDom(box)?.getOption()?.series?.length)")
+    texts = []
+    for chart in page.locator(".chart").all():
+        chart.scroll_into_view_if_needed()
+        tooltip = chart.locator(":scope > div").nth(1)  # ECharts' tooltip box, after the canvas
+        texts.append([_hover(page, tooltip, item["x"], item["y"])
+                      for item in chart.evaluate(CHART_ITEMS)])
+    return texts
+
+
+def _hover(page: Page, tooltip: Locator, x: float, y: float) -> str:
+    # Moving again until the tooltip shows: a bar still growing in its entry animation may
+    # not be under the pointer yet when it first arrives.
+    for attempt in range(50):
+        page.mouse.move(x, y + attempt % 2)
+        if tooltip.is_visible() and tooltip.inner_text():
+            return tooltip.inner_text()
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no tooltip at ({x}, {y})")
+
+
+def assert_nothing_ran(page: Page) -> None:
+    assert page.evaluate(INJECTED) == {"xss": None, "elements": 0, "links": 0}
+
+
+def test_hostile_names_are_shown_as_text_on_every_page_and_run_nothing(site, page):
+    _, events = site
+    hostile_cameras = (HOSTILE_CAMERA, HOSTILE_CAMERA_2)
+    page.goto(f"/ui/overview?{urlencode({'label': HOSTILE_LABEL, 'window': '24h'})}"
+              "&min_confidence=0")
+    sign_in(page)
+    rows = page.get_by_test_id("per-camera").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    for camera in hostile_cameras:
+        expect(rows.filter(has_text=camera)).to_have_count(1)
+    expect(page.get_by_test_id("summary")).to_contain_text(HOSTILE_LABEL)
+    bars, heat_map = hover_every_chart_item(page)
+    cells = {(event.camera, event.captured_at.hour) for event in events
+             if event.camera in hostile_cameras}
+    assert sorted(bars) == sorted(f"{camera}\n{count}" for camera, count in (
+        (HOSTILE_CAMERA, 2), (HOSTILE_CAMERA_2, 1))), bars
+    assert sorted(heat_map) == sorted(f"{camera} {hour}:00 — 1 images" for camera, hour in cells)
+    assert_nothing_ran(page)
+
+    page.goto(f"/ui/confidence?{urlencode({'label': HOSTILE_LABEL, 'window': 'all'})}")
+    labelled = [labels[HOSTILE_LABEL] for _, _, labels, _ in HOSTILE_IMAGES]
+    expect(page.get_by_test_id("threshold-counts")).to_have_text(
+        f"{sum(c >= 90 for c in labelled)} images at or above 90, "
+        f"{sum(c < 90 for c in labelled)} below")
+    expect(page.get_by_label("Camera").locator("option", has_text=HOSTILE_CAMERA)).to_have_count(1)
+    hover_every_chart_item(page)
+    assert_nothing_ran(page)
+
+    page.goto(f"/ui/images?{urlencode({'camera': HOSTILE_CAMERA, 'window': 'all'})}")
+    cards = page.get_by_test_id("gallery").locator("figure")
+    expect(cards).to_have_count(sum(1 for image in HOSTILE_IMAGES if image[0] == HOSTILE_CAMERA))
+    expect(cards.first.locator("strong")).to_have_text(HOSTILE_CAMERA)
+    expect(cards.first).to_contain_text(HOSTILE_LABEL_2)
+    cards.first.locator("img").click()
+    expect(page.locator("dialog.lightbox p")).to_contain_text(HOSTILE_FILE)
+    assert_nothing_ran(page)
+
+    page.goto(f"/ui/review?{urlencode({'label': HOSTILE_LABEL, 'camera': HOSTILE_CAMERA})}"
+              "&reviewer=tester")
+    expect(page.locator("img.review-image")).to_have_attribute(
+        "data-key", re.compile(re.escape(HOSTILE_FILE)))
+    expect(page.locator("p.question")).to_contain_text(HOSTILE_CAMERA)
+    expect(page.get_by_test_id("detector-labels")).to_contain_text(HOSTILE_LABEL)
+    page.keyboard.press("y")
+    expect(page.get_by_test_id("reviewed-count")).to_have_text("1 reviewed")
+    assert_nothing_ran(page)
+
+    page.goto(f"/ui/accuracy?{urlencode({'label': HOSTILE_LABEL, 'window': 'all'})}")
+    expect(page.get_by_test_id("accuracy-summary")).to_contain_text("1 reviewed images")
+    for camera in hostile_cameras:
+        expect(page.get_by_test_id("accuracy-table").locator("tbody tr").filter(
+            has_text=camera)).to_have_count(1)
+    hover_every_chart_item(page)
+    shoot(page, "hostile-accuracy")
+    assert_nothing_ran(page)

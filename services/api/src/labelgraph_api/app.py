@@ -15,7 +15,7 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from labelgraph_api import observability, verdicts
 from labelgraph_api.config import ApiSettings
-from labelgraph_api.deps import require_api_key
+from labelgraph_api.deps import RefusedKeyLimiter, require_api_key
 from labelgraph_api.domain import BadRequest
 from labelgraph_api.graph import GraphReader, GraphTimeout
 from labelgraph_api.pages import router as pages
@@ -57,6 +57,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     app = FastAPI(title="labelgraph", version="0.2.0", lifespan=lifespan,
                   description="Questions about what security cameras saw.")
+    app.state.key_limiter = RefusedKeyLimiter(settings.key_failure_limit,
+                                              settings.key_failure_window_seconds)
+    app.state.ready_timeout = settings.ready_timeout_seconds
     app.include_router(health.router)
     # The pages hold no data (their scripts call the routes below with the user's key).
     app.include_router(pages.router)

@@ -31,6 +31,16 @@ class ApiSettings(BaseSettings):
     presign_seconds: int = Field(900, ge=1, le=604_800, alias="API_PRESIGN_SECONDS",
                                  description="Lifetime of presigned image URLs.")
     aws_default_region: str = Field("us-east-1", description="AWS region of the AWS clients.")
+    ready_timeout_seconds: float = Field(
+        3.0, gt=0, le=60, alias="API_READY_TIMEOUT_SECONDS",
+        description="Longest /ready waits for the graph before answering 503.")
+    key_failure_limit: int = Field(
+        10, ge=1, le=10_000, alias="API_KEY_FAILURE_LIMIT",
+        description="Refused keys one client address may send within the window; then its "
+        "key checks answer 429 until the oldest refusal leaves the window.")
+    key_failure_window_seconds: float = Field(
+        60.0, gt=0, le=86_400, alias="API_KEY_FAILURE_WINDOW_SECONDS",
+        description="Length of the sliding window over which refused keys are counted.")
     verdict_table: str = Field(
         "security_alarm_image_verdicts", alias="VERDICT_TABLE",
         description="DynamoDB table holding reviewers' verdicts (their system of record).")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-from typing import Annotated
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Annotated, Literal
 
 from fastapi import Depends, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import AwareDatetime
 
 from labelgraph_api.graph import GraphReader
+from labelgraph_api.observability import KEY_CHECKS_LIMITED, KEY_REFUSALS
 from labelgraph_api.s3 import ImageLinks
 from labelgraph_api.verdict_table import VerdictTable
 
+log = logging.getLogger("labelgraph_api")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                                description="One of the keys in API_KEYS.")
 
@@ -32,19 +40,97 @@ def _verdicts(request: Request) -> VerdictTable:
     return verdicts
 
 
+def _ready_timeout(request: Request) -> float:
+    timeout: float = request.app.state.ready_timeout
+    return timeout
+
+
+class RefusedKeyLimiter:
+    """Refused keys per client address in a sliding window; past the limit, no more checks.
+
+    Only the event loop calls it (every key check is async), so it needs no lock.
+    """
+
+    def __init__(self, limit: int, window_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit = limit
+        self._window = window_seconds
+        self._clock = clock
+        self._refusals: dict[str, deque[float]] = {}
+        self._sweep_at = 1024
+
+    def __len__(self) -> int:
+        """Addresses tracked."""
+        return len(self._refusals)
+
+    def retry_after(self, client: str) -> float | None:
+        """Seconds until the client may have a key checked again; None when it may now."""
+        refusals = self._recent(client)
+        if len(refusals) < self._limit:
+            return None
+        return max(0.0, refusals[0] + self._window - self._clock())
+
+    def refuse(self, client: str) -> bool:
+        """Count one refused key; True when it brings the client to the limit."""
+        # Forget idle addresses whenever the table doubles: memory stays bounded by the
+        # addresses active within one window, at amortised constant cost.
+        if len(self._refusals) >= self._sweep_at:
+            for address in list(self._refusals):
+                self._recent(address)
+            self._sweep_at = max(1024, 2 * len(self._refusals))
+        refusals = self._refusals.setdefault(client, deque(maxlen=self._limit))
+        refusals.append(self._clock())
+        return len(refusals) == self._limit
+
+    def _recent(self, client: str) -> deque[float]:
+        refusals = self._refusals.get(client, deque())
+        cutoff = self._clock() - self._window
+        while refusals and refusals[0] <= cutoff:
+            refusals.popleft()
+        if not refusals:
+            self._refusals.pop(client, None)
+        return refusals
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
 def key_accepted(request: Request, key: str | None) -> bool:
     """Whether a key opens the api: one of API_KEYS, or anything when auth is off for dev."""
     keys: frozenset[str] = request.app.state.api_keys
     if not keys:
         return True
-    # compare_digest against every key so timing tells nothing about which one is close.
-    return key is not None and any([hmac.compare_digest(key.encode(), k.encode()) for k in keys])
+    if key is None:
+        return False
+    # Equal-length digests, compared against every key: timing tells neither the length
+    # of a key nor which one is close.
+    presented = _digest(key)
+    return any([hmac.compare_digest(presented, _digest(k)) for k in keys])
 
 
-def require_api_key(request: Request,
-                    key: Annotated[str | None, Security(_api_key_header)]) -> None:
+def check_key(request: Request, key: str | None, check: Literal["session", "header"]) -> bool:
+    """key_accepted, unless this client sent too many refused keys lately (then 429)."""
+    limiter: RefusedKeyLimiter = request.app.state.key_limiter
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        KEY_CHECKS_LIMITED.labels(check).inc()
+        raise HTTPException(status_code=429, detail="too many refused keys; try again later",
+                            headers={"Retry-After": str(max(1, math.ceil(wait)))})
+    accepted = key_accepted(request, key)
+    if not accepted and key is not None:  # a missing key is no guess
+        KEY_REFUSALS.labels(check).inc()
+        if limiter.refuse(client):
+            log.warning("key checks from %s refused for a while: too many refused keys",
+                        client, extra={"client": client, "check": check})
+    return accepted
+
+
+async def require_api_key(request: Request,
+                          key: Annotated[str | None, Security(_api_key_header)]) -> None:
     """401 unless the X-API-Key header holds a configured key (or auth is off for dev)."""
-    if not key_accepted(request, key):
+    if not check_key(request, key, "header"):
         raise HTTPException(status_code=401, detail="missing or unknown X-API-Key",
                             headers={"WWW-Authenticate": "X-API-Key"})
 
@@ -52,6 +138,7 @@ def require_api_key(request: Request,
 Graph = Annotated[GraphReader, Depends(_graph)]
 Links = Annotated[ImageLinks, Depends(_links)]
 Verdicts = Annotated[VerdictTable, Depends(_verdicts)]
+ReadyTimeout = Annotated[float, Depends(_ready_timeout)]
 Since = Annotated[AwareDatetime | None, Query(
     description="Start of the window, ISO 8601 with offset (inclusive).")]
 Until = Annotated[AwareDatetime | None, Query(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -13,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ROLLUP_DIMENSIONS = ("camera", "year", "month", "day", "hour")
+log = logging.getLogger("labelgraph_api")
 
 
 class BadRequest(ValueError):
@@ -65,7 +67,17 @@ def check_window(since: datetime | None, until: datetime | None) -> None:
 
 
 def utc(timestamp: int | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+    """The UTC time of stored epoch seconds; None for none, and for one no datetime holds."""
+    if timestamp is None:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp, UTC)
+    except (OverflowError, ValueError, OSError):
+        # Older writers stored capture times such as year 9999 at -05:00 (year 10000 in UTC):
+        # one such image must not break the route for every caller.
+        log.warning("stored timestamp %r is outside the datetime range: answered as null",
+                    timestamp)
+        return None
 
 
 def review_key(object_key: str, label: str) -> str:

@@ -2,9 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+
+log = logging.getLogger("labelgraph_api")
+
+
+def _stored_time(value: Any, handler: ValidatorFunctionWrapHandler) -> datetime | None:
+    # A time read from the graph that no datetime holds is answered as null, never a 500.
+    try:
+        parsed: datetime | None = handler(value)
+    except ValidationError:
+        log.warning("stored time %r is outside the datetime range: answered as null", value)
+        return None
+    return parsed
+
+
+StoredTime = Annotated[datetime | None, WrapValidator(_stored_time)]
 
 
 class CameraSummary(BaseModel):
@@ -12,8 +35,8 @@ class CameraSummary(BaseModel):
 
     camera: str = Field(description="Camera name.", examples=["frontdoor"])
     images: int = Field(description="Number of images.", examples=[1234])
-    first_at: datetime | None = Field(description="Capture time of its first image (UTC).")
-    last_at: datetime | None = Field(description="Capture time of its latest image (UTC).")
+    first_at: StoredTime = Field(description="Capture time of its first image (UTC).")
+    last_at: StoredTime = Field(description="Capture time of its latest image (UTC).")
 
 
 class LabelCount(BaseModel):
@@ -42,8 +65,10 @@ class CameraSightings(BaseModel):
 
     camera: str = Field(description="Camera name.")
     images: int = Field(description="Matching images.")
-    first_at: datetime = Field(description="First matching capture (UTC).")
-    last_at: datetime = Field(description="Latest matching capture (UTC).")
+    first_at: StoredTime = Field(description="First matching capture (UTC); null if out of "
+                                 "the representable range.")
+    last_at: StoredTime = Field(description="Latest matching capture (UTC); null if out of "
+                                "the representable range.")
 
 
 class Sightings(Window):
@@ -85,11 +110,12 @@ class ImageItem(BaseModel):
 
     object_key: str = Field(description="S3 object key.")
     camera: str = Field(description="Camera that took it.")
-    captured_at: datetime = Field(description="Capture time with the camera's offset.")
+    captured_at: StoredTime = Field(description="Capture time with the camera's offset; null "
+                                    "if what is stored is no valid time.")
     timestamp: int = Field(description="Capture time, epoch seconds.")
     bucket: str | None = Field(description="S3 bucket.")
     detectors: list[str] = Field(description="Detectors that labelled it.")
-    labeled_at: datetime | None = Field(description="When it was labelled.")
+    labeled_at: StoredTime = Field(description="When it was labelled.")
     labels: list[ImageLabel] = Field(description="Labels, most confident first.")
     url: str = Field(description="Presigned, time-limited GET URL of the image in S3.")
 

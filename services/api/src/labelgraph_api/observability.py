@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 
 access_log = logging.getLogger("labelgraph_api.access")
 
@@ -17,6 +17,14 @@ REQUEST_SECONDS = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+
+# check: "session" (the pages' login form) or "header" (X-API-Key on a data route).
+KEY_REFUSALS = Counter(
+    "labelgraph_api_key_refusals_total", "Keys presented that matched no configured key.",
+    ["check"])
+KEY_CHECKS_LIMITED = Counter(
+    "labelgraph_api_key_checks_limited_total",
+    "Key checks answered 429 because the client had too many refused keys.", ["check"])
 
 
 def instrument(app: FastAPI) -> None:

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from labelgraph_api.deps import key_accepted
+from labelgraph_api.deps import check_key, key_accepted
 
 STATIC_DIR = Path(__file__).parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -58,9 +58,9 @@ async def session(request: Request) -> dict[str, bool]:
 
 
 @router.post("/session")
-async def check_key(request: Request, body: KeyCheck) -> dict[str, bool]:
-    """Whether a key typed into the login form would be accepted."""
-    return {"valid": key_accepted(request, body.key)}
+async def check_typed_key(request: Request, body: KeyCheck) -> dict[str, bool]:
+    """Whether a key typed into the login form would be accepted (429 after many refusals)."""
+    return {"valid": check_key(request, body.key, "session")}
 
 
 @router.get("/{slug}", response_class=HTMLResponse)

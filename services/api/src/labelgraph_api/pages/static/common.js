@@ -34,18 +34,23 @@ function describeError(code, body) {
 const signedIn = (async () => {
   const { key_required } = await (await fetch("/ui/session")).json();
   if (!key_required) return;
-  while (!(await keyValid(sessionStorage.getItem(KEY)))) {
-    sessionStorage.setItem(KEY, await askForKey(sessionStorage.getItem(KEY) ? "That key was refused." : ""));
+  let refusal;
+  while ((refusal = await refusalOf(sessionStorage.getItem(KEY))) !== null) {
+    sessionStorage.setItem(KEY, await askForKey(refusal));
   }
   showLogout();
 })();
 
-async function keyValid(key) {
-  if (!key) return false;
+/** null if the api accepts the key, else what to tell the user ("" when there is none). */
+async function refusalOf(key) {
+  if (!key) return "";
   const response = await fetch("/ui/session", {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ key }),
   });
-  return (await response.json()).valid;
+  if (response.status === 429) {
+    return `Too many refused keys from here: try again in ${response.headers.get("Retry-After")} s.`;
+  }
+  return (await response.json()).valid ? null : "That key was refused.";
 }
 
 function askForKey(message) {
@@ -83,12 +88,31 @@ export async function guarded(load) {
   }
 }
 
-/** document.createElement with attributes and children in one call. */
+// Data from the graph (camera and label names, object keys) is shown only as text: through
+// el() (attributes and text nodes, never innerHTML), and escaped where a library wants HTML.
+const HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** Text made safe to hand to anything that renders HTML (ECharts tooltip formatters). */
+export function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/** A URL a page may follow or load: http(s) only, so never javascript: or data:. */
+export function safeUrl(value) {
+  const url = new URL(String(value), location.href);
+  return url.protocol === "http:" || url.protocol === "https:" ? url.href : "about:blank";
+}
+
+const URL_ATTRIBUTES = new Set(["href", "src", "action", "formaction"]);
+
+/** document.createElement with attributes and children (text, not HTML) in one call. */
 export function el(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else if (value !== undefined && value !== null && value !== false) node.setAttribute(name, value);
+    else if (value !== undefined && value !== null && value !== false) {
+      node.setAttribute(name, URL_ATTRIBUTES.has(name) ? safeUrl(value) : value);
+    }
   }
   node.append(...children.flat().filter((c) => c !== null && c !== undefined));
   return node;
@@ -137,6 +161,11 @@ export function filters(fields, onChange) {
 export async function cameraOptions() {
   const cameras = await api("/cameras");
   return [["", "all cameras"], ...cameras.map((c) => [c.camera, c.camera])];
+}
+
+/** A stored time in the reader's locale; a dash when the api had none to give. */
+export function localTime(value) {
+  return value ? new Date(value).toLocaleString() : "–";
 }
 
 export function percent(value) {

@@ -1,5 +1,5 @@
 // Images: a filtered gallery, newest first; more load as you scroll; full size on click.
-import { api, cameraOptions, el, filters, guarded, say, WINDOWS, windowRange } from "./common.js";
+import { api, cameraOptions, el, filters, guarded, localTime, say, WINDOWS, windowRange } from "./common.js";
 
 const content = document.getElementById("content");
 const total = el("p", { class: "summary", "data-testid": "shown" });
@@ -41,7 +41,7 @@ function card(image) {
     el("img", { src: image.url, alt: image.object_key, loading: "lazy",
                 onclick: () => enlarge(image) }),
     el("figcaption", {}, el("strong", {}, image.camera), " ",
-       new Date(image.captured_at).toLocaleString(), el("ul", {}, labels)));
+       localTime(image.captured_at), el("ul", {}, labels)));
 }
 
 function enlarge(image) {

@@ -1,5 +1,7 @@
 // Overview: where a label was seen in a window, per camera and per camera x hour of day.
-import { api, chart, el, filters, galleryHref, guarded, table, WINDOWS, windowRange } from "./common.js";
+import {
+  api, chart, el, escapeHtml, filters, galleryHref, guarded, localTime, table, WINDOWS, windowRange,
+} from "./common.js";
 
 const HOURS = [...Array(24).keys()];
 const content = document.getElementById("content");
@@ -29,7 +31,7 @@ async function load({ label, window, min_confidence }) {
   drawHeatMap(rollup.rows, link);
   tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest"],
     sightings.cameras.map((c) => [el("a", { href: link({ camera: c.camera }) }, c.camera),
-                                  String(c.images), new Date(c.last_at).toLocaleString()])));
+                                  String(c.images), localTime(c.last_at)])));
 }
 
 function drawCameras(cameras, link) {
@@ -49,7 +51,10 @@ function drawHeatMap(rows, link) {
   const cells = rows.map((r) => [r.hour, cameras.indexOf(r.camera), r.images]);
   heatChart.setOption({
     title: { text: "Camera by hour of day (camera's clock)" },
-    tooltip: { formatter: (p) => `${cameras[p.value[1]]} ${p.value[0]}:00 — ${p.value[2]} images` },
+    // ECharts renders a formatter's answer as HTML; the camera name is data, so escape it.
+    tooltip: {
+      formatter: (p) => escapeHtml(`${cameras[p.value[1]]} ${p.value[0]}:00 — ${p.value[2]} images`),
+    },
     grid: { left: 90, bottom: 70 },
     xAxis: { type: "category", data: HOURS.map(String), name: "hour" },
     yAxis: { type: "category", data: cameras },

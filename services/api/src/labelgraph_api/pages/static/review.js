@@ -1,5 +1,5 @@
 // Review: one image at a time; y / n say whether the label is there, s skips; next at once.
-import { api, el, filters, guarded, say } from "./common.js";
+import { api, el, filters, guarded, localTime, safeUrl, say } from "./common.js";
 
 const REVIEWER = "labelgraph-reviewer";
 const content = document.getElementById("content");
@@ -35,7 +35,7 @@ async function refill() {
   const page = await api("/review-queue", { label, camera, cursor, limit: 20 });
   cursor = page.next_cursor;
   queue.push(...page.items.filter((item) => !done.has(item.object_key)));
-  queue.slice(0, 3).forEach((item) => { new Image().src = item.url; });  // preload
+  queue.slice(0, 3).forEach((item) => { new Image().src = safeUrl(item.url); });  // preload
 }
 
 async function advance() {
@@ -54,13 +54,13 @@ async function show() {
     question.textContent = `Nothing left to review for ${read().label}.`;
     return;
   }
-  image.src = current.url;
+  image.src = safeUrl(current.url);
   image.alt = current.object_key;
   image.dataset.key = current.object_key;
   labels.replaceChildren(...current.labels.map((l) =>
     el("li", {}, `${l.name} ${l.confidence.toFixed(1)}`)));
   question.textContent = `Is there a ${read().label} in this image? (${current.camera}, ` +
-    `${new Date(current.captured_at).toLocaleString()})`;
+    `${localTime(current.captured_at)})`;
 }
 
 async function decide(present) {

@@ -1,0 +1,93 @@
+"""Guessing keys through the real api: refusals are counted per client address, limited
+with 429 and Retry-After (on the login form and on X-API-Key alike), and seen in /metrics.
+
+Each test sends from its own loopback address (127.0.0.x), so one api serves them all and
+the limiter's per-client accounting is exercised for real.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from labelgraph_demo.services import ServiceProcesses
+from labelgraph_devstack.polling import wait_for
+
+pytestmark = pytest.mark.stack
+
+KEY = secrets.token_hex(16)
+LIMIT = 4
+WINDOW = 2.0
+
+
+@pytest.fixture(scope="module")
+def api_url(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    services = ServiceProcesses(stack.env, tmp_path_factory.mktemp("security-logs"), extra_env={
+        "API_KEYS": KEY, "API_KEY_FAILURE_LIMIT": str(LIMIT),
+        "API_KEY_FAILURE_WINDOW_SECONDS": str(WINDOW)})
+    services.start(names=("api",))
+    try:
+        yield services.api_url
+    finally:
+        services.stop()
+
+
+def client_from(api_url: str, address: str) -> httpx.Client:
+    """A client whose requests come from `address` (any 127.x works on loopback)."""
+    return httpx.Client(base_url=api_url, timeout=10,
+                        transport=httpx.HTTPTransport(local_address=address))
+
+
+def check(client: httpx.Client, key: str) -> httpx.Response:
+    return client.post("/ui/session", json={"key": key})
+
+
+def counters(client: httpx.Client) -> dict[tuple[str, str], float]:
+    """The key counters of /metrics, by (name, check)."""
+    found = {}
+    for family in text_string_to_metric_families(client.get("/metrics").text):
+        for sample in family.samples:
+            if sample.name.startswith("labelgraph_api_key_") and sample.name.endswith("_total"):
+                found[sample.name, sample.labels["check"]] = sample.value
+    return found
+
+
+def test_guessing_on_the_login_form_is_limited_per_client_then_allowed_again(api_url):
+    with client_from(api_url, "127.0.0.2") as guesser, client_from(api_url, "127.0.0.3") as other:
+        before = counters(guesser)
+        for guess in range(LIMIT):
+            answer = check(guesser, f"guess-{guess}")
+            assert (answer.status_code, answer.json()) == (200, {"valid": False})
+        limited = check(guesser, "one-more-guess")
+        assert limited.status_code == 429
+        assert 1 <= int(limited.headers["Retry-After"]) <= WINDOW + 1
+        # While limited, even the right key is not checked: the answer tells nothing.
+        assert check(guesser, KEY).status_code == 429
+        assert check(other, KEY).json() == {"valid": True}  # another address is not limited
+        after = counters(guesser)
+        assert after["labelgraph_api_key_refusals_total", "session"] - before.get(
+            ("labelgraph_api_key_refusals_total", "session"), 0) == LIMIT
+        assert after["labelgraph_api_key_checks_limited_total", "session"] - before.get(
+            ("labelgraph_api_key_checks_limited_total", "session"), 0) == 2
+        # Once the window has passed the oldest refusal, the right key works again.
+        assert wait_for(lambda: check(guesser, KEY).status_code == 200, timeout=WINDOW + 3)
+        assert check(guesser, KEY).json() == {"valid": True}
+
+
+def test_refused_api_keys_count_against_the_same_limit(api_url):
+    with client_from(api_url, "127.0.0.4") as guesser:
+        for _ in range(LIMIT * 2):  # a missing key is no guess: never limited
+            assert guesser.get("/cameras").status_code == 401
+        for guess in range(LIMIT - 1):
+            assert guesser.get("/cameras", headers={"X-API-Key": f"g{guess}"}).status_code == 401
+        assert check(guesser, "last-guess").json() == {"valid": False}
+        limited = guesser.get("/cameras", headers={"X-API-Key": KEY})
+        assert limited.status_code == 429 and "Retry-After" in limited.headers
+        assert wait_for(lambda: guesser.get("/cameras", headers={"X-API-Key": KEY}
+                                            ).status_code == 200, timeout=WINDOW + 3)
+
