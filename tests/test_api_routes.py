@@ -137,7 +137,9 @@ def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     services = ServiceProcesses(stack.env, tmp_path_factory.mktemp("api-logs"), extra_env={
         "LABEL_TOPIC": topic, "GRAPH_WRITER_CONSUMER_GROUP": f"api-test-{RUN}",
         "GRAPH_WRITER_SESSION_TIMEOUT_MS": "2000", "GRAPH_WRITER_HEARTBEAT_INTERVAL_MS": "500",
-        "API_KEYS": f"other-key,{KEY}"})
+        "API_KEYS": f"other-key,{KEY}",
+        # Wrong keys are sent on purpose here; their limiting is test_api_security's.
+        "API_KEY_FAILURE_LIMIT": "10000"})
     try:
         services.start(names=("graph-writer", "api"))
         api = Api(services.api_url, images, stack.env, topic)
