@@ -1,11 +1,12 @@
-"""Access to the label graph: each method runs one statement of queries.py."""
+"""Access to the label graph: runs the statements of queries.py, parameters only."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any, Literal
 
-from neo4j import AsyncDriver
+from neo4j import AsyncDriver, Query
+from neo4j.exceptions import ClientError
 
 from labelgraph_api import queries
 from labelgraph_api.domain import review_key
@@ -25,12 +26,19 @@ class GraphReader:
 
     async def _rows(self, query: str, routing: Literal["r", "w"] = "r", **parameters: Any
                     ) -> list[dict[str, Any]]:
+        # The server cancels the transaction at the timeout (the client's wait only stops
+        # waiting); the client's bound, a little later, covers a server that ignores it.
+        statement = Query(query, timeout=self._timeout)  # type: ignore[arg-type]
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self._timeout + 1):
                 records, _, _ = await self._driver.execute_query(
-                    query, parameters, database_=self._database, routing_=routing)
+                    statement, parameters, database_=self._database, routing_=routing)
         except TimeoutError as error:
             raise GraphTimeout(f"graph query exceeded {self._timeout}s") from error
+        except ClientError as error:
+            if error.code and "Timeout" in error.code:
+                raise GraphTimeout(f"graph query exceeded {self._timeout}s") from error
+            raise
         return [record.data() for record in records]
 
     async def ping(self) -> None:
@@ -41,23 +49,17 @@ class GraphReader:
         for statement in queries.SCHEMA:
             await self._rows(statement, routing="w")
 
-    async def cameras(self) -> list[dict[str, Any]]:
-        return await self._rows(queries.CAMERAS)
+    async def rows(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+        """The rows of one read statement of queries.py."""
+        return await self._rows(query, **parameters)
 
-    async def labels(self, prefix: str | None, offset: int, limit: int) -> list[dict[str, Any]]:
-        return await self._rows(queries.LABELS, prefix=prefix, offset=offset, limit=limit)
+    async def dates(self) -> list[str]:
+        """Every camera-local date the time tree holds (a few hundred a year)."""
+        return [row["iso_date"] for row in await self._rows(queries.DATES)]
 
-    async def sightings(self, **scope: Any) -> list[dict[str, Any]]:
-        return await self._rows(queries.SIGHTINGS, **scope)
-
-    async def confidence_histogram(self, **scope: Any) -> list[dict[str, Any]]:
-        return await self._rows(queries.CONFIDENCE_HISTOGRAM, **scope)
-
-    async def images(self, labels: list[str] | None, **scope: Any) -> list[dict[str, Any]]:
-        if labels:
-            return _clean(await self._rows(queries.IMAGES_WITH_LABELS, first=labels[0],
-                                           labels=labels, **scope))
-        return _clean(await self._rows(queries.IMAGES, **scope))
+    async def images(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
+        """Image items of one of the paging statements, labels sorted, nulls dropped."""
+        return _clean(await self._rows(query, **parameters))
 
     async def image(self, object_key: str) -> dict[str, Any] | None:
         rows = _clean(await self._rows(queries.IMAGE, object_key=object_key))
@@ -66,9 +68,6 @@ class GraphReader:
         # OPTIONAL MATCH with no review collects one all-null map, as for labels.
         reviews = [review for review in rows[0]["reviews"] if review["label"] is not None]
         return {**rows[0], "reviews": sorted(reviews, key=lambda review: review["label"])}
-
-    async def rollup(self, **scope: Any) -> list[dict[str, Any]]:
-        return await self._rows(queries.ROLLUP, **scope)
 
     async def image_exists(self, object_key: str) -> bool:
         return bool(await self._rows(queries.IMAGE_EXISTS, object_key=object_key))
@@ -81,12 +80,6 @@ class GraphReader:
 
     async def graph_verdicts(self) -> list[dict[str, Any]]:
         return await self._rows(queries.GRAPH_VERDICTS)
-
-    async def reviewed(self, **scope: Any) -> list[dict[str, Any]]:
-        return await self._rows(queries.REVIEWED, **scope)
-
-    async def review_queue(self, **scope: Any) -> list[dict[str, Any]]:
-        return _clean(await self._rows(queries.REVIEW_QUEUE, **scope))
 
 
 def _clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,6 +11,47 @@ SCHEMA = (
     "CREATE INDEX review_object_key IF NOT EXISTS FOR (n:Review) ON (n.object_key)",
 )
 
+# --- the anchors ---------------------------------------------------------------------
+# ArcadeDB anchors a pattern on its first node and uses no range index, so a windowed
+# question starts at the time tree: the ISODate nodes (unique keys) of the camera-local
+# dates the window may touch, decided in Python (windows.py), then their images filtered
+# by timestamp; labels are WHERE filters and the camera comes last. Bounds are always
+# concrete numbers, never a null-means-no-filter trick on the anchor.
+_FROM_DATES = """
+MATCH (iso:ISODate) WHERE iso.iso_date IN $dates
+MATCH (iso)<-[:HAS_TIMESTAMP]-(image:Image)
+WHERE image.timestamp >= $since AND image.timestamp < $until
+"""
+
+# Over a long window, one label's edges are the smaller set to start from.
+_FROM_LABEL = """
+MATCH (label:Label) WHERE label.label_name = $label
+MATCH (label)<-[has_label:HAS_LABEL]-(image:Image)
+WHERE image.timestamp >= $since AND image.timestamp < $until
+"""
+
+_CAMERA = """
+MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
+WHERE $cameras IS NULL OR camera.camera_name IN $cameras
+"""
+
+# One label's confidence on each image in scope (max over detectors, or the one asked for).
+_LABEL_OF_IMAGE = """
+MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
+"""
+_DETECTOR = """
+WITH image, has_label WHERE $detector IS NULL OR has_label.detector = $detector
+"""
+_CONFIDENCE = """
+WITH camera, image, max(has_label.confidence) AS confidence
+"""
+
+DATES = """
+MATCH (iso:ISODate)
+RETURN iso.iso_date AS iso_date
+"""
+
 CAMERAS = """
 MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)
 RETURN camera.camera_name AS camera, count(image) AS images,
@@ -28,45 +69,30 @@ ORDER BY images DESC, label
 SKIP $offset LIMIT $limit
 """
 
-# Images of one camera scope and time window: the start of most questions.
-_SCOPE = """
-WHERE ($cameras IS NULL OR camera.camera_name IN $cameras)
-  AND ($since IS NULL OR image.timestamp >= $since)
-  AND ($until IS NULL OR image.timestamp < $until)
+# How many label edges each asked label has: the rarest is the cheapest anchor.
+LABEL_EDGES = """
+UNWIND $labels AS name
+MATCH (label:Label) WHERE label.label_name = name
+RETURN name AS label, COUNT { (label)<-[:HAS_LABEL]-() } AS edges
 """
 
-# One label's confidence on each image in scope (max over detectors, or the one asked for).
-_LABELLED = """
-MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)-[has_label:HAS_LABEL]->
-      (:Label {label_name: $label})
-""" + _SCOPE + """
-  AND ($detector IS NULL OR has_label.detector = $detector)
-WITH camera, image, max(has_label.confidence) AS confidence
-"""
-
-SIGHTINGS = _LABELLED + """
+_SIGHTINGS = """
 WHERE confidence >= $min_confidence
 RETURN camera.camera_name AS camera, count(image) AS images,
        min(image.timestamp) AS first_ts, max(image.timestamp) AS last_ts
 ORDER BY images DESC, camera
 """
+SIGHTINGS_ON_DATES = _FROM_DATES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE + _SIGHTINGS
+SIGHTINGS_OF_LABEL = _FROM_LABEL + _DETECTOR + _CAMERA + _CONFIDENCE + _SIGHTINGS
 
-CONFIDENCE_HISTOGRAM = _LABELLED + """
+_HISTOGRAM = """
 WITH CASE WHEN $width IS NULL THEN round(confidence)
           ELSE floor(confidence / $width) * $width END AS bucket
 RETURN bucket, count(*) AS images
 ORDER BY bucket
 """
-
-# Newest first; the cursor is the (timestamp, object_key) of the last item already seen.
-_PAGE = """
-  AND ($hour IS NULL OR EXISTS { MATCH (image)-[:HAS_HOUR]->(:Hour {hour_value: $hour}) })
-  AND ($after_ts IS NULL OR image.timestamp < $after_ts
-       OR (image.timestamp = $after_ts AND image.object_key < $after_key))
-WITH DISTINCT camera, image
-ORDER BY image.timestamp DESC, image.object_key DESC
-LIMIT $limit
-"""
+HISTOGRAM_ON_DATES = _FROM_DATES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE + _HISTOGRAM
+HISTOGRAM_OF_LABEL = _FROM_LABEL + _DETECTOR + _CAMERA + _CONFIDENCE + _HISTOGRAM
 
 
 def _item(carry: str = "") -> str:
@@ -83,45 +109,63 @@ RETURN image.object_key AS object_key, camera.camera_name AS camera,
 """
 
 
-IMAGES = "MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)" + _SCOPE + _PAGE + _item() + """
+# Newest first after the cursor, the (timestamp, object_key) of the last item seen (the
+# first page passes a cursor past every image). The hour is read off the camera-local
+# capture time, "YYYY-MM-DDTHH...", the same hour the HAS_HOUR link holds.
+_AFTER_CURSOR = """
+  AND (image.timestamp < $after_ts
+       OR (image.timestamp = $after_ts AND image.object_key < $after_key))
+  AND ($hour IS NULL OR toInteger(substring(image.isodate, 11, 2)) = $hour)
+"""
+_NEWEST = """
+WITH camera, image
+ORDER BY image.timestamp DESC, image.object_key DESC
+LIMIT $limit
+"""
+_LABELS_IN_RANGE = """
+  AND all(name IN $labels WHERE EXISTS {
+        MATCH (image)-[asked_edge:HAS_LABEL]->(asked:Label)
+        WHERE asked.label_name = name
+          AND asked_edge.confidence >= $min_confidence
+          AND asked_edge.confidence <= $max_confidence })
+"""
+_BY_TIME = """
 ORDER BY timestamp DESC, object_key DESC
 """
 
-# Every asked label must be on the image within the confidence range. Starting from the
-# first label's node and checking the others per image measured faster than counting
-# matches over every label edge in scope (docs/benchmarks.md).
-IMAGES_WITH_LABELS = """
-MATCH (:Label {label_name: $first})<-[first_edge:HAS_LABEL]-(image:Image)
-      <-[:HAS_IMAGE]-(camera:Camera)
-""" + _SCOPE + """
-  AND first_edge.confidence >= $min_confidence AND first_edge.confidence <= $max_confidence
-  AND all(name IN $labels WHERE EXISTS {
-        MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
-        WHERE label.label_name = name
-          AND has_label.confidence >= $min_confidence
-          AND has_label.confidence <= $max_confidence })
-""" + _PAGE + _item() + """
-ORDER BY timestamp DESC, object_key DESC
+# A page of the images of some dates (the caller walks the dates back from the cursor).
+IMAGES_ON_DATES = (_FROM_DATES + _AFTER_CURSOR + _LABELS_IN_RANGE + _CAMERA + _NEWEST
+                   + _item() + _BY_TIME)
+
+# A page of the images of one (rare) label over the whole window; the other asked labels
+# are checked per image. $label is the anchor, and one of $labels.
+IMAGES_OF_LABEL = (_FROM_LABEL + _AFTER_CURSOR + _LABELS_IN_RANGE + _CAMERA
+                   + "WITH DISTINCT camera, image" + _NEWEST + _item() + _BY_TIME)
+
+# Image counts per asked time part (camera-local, read off the capture time) and camera;
+# a part not asked for is null, so Cypher groups by exactly what was asked.
+_ROLLUP = """
+  AND ($label IS NULL OR EXISTS {
+        MATCH (image)-[asked_edge:HAS_LABEL]->(asked:Label)
+        WHERE asked.label_name = $label AND asked_edge.confidence >= $min_confidence })
+""" + _CAMERA + """
+RETURN CASE WHEN 'camera' IN $by THEN camera.camera_name END AS camera,
+       CASE WHEN 'year' IN $by THEN toInteger(substring(image.isodate, 0, 4)) END AS year,
+       CASE WHEN 'month' IN $by THEN toInteger(substring(image.isodate, 5, 2)) END AS month,
+       CASE WHEN 'day' IN $by THEN toInteger(substring(image.isodate, 8, 2)) END AS day,
+       CASE WHEN 'hour' IN $by THEN toInteger(substring(image.isodate, 11, 2)) END AS hour,
+       count(image) AS images
 """
+ROLLUP_ON_DATES = _FROM_DATES + _ROLLUP
 
 # The image is its own first clause: its unique key is the anchor on both engines.
 IMAGE = """
 MATCH (image:Image {object_key: $object_key})
-MATCH (camera:Camera)-[:HAS_IMAGE]->(image)
+MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
 OPTIONAL MATCH (review:Review {object_key: $object_key})
 WITH camera, image, collect({label: review.label_name, present: review.present,
                              reviewer: review.reviewer, reviewed_at: review.reviewed_at}) AS reviews
 """ + _item(", reviews") + """, reviews
-"""
-
-ROLLUP = "MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)" + _SCOPE + """
-  AND ($label IS NULL OR EXISTS {
-        MATCH (image)-[has_label:HAS_LABEL]->(:Label {label_name: $label})
-        WHERE has_label.confidence >= $min_confidence })
-MATCH (image)-[:HAS_YEAR]->(year:Year), (image)-[:HAS_MONTH]->(month:Month),
-      (image)-[:HAS_DAY]->(day:Day), (image)-[:HAS_HOUR]->(hour:Hour)
-RETURN camera.camera_name AS camera, year.year_value AS year, month.month_value AS month,
-       day.day_value AS day, hour.hour_value AS hour, count(image) AS images
 """
 
 IMAGE_EXISTS = """
@@ -146,32 +190,41 @@ RETURN review.object_key AS object_key, review.label_name AS label, review.prese
        review.reviewer AS reviewer, review.reviewed_at AS reviewed_at
 """
 
-# Each reviewed image in scope: the reviewer's truth and the detector's confidence (or null).
+# Each reviewed image in scope: the reviewer's truth and the detector's confidence (or
+# null). It starts at the label's verdicts and finds each image by its unique key.
 REVIEWED = """
-MATCH (review:Review {label_name: $label})
+MATCH (review:Review) WHERE review.label_name = $label
 MATCH (image:Image {object_key: review.object_key})
-MATCH (camera:Camera)-[:HAS_IMAGE]->(image)
-""" + _SCOPE + """
+WHERE image.timestamp >= $since AND image.timestamp < $until
   AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
-OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(:Label {label_name: $label})
-WHERE $detector IS NULL OR has_label.detector = $detector
+""" + _CAMERA + """
+OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
 RETURN image.object_key AS object_key, review.present AS present,
        max(has_label.confidence) AS confidence
 """
 
-# Unreviewed images, those without the label (score -1) first, then the least confident.
-REVIEW_QUEUE = """
-MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)
-""" + _SCOPE + """
+# The review queue in two phases. First the unreviewed images without the label, newest
+# first (misses hide there), a page of some dates at a time; then the labelled ones, least
+# confident first. The cursor is (score, timestamp, object_key), the score -1 in phase one.
+_UNREVIEWED = """
   AND NOT EXISTS { MATCH (review:Review {object_key: image.object_key, label_name: $label}) }
-OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(:Label {label_name: $label})
-WITH camera, image, coalesce(max(has_label.confidence), -1.0) AS score
-WHERE $after_score IS NULL OR score > $after_score
-      OR (score = $after_score AND (image.timestamp < $after_ts
-          OR (image.timestamp = $after_ts AND image.object_key < $after_key)))
+"""
+UNLABELLED_ON_DATES = _FROM_DATES + _AFTER_CURSOR + _UNREVIEWED + """
+  AND NOT EXISTS { MATCH (image)-[asked_edge:HAS_LABEL]->(asked:Label)
+                   WHERE asked.label_name = $label }
+""" + _CAMERA + _NEWEST + _item() + _BY_TIME
+
+_LEAST_CONFIDENT = _CAMERA + """
+WITH camera, image, max(has_label.confidence) AS score
+WHERE score > $after_score
+   OR (score = $after_score AND (image.timestamp < $after_ts
+       OR (image.timestamp = $after_ts AND image.object_key < $after_key)))
 WITH camera, image, score
 ORDER BY score, image.timestamp DESC, image.object_key DESC
 LIMIT $limit
 """ + _item(", score") + """, score
 ORDER BY score, timestamp DESC, object_key DESC
 """
+LABELLED_ON_DATES = _FROM_DATES + _UNREVIEWED + _LABEL_OF_IMAGE + _LEAST_CONFIDENT
+LABELLED_OF_LABEL = _FROM_LABEL + _UNREVIEWED + _DETECTOR + _LEAST_CONFIDENT

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
+from labelgraph_api import queries, questions
 from labelgraph_api.deps import Cameras, Cursor, Graph, Limit, Links, Since, Until
 from labelgraph_api.domain import (
     BadRequest,
@@ -24,7 +25,7 @@ router = APIRouter(tags=["images"])
 async def list_cameras(graph: Graph) -> list[dict[str, Any]]:
     """Every camera with its image count and time span."""
     return [{**row, "first_at": utc(row["first_ts"]), "last_at": utc(row["last_ts"])}
-            for row in await graph.cameras()]
+            for row in await graph.rows(queries.CAMERAS)]
 
 
 @router.get("/images", response_model=ImagePage)
@@ -42,12 +43,12 @@ async def search_images(
     check_window(since, until)
     if not label and (min_confidence is not None or max_confidence is not None):
         raise BadRequest("a confidence range needs at least one label")
-    after_ts, after_key = decode_cursor(cursor, (int, str)) if cursor else (None, None)
-    rows = await graph.images(
-        sorted(set(label)) if label else None, cameras=camera, since=epoch(since),
-        until=epoch(until), hour=hour, min_confidence=min_confidence or 0.0,
-        max_confidence=100.0 if max_confidence is None else max_confidence,
-        after_ts=after_ts, after_key=after_key, limit=limit)
+    after = tuple(decode_cursor(cursor, (int, str))) if cursor else None
+    span = await questions.window_of(graph, epoch(since), epoch(until))
+    rows = await questions.search_images(
+        graph, span, sorted(set(label or ())), after, limit, cameras=camera, hour=hour,
+        min_confidence=min_confidence or 0.0,
+        max_confidence=100.0 if max_confidence is None else max_confidence)
     last = rows[-1] if len(rows) == limit else None
     return {"items": [links.attach(row) for row in rows],
             "next_cursor": encode_cursor((last["timestamp"], last["object_key"])) if last

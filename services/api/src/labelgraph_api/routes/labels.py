@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from labelgraph_api import queries, questions
 from labelgraph_api.deps import Cameras, Detector, Graph, Limit, Since, Until
 from labelgraph_api.domain import check_window, epoch, utc, window_before
 from labelgraph_api.models import ConfidenceHistogram, LabelPage, Sightings
@@ -23,7 +24,7 @@ async def list_labels(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:
     """Labels with their image counts, most frequent first, searchable by prefix."""
-    rows = await graph.labels(prefix, offset, limit)
+    rows = await graph.rows(queries.LABELS, prefix=prefix, offset=offset, limit=limit)
     return {"items": rows, "next_offset": offset + limit if len(rows) == limit else None}
 
 
@@ -37,9 +38,9 @@ async def label_sightings(
     until = until or datetime.now(UTC)
     since = since or window_before(until, HEAT_MAP_WINDOW)
     check_window(since, until)
-    rows = await graph.sightings(label=label, cameras=camera, since=epoch(since),
-                                 until=epoch(until), detector=detector,
-                                 min_confidence=min_confidence)
+    span = await questions.window_of(graph, epoch(since), epoch(until))
+    rows = await questions.sightings(graph, span, label=label, cameras=camera,
+                                     detector=detector, min_confidence=min_confidence)
     cameras = [{**row, "first_at": utc(row["first_ts"]), "last_at": utc(row["last_ts"])}
                for row in rows]
     return {"label": label, "since": since, "until": until, "min_confidence": min_confidence,
@@ -55,9 +56,9 @@ async def confidence_histogram(
 ) -> dict[str, Any]:
     """Images per confidence value of a label: shows an all-or-nothing detector at a glance."""
     check_window(since, until)
-    rows = await graph.confidence_histogram(label=label, cameras=camera, since=epoch(since),
-                                            until=epoch(until), detector=detector,
-                                            width=bucket_width)
+    span = await questions.window_of(graph, epoch(since), epoch(until))
+    rows = await questions.confidence_histogram(graph, span, label=label, cameras=camera,
+                                                detector=detector, width=bucket_width)
     buckets = [{"confidence": row["bucket"], "images": row["images"]} for row in rows]
     return {"label": label, "since": since, "until": until, "bucket_width": bucket_width,
             "images": sum(row["images"] for row in rows), "buckets": buckets}

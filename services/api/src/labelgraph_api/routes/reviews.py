@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from labelgraph_api import verdicts
+from labelgraph_api import questions, verdicts
 from labelgraph_api.deps import (
     Cameras,
     Cursor,
@@ -56,8 +56,9 @@ async def accuracy(
 ) -> dict[str, Any]:
     """TP/FP/FN/TN, precision, recall and miss rate of the detector against reviewers."""
     check_window(since, until)
-    rows = await graph.reviewed(label=label, cameras=camera, since=epoch(since),
-                                until=epoch(until), detector=detector)
+    span = await questions.window_of(graph, epoch(since), epoch(until))
+    rows = await questions.reviewed(graph, span, label=label, cameras=camera,
+                                    detector=detector)
     verdicts = [(row["present"], row["confidence"]) for row in rows]
     return {"label": label, "cameras": camera, "since": since, "until": until,
             "detector": detector, "reviewed": len(verdicts),
@@ -77,10 +78,9 @@ async def review_queue(
 ) -> dict[str, Any]:
     """Images nobody judged for the label yet; those without it first (misses hide there)."""
     check_window(since, until)
-    after = decode_cursor(cursor, (float, int, str)) if cursor else (None, None, None)
-    rows = await graph.review_queue(label=label, cameras=camera, since=epoch(since),
-                                    until=epoch(until), after_score=after[0],
-                                    after_ts=after[1], after_key=after[2], limit=limit)
+    after = tuple(decode_cursor(cursor, (float, int, str))) if cursor else None
+    span = await questions.window_of(graph, epoch(since), epoch(until))
+    rows = await questions.review_queue(graph, span, after, limit, label=label, cameras=camera)
     last = rows[-1] if len(rows) == limit else None
     items = [{**links.attach(row), "label_confidence": None if row["score"] < 0
               else row["score"]} for row in rows]

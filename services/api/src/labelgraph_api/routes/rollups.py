@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
+from labelgraph_api import questions
 from labelgraph_api.deps import Cameras, Graph, Since, Until
 from labelgraph_api.domain import BadRequest, check_window, epoch, roll_up
 from labelgraph_api.models import Rollup
@@ -30,6 +31,7 @@ async def rollup(
     if len(set(by)) != len(by):
         raise BadRequest("each dimension may appear once in by")
     check_window(since, until)
-    rows = await graph.rollup(cameras=camera, label=label, min_confidence=min_confidence,
-                              since=epoch(since), until=epoch(until))
+    span = await questions.window_of(graph, epoch(since), epoch(until))
+    rows = await questions.rollup(graph, span, by=by, cameras=camera, label=label,
+                                  min_confidence=min_confidence)
     return {"by": by, "rows": roll_up(rows, by)}

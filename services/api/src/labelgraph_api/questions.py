@@ -1,0 +1,113 @@
+"""The api's read use cases: each picks its statement's anchor and bounds, then runs it.
+
+The anchor is chosen here, in Python, from what the question asks: the window's dates of
+the time tree for a short window, one label's edges over a long one (windows.py says which
+is short). Paging walks the dates back from the cursor, so page 1,000 costs what page 1 does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from labelgraph_api import queries
+from labelgraph_api.graph import GraphReader
+from labelgraph_api.windows import LATEST, Window, needs_known_dates, newest_first, window
+
+Row = dict[str, Any]
+# Date chunks a label search tries before it starts from its rarest label instead.
+LABEL_SEARCH_DATE_FETCHES = 2
+NO_CURSOR = {"after_ts": LATEST, "after_key": ""}
+
+
+async def window_of(graph: GraphReader, since: int | None, until: int | None) -> Window:
+    """The window with its dates: listed from the calendar, or from the graph when open."""
+    known = await graph.dates() if needs_known_dates(since, until) else None
+    return window(since, until, known)
+
+
+async def sightings(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
+    """Images with a label at or above a confidence, per camera."""
+    if span.short:
+        return await graph.rows(queries.SIGHTINGS_ON_DATES, dates=list(span.dates),
+                                **span.bounds, **scope)
+    return await graph.rows(queries.SIGHTINGS_OF_LABEL, **span.bounds, **scope)
+
+
+async def confidence_histogram(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
+    """Images per confidence bucket of a label."""
+    if span.short:
+        return await graph.rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
+                                **span.bounds, **scope)
+    return await graph.rows(queries.HISTOGRAM_OF_LABEL, **span.bounds, **scope)
+
+
+async def search_images(graph: GraphReader, span: Window, labels: Sequence[str],
+                        after: tuple[int, str] | None, limit: int, **scope: Any) -> list[Row]:
+    """Images newest first after the cursor, carrying every asked label in range."""
+    cursor = {"after_ts": after[0], "after_key": after[1]} if after else NO_CURSOR
+    reach = span.before(after[0]) if after else span
+    parameters = {**span.bounds, **cursor, **scope, "labels": list(labels), "limit": limit}
+
+    async def on_dates(dates: list[str]) -> list[Row]:
+        return await graph.images(queries.IMAGES_ON_DATES, dates=dates, **parameters)
+
+    # A common label fills a page from a few dates; a rare one would walk the whole
+    # window, so after a few chunks the search starts from the rarest asked label.
+    budget = LABEL_SEARCH_DATE_FETCHES if labels else None
+    rows = await newest_first(on_dates, reach.dates, limit, max_fetches=budget)
+    if rows is not None:
+        return rows
+    return await graph.images(queries.IMAGES_OF_LABEL, label=await _rarest(graph, labels),
+                              **parameters)
+
+
+async def rollup(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
+    """Image counts grouped in Cypher by the asked time parts and camera."""
+    return await graph.rows(queries.ROLLUP_ON_DATES, dates=list(span.dates), **span.bounds,
+                            **scope)
+
+
+async def reviewed(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
+    """Each reviewed image in scope with the reviewer's truth and the detector's confidence."""
+    return await graph.rows(queries.REVIEWED, **span.bounds, **scope)
+
+
+async def review_queue(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
+                       limit: int, **scope: Any) -> list[Row]:
+    """Unreviewed images: without the label newest first, then the least confident."""
+    rows: list[Row] = []
+    if after is None or after[0] < 0:
+        rows = await _unlabelled(graph, span, after, limit, **scope)
+        after = None
+    if len(rows) < limit:
+        cursor = ({"after_score": after[0], "after_ts": after[1], "after_key": after[2]}
+                  if after else {"after_score": -1.0, **NO_CURSOR})
+        parameters = {**span.bounds, **cursor, **scope, "detector": None,
+                      "limit": limit - len(rows)}
+        if span.short:
+            rows += await graph.images(queries.LABELLED_ON_DATES, dates=list(span.dates),
+                                       **parameters)
+        else:
+            rows += await graph.images(queries.LABELLED_OF_LABEL, **parameters)
+    return rows
+
+
+async def _unlabelled(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
+                      limit: int, **scope: Any) -> list[Row]:
+    cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
+    reach = span.before(after[1]) if after else span
+
+    async def on_dates(dates: list[str]) -> list[Row]:
+        return await graph.images(queries.UNLABELLED_ON_DATES, dates=dates, **span.bounds,
+                                  **cursor, **scope, hour=None, limit=limit)
+
+    rows = await newest_first(on_dates, reach.dates, limit) or []
+    return [{**row, "score": -1.0} for row in rows]
+
+
+async def _rarest(graph: GraphReader, labels: Sequence[str]) -> str:
+    edges = {row["label"]: row["edges"]
+             for row in await graph.rows(queries.LABEL_EDGES, labels=list(labels))}
+    # A label the graph does not know has no images: it is the cheapest anchor of all.
+    return min(labels, key=lambda name: (edges.get(name, 0), name))
