@@ -12,7 +12,17 @@ from typing import Any
 
 from labelgraph_api import queries
 from labelgraph_api.graph import GraphReader
-from labelgraph_api.windows import LATEST, Window, needs_known_dates, newest_first, window
+from labelgraph_api.windows import (
+    CHUNK_DATES_MAX,
+    DAY_SECONDS,
+    FIRST_CHUNK_DATES,
+    LATEST,
+    Window,
+    needs_known_dates,
+    newest_first,
+    settled_from,
+    window,
+)
 
 Row = dict[str, Any]
 # Date chunks a label search tries before it starts from its rarest label instead.
@@ -104,6 +114,42 @@ async def _unlabelled(graph: GraphReader, span: Window, after: tuple[float, int,
 
     rows = await newest_first(on_dates, reach.dates, limit) or []
     return [{**row, "score": -1.0} for row in rows]
+
+
+async def cameras(graph: GraphReader) -> list[Row]:
+    """Every camera with its image count and first and last capture."""
+    counts = {row["camera"]: row["images"] for row in await graph.rows(queries.CAMERA_IMAGES)}
+    dates = await graph.dates()
+    wanted = {camera for camera, images in counts.items() if images}
+    first = await _camera_ends(graph, dates, wanted, newest=False)
+    last = await _camera_ends(graph, dates[::-1], wanted, newest=True)
+    return [{"camera": camera, "images": images, "first_ts": first.get(camera),
+             "last_ts": last.get(camera)} for camera, images in counts.items() if images]
+
+
+async def _camera_ends(graph: GraphReader, dates: Sequence[str], wanted: set[str],
+                       newest: bool) -> dict[str, int]:
+    """Each wanted camera's last (or first) capture, walking dates from that end in chunks.
+
+    A camera's end is final once no date beyond the chunk can hold a capture past it.
+    """
+    ends: dict[str, int] = {}
+    found: set[str] = set()
+    walked = 0
+    size = FIRST_CHUNK_DATES
+    field, better = ("last_ts", max) if newest else ("first_ts", min)
+    while walked < len(dates) and found < wanted:
+        chunk = list(dates[walked:walked + size])
+        walked += len(chunk)
+        for row in await graph.rows(queries.CAMERA_SPANS_ON_DATES, dates=chunk):
+            held = ends.get(row["camera"])
+            ends[row["camera"]] = row[field] if held is None else better(held, row[field])
+        edge = chunk[-1]
+        found = {camera for camera, ts in ends.items()
+                 if (ts >= settled_from(edge) if newest
+                     else ts < settled_from(edge) - DAY_SECONDS)}
+        size = min(size * 2, CHUNK_DATES_MAX)
+    return ends
 
 
 async def _rarest(graph: GraphReader, labels: Sequence[str]) -> str:

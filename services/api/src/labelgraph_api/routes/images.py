@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from labelgraph_api import queries, questions
+from labelgraph_api import questions
 from labelgraph_api.deps import Cameras, Cursor, Graph, Limit, Links, Since, Until
 from labelgraph_api.domain import (
     BadRequest,
@@ -25,7 +25,7 @@ router = APIRouter(tags=["images"])
 async def list_cameras(graph: Graph) -> list[dict[str, Any]]:
     """Every camera with its image count and time span."""
     return [{**row, "first_at": utc(row["first_ts"]), "last_at": utc(row["last_ts"])}
-            for row in await graph.rows(queries.CAMERAS)]
+            for row in await questions.cameras(graph)]
 
 
 @router.get("/images", response_model=ImagePage)
