@@ -91,3 +91,13 @@ def test_refused_api_keys_count_against_the_same_limit(api_url):
         assert wait_for(lambda: guesser.get("/cameras", headers={"X-API-Key": KEY}
                                             ).status_code == 200, timeout=WINDOW + 3)
 
+
+
+@pytest.mark.parametrize("path, method", [("/ui/session", "post"), ("/verdicts", "put")])
+def test_text_no_encoder_takes_gets_a_422_not_a_500(api_url, path, method):
+    # A lone surrogate is valid JSON but no UTF-8: echoing it back used to fail with 500.
+    body = '{"key": 5, "object_key": "\\ud800", "present": "\\ud800", "reviewer": "a"}'
+    response = httpx.request(method.upper(), f"{api_url}{path}", content=body, timeout=10,
+                             headers={"Content-Type": "application/json", "X-API-Key": KEY})
+    assert response.status_code == 422, response.text
+    assert "ud800" not in response.text and response.json()["detail"]

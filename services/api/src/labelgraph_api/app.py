@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import boto3
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j import AsyncGraphDatabase
 from neo4j.exceptions import DriverError, Neo4jError
@@ -113,3 +114,13 @@ def _map_errors(app: FastAPI) -> None:
         return JSONResponse({"detail": "verdict store unavailable"}, status_code=503)
 
     app.add_exception_handler(VerdictStoreUnavailable, store_unavailable)
+
+    async def invalid_request(_: Request, error: Exception) -> JSONResponse:
+        # Where and why only: echoing the input back fails on text no encoder takes (a
+        # lone surrogate) and hands a caller's hostile value straight back out.
+        assert isinstance(error, RequestValidationError)
+        problems = [{"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+                    for item in error.errors()]
+        return JSONResponse({"detail": problems}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
