@@ -25,7 +25,12 @@ from labelgraph_contract import ImageLabeled, decode_event
 from labelgraph_demo.loading import aws_client
 from labelgraph_demo.samples import draw_scene
 from labelgraph_devstack.polling import wait_for
-from labelgraph_labeler.bootstrap import build_labeler, build_queue, size_thread_pool
+from labelgraph_labeler.bootstrap import (
+    build_labeler,
+    build_queue,
+    build_worker_policy,
+    size_thread_pool,
+)
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.worker import WorkerHealth, run_worker
 from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
@@ -242,8 +247,8 @@ class InProcessLabeler:
         await labeler.publisher.start()
         self._started.set()
         try:
-            await run_worker(labeler, queue, self._stop, self.settings.concurrency,
-                             WorkerHealth())
+            await run_worker(labeler, queue, self._stop, WorkerHealth(),
+                             build_worker_policy(self.settings))
         finally:
             await labeler.publisher.stop()
 

@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -72,6 +73,33 @@ def test_backfill_rebuilds_the_topic_exactly_and_resumes_from_its_checkpoint(
     assert run_backfill(LABEL_TOPIC=replay, full=True).events == 5
 
 
+def test_the_table_and_its_rebuild_agree_with_the_live_event_on_awkward_labels(
+        lane, in_process, new_topic):
+    """A label literally named like the old marker, and a label the detector names twice."""
+    marker_like, twice = lane.key(name="marker"), lane.key(name="twice")
+    lane.teach({"match": {"key": marker_like},
+                "labels": [lane.label("#no-labels", 88), lane.label("Plant", 70)]},
+               {"match": {"key": twice},
+                "labels": [lane.label("Person", 40), lane.label("Person", 95, ("Human",)),
+                           lane.label("Car", 60)]})
+    with in_process():
+        lane.put(marker_like)
+        lane.put(twice)
+        live = lane.events(lambda events: len(events) == 2)
+
+    # One rule for duplicate names: the most confident entry wins, in the table too.
+    assert sorted((r["label"], r["confidence"]) for r in lane.rows(twice)) == [
+        ("Car", Decimal("60")), ("Person", Decimal("95"))]
+    assert sorted(r["label"] for r in lane.rows(marker_like)) == ["#no-labels", "Plant"]
+    replay = new_topic()
+    assert run_backfill(LABEL_TOPIC=replay).events == 2
+    rebuilt = lane.events(lambda events: len(events) == 2, topic=replay)
+    assert sorted(rebuilt, key=lambda e: e.object_key) == sorted(live, key=lambda e: e.object_key)
+    by_key = {e.object_key: [(x.name, x.confidence) for x in e.labels] for e in rebuilt}
+    assert by_key == {marker_like: [("#no-labels", 88), ("Plant", 70)],
+                      twice: [("Person", 95), ("Car", 60)]}
+
+
 def test_a_killed_backfill_loses_nothing_and_re_emits_at_most_one_batch(lane, new_topic,
                                                                          tmp_path):
     events = write_rows(lane, images=600)
@@ -94,6 +122,21 @@ def test_a_killed_backfill_loses_nothing_and_re_emits_at_most_one_batch(lane, ne
     assert sum(copies.values()) - len(copies) <= 10  # the one batch in flight at the kill
     assert json.loads(second.stdout.splitlines()[-1])["events"] < len(events)
     assert resumed_from is not None
+
+
+def test_rows_that_make_no_valid_event_are_named_and_skipped_not_a_stop(lane, new_topic):
+    events = write_rows(lane, images=6)
+    broken = lane.key(name="broken")
+    table = lane.client_resource().Table(lane.table)
+    [row] = label_rows(next(e for e in events.values() if e.labels))
+    table.put_item(Item={**row, "object_key": broken, "confidence": Decimal("150")})
+    replay = new_topic()
+
+    summary = run_backfill(LABEL_TOPIC=replay)
+
+    assert (summary.events, summary.refused) == (6, 1)
+    published = lane.events(lambda got: len(got) >= 6, topic=replay)
+    assert {e.object_key for e in published} == set(events)
 
 
 def write_rows(lane, images: int) -> dict[str, object]:

@@ -77,12 +77,15 @@ def test_a_publish_failing_after_the_write_is_retried_until_the_topic_agrees(
         return process
 
     kafka = start_broker()
-    key = lane.key()
-    lane.teach({"match": {"key": key}, "labels": [lane.label("Fox", 66.6)]})
+    key, first = lane.key(), lane.key()
+    lane.teach({"match": {"key_glob": "*"}, "labels": [lane.label("Fox", 66.6)]})
     retried = lane.metric("labeler_images_retried_total")
     try:
+        # Checks far apart: the labeler learns of the loss from the publish itself.
         with in_process(KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}",
-                        LABELER_PUBLISH_TIMEOUT_SECONDS=1):
+                        LABELER_PUBLISH_TIMEOUT_SECONDS=1, LABELER_BROKER_CHECK_SECONDS=60):
+            lane.put(first)  # labelled: the labeler has checked the broker and publishes
+            lane.wait_for(lambda: lane.rows(first) and lane.queue_depth() == 0)
             kafka.kill()
             kafka.wait()
             lane.put(key)
@@ -97,6 +100,7 @@ def test_a_publish_failing_after_the_write_is_retried_until_the_topic_agrees(
     finally:
         kafka.kill()
         kafka.wait()
+    # The first image's event went with the old broker (memory only); this one is re-sent.
     assert {event.event_id for event in events} == {row["event_id"]}
     assert [row["label"] for row in lane.rows(key)] == ["Fox"]
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
 
 from labelgraph_contract import DetectedLabel
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
@@ -48,6 +51,27 @@ def test_an_image_without_labels_keeps_one_marker_row_and_rebuilds_empty():
     assert event_from_rows([row]) == original
 
 
+def test_a_label_literally_named_like_the_old_marker_is_a_label_not_a_marker():
+    original = event(key("20161105-071530"), [DetectedLabel(name="#no-labels", confidence=88)])
+    [row] = label_rows(original)
+    assert row["label"] == "#no-labels" and row["label"] != NO_LABELS
+    assert event_from_rows([row]) == original
+
+
+def test_the_marker_is_a_name_the_contract_refuses_so_no_label_can_take_its_row():
+    with pytest.raises(ValueError):
+        DetectedLabel(name=NO_LABELS, confidence=50)
+
+
+def test_tables_written_with_the_old_marker_still_read_as_zero_labels():
+    original = event(key("20161105-071530"), [])
+    [row] = label_rows(original)
+    old = {**row, "label": "#no-labels"}  # written before the marker changed: no confidence
+    assert event_from_rows([old]) == original
+    as_label = {**old, "confidence": Decimal("88"), "parents": [], "instances_json": "[]"}
+    assert [label.name for label in event_from_rows([as_label]).labels] == ["#no-labels"]
+
+
 def test_rows_of_an_older_labelling_are_ignored_when_rebuilding():
     older = event(key("20161105-071530"), [DetectedLabel(name="Car", confidence=60)])
     newer = event(key("20161105-071530"), [DetectedLabel(name="Cat", confidence=70)], "4.0",
@@ -63,9 +87,21 @@ def test_ticks_group_a_seconds_rows_by_image_and_batches_never_split_a_tick():
     assert [(t.event_ts, [e.object_key for e in t.events]) for t in grouped] == [
         (a1.event_ts, [a1.object_key, a2.object_key]), (b.event_ts, [b.object_key])]
     planned = list(batches(grouped, size=1))
-    assert [(len(events), mark) for events, mark in planned] == [
+    assert [(len(batch.events), batch.reached) for batch in planned] == [
         (2, Checkpoint(a1.capture_date, a1.event_ts)), (1, Checkpoint(b.capture_date,
                                                                       b.event_ts))]
+
+
+def test_rows_that_make_no_valid_event_are_refused_by_name_and_the_rest_go_on():
+    good = event(key("20161105-071530", "good"), [DetectedLabel(name="Dog", confidence=50)])
+    bad = event(key("20161105-071530", "bad"), [DetectedLabel(name="Dog", confidence=50)])
+    broken = [{**row, "confidence": Decimal("150")} for row in label_rows(bad)]
+    [tick] = ticks([*label_rows(good), *broken])
+    assert tick.events == [good]
+    [(refused, why)] = tick.refused
+    assert refused == bad.object_key and "confidence" in why
+    [batch] = batches([tick], size=1)
+    assert batch.refused == tick.refused and batch.reached.event_ts == good.event_ts
 
 
 def test_days_resume_after_the_checkpoint_second_on_its_day_only():

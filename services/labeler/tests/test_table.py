@@ -10,7 +10,13 @@ import pytest
 from labelgraph_contract import DetectedLabel
 from labelgraph_labeler.adapters.dynamodb import LabelTable
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
-from labelgraph_labeler.domain import Detection, KeyLayout, StoredImage, labelling_event
+from labelgraph_labeler.domain import (
+    Detection,
+    ImageRejected,
+    KeyLayout,
+    StoredImage,
+    labelling_event,
+)
 from labelgraph_labeler.rows import event_from_rows, label_rows
 
 pytestmark = pytest.mark.stack
@@ -70,3 +76,23 @@ def test_rows_read_back_through_the_index_rebuild_the_exact_event(lane, table):
     assert event_from_rows(rows) == event
     assert table.rows_of_day(event.capture_date, event.event_ts) == []
     assert table.earliest_capture_date() == event.capture_date
+
+
+def test_a_row_the_table_refuses_is_a_permanent_rejection_with_nothing_written(lane, table):
+    key = lane.key()
+    event = event_for(key, [DetectedLabel(name="Person", confidence=97)])
+    [row] = label_rows(event)
+    too_long = {**row, "label": "é" * 550}  # 1,100 bytes: DynamoDB's sort key holds 1,024
+    with pytest.raises(ImageRejected) as refused:
+        table.replace_rows(key, [row, too_long])
+    assert refused.value.reason == "table_rejected"
+    assert lane.rows(key) == []
+
+
+def test_an_item_the_table_refuses_on_its_own_is_a_permanent_rejection(lane, table):
+    key = lane.key()
+    [row] = label_rows(event_for(key, [DetectedLabel(name="Person", confidence=97)]))
+    with pytest.raises(ImageRejected) as refused:
+        table.replace_rows(key, [{**row, "instances_json": "x" * 500_000}])  # 400 KB at most
+    assert refused.value.reason == "table_rejected"
+    assert lane.rows(key) == []

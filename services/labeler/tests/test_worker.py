@@ -140,15 +140,22 @@ def test_errors_outlasting_the_retries_leave_the_message_for_redelivery(lane, mo
     assert [e.object_key for e in events] == [key]
 
 
-def test_a_message_failing_every_time_ends_in_the_dead_letter_queue(lane, in_process):
+def test_a_message_failing_every_time_is_dead_lettered_with_why_on_its_last_receive(
+        lane, in_process):
     key = lane.key()
     lane.teach({"match": {"key": key}, "error": "ThrottlingException"})
+    before = lane.metric("labeler_images_failed_total", reason="retries_exhausted")
     with in_process(LABELER_REKOGNITION_MAX_ATTEMPTS=1):
         lane.put(key)
-        # 3 receives (the lane's redrive policy), then SQS moves it to the DLQ itself.
+        # The lane's redrive policy allows 3 receives: the third failure dead-letters it.
         lane.wait_for(lambda: lane.queue_depth(f"{lane.queue}-dlq") == 1, timeout=30)
     [dead] = lane.dead_letters()
     assert uploads(dead["Body"]) == [Upload(lane.bucket, key)]
+    attributes = dead["MessageAttributes"]
+    assert attributes["failure-reason"]["StringValue"] == "retries_exhausted"
+    assert "ThrottlingException" in attributes["failure-detail"]["StringValue"]
+    assert lane.metric("labeler_images_failed_total", reason="retries_exhausted") == before + 1
+    assert lane.stub_calls(key) == 3
     assert lane.rows(key) == []
 
 

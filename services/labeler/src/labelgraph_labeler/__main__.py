@@ -12,7 +12,12 @@ import sys
 from datetime import date
 from urllib.parse import urlparse
 
-from labelgraph_labeler.bootstrap import build_labeler, build_queue, size_thread_pool
+from labelgraph_labeler.bootstrap import (
+    build_labeler,
+    build_queue,
+    build_worker_policy,
+    size_thread_pool,
+)
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import RelabelSummary, backfill, relabel
 from labelgraph_labeler.worker import WorkerHealth, run_worker
@@ -36,7 +41,7 @@ async def _run(settings: LabelerSettings) -> None:
     log.info("labelling uploads from queue %s", settings.image_queue_name,
              extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
     try:
-        await run_worker(labeler, queue, stop, settings.concurrency, health)
+        await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
     finally:
         await labeler.publisher.stop()
         await ops.stop()
@@ -53,6 +58,7 @@ async def _backfill(settings: LabelerSettings, full: bool, until: date | None) -
         await labeler.publisher.stop()
     checkpoint = summary.checkpoint
     print(json.dumps({"events": summary.events, "batches": summary.batches,
+                      "refused": summary.refused,
                       "checkpoint": checkpoint.to_json().decode() if checkpoint else None}))
 
 

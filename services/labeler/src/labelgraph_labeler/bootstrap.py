@@ -16,6 +16,7 @@ from labelgraph_labeler.adapters.sqs import UploadQueue
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.domain import KeyLayout
 from labelgraph_labeler.handlers import Labeler
+from labelgraph_labeler.worker import WorkerPolicy
 
 
 def build_labeler(settings: LabelerSettings) -> Labeler:
@@ -38,7 +39,8 @@ def build_labeler(settings: LabelerSettings) -> Labeler:
         ),
         table=LabelTable(session.resource("dynamodb", config=pooled), settings.label_table),
         publisher=LabelPublisher(settings.kafka_bootstrap_servers, settings.label_topic,
-                                 settings.publish_timeout_seconds),
+                                 settings.publish_timeout_seconds,
+                                 settings.broker_check_seconds),
         checkpoints=CheckpointStore(s3, settings.image_bucket, settings.checkpoint_key),
         layout=KeyLayout.from_settings(settings.key_pattern, settings.camera_timezone),
         detector_name=settings.detector_name,
@@ -50,6 +52,11 @@ def build_queue(settings: LabelerSettings) -> UploadQueue:
     session = boto3.session.Session(region_name=settings.aws_default_region)
     return UploadQueue(session.client("sqs"), settings.image_queue_name,
                        settings.poll_wait_seconds)
+
+
+def build_worker_policy(settings: LabelerSettings) -> WorkerPolicy:
+    return WorkerPolicy(settings.concurrency, settings.broker_check_seconds,
+                        settings.retry_base_seconds, settings.retry_max_seconds)
 
 
 def size_thread_pool(concurrency: int) -> None:

@@ -62,6 +62,10 @@ class LabelerSettings(BaseSettings):
                                      description="Longest single backoff.")
     publish_timeout_seconds: float = Field(30, gt=0, alias="LABELER_PUBLISH_TIMEOUT_SECONDS",
                                            description="How long a publish may wait for Kafka.")
+    broker_check_seconds: float = Field(
+        5, gt=0, le=60, alias="LABELER_BROKER_CHECK_SECONDS",
+        description="How often the Kafka broker is checked while it answers (what /ready says, "
+        "and whether uploads are taken), and how long one check may take.")
     log_level: str = Field("INFO", alias="LABELER_LOG_LEVEL",
                            description="Log level (JSON lines on stdout).")
     checkpoint_key: str = Field("status/label_to_graph_checkpoint",

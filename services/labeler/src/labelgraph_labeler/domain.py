@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from labelgraph_contract import (
     DetectedLabel,
     ImageLabeled,
@@ -36,9 +38,23 @@ class KeyLayoutError(ImageRejected):
 
 
 class BadTimestampError(ImageRejected):
-    """The object's camera_timestamp metadata is neither epoch seconds nor ISO 8601."""
+    """The capture time is unreadable: camera_timestamp metadata that is neither epoch
+    seconds nor ISO 8601, or a file-name stamp that is no real time (month 13)."""
 
     reason = "bad_timestamp"
+
+
+class ContractBreachError(ImageRejected):
+    """The labelling cannot be stated as a valid event (a label name over the contract's
+    bound, a capture time out of its range): asking the detector again changes nothing."""
+
+    reason = "invalid_event"
+
+    @classmethod
+    def of(cls, error: ValidationError) -> ContractBreachError:
+        # Without the inputs: a rejected value may be huge, and it reaches logs and the DLQ.
+        return cls("; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}"
+                             for e in error.errors(include_url=False, include_input=False)))
 
 
 @dataclass(frozen=True)
@@ -89,7 +105,10 @@ class KeyLayout:
         if named:
             # zoneinfo through replace() gives the right offset for that date (DST included),
             # unlike a pytz zone passed as tzinfo=, which the original system did.
-            naive = datetime.strptime(named, "%Y%m%d-%H%M%S")
+            try:
+                naive = datetime.strptime(named, "%Y%m%d-%H%M%S")
+            except ValueError as error:
+                raise BadTimestampError(f"file name stamp {named!r}: {error}") from None
             return naive.replace(tzinfo=self.camera_zone)
         return image.last_modified.astimezone(self.camera_zone)
 
@@ -117,7 +136,7 @@ def labelling_event(
     detector: str,
     labeled_at: datetime,
 ) -> ImageLabeled:
-    """The contract event for one labelling."""
+    """The contract event for one labelling; ContractBreachError if it cannot be one."""
     identity = dict(
         bucket=image.bucket,
         object_key=image.key,
@@ -125,16 +144,19 @@ def labelling_event(
         detector=detector,
         model_version=detection.model_version,
     )
-    return ImageLabeled.model_validate(
-        dict(
-            event_id=labelling_event_id(**identity),
-            **identity,
-            camera=camera,
-            **captured_fields(captured_at),
-            labeled_at=labeled_at,
-            labels=canonical_order(detection.labels),
+    try:
+        return ImageLabeled.model_validate(
+            dict(
+                event_id=labelling_event_id(**identity),
+                **identity,
+                camera=camera,
+                **captured_fields(captured_at),
+                labeled_at=labeled_at,
+                labels=canonical_order(detection.labels),
+            )
         )
-    )
+    except ValidationError as error:
+        raise ContractBreachError.of(error) from None
 
 
 def canonical_order(labels: list[DetectedLabel]) -> list[DetectedLabel]:

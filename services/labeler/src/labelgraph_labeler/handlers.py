@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from labelgraph_contract import ImageLabeled
 from labelgraph_labeler import metrics
 from labelgraph_labeler.adapters.dynamodb import LabelTable
 from labelgraph_labeler.adapters.kafka import LabelPublisher
@@ -18,7 +19,14 @@ from labelgraph_labeler.adapters.rekognition import RekognitionDetector
 from labelgraph_labeler.adapters.s3 import CheckpointStore, ImageStore
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.domain import ImageRejected, KeyLayout, labelling_event
-from labelgraph_labeler.rows import Checkpoint, batches, days_to_read, label_rows, ticks
+from labelgraph_labeler.rows import (
+    Batch,
+    Checkpoint,
+    batches,
+    days_to_read,
+    label_rows,
+    ticks,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,38 +66,48 @@ class Labeler:
 async def label_image(labeler: Labeler, upload: Upload) -> Result:
     """Label one uploaded image: detect, record its rows, publish its event.
 
-    Transient errors propagate so the message is redelivered; the rows are rewritten
-    identically and the event carries the same event_id, so a retry is harmless.
+    What can never succeed is refused with its reason; transient errors propagate so the
+    message is redelivered: the rows are rewritten identically and the event carries the
+    same event_id, so a retry is harmless.
     """
     key, where = upload.key, {"object_key": upload.key}
     if key == labeler.checkpoints.key:
         log.info("%s: the backfill's own checkpoint, not an image", key, extra=where)
         return Result(Outcome.IGNORED)
     try:
-        camera = labeler.layout.camera(key)
-        if camera in labeler.excluded_cameras:
-            log.info("%s: excluded camera %s", key, camera, extra=where)
-            metrics.IMAGES_EXCLUDED.inc()
+        event = await _labelling(labeler, upload)
+        if event is None:
             return Result(Outcome.EXCLUDED)
-        image = await asyncio.to_thread(labeler.images.describe, upload.bucket, key)
-        captured_at = labeler.layout.captured_at(image)
-        with metrics.REKOGNITION_SECONDS.time():
-            detection = await asyncio.to_thread(labeler.detector.detect, upload.bucket, key)
+        # Rows first: if the publish fails the message is redelivered and both are redone.
+        # Both come from the one event, so the table holds exactly the labels published.
+        await asyncio.to_thread(labeler.table.replace_rows, key, label_rows(event))
     except ImageRejected as error:
         log.warning("%s: not labelled (%s): %s", key, error.reason, error,
                     extra={**where, "reason": error.reason})
         metrics.IMAGES_FAILED.labels(error.reason).inc()
         return Result(Outcome.FAILED, error.reason, str(error))
-    event = labelling_event(image, detection, camera=camera, captured_at=captured_at,
-                            detector=labeler.detector_name, labeled_at=datetime.now(UTC))
-    # Rows first: if the publish fails the message is redelivered and both are redone.
-    await asyncio.to_thread(labeler.table.replace_rows, key, label_rows(event))
     with metrics.PUBLISH_SECONDS.time():
         await labeler.publisher.publish(event)
     metrics.IMAGES_LABELED.inc()
     log.info("%s: labelled with %d labels", key, len(event.labels),
              extra={**where, "event_id": event.event_id})
     return Result(Outcome.LABELED)
+
+
+async def _labelling(labeler: Labeler, upload: Upload) -> ImageLabeled | None:
+    """The upload's event, None for an excluded camera; ImageRejected when it can have none."""
+    key = upload.key
+    camera = labeler.layout.camera(key)
+    if camera in labeler.excluded_cameras:
+        log.info("%s: excluded camera %s", key, camera, extra={"object_key": key})
+        metrics.IMAGES_EXCLUDED.inc()
+        return None
+    image = await asyncio.to_thread(labeler.images.describe, upload.bucket, key)
+    captured_at = labeler.layout.captured_at(image)
+    with metrics.REKOGNITION_SECONDS.time():
+        detection = await asyncio.to_thread(labeler.detector.detect, upload.bucket, key)
+    return labelling_event(image, detection, camera=camera, captured_at=captured_at,
+                           detector=labeler.detector_name, labeled_at=datetime.now(UTC))
 
 
 @dataclass
@@ -129,10 +147,11 @@ async def relabel(labeler: Labeler, bucket: str, prefix: str, concurrency: int,
 
 @dataclass
 class BackfillSummary:
-    """What a backfill run published, and where it left its checkpoint."""
+    """What a backfill run published, how many images it refused, where it checkpointed."""
 
     events: int = 0
     batches: int = 0
+    refused: int = 0
     checkpoint: Checkpoint | None = None
 
 
@@ -154,12 +173,22 @@ async def backfill(labeler: Labeler, *, full: bool, batch_size: int,
         read = [asyncio.to_thread(labeler.table.rows_of_day, day, after)
                 for day, after in days[ahead:ahead + DAYS_READ_AHEAD]]
         for rows in await asyncio.gather(*read):
-            for events, reached in batches(ticks(rows), batch_size):
-                await labeler.publisher.publish_all(events)
-                await asyncio.to_thread(labeler.checkpoints.save, reached)
-                summary.events += len(events)
-                summary.batches += 1
-                summary.checkpoint = reached
-                log.info("backfill: %d events published, checkpoint %s", summary.events,
-                         reached.to_json().decode())
+            for batch in batches(ticks(rows), batch_size):
+                await _publish_batch(labeler, batch, summary)
     return summary
+
+
+async def _publish_batch(labeler: Labeler, batch: Batch, summary: BackfillSummary) -> None:
+    # Refused images are named, not retried: their rows will never make a valid event,
+    # and stopping on them would stop the rebuild of everything after them.
+    for key, why in batch.refused:
+        log.error("%s: not published, its rows make no valid event: %s", key, why,
+                  extra={"object_key": key, "reason": "invalid_event"})
+    await labeler.publisher.publish_all(batch.events)
+    await asyncio.to_thread(labeler.checkpoints.save, batch.reached)
+    summary.events += len(batch.events)
+    summary.refused += len(batch.refused)
+    summary.batches += 1
+    summary.checkpoint = batch.reached
+    log.info("backfill: %d events published, checkpoint %s", summary.events,
+             batch.reached.to_json().decode())

@@ -14,11 +14,19 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from pydantic import ValidationError
+
 from labelgraph_contract import DetectedLabel, ImageLabeled, LabelInstance
+from labelgraph_labeler.domain import ContractBreachError
 
 # An image with no labels still gets one row, so the table (the source of truth) knows it
-# was labelled and the backfill re-emits its empty event. '#' never starts a detector label.
-NO_LABELS = "#no-labels"
+# was labelled and the backfill re-emits its empty event. Its sort key starts with U+001F
+# (unit separator), a control character the contract refuses in label names: no label can
+# ever take the marker's row. Shown as "\u001fno-labels" by JSON tools.
+NO_LABELS = "\x1fno-labels"
+# The marker of tables written before: a label may be called that, so such a row is a
+# marker only without a confidence (every label row has one).
+OLD_NO_LABELS = "#no-labels"
 
 Row = Mapping[str, Any]
 
@@ -58,7 +66,7 @@ def event_from_rows(rows: Iterable[Row]) -> ImageLabeled:
     rows = list(rows)
     newest = max(rows, key=lambda row: (row["labeled_at"], row["event_id"]))
     current = [row for row in rows if row["event_id"] == newest["event_id"]]
-    labels = [_label(row) for row in current if row["label"] != NO_LABELS]
+    labels = [_label(row) for row in current if not is_marker(row)]
     return ImageLabeled.model_validate(
         {
             **{name: newest[name] for name in _IMAGE_FIELDS},
@@ -66,6 +74,12 @@ def event_from_rows(rows: Iterable[Row]) -> ImageLabeled:
             "labels": sorted(labels, key=lambda label: (-label.confidence, label.name)),
         }
     )
+
+
+def is_marker(row: Row) -> bool:
+    """Whether a row is an image's zero-label marker (today's, or the old one) or a label."""
+    return row["label"] == NO_LABELS or (row["label"] == OLD_NO_LABELS
+                                         and "confidence" not in row)
 
 
 _IMAGE_FIELDS = ("event_id", "bucket", "object_key", "image_etag", "camera", "captured_at",
@@ -84,11 +98,16 @@ def _label(row: Row) -> DetectedLabel:
 
 @dataclass(frozen=True)
 class Tick:
-    """All rows captured in one second of one day: the unit the backfill never splits."""
+    """All rows captured in one second of one day: the unit the backfill never splits.
+
+    `refused` holds (object_key, why) of the images whose rows make no valid event
+    (written before the contract refused such values): reported, never published.
+    """
 
     capture_date: date
     event_ts: int
     events: list[ImageLabeled]
+    refused: list[tuple[str, str]]
 
 
 def ticks(rows: Iterable[Row]) -> Iterator[Tick]:
@@ -101,8 +120,17 @@ def ticks(rows: Iterable[Row]) -> Iterator[Tick]:
         by_image: dict[str, list[Row]] = defaultdict(list)
         for row in same_second:
             by_image[row["object_key"]].append(row)
-        events = [event_from_rows(by_image[key]) for key in sorted(by_image)]
-        yield Tick(events[0].capture_date, event_ts, events)
+        events: list[ImageLabeled] = []
+        refused: list[tuple[str, str]] = []
+        for key in sorted(by_image):
+            try:
+                events.append(event_from_rows(by_image[key]))
+            except ValidationError as error:
+                refused.append((key, str(ContractBreachError.of(error))))
+            except LookupError as error:  # a row missing an attribute: written by hand?
+                refused.append((key, f"a row without {error}"))
+        day = date.fromisoformat(by_image[min(by_image)][0]["capture_date"])
+        yield Tick(day, event_ts, events, refused)
 
 
 @dataclass(frozen=True)
@@ -132,15 +160,25 @@ def days_to_read(first: date, last: date,
         day += timedelta(days=1)
 
 
-def batches(day_ticks: Iterable[Tick],
-            size: int) -> Iterator[tuple[list[ImageLabeled], Checkpoint]]:
-    """Whole ticks gathered into batches of at least `size` events, each with its checkpoint."""
+@dataclass(frozen=True)
+class Batch:
+    """Events to publish together, the images refused among them, and the checkpoint after."""
+
+    events: list[ImageLabeled]
+    refused: list[tuple[str, str]]
+    reached: Checkpoint
+
+
+def batches(day_ticks: Iterable[Tick], size: int) -> Iterator[Batch]:
+    """Whole ticks gathered into batches of at least `size` images, each with its checkpoint."""
     events: list[ImageLabeled] = []
+    refused: list[tuple[str, str]] = []
     for tick in day_ticks:
         events.extend(tick.events)
+        refused.extend(tick.refused)
         reached = Checkpoint(tick.capture_date, tick.event_ts)
-        if len(events) >= size:
-            yield events, reached
-            events = []
-    if events:
-        yield events, reached
+        if len(events) + len(refused) >= size:
+            yield Batch(events, refused, reached)
+            events, refused = [], []
+    if events or refused:
+        yield Batch(events, refused, reached)

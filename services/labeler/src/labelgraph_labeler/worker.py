@@ -3,90 +3,182 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import random
+from collections import Counter
+from dataclasses import dataclass
 
 from labelgraph_labeler import metrics
+from labelgraph_labeler.adapters.kafka import LabelPublisher, PublishFailed
 from labelgraph_labeler.adapters.sqs import Notification, UploadQueue
+from labelgraph_labeler.domain import backoff_delay
 from labelgraph_labeler.handlers import Labeler, Outcome, label_image
 
 log = logging.getLogger(__name__)
 
 BACKLOG_INTERVAL_SECONDS = 15
-RECEIVE_ERROR_PAUSE_SECONDS = 1
+
+
+@dataclass(frozen=True)
+class WorkerPolicy:
+    """How many images at once, how often to check the broker, how to back off."""
+
+    concurrency: int
+    broker_check_seconds: float
+    backoff_base_seconds: float
+    backoff_max_seconds: float
+
+    def pause(self, failures: int) -> float:
+        """The wait after `failures` failed tries in a row: doubling, capped, full jitter."""
+        return backoff_delay(failures - 1, self.backoff_base_seconds, self.backoff_max_seconds,
+                             random.random())
 
 
 class WorkerHealth:
-    """Whether the last poll of the queue worked: the labeler's readiness."""
+    """The labeler's readiness, in one place: the upload queue polls, the broker answers.
+
+    Each part reports after every try; only a change of state is logged, so an outage
+    gives two lines, not one per try.
+    """
 
     def __init__(self) -> None:
-        self.problem: str | None = "the upload queue has not been polled yet"
+        self._problems: dict[str, str | None] = {
+            "queue": "the upload queue has not been polled yet", "broker": None}
+        self._failures: Counter[str] = Counter()
+        self.broker_answers = asyncio.Event()
+        self.broker_answers.set()
+        # Set when the broker fails between checks, so the next check comes at once.
+        self.broker_suspect = asyncio.Event()
+
+    def report(self, part: str, problem: str | None) -> int:
+        """Record a try's outcome; returns how many tries of that part failed in a row."""
+        before, failed_before = self._problems[part], self._failures[part]
+        self._problems[part] = problem
+        self._failures[part] = failed_before + 1 if problem else 0
+        if problem and problem != before:
+            log.warning("not ready: %s", problem, extra={"check": part})
+        elif not problem and failed_before:
+            log.info("ready again: the %s answers", part, extra={"check": part})
+        if part == "broker" and problem:
+            self.broker_answers.clear()
+            self.broker_suspect.set()
+        elif part == "broker":
+            self.broker_answers.set()
+        return self._failures[part]
 
     async def ready(self) -> str | None:
-        return self.problem
+        return self._problems["queue"] or self._problems["broker"]
 
 
 async def run_worker(labeler: Labeler, queue: UploadQueue, stop: asyncio.Event,
-                     concurrency: int, health: WorkerHealth) -> None:
+                     health: WorkerHealth, policy: WorkerPolicy) -> None:
     """Poll until stop is set, at most `concurrency` messages in hand; then finish them.
 
-    A message is deleted only after all its images are handled.
+    A message is deleted only after all its images are handled. While the broker does not
+    answer no message is taken: its publish would fail and spend one of its receives.
     """
     in_flight: set[asyncio.Task[None]] = set()
-    backlog = asyncio.create_task(_watch_backlog(queue, stop))
+    watchers = [asyncio.create_task(_watch_backlog(queue, stop)),
+                asyncio.create_task(_watch_broker(labeler.publisher, health, stop, policy))]
     while not stop.is_set():
-        if len(in_flight) >= concurrency:
+        if len(in_flight) >= policy.concurrency:
             await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             continue
-        notifications = await _receive(queue, concurrency - len(in_flight), stop, health)
-        for notification in notifications:
-            task = asyncio.create_task(_handle(labeler, queue, notification))
+        if not health.broker_answers.is_set():
+            await _first_of(stop, health.broker_answers)
+            continue
+        room = policy.concurrency - len(in_flight)
+        for notification in await _receive(queue, room, stop, health, policy):
+            task = asyncio.create_task(_handle(labeler, queue, notification, health))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
     log.info("stopping: finishing %d messages in hand", len(in_flight))
-    await asyncio.gather(backlog, *in_flight)
+    await asyncio.gather(*watchers, *in_flight)
 
 
-async def _receive(queue: UploadQueue, room: int, stop: asyncio.Event,
-                   health: WorkerHealth) -> list[Notification]:
-    """One long poll; if stop comes meanwhile, what it brings goes back to the queue."""
+async def _receive(queue: UploadQueue, room: int, stop: asyncio.Event, health: WorkerHealth,
+                   policy: WorkerPolicy) -> list[Notification]:
+    """One long poll; if stop comes meanwhile, or the broker goes, what it brings goes
+    back to the queue at once."""
     polling = asyncio.create_task(asyncio.to_thread(queue.receive, room))
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    stopping.cancel()
+    await _first_of(stop, polling)
     try:
         notifications = await polling
     except Exception as error:
-        health.problem = f"cannot poll the upload queue: {error}"
-        log.warning("%s", health.problem)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), RECEIVE_ERROR_PAUSE_SECONDS)
+        failures = health.report("queue", f"cannot poll the upload queue: {error}")
+        await _first_of(stop, timeout=policy.pause(failures))
         return []
-    health.problem = None
-    if not stop.is_set():
+    health.report("queue", None)
+    if not stop.is_set() and health.broker_answers.is_set():
         return notifications
     for notification in notifications:
         await asyncio.to_thread(queue.release, notification.receipt)
     return []
 
 
-async def _handle(labeler: Labeler, queue: UploadQueue, notification: Notification) -> None:
-    keys = ", ".join(upload.key for upload in notification.uploads) or "(no uploads)"
+async def _handle(labeler: Labeler, queue: UploadQueue, notification: Notification,
+                  health: WorkerHealth) -> None:
     try:
-        results = [await label_image(labeler, upload) for upload in notification.uploads]
-        failed = [result for result in results if result.outcome is Outcome.FAILED]
-        if failed:
-            # Refused for good: kept on the dead-letter queue with why, not redelivered.
-            await asyncio.to_thread(queue.dead_letter, notification, failed[0].reason,
-                                    "; ".join(result.detail for result in failed))
-        else:
-            await asyncio.to_thread(queue.acknowledge, notification.receipt)
-    except Exception:
-        # Left on the queue: SQS redelivers it after the visibility timeout, and after
-        # too many receives moves it to the dead-letter queue.
+        await _settle(labeler, queue, notification)
+    except PublishFailed as error:
+        health.report("broker", "the Kafka broker did not take an event in time")
+        await _leave_for_redelivery(queue, notification, error)
+    except Exception as error:
+        await _leave_for_redelivery(queue, notification, error)
+
+
+async def _settle(labeler: Labeler, queue: UploadQueue, notification: Notification) -> None:
+    """Label the message's images; then delete it, or dead-letter it if one was refused."""
+    if notification.problem:
+        metrics.IMAGES_FAILED.labels("bad_notification").inc()
+        log.warning("message refused (bad_notification): %s", notification.problem,
+                    extra={"reason": "bad_notification"})
+        await asyncio.to_thread(queue.dead_letter, notification, "bad_notification",
+                                notification.problem)
+        return
+    results = [await label_image(labeler, upload) for upload in notification.uploads]
+    failed = [result for result in results if result.outcome is Outcome.FAILED]
+    if failed:
+        # Refused for good: kept on the dead-letter queue with why, not redelivered.
+        await asyncio.to_thread(queue.dead_letter, notification, failed[0].reason,
+                                "; ".join(result.detail for result in failed))
+    else:
+        await asyncio.to_thread(queue.acknowledge, notification.receipt)
+
+
+async def _leave_for_redelivery(queue: UploadQueue, notification: Notification,
+                                error: Exception) -> None:
+    """A transient failure: SQS redelivers the message after its visibility timeout; on its
+    last allowed receive it goes to the dead-letter queue here, with why, and is counted."""
+    keys = ", ".join(upload.key for upload in notification.uploads) or "(no uploads)"
+    where = {"object_key": keys}
+    if not queue.is_last_receive(notification):
         metrics.IMAGES_RETRIED.inc()
         log.exception("%s: handling failed; the message will be redelivered", keys,
-                      extra={"object_key": keys})
+                      exc_info=error, extra=where)
+        return
+    detail = f"still failing after {notification.receives} receives: {error!r}"
+    try:
+        await asyncio.to_thread(queue.dead_letter, notification, "retries_exhausted", detail)
+    except Exception:
+        log.exception("%s: cannot dead-letter it; SQS will on its next receive", keys,
+                      extra=where)
+        return
+    metrics.IMAGES_FAILED.labels("retries_exhausted").inc()
+    log.error("%s: not labelled (retries_exhausted): %s", keys, detail,
+              extra={**where, "reason": "retries_exhausted"})
+
+
+async def _watch_broker(publisher: LabelPublisher, health: WorkerHealth, stop: asyncio.Event,
+                        policy: WorkerPolicy) -> None:
+    """Check the broker: every broker_check_seconds while it answers, backing off while not."""
+    while not stop.is_set():
+        health.broker_suspect.clear()
+        failures = health.report("broker", await publisher.check())
+        if failures:
+            await _first_of(stop, timeout=policy.pause(failures))
+        else:
+            await _first_of(stop, health.broker_suspect, timeout=policy.broker_check_seconds)
 
 
 async def _watch_backlog(queue: UploadQueue, stop: asyncio.Event) -> None:
@@ -95,5 +187,17 @@ async def _watch_backlog(queue: UploadQueue, stop: asyncio.Event) -> None:
             metrics.SQS_BACKLOG.set(await asyncio.to_thread(queue.backlog))
         except Exception as error:
             log.warning("cannot read the upload queue's backlog: %s", error)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), BACKLOG_INTERVAL_SECONDS)
+        await _first_of(stop, timeout=BACKLOG_INTERVAL_SECONDS)
+
+
+async def _first_of(*awaited: asyncio.Event | asyncio.Task[object],
+                    timeout: float | None = None) -> None:
+    """Wait until one event is set or one task is done, or the timeout passes."""
+    waits = [asyncio.ensure_future(item.wait()) if isinstance(item, asyncio.Event) else item
+             for item in awaited]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait, item in zip(waits, awaited, strict=True):
+            if wait is not item:
+                wait.cancel()

@@ -6,10 +6,15 @@ from datetime import date
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
+from labelgraph_labeler.domain import ImageRejected
 from labelgraph_labeler.rows import Row
 
 CAPTURE_DATE_INDEX = "capture_date-event_ts-index"
+# DynamoDB's key limits, checked before anything is written: a row over them fails its
+# batch, while earlier batches (and on moto earlier rows of the same batch) are stored.
+KEY_LIMITS = {"object_key": 2048, "label": 1024}
 
 
 class LabelTable:
@@ -20,14 +25,23 @@ class LabelTable:
 
     def replace_rows(self, object_key: str, rows: list[dict[str, Any]]) -> None:
         """Write rows and delete the image's rows they do not rewrite (a smaller relabelling)."""
+        _refuse_oversized_keys(rows)
         stale = self._labels_of(object_key) - {row["label"] for row in rows}
-        # batch_writer sends BatchWriteItem of at most 25 items (AWS's limit, which moto
-        # does not enforce) and resends unprocessed items; puts overwrite by key.
-        with self._table.batch_writer(overwrite_by_pkeys=["object_key", "label"]) as batch:
-            for row in rows:
-                batch.put_item(Item=row)
-            for label in stale:
-                batch.delete_item(Key={"object_key": object_key, "label": label})
+        try:
+            # batch_writer sends BatchWriteItem of at most 25 items (AWS's limit, which moto
+            # does not enforce) and resends unprocessed items; puts overwrite by key.
+            with self._table.batch_writer(overwrite_by_pkeys=["object_key", "label"]) as batch:
+                for row in rows:
+                    batch.put_item(Item=row)
+                for label in stale:
+                    batch.delete_item(Key={"object_key": object_key, "label": label})
+        except ClientError as error:
+            # A row over DynamoDB's other limits (an item over 400 KB, say) fails the same
+            # way every time; throttling and 5xx may pass on another try.
+            if error.response.get("Error", {}).get("Code") == "ValidationException":
+                raise ImageRejected(f"the label table refused the rows: {error}",
+                                    "table_rejected") from None
+            raise
 
     def rows_of(self, object_key: str) -> list[Row]:
         return self._query(KeyConditionExpression=Key("object_key").eq(object_key),
@@ -66,3 +80,12 @@ class LabelTable:
             if "LastEvaluatedKey" not in page:
                 return rows
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _refuse_oversized_keys(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        for name, limit in KEY_LIMITS.items():
+            size = len(row[name].encode())
+            if size > limit:
+                raise ImageRejected(f"{name} of {size} bytes: the label table holds {limit}",
+                                    "table_rejected")

@@ -1,18 +1,24 @@
-"""Kafka: publishing ImageLabeled events on the label topic."""
+"""Kafka: publishing ImageLabeled events on the label topic, and asking whether we can."""
 
 from __future__ import annotations
 
 import asyncio
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from labelgraph_contract import ImageLabeled, encode_event
+
+
+class PublishFailed(Exception):
+    """The broker did not take the events in time (down, unreachable, overloaded)."""
 
 
 class LabelPublisher:
     """Publishes events keyed by object key, acknowledged by all in-sync replicas."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, timeout_seconds: float) -> None:
+    def __init__(self, bootstrap_servers: str, topic: str, timeout_seconds: float,
+                 check_seconds: float) -> None:
         self._topic = topic
         # No enable_idempotence: duplicates are harmless (event_id de-duplicates), and some
         # Kafka-protocol brokers (Tansu) do not support InitProducerId.
@@ -20,9 +26,12 @@ class LabelPublisher:
         self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all",
                                           request_timeout_ms=timeout_ms)
         self._timeout = timeout_seconds
+        self._check_seconds = check_seconds
 
     async def start(self) -> None:
         await self._producer.start()
+        # Tracked from the start, so a check asks for the topic a publish needs.
+        await self._producer.client.add_topic(self._topic)
 
     async def stop(self) -> None:
         await self._producer.stop()
@@ -32,11 +41,32 @@ class LabelPublisher:
 
     async def publish_all(self, events: list[ImageLabeled]) -> None:
         """Send every event, then wait until the broker has acknowledged all of them."""
-        # Bounded as a whole: while the broker is down, send() may wait for metadata.
-        async with asyncio.timeout(self._timeout):
-            acks = []
-            for event in events:
-                record = encode_event(event)
-                acks.append(await self._producer.send(
-                    self._topic, value=record.value, key=record.key, headers=record.headers))
-            await asyncio.gather(*acks)
+        try:
+            # Bounded as a whole: while the broker is down, send() may wait for metadata.
+            async with asyncio.timeout(self._timeout):
+                acks = []
+                for event in events:
+                    record = encode_event(event)
+                    acks.append(await self._producer.send(
+                        self._topic, value=record.value, key=record.key, headers=record.headers))
+                await asyncio.gather(*acks)
+        except (KafkaError, TimeoutError) as error:
+            raise PublishFailed(f"publishing to {self._topic} failed: {error!r}") from error
+
+    async def check(self) -> str | None:
+        """None when the broker answers with the topic's partitions in time, else why not.
+
+        A fresh metadata request, the one a publish makes first, bounded: a cached answer
+        would say nothing about a broker that has gone since.
+        """
+        client = self._producer.client
+        try:
+            async with asyncio.timeout(self._check_seconds):
+                answered = await client.force_metadata_update()
+        except TimeoutError:
+            return f"the Kafka broker did not answer within {self._check_seconds:g} s"
+        if not answered:
+            return "the Kafka broker cannot be reached"
+        if not client.cluster.partitions_for_topic(self._topic):
+            return f"the Kafka broker does not know topic {self._topic}"
+        return None

@@ -9,9 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+from pydantic import ValidationError
 
 from labelgraph_contract import BoundingBox, DetectedLabel, LabelInstance
-from labelgraph_labeler.domain import Detection, ImageRejected, backoff_delay
+from labelgraph_labeler.domain import (
+    ContractBreachError,
+    Detection,
+    ImageRejected,
+    backoff_delay,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +27,13 @@ PERMANENT = {
     "ImageTooLargeException": "too_large",
     "InvalidS3ObjectException": "unreadable",
     "InvalidParameterException": "rejected",
-    "AccessDeniedException": "rejected",
+    "AccessDeniedException": "forbidden",
 }
+
+# Answers that may change within seconds: asked again here, with backoff. Anything else
+# (expired credentials, say) is left to SQS redelivery, minutes later, at once.
+THROTTLED = frozenset({"ThrottlingException", "ProvisionedThroughputExceededException",
+                       "LimitExceededException"})
 
 
 @dataclass(frozen=True)
@@ -50,12 +61,8 @@ class RekognitionDetector:
         while True:
             try:
                 return self._detect_once(bucket, key)
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code in PERMANENT:
-                    raise ImageRejected(f"DetectLabels: {code}", PERMANENT[code]) from None
-                failure: Exception = error
-            except (ConnectionError, HTTPClientError) as error:
+            except (ClientError, ConnectionError, HTTPClientError) as error:
+                _raise_unless_worth_asking_again(error)
                 failure = error
             attempt += 1
             if attempt == self._retry.max_attempts:
@@ -73,10 +80,23 @@ class RekognitionDetector:
             MaxLabels=self._max_labels,
             MinConfidence=self._min_confidence,
         )
-        return Detection(
-            labels=[_label(item) for item in response.get("Labels", [])],
-            model_version=response.get("LabelModelVersion", "unknown"),
-        )
+        try:
+            labels = [_label(item) for item in response.get("Labels", [])]
+        except ValidationError as error:
+            raise ContractBreachError.of(error) from None
+        return Detection(labels, response.get("LabelModelVersion", "unknown"))
+
+
+def _raise_unless_worth_asking_again(error: Exception) -> None:
+    """Permanent answers as rejections, others not worth a retry now as they are."""
+    if not isinstance(error, ClientError):
+        return  # no connection: the next try may well get one
+    code = error.response.get("Error", {}).get("Code", "")
+    if code in PERMANENT:
+        raise ImageRejected(f"DetectLabels: {code}", PERMANENT[code]) from None
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code not in THROTTLED and status < 500:
+        raise error
 
 
 def _label(item: dict[str, Any]) -> DetectedLabel:

@@ -11,6 +11,8 @@ from labelgraph_labeler.domain import ImageRejected, StoredImage
 from labelgraph_labeler.rows import Checkpoint
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+# HeadObject has no body, so a refusal comes as its bare status code.
+_FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden"})
 
 
 class ImageStore:
@@ -23,9 +25,12 @@ class ImageStore:
         try:
             head = self._client.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
+            code = error.response.get("Error", {}).get("Code")
+            if code in _MISSING:
                 raise ImageRejected(f"s3://{bucket}/{key} does not exist", "missing") from None
-            raise
+            if code in _FORBIDDEN:
+                raise ImageRejected(f"s3://{bucket}/{key}: access denied", "forbidden") from None
+            raise  # throttling (SlowDown), 5xx: another try may succeed
         return StoredImage(
             bucket=bucket,
             key=key,

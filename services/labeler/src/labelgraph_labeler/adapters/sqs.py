@@ -18,11 +18,14 @@ class Upload:
 
 @dataclass(frozen=True)
 class Notification:
-    """One SQS message: zero or more uploads (none for s3:TestEvent)."""
+    """One SQS message: zero or more uploads (none for s3:TestEvent); a body that is no S3
+    notification has none either, and says so in `problem`."""
 
     receipt: str
     body: str
     uploads: list[Upload]
+    receives: int = 1
+    problem: str | None = None
 
 
 class UploadQueue:
@@ -32,18 +35,20 @@ class UploadQueue:
         self._client = client
         self._url = client.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._wait_seconds = wait_seconds
-        self._dlq_url = self._dead_letter_url()
+        self._dlq_url, self._max_receives = self._redrive_policy()
 
     def receive(self, max_messages: int) -> list[Notification]:
         response = self._client.receive_message(
             QueueUrl=self._url,
             MaxNumberOfMessages=max(1, min(max_messages, 10)),
             WaitTimeSeconds=self._wait_seconds,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
-        return [
-            Notification(message["ReceiptHandle"], message["Body"], uploads(message["Body"]))
-            for message in response.get("Messages", [])
-        ]
+        return [notification(message) for message in response.get("Messages", [])]
+
+    def is_last_receive(self, notification: Notification) -> bool:
+        """Whether SQS would move this message to the dead-letter queue on its next receive."""
+        return self._max_receives is not None and notification.receives >= self._max_receives
 
     def acknowledge(self, receipt: str) -> None:
         self._client.delete_message(QueueUrl=self._url, ReceiptHandle=receipt)
@@ -69,15 +74,28 @@ class UploadQueue:
             QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"])
 
-    def _dead_letter_url(self) -> str | None:
-        # The provisioned redrive policy names the DLQ: one truth, no second setting.
+    def _redrive_policy(self) -> tuple[str | None, int | None]:
+        # The provisioned redrive policy names the DLQ and the receives allowed: one truth,
+        # no second setting.
         attributes = self._client.get_queue_attributes(
             QueueUrl=self._url, AttributeNames=["RedrivePolicy"]).get("Attributes", {})
         if "RedrivePolicy" not in attributes:
-            return None
-        arn = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
+            return None, None
+        policy = json.loads(attributes["RedrivePolicy"])
+        arn = policy["deadLetterTargetArn"]
         url: str = self._client.get_queue_url(QueueName=arn.rsplit(":", 1)[-1])["QueueUrl"]
-        return url
+        return url, int(policy["maxReceiveCount"])
+
+
+def notification(message: dict[str, Any]) -> Notification:
+    """One received message; a body that is no S3 notification is marked, never raised."""
+    receipt, body = message["ReceiptHandle"], message["Body"]
+    receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+    try:
+        return Notification(receipt, body, uploads(body), receives)
+    except (ValueError, LookupError, TypeError, AttributeError) as error:
+        return Notification(receipt, body, [], receives,
+                            problem=f"not an S3 notification: {error!r}"[:500])
 
 
 def uploads(body: str) -> list[Upload]:

@@ -1,0 +1,77 @@
+"""/ready tells the truth about the Kafka broker: a real broker stopped and started again."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from labelgraph_demo.services import ServiceProcesses, free_port
+from labelgraph_devstack.kafka import tansu
+
+pytestmark = pytest.mark.stack
+
+CHECK_SECONDS = 0.5
+# A check every CHECK_SECONDS, each bounded by CHECK_SECONDS: the truth is never older.
+BOUND = 2 * CHECK_SECONDS + 1
+
+
+def test_ready_follows_the_broker_and_uploads_wait_for_it_unspent(lane, tmp_path):
+    port, ops_port = free_port(), free_port()
+    broker = tansu(port, tmp_path)
+
+    def start_broker() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        lane.wait_for(broker.ready)
+        return process
+
+    kafka = start_broker()
+    key = lane.key()
+    lane.teach({"match": {"key": key}, "labels": [lane.label("Owl", 81)]})
+    extra = {**lane.env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+             "LABELER_OPS_PORT": str(ops_port),
+             "LABELER_BROKER_CHECK_SECONDS": str(CHECK_SECONDS)}
+    services = ServiceProcesses(lane.env, tmp_path / "logs", extra_env=extra)
+    ready = f"http://127.0.0.1:{ops_port}/ready"
+    try:
+        services.start(names=("labeler",))
+        lane.wait_for(lambda: _status(ready) == 200, timeout=30)
+
+        kafka.kill()
+        kafka.wait()
+        lane.wait_for(lambda: _status(ready) == 503, timeout=BOUND, interval=0.05)
+        assert "Kafka" in httpx.get(ready, timeout=2).text
+        # While the broker is away the labeler takes no upload: none spends its receives
+        # (3 here) on publishes bound to fail, so none reaches the dead-letter queue.
+        lane.put(key)
+        time.sleep(4)
+        assert lane.stub_calls(key) == 0 and lane.queue_depth() == 1
+        assert _status(ready) == 503
+
+        kafka = start_broker()  # an empty broker on the same port
+        back = time.monotonic()
+        lane.wait_for(lambda: _status(ready) == 200, timeout=BOUND, interval=0.05)
+        assert time.monotonic() - back < BOUND
+        lane.wait_for(lambda: lane.queue_depth() == 0, timeout=30)
+        assert lane.dead_letters() == [] and lane.stub_calls(key) == 1
+        events = lane.events(lambda got: len(got) >= 1, topic=lane.topic,
+                             bootstrap=f"127.0.0.1:{port}")
+        assert [event.object_key for event in events] == [key]
+    finally:
+        services.__exit__(None, None, None)
+        kafka.kill()
+        kafka.wait()
+    # Backed-off checks, but one log line per change of state, not one per check.
+    log = (tmp_path / "logs" / "labeler.log").read_text()
+    down = [line for line in log.splitlines() if "not ready" in line and "Kafka" in line]
+    assert 1 <= len(down) <= 2, down
+
+
+def _status(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.TransportError:
+        return 0
