@@ -31,6 +31,7 @@ from labelgraph_contract import (
 )
 from labelgraph_demo.services import free_port
 from labelgraph_devstack import graph as devgraph
+from labelgraph_devstack import kafka as devkafka
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_ports
 from labelgraph_devstack.process import ManagedProcess, Spawner
@@ -136,8 +137,11 @@ class Kit:
 
     def fresh_topic(self, partitions: int = 3) -> str:
         name = f"gw-test-{uuid.uuid4().hex[:10]}"
-        asyncio.run(_create_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], [name], partitions))
+        self.create_topics([name], partitions)
         return name
+
+    def create_topics(self, names: list[str], partitions: int = 3) -> None:
+        asyncio.run(_create_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], names, partitions))
 
     def produce(self, topic: str, items: Iterable[ImageLabeled | tuple[bytes, bytes | None]]
                 ) -> None:
@@ -185,32 +189,95 @@ def kit(stack: Any) -> Iterator[Kit]:
         yield made
 
 
+class PrivateServers:
+    """A Tansu broker and an ArcadeDB of one test's own, to stop and start at will.
+
+    Started like the session stack's (devstack's specs and Spawner); the graph keeps its
+    data directory and ports across restarts, the broker (memory only) comes back empty.
+    """
+
+    def __init__(self, root: Path, names: tuple[str, ...]) -> None:
+        kafka_port, bolt_port, http_port = free_ports(3)
+        self.access = devgraph.GraphAccess(bolt_port, http_port, token_hex(8), token_hex(8))
+        self.specs = {"kafka": devkafka.tansu(kafka_port, root),
+                      "graph": devgraph.arcadedb(self.access, root / "arcadedb")}
+        self.root = root
+        self.pids: list[int] = []  # every server process ever started, to check none is left
+        self._spawner = Spawner()
+        self._running: dict[str, ManagedProcess] = {}
+        for name in names:
+            self.start(name)
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        """`base` with the servers of this instance in place of the session's."""
+        env = dict(base)
+        if "kafka" in self._running:
+            env["KAFKA_BOOTSTRAP_SERVERS"] = self.specs["kafka"].url
+        if "graph" in self._running:
+            env |= {"NEO4J_URI": self.access.bolt_uri, "NEO4J_PASSWORD": self.access.password}
+        return env
+
+    def start(self, name: str) -> None:
+        spec = self.specs[name]
+        process = ManagedProcess(self._spawner.popen(
+            spec.argv, env={**os.environ, **spec.env}, cwd=self.root,
+            log=self.root / f"{name}.log"))
+        self._running[name] = process
+        self.pids.append(process.pid)
+        wait_for(lambda: process.exit_code() is None and spec.ready(), timeout=60,
+                 interval=0.1)
+
+    def stop(self, name: str) -> None:
+        """SIGTERM (a clean shutdown), SIGKILL after 10 s."""
+        self._running.pop(name).stop(10)
+
+    def restart(self, name: str) -> None:
+        self.stop(name)
+        self.start(name)
+
+    def close(self) -> None:
+        for name in list(self._running):
+            self.stop(name)
+        self._spawner.close()
+
+
+@contextmanager
+def _private(tmp_path: Path, names: tuple[str, ...]) -> Iterator[PrivateServers]:
+    servers = PrivateServers(tmp_path, names)
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
 @pytest.fixture
 def private_kit(stack: Any, tmp_path: Path) -> Iterator[Kit]:
     """The session's broker with a graph server of this test's own, for destructive tests."""
-    bolt_port, http_port = free_ports(2)
-    access = devgraph.GraphAccess(bolt_port, http_port, token_hex(8), token_hex(8))
-    spec = devgraph.arcadedb(access, tmp_path / "arcadedb")
-    spawner = Spawner()
-    process = ManagedProcess(spawner.popen(spec.argv, env={**os.environ, **spec.env},
-                                           cwd=tmp_path, log=tmp_path / "arcadedb.log"))
-    try:
-        wait_for(lambda: process.exit_code() is None and spec.ready(), timeout=60,
-                 interval=0.2)
-        with _kit(stack.env | {"NEO4J_URI": access.bolt_uri,
-                               "NEO4J_PASSWORD": access.password}) as made:
-            yield made
-    finally:
-        process.stop(10)
-        spawner.close()
+    with _private(tmp_path, ("graph",)) as servers, _kit(servers.env(stack.env)) as made:
+        yield made
+
+
+@pytest.fixture
+def private_broker(stack: Any, tmp_path: Path) -> Iterator[tuple[Kit, PrivateServers]]:
+    """The session's graph with a broker of this test's own, to stop and restart."""
+    with _private(tmp_path, ("kafka",)) as servers, _kit(servers.env(stack.env)) as made:
+        yield made, servers
+
+
+@pytest.fixture
+def private_servers(stack: Any, tmp_path: Path) -> Iterator[tuple[Kit, PrivateServers]]:
+    """A broker and a graph of this test's own, to stop and restart."""
+    with _private(tmp_path, ("kafka", "graph")) as servers, \
+            _kit(servers.env(stack.env)) as made:
+        yield made, servers
 
 
 def processed_events() -> float:
     """Every message the in-process writers have finished with, whatever the outcome."""
-    outcomes = ("written", "stale", "excluded")
-    values = [REGISTRY.get_sample_value("graph_writer_events_total", {"outcome": o})
-              for o in outcomes]
-    values.append(REGISTRY.get_sample_value("graph_writer_dead_letters_total"))
+    values = [REGISTRY.get_sample_value("graph_writer_events_total", {"outcome": outcome})
+              for outcome in ("written", "stale", "excluded")]
+    values += [REGISTRY.get_sample_value("graph_writer_dead_letters_total", {"cause": cause})
+               for cause in ("invalid", "graph")]
     return sum(value or 0.0 for value in values)
 
 

@@ -1,16 +1,29 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields
-from labelgraph_graph_writer.domain import ImageState, image_row, plan_batch, version
+from labelgraph_graph_writer.domain import (
+    OLDEST,
+    ImageState,
+    decode_version,
+    encode_version,
+    image_row,
+    plan_batch,
+    version,
+)
 
 CAPTURED = datetime(2016, 11, 30, 23, 30, 5, tzinfo=timezone(timedelta(hours=-8)))
+
+
+def ids(name: str) -> str:
+    """A UUID standing for `name`, ordered as the names are (for names of equal length)."""
+    return f"00000000-0000-4000-8000-{name.encode().hex():0>12}"
 
 
 def event(labels: dict[str, float], *, minutes: int = 0, key: str = "k", camera: str = "front",
           detector: str = "aws-rekognition", event_id: str = "e1",
           captured: datetime = CAPTURED) -> ImageLabeled:
     return ImageLabeled(
-        event_id=event_id, bucket="b", object_key=key, image_etag="x", camera=camera,
+        event_id=ids(event_id), bucket="bucket", object_key=key, image_etag="x", camera=camera,
         detector=detector, model_version="3.0",
         labeled_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
         labels=[DetectedLabel(name=name, confidence=c) for name, c in labels.items()],
@@ -85,3 +98,33 @@ def test_excluded_cameras_and_repeated_label_names():
 def test_the_version_orders_by_labelling_time_then_event_id():
     assert version(event({}, minutes=1, event_id="a")) > version(event({}, event_id="z"))
     assert version(event({}, event_id="b")) > version(event({}, event_id="a"))
+
+
+def before_1970(labelled: datetime, event_id: str) -> ImageLabeled:
+    # The contract may refuse such times; the ordering must be right for any time anyway.
+    return event({}).model_copy(update={"labeled_at": labelled, "event_id": ids(event_id)})
+
+
+def test_versions_order_by_number_before_1970_too():
+    earlier = before_1970(datetime(1969, 12, 31, 23, 59, 58, tzinfo=UTC), "b")
+    later = before_1970(datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), "a")
+    assert version(later) > version(earlier)
+    plan = plan_batch([later, earlier], held={})
+    assert plan.images[0]["props"]["labeled_at"] == later.labeled_at.isoformat()
+    held = {"k": ImageState(CAPTURED.isoformat(), {"aws-rekognition": version(later)})}
+    assert plan_batch([earlier], held).stale == 1
+
+
+def test_stored_versions_keep_their_form_and_are_read_back_as_numbers():
+    modern = event({}, event_id="a")
+    assert encode_version(version(modern)) == f"{version(modern)[0]:015d}|{ids('a')}"
+    old_1969 = before_1970(datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC), "a")
+    stored = encode_version(version(old_1969))
+    assert stored == f"-00000000001000|{ids('a')}"
+    assert decode_version(stored) == (-1000, ids("a"))
+    # A value this writer did not write counts as older than any labelling.
+    assert decode_version("3.0") == decode_version(None) == OLDEST
+    held = {"k": ImageState(CAPTURED.isoformat(), {"aws-rekognition": decode_version(stored)})}
+    plan = plan_batch([event({"Person": 90.0})], held)
+    assert (plan.written, plan.replace) == (1, [{"object_key": "k",
+                                                  "detector": "aws-rekognition"}])

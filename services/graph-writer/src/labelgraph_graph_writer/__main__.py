@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
+
+from neo4j.exceptions import AuthError
 
 from labelgraph_graph_writer.bootstrap import create_schema, rebuild, serve
 from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_observability import configure_logging
+
+log = logging.getLogger("labelgraph_graph_writer")
+EXIT_REFUSED_CREDENTIALS = 2
 
 
 async def _until_signalled(command: str, settings: GraphWriterSettings,
@@ -46,12 +52,18 @@ def main() -> None:
     args = parser.parse_args()
     settings = GraphWriterSettings()  # type: ignore[call-arg]
     configure_logging("graph-writer", settings.log_level)
-    if args.command == "schema":
-        asyncio.run(create_schema(settings))
-        return
     if args.command == "rebuild" and not args.yes and not _confirmed(settings):
         sys.exit("rebuild cancelled: nothing was deleted")
-    asyncio.run(_until_signalled(args.command, settings, args.idle_seconds))
+    try:
+        if args.command == "schema":
+            asyncio.run(create_schema(settings))
+        else:
+            asyncio.run(_until_signalled(args.command, settings, args.idle_seconds))
+    except AuthError as error:
+        # Never accepted, so not a restarting server (that is retried): the credentials.
+        log.error("the graph refused the credentials at start: check NEO4J_USER and "
+                  "NEO4J_PASSWORD", extra={"graph": settings.neo4j_uri, "error": error.message})
+        sys.exit(EXIT_REFUSED_CREDENTIALS)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 
 from neo4j import AsyncDriver, AsyncGraphDatabase
 
@@ -12,7 +13,10 @@ from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, LabelConsumer
 from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_graph_writer.handlers import GraphWriter, prepare_graph
-from labelgraph_graph_writer.worker import WorkerState, run_worker
+from labelgraph_graph_writer.log_limits import limit_client_logs
+from labelgraph_graph_writer.readiness import Condition, Readiness
+from labelgraph_graph_writer.retrying import Retry, Stopping
+from labelgraph_graph_writer.worker import run_worker, waiting_on, watch_dependencies
 from labelgraph_observability import OpsServer
 
 log = logging.getLogger("labelgraph_graph_writer")
@@ -39,56 +43,62 @@ def build_writer(settings: GraphWriterSettings, graph: LabelGraph) -> GraphWrite
         dead_letters=DeadLetterPublisher(settings.kafka_bootstrap_servers,
                                          settings.label_dlq_topic),
         excluded_cameras=settings.excluded_camera_set(),
-        retry_initial_seconds=settings.retry_initial_seconds,
-        retry_max_seconds=settings.retry_max_seconds,
     )
 
 
-def build_consumer(settings: GraphWriterSettings, from_beginning: bool = False) -> LabelConsumer:
+def build_consumer(settings: GraphWriterSettings, readiness: Readiness,
+                   from_beginning: bool = False) -> LabelConsumer:
     return LabelConsumer(settings.kafka_bootstrap_servers, settings.label_topic,
-                         settings.consumer_group, from_beginning=from_beginning,
+                         settings.consumer_group, readiness, from_beginning=from_beginning,
                          session_timeout_ms=settings.session_timeout_ms,
                          heartbeat_interval_ms=settings.heartbeat_interval_ms)
 
 
 async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
                 from_beginning: bool = False, idle_exit_seconds: float | None = None) -> None:
-    """Run the writer with its ops endpoints until stop is set (or the topic runs dry)."""
+    """Run the writer with its ops endpoints until stop is set (or the topic runs dry).
+
+    An AuthError before the graph ever accepted the credentials is raised: a wrong
+    password is permanent. Everything else the outside world does is waited out.
+    """
+    readiness = Readiness({Condition.PARTITIONS: "none assigned yet"})
     driver = build_driver(settings)
     graph = build_graph(settings, driver)
     writer = build_writer(settings, graph)
-    consumer = build_consumer(settings, from_beginning)
-    state = WorkerState()
+    consumer = build_consumer(settings, readiness, from_beginning)
+    limit_client_logs()
 
     async def ready() -> str | None:
-        if not consumer.assigned:
-            return "no partitions assigned yet"
-        try:
-            await asyncio.wait_for(graph.ping(), timeout=3)
-        except Exception as error:  # any failure means not ready; the reason says which
-            return f"graph unreachable: {type(error).__name__}"
-        return "graph writes failing, retrying" if state.graph_down else None
+        return readiness.reason()
 
-    async def wait_unless_stopping(seconds: float) -> bool:
-        state.graph_down = True
+    async def until_stopped(seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)
-        return not stop.is_set()
+        if stop.is_set():
+            raise Stopping
 
+    retry = Retry(readiness, until_stopped, settings.retry_initial_seconds,
+                  settings.retry_max_seconds)
     ops = OpsServer(settings.ops_host, settings.ops_port, ready)
     await ops.start()
+    watch: asyncio.Task[None] | None = None
     try:
-        if not await prepare_graph(writer, wait_unless_stopping):
-            return
-        state.graph_down = False
+        await prepare_graph(writer, retry)
         await writer.dead_letters.start()
         await consumer.start()
+        watch = asyncio.create_task(watch_dependencies(readiness, graph, consumer))
         log.info("consuming", extra={"topic": settings.label_topic,
                                      "group": settings.consumer_group,
                                      "graph": settings.neo4j_uri})
-        await run_worker(writer, consumer, stop, settings.batch_size,
-                         idle_exit_seconds=idle_exit_seconds, state=state)
+        await run_worker(writer, consumer, replace(retry, wait=waiting_on(consumer, stop)),
+                         stop, settings.batch_size, idle_exit_seconds=idle_exit_seconds)
+    except Stopping:
+        log.info("stopped before the graph was ready")
     finally:
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
         await consumer.stop()
         await writer.dead_letters.stop()
         await driver.close()

@@ -4,6 +4,8 @@ The graph keeps, per image, the version of each detector's latest labelling it h
 (`detectors` and `detector_versions`, parallel lists on the Image node). A labelling is
 written only when its version is newer than the one held, so replays, duplicates and
 out-of-order events leave the graph exactly as the newest labelling per detector made it.
+Versions are compared as (milliseconds, event id) pairs, never as their stored text: the
+text of a time before 1970 ("-000000001000|...") sorts the wrong way round.
 """
 
 from __future__ import annotations
@@ -16,13 +18,19 @@ from labelgraph_contract import ImageLabeled
 
 Row = dict[str, Any]
 
+Version = tuple[int, str]
+"""A labelling's version: labelling time in epoch milliseconds, then event id."""
+
+# What a stored version this writer cannot read counts as: older than any labelling.
+OLDEST: Version = (-(2**63), "")
+
 
 @dataclass(frozen=True)
 class ImageState:
     """What the graph already holds for one image (read in the write's transaction)."""
 
     isodate: str
-    versions: Mapping[str, str]  # detector -> version of the labelling held
+    versions: Mapping[str, Version]  # detector -> version of the labelling held
 
 
 @dataclass
@@ -40,10 +48,26 @@ class BatchPlan:
     excluded: int = 0
 
 
-def version(event: ImageLabeled) -> str:
+def version(event: ImageLabeled) -> Version:
     """Orders labellings of one image by one detector: labelling time, then event id."""
-    millis = int(event.labeled_at.timestamp() * 1000)
-    return f"{millis:015d}|{event.event_id}"
+    # The same milliseconds as every release has stored, so replays of old labellings are
+    # recognised as such.
+    return int(event.labeled_at.timestamp() * 1000), event.event_id
+
+
+def encode_version(held: Version) -> str:
+    """The stored form of a version (unchanged since the first release)."""
+    millis, event_id = held
+    return f"{millis:015d}|{event_id}"
+
+
+def decode_version(text: str | None) -> Version:
+    """A stored version read back; one not of encode_version's form counts as OLDEST."""
+    millis, separator, event_id = (text or "").partition("|")
+    try:
+        return (int(millis), event_id) if separator else OLDEST
+    except ValueError:
+        return OLDEST
 
 
 def newest_per_detector(events: Iterable[ImageLabeled]) -> list[ImageLabeled]:
@@ -72,7 +96,7 @@ def plan_batch(events: Iterable[ImageLabeled], held: Mapping[str, ImageState],
     applied: dict[str, ImageLabeled] = {}
     for event in sorted(newest, key=version):
         held_versions = versions.setdefault(event.object_key, {})
-        if version(event) <= held_versions.get(event.detector, ""):
+        if version(event) <= held_versions.get(event.detector, OLDEST):
             plan.stale += 1
             continue
         held_versions[event.detector] = version(event)
@@ -85,10 +109,11 @@ def plan_batch(events: Iterable[ImageLabeled], held: Mapping[str, ImageState],
 
 
 def _add_image(plan: BatchPlan, event: ImageLabeled, state: ImageState | None,
-               versions: Mapping[str, str]) -> None:
+               versions: Mapping[str, Version]) -> None:
     row = image_row(event)
     detectors = sorted(versions)
-    held_by = {"detectors": detectors, "detector_versions": [versions[d] for d in detectors]}
+    held_by = {"detectors": detectors,
+               "detector_versions": [encode_version(versions[d]) for d in detectors]}
     if version(event) < max(versions.values()):
         # Another detector labelled the image later: its labelling describes the image.
         plan.images.append({**row, "props": held_by})

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from aiokafka import ConsumerRecord
 
 from labelgraph_contract import ImageLabeled, InvalidEvent, decode_event
-from labelgraph_graph_writer.adapters.graph import TRANSIENT_ERRORS, LabelGraph
-from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher
+from labelgraph_graph_writer.adapters.graph import (
+    REFUSALS,
+    TRANSIENT_ERRORS,
+    LabelGraph,
+    describe,
+)
+from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, DeadLetterUnavailable
 from labelgraph_graph_writer.domain import BatchPlan, plan_batch
-from labelgraph_graph_writer.metrics import DEAD_LETTERS, RETRIES
+from labelgraph_graph_writer.metrics import DEAD_LETTERS
+from labelgraph_graph_writer.readiness import Condition
+from labelgraph_graph_writer.retrying import Retry
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
-Backoff = Callable[[float], Awaitable[bool]]
-"""Waits the given seconds; returns False when the service is stopping instead."""
+# Times one event alone is tried before the graph's refusal counts as permanent: a refusal
+# can be the server's (a concurrent MERGE on ArcadeDB, a server shutting down), not the data's.
+ATTEMPTS_ALONE = 3
 
 
 @dataclass(frozen=True)
@@ -29,53 +34,127 @@ class GraphWriter:
     graph: LabelGraph
     dead_letters: DeadLetterPublisher
     excluded_cameras: frozenset[str] = frozenset()
-    retry_initial_seconds: float = 0.5
-    retry_max_seconds: float = 30.0
 
 
-async def dead_letter_invalid(writer: GraphWriter,
-                              records: list[ConsumerRecord]) -> list[ImageLabeled]:
-    """The valid events of a batch; each invalid message goes to the DLQ with its reason."""
-    events = []
+@dataclass(frozen=True)
+class Received:
+    """A valid event and the message that carried it (for the dead-letter topic)."""
+
+    record: ConsumerRecord
+    event: ImageLabeled
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a batch's valid events."""
+
+    written: int = 0
+    stale: int = 0
+    excluded: int = 0
+    label_edges: int = 0
+    rejected: int = 0
+
+    @classmethod
+    def of(cls, plan: BatchPlan) -> Outcome:
+        return cls(plan.written, plan.stale, plan.excluded, len(plan.label_rows))
+
+    def __add__(self, other: Outcome) -> Outcome:
+        return Outcome(self.written + other.written, self.stale + other.stale,
+                       self.excluded + other.excluded, self.label_edges + other.label_edges,
+                       self.rejected + other.rejected)
+
+
+class Rejected(Exception):
+    """The graph refused a write every time it was tried."""
+
+
+class _Refused(Exception):
+    """The graph refused a write that is tried again (see ATTEMPTS_ALONE)."""
+
+
+async def accept_valid(writer: GraphWriter, retry: Retry,
+                       records: list[ConsumerRecord]) -> list[Received]:
+    """The valid events of a batch; each other message goes to the DLQ with its reason."""
+    accepted = []
     for record in records:
         try:
-            events.append(decode_event(record.value))
+            event = decode_event(record.value)
         except InvalidEvent as error:
-            log.warning("dead-lettered an invalid message", extra={
-                "topic": record.topic, "partition": record.partition,
-                "offset": record.offset, "reason": error.reason})
-            await writer.dead_letters.publish(record, error.reason)
-            DEAD_LETTERS.inc()
-    return events
+            await dead_letter(writer, retry, record, error.reason, "invalid")
+            continue
+        problem = _key_problem(record.key, event)
+        if problem:
+            await dead_letter(writer, retry, record, problem, "invalid")
+        else:
+            accepted.append(Received(record, event))
+    return accepted
 
 
-async def write_events(writer: GraphWriter, events: list[ImageLabeled],
-                       backoff: Backoff) -> BatchPlan | None:
-    """Write events in one transaction, retrying transient errors; None if told to stop."""
+def _key_problem(key: bytes | None, event: ImageLabeled) -> str | None:
+    # One image's events are ordered only within one partition, which the key chooses.
+    if key is None:
+        return "message has no key: it must be the event's object_key"
+    if key != event.object_key.encode(errors="surrogatepass"):
+        return "message key is not the event's object_key"
+    return None
+
+
+async def write_events(writer: GraphWriter, retry: Retry, batch: list[Received]) -> Outcome:
+    """Write the batch; an event the graph keeps refusing is found by halving, dead-lettered.
+
+    Halving is itself the retry of a refused batch: each half is tried again.
+    """
+    try:
+        plan = await _write(writer, retry, [item.event for item in batch],
+                            ATTEMPTS_ALONE if len(batch) == 1 else 1)
+    except Rejected as rejected:
+        if len(batch) == 1:
+            await dead_letter(writer, retry, batch[0].record,
+                              f"the graph rejected the event: {rejected}", "graph")
+            return Outcome(rejected=1)
+        log.info("the graph refused a batch: halving it", extra={
+            "events": len(batch), "error": str(rejected)})
+        middle = len(batch) // 2
+        first = await write_events(writer, retry, batch[:middle])
+        return first + await write_events(writer, retry, batch[middle:])
+    return Outcome.of(plan)
+
+
+async def _write(writer: GraphWriter, retry: Retry, events: list[ImageLabeled],
+                 attempts: int) -> BatchPlan:
+    """One transaction; transient errors retried without bound, refusals `attempts` times."""
     keys = sorted({event.object_key for event in events})
-    return await retry_transient(writer, backoff, lambda: writer.graph.write_batch(
-        keys, lambda held: plan_batch(events, held, writer.excluded_cameras)))
+    refused = 0
 
-
-async def prepare_graph(writer: GraphWriter, backoff: Backoff) -> bool:
-    """Create the schema before the first write, waiting for the graph if it is down."""
-    async def ensure() -> bool:
-        await writer.graph.ensure_schema()
-        return True
-    return await retry_transient(writer, backoff, ensure) is not None
-
-
-async def retry_transient(writer: GraphWriter, backoff: Backoff,
-                          operation: Callable[[], Awaitable[T]]) -> T | None:
-    """operation(), retried with doubling waits while the graph fails transiently."""
-    delay = writer.retry_initial_seconds
-    while True:
+    async def attempt() -> BatchPlan:
+        nonlocal refused
         try:
-            return await operation()
-        except TRANSIENT_ERRORS as error:
-            RETRIES.inc()
-            log.warning("graph unavailable, retrying", extra={
-                "error": f"{type(error).__name__}: {error}", "retry_in_seconds": delay})
-            if not await backoff(delay):
-                return None
-            delay = min(delay * 2, writer.retry_max_seconds)
+            return await writer.graph.write_batch(
+                keys, lambda held: plan_batch(events, held, writer.excluded_cameras))
+        except TRANSIENT_ERRORS:
+            raise
+        except REFUSALS as error:
+            refused += 1
+            if refused >= attempts:
+                raise Rejected(describe(error)) from error
+            raise _Refused(describe(error)) from error
+
+    return await retry.until_done(Condition.GRAPH_WRITES, attempt,
+                                  (*TRANSIENT_ERRORS, _Refused))
+
+
+async def dead_letter(writer: GraphWriter, retry: Retry, record: ConsumerRecord, reason: str,
+                      cause: str) -> None:
+    """Send the message to the DLQ with the reason (retried while the broker is away)."""
+    await retry.until_done(Condition.DEAD_LETTERS,
+                           lambda: writer.dead_letters.publish(record, reason),
+                           (DeadLetterUnavailable,))
+    DEAD_LETTERS.labels(cause).inc()
+    log.warning("dead-lettered a message", extra={
+        "topic": record.topic, "partition": record.partition, "offset": record.offset,
+        "cause": cause, "reason": reason})
+
+
+async def prepare_graph(writer: GraphWriter, retry: Retry) -> None:
+    """Create the schema before the first write, waiting for the graph if it is down."""
+    await retry.until_done(Condition.GRAPH_WRITES, writer.graph.ensure_schema, TRANSIENT_ERRORS)

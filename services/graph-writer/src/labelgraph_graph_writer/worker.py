@@ -1,83 +1,103 @@
-"""The consume loop: a batch from the topic, one graph transaction, then the commit."""
+"""The consume loop: a batch from the topic, its graph writes, then the commit; and the
+watch that keeps readiness true about the graph and the broker meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 
 from aiokafka import ConsumerRecord
 
-from labelgraph_graph_writer.adapters.kafka import LabelConsumer
-from labelgraph_graph_writer.domain import BatchPlan
-from labelgraph_graph_writer.handlers import GraphWriter, dead_letter_invalid, write_events
+from labelgraph_graph_writer.adapters.graph import LabelGraph
+from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, LabelConsumer
+from labelgraph_graph_writer.handlers import GraphWriter, Outcome, accept_valid, write_events
 from labelgraph_graph_writer.metrics import BATCH_SECONDS, BATCHES, EVENTS, POSITION
+from labelgraph_graph_writer.readiness import Condition, Readiness
+from labelgraph_graph_writer.retrying import Retry, Stopping, Wait
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class WorkerState:
-    """What readiness needs to know about the loop."""
-
-    graph_down: bool = False
+WATCH_SECONDS = 2.0  # how often the graph and the broker are asked whether they answer
+PING_SECONDS = 3.0  # how long the graph may take to answer
 
 
-async def run_worker(writer: GraphWriter, consumer: LabelConsumer, stop: asyncio.Event,
-                     batch_size: int, *, idle_exit_seconds: float | None = None,
-                     state: WorkerState | None = None) -> None:
+async def run_worker(writer: GraphWriter, consumer: LabelConsumer, retry: Retry,
+                     stop: asyncio.Event, batch_size: int, *,
+                     idle_exit_seconds: float | None = None) -> None:
     """Consume until stop is set (or, with idle_exit_seconds, until the topic runs dry).
 
-    The batch in hand is always finished: offsets are committed only after its write.
+    The batch in hand is finished unless stop comes while it waits out a failure: then
+    it is left uncommitted, and read again at the next start.
     """
-    state = state or WorkerState()
     idle_since: float | None = None
-    while not stop.is_set():
-        records = await consumer.next_batch(batch_size)
-        if records:
-            idle_since = None
-            if not await _write_and_commit(writer, consumer, records, stop, state):
-                return
-        elif idle_exit_seconds is not None and consumer.assigned:
-            idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since >= idle_exit_seconds:
-                log.info("caught up with the topic")
-                return
+    try:
+        while not stop.is_set():
+            epoch = consumer.epoch  # before the read: a batch is committed only under it
+            records = await consumer.next_batch(batch_size)
+            if records:
+                idle_since = None
+                await _write_and_commit(writer, consumer, retry, records, epoch)
+            elif idle_exit_seconds is not None and consumer.assigned:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since >= idle_exit_seconds:
+                    log.info("caught up with the topic")
+                    return
+    except Stopping:
+        log.info("stopping with a batch unfinished; it is read again at the next start")
 
 
-async def _write_and_commit(writer: GraphWriter, consumer: LabelConsumer,
-                            records: list[ConsumerRecord], stop: asyncio.Event,
-                            state: WorkerState) -> bool:
-    started = time.perf_counter()
-
-    async def backoff(seconds: float) -> bool:
-        # Consumption pauses while the graph is down; the group still sees us alive.
-        state.graph_down = True
+def waiting_on(consumer: LabelConsumer, stop: asyncio.Event) -> Wait:
+    """The loop's wait: consumption paused, still polling so the group keeps this member."""
+    async def wait(seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while not stop.is_set() and time.monotonic() < deadline:
             await consumer.idle(min(1.0, max(0.0, deadline - time.monotonic())))
-        return not stop.is_set()
+        if stop.is_set():
+            raise Stopping
+    return wait
 
-    events = await dead_letter_invalid(writer, records)
-    plan = await write_events(writer, events, backoff) if events else BatchPlan()
-    if plan is None:
-        log.info("stopping with a batch unwritten; it is read again at the next start")
-        return False
-    state.graph_down = False
-    for partition, offset in (await consumer.commit(records)).items():
+
+async def _write_and_commit(writer: GraphWriter, consumer: LabelConsumer, retry: Retry,
+                            records: list[ConsumerRecord], epoch: int) -> None:
+    started = time.perf_counter()
+    batch = await accept_valid(writer, retry, records)
+    outcome = await write_events(writer, retry, batch) if batch else Outcome()
+    committed = await retry.until_done(Condition.COMMITS,
+                                       lambda: consumer.commit(records, epoch),
+                                       (CommitUnavailable,))
+    for partition, offset in committed.items():
         POSITION.labels(consumer.topic, str(partition)).set(offset)
-    _count(plan)
+    _count(outcome)
     BATCH_SECONDS.observe(time.perf_counter() - started)
     log.info("batch written", extra={
-        "records": len(records), "written": plan.written, "stale": plan.stale,
-        "excluded": plan.excluded, "invalid": len(records) - len(events),
-        "label_edges": len(plan.label_rows)})
-    return True
+        "records": len(records), "written": outcome.written, "stale": outcome.stale,
+        "excluded": outcome.excluded, "invalid": len(records) - len(batch),
+        "rejected": outcome.rejected, "label_edges": outcome.label_edges,
+        "committed": bool(committed)})
 
 
-def _count(plan: BatchPlan) -> None:
+def _count(outcome: Outcome) -> None:
     BATCHES.inc()
-    EVENTS.labels("written").inc(plan.written)
-    EVENTS.labels("stale").inc(plan.stale)
-    EVENTS.labels("excluded").inc(plan.excluded)
+    EVENTS.labels("written").inc(outcome.written)
+    EVENTS.labels("stale").inc(outcome.stale)
+    EVENTS.labels("excluded").inc(outcome.excluded)
+
+
+async def watch_dependencies(readiness: Readiness, graph: LabelGraph,
+                             consumer: LabelConsumer) -> None:
+    """Report, every WATCH_SECONDS, whether the graph and the broker answer (until cancelled)."""
+    while True:
+        graph_problem, broker_problem = await asyncio.gather(_graph_problem(graph),
+                                                             consumer.check())
+        readiness.report(Condition.GRAPH, graph_problem)
+        readiness.report(Condition.BROKER, broker_problem)
+        await asyncio.sleep(WATCH_SECONDS)
+
+
+async def _graph_problem(graph: LabelGraph) -> str | None:
+    try:
+        await asyncio.wait_for(graph.ping(), PING_SECONDS)
+    except Exception as error:  # any failure means unreachable; the class says which
+        return f"graph unreachable ({type(error).__name__})"
+    return None

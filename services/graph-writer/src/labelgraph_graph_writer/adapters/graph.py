@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
-from neo4j.exceptions import ConstraintError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    Neo4jError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
 
 from labelgraph_graph_writer import cypher
-from labelgraph_graph_writer.domain import BatchPlan, ImageState
+from labelgraph_graph_writer.domain import BatchPlan, ImageState, decode_version
 
 Planner = Callable[[Mapping[str, ImageState]], BatchPlan]
 
-# Worth retrying: the server is down or restarting, or a concurrent MERGE collided
-# (ArcadeDB reports that as a ConstraintError, which the driver does not retry).
+
+class GraphUnavailable(Exception):
+    """The graph refused the connection, not the data: it is restarting (see _session)."""
+
+
+# Worth retrying without bound: the server is down, restarting, or busy.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
-    ServiceUnavailable, SessionExpired, TransientError, ConstraintError, OSError,
+    ServiceUnavailable, SessionExpired, TransientError, GraphUnavailable, OSError,
 )
+
+# The graph (or the driver, packing the values) refused this write: it may be the data, so
+# it is tried a bounded number of times. ConstraintError is one: a colliding concurrent
+# MERGE on ArcadeDB, but deterministic on Neo4j with one writer.
+REFUSALS: tuple[type[Exception], ...] = (Neo4jError, ValueError, TypeError)
+
+# A Bolt message the server did not expect in the connection's state: ArcadeDB answers so
+# while it shuts down. It describes the connection, never the data sent.
+_PROTOCOL_STATE = "Neo.ClientError.Request.Invalid"
+
+
+def describe(error: Exception) -> str:
+    """The error in one bounded line, for dead-letter reasons and logs."""
+    if isinstance(error, Neo4jError):
+        text = f"{type(error).__name__} {error.code}: {error.message}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return " ".join(text.split())[:500]
 
 
 class LabelGraph:
@@ -25,23 +55,24 @@ class LabelGraph:
     def __init__(self, driver: AsyncDriver, database: str) -> None:
         self._driver = driver
         self._database = database
+        self._accepted = False  # have the credentials ever been accepted?
 
     async def ensure_schema(self) -> None:
         """Create the constraints and indexes (idempotent) before the first write."""
-        async with self._driver.session(database=self._database) as session:
+        async with self._session() as session:
             for statement in cypher.SCHEMA:
                 await (await session.run(statement)).consume()
 
     async def write_batch(self, keys: list[str], planner: Planner) -> BatchPlan:
         """Read what the graph holds for `keys`, then write planner's plan: one transaction."""
-        async with self._driver.session(database=self._database) as session:
+        async with self._session() as session:
             plan: BatchPlan = await session.execute_write(_read_and_write, keys, planner)
             return plan
 
     async def wipe(self, chunk: int = 10_000) -> int:
         """Delete every node of the model (and so every relationship); returns the count."""
         deleted = 0
-        async with self._driver.session(database=self._database) as session:
+        async with self._session() as session:
             for statement in cypher.WIPE:
                 while True:
                     record = await (await session.run(statement, chunk=chunk)).single()
@@ -53,15 +84,37 @@ class LabelGraph:
 
     async def ping(self) -> None:
         """Raise unless the graph answers a query."""
-        async with self._driver.session(database=self._database) as session:
+        async with self._session() as session:
             await (await session.run(cypher.PING)).consume()
+
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """A session whose connection-level refusals are raised as GraphUnavailable.
+
+        A wrong password stays an AuthError (permanent) until the credentials have worked
+        once; after that, an AuthError is what a cleanly stopping server answers ("the
+        credentials of this connection are no longer valid"), so it is transient.
+        """
+        try:
+            async with self._driver.session(database=self._database) as session:
+                yield session
+        except AuthError as error:
+            if self._accepted:
+                raise GraphUnavailable(describe(error)) from error
+            raise
+        except ClientError as error:
+            if error.code == _PROTOCOL_STATE:
+                raise GraphUnavailable(describe(error)) from error
+            raise
+        self._accepted = True
 
 
 async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
                           planner: Planner) -> BatchPlan:
     result = await tx.run(cypher.HELD_IMAGES, keys=keys)
-    held = {record["object_key"]: ImageState(record["isodate"] or "", dict(
-        zip(record["detectors"] or [], record["versions"] or [], strict=True)))
+    held = {record["object_key"]: ImageState(record["isodate"] or "", {
+        detector: decode_version(text) for detector, text in
+        zip(record["detectors"] or [], record["versions"] or [], strict=True)})
         async for record in result}
     plan = planner(held)
     for name, values in plan.shared.items():

@@ -1,29 +1,54 @@
-"""Kafka: the label topic in batches, and its dead-letter topic."""
+"""Kafka: the label topic, read in batches and committed when told, and the dead-letter topic."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from labelgraph_graph_writer.readiness import Condition, Readiness
 
 log = logging.getLogger(__name__)
 
+# How long one commit, one dead letter or one broker check may wait for the broker; the
+# caller retries with backoff (the client alone would retry every 100 ms, forever).
+BROKER_TIMEOUT_SECONDS = 5.0
 
-class _RewindOnFirstAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Seeks each partition to its beginning the first time it is assigned (rebuild)."""
 
-    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+class CommitUnavailable(Exception):
+    """The broker did not take the commit in time (down, restarting, or lost the topic)."""
+
+
+class DeadLetterUnavailable(Exception):
+    """The broker did not take the dead letter in time."""
+
+
+class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Numbers each assignment, says whether partitions are held, and for a rebuild seeks
+    each partition to its beginning the first time it is assigned."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, readiness: Readiness, rewind: bool) -> None:
         self._consumer = consumer
+        self._readiness = readiness
+        self._rewind = rewind
         self._rewound: set[TopicPartition] = set()
+        self.epoch = 0
+        self.changed = asyncio.Event()  # set when the assignment numbered `epoch` ends
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         pass
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.epoch += 1
+        self.changed.set()
+        self.changed = asyncio.Event()
+        self._readiness.report(Condition.PARTITIONS,
+                               None if assigned else "no partitions assigned")
         fresh = set(assigned) - self._rewound
-        if fresh:
+        if self._rewind and fresh:
             await self._consumer.seek_to_beginning(*fresh)
             self._rewound |= fresh
 
@@ -31,7 +56,7 @@ class _RewindOnFirstAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
 class LabelConsumer:
     """Reads the label topic in batches; offsets are committed only when told to."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, group: str, *,
+    def __init__(self, bootstrap_servers: str, topic: str, group: str, readiness: Readiness, *,
                  session_timeout_ms: int, heartbeat_interval_ms: int,
                  from_beginning: bool = False) -> None:
         self.topic = topic
@@ -43,8 +68,8 @@ class LabelConsumer:
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
         )
-        listener = _RewindOnFirstAssignment(self._consumer) if from_beginning else None
-        self._consumer.subscribe([topic], listener=listener)
+        self._assignments = _Assignments(self._consumer, readiness, from_beginning)
+        self._consumer.subscribe([topic], listener=self._assignments)
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -56,24 +81,56 @@ class LabelConsumer:
     def assigned(self) -> bool:
         return bool(self._consumer.assignment())
 
+    @property
+    def epoch(self) -> int:
+        """Number of the current assignment: read it before a batch, hand it to commit."""
+        return self._assignments.epoch
+
     async def next_batch(self, max_records: int, timeout_ms: int = 1000) -> list[ConsumerRecord]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         return [record for records in batches.values() for record in records]
 
-    async def commit(self, records: list[ConsumerRecord]) -> dict[int, int]:
-        """Commit past `records`; returns partition -> committed offset ({} if revoked)."""
+    async def commit(self, records: list[ConsumerRecord], epoch: int) -> dict[int, int]:
+        """Commit past `records`; returns partition -> committed offset.
+
+        Nothing is committed ({}) for a batch read under an earlier assignment than the
+        current one: after a rebalance the new owner re-reads it, and after a broker that
+        restarted empty its offsets would point into a different topic. Raises
+        CommitUnavailable when the broker does not answer in time.
+        """
+        if epoch != self._assignments.epoch:
+            return _not_committed("the partitions were reassigned since the batch was read")
         offsets: dict[TopicPartition, int] = {}
         for record in records:
             partition = TopicPartition(record.topic, record.partition)
             offsets[partition] = max(offsets.get(partition, 0), record.offset + 1)
+        reassigned = asyncio.ensure_future(self._assignments.changed.wait())
+        commit = asyncio.ensure_future(self._consumer.commit(offsets))
         try:
-            await self._consumer.commit(offsets)
+            await asyncio.wait({commit, reassigned}, timeout=BROKER_TIMEOUT_SECONDS,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            reassigned.cancel()
+        if not commit.done():
+            commit.cancel()
+            if reassigned.done() and not reassigned.cancelled():
+                return _not_committed("the partitions were reassigned during the commit")
+            raise CommitUnavailable(f"no answer within {BROKER_TIMEOUT_SECONDS:g} s")
+        try:
+            commit.result()
         except (CommitFailedError, IllegalStateError) as error:
-            # A rebalance took the partitions: their new owner re-reads the batch, and
-            # writing it twice changes nothing.
-            log.warning("commit refused after a rebalance: %s", error)
-            return {}
+            return _not_committed(f"the group rebalanced: {error}")
+        except KafkaError as error:
+            raise CommitUnavailable(repr(error)) from error
         return {partition.partition: offset for partition, offset in offsets.items()}
+
+    async def check(self) -> str | None:
+        """None when the broker answers a fresh metadata request listing the topic."""
+        try:
+            topics = await asyncio.wait_for(self._consumer.topics(), BROKER_TIMEOUT_SECONDS)
+        except (KafkaError, TimeoutError):
+            return "Kafka broker unreachable"
+        return None if self.topic in topics else f"topic {self.topic} missing on the broker"
 
     async def idle(self, seconds: float) -> None:
         """Wait without consuming, still polling so the group keeps this member."""
@@ -87,6 +144,12 @@ class LabelConsumer:
                 self._consumer.seek(partition, records[0].offset)
         finally:
             self._consumer.resume(*partitions)
+
+
+def _not_committed(why: str) -> dict[int, int]:
+    # Harmless: the batch is in the graph, and whoever reads it again changes nothing.
+    log.warning("batch not committed", extra={"why": why})
+    return {}
 
 
 class DeadLetterPublisher:
@@ -103,12 +166,16 @@ class DeadLetterPublisher:
         await self._producer.stop()
 
     async def publish(self, record: ConsumerRecord, reason: str) -> None:
+        """Raises DeadLetterUnavailable when the broker does not acknowledge in time."""
         headers = list(record.headers or []) + [
-            ("dlq-reason", reason.encode()),
+            ("dlq-reason", reason.encode(errors="backslashreplace")),
             ("dlq-topic", record.topic.encode()),
             ("dlq-partition", str(record.partition).encode()),
             ("dlq-offset", str(record.offset).encode()),
         ]
-        await self._producer.send_and_wait(
-            self._topic, value=record.value, key=record.key, headers=headers
-        )
+        try:
+            async with asyncio.timeout(BROKER_TIMEOUT_SECONDS):
+                await self._producer.send_and_wait(
+                    self._topic, value=record.value, key=record.key, headers=headers)
+        except (KafkaError, TimeoutError) as error:
+            raise DeadLetterUnavailable(repr(error)) from error
