@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from labelgraph_devstack.errors import MissingDependencyError
+from labelgraph_devstack.errors import DevstackError, MissingDependencyError
 from labelgraph_devstack.ports import HOST
 from labelgraph_devstack.probes import bolt_answers, http_ok
 from labelgraph_devstack.spec import ComponentSpec, package_dir
 
 DATABASE = "neo4j"
 USER = "neo4j"
+HEAP_VARIABLE = "DEVSTACK_GRAPH_HEAP"
+# Enough for the tests' and `make run`'s graphs; 214,000 images (2.1 M label edges) need 2g.
+DEFAULT_HEAP = "512m"
+_HEAP = re.compile(r"[1-9][0-9]*[kKmMgG]")
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,18 @@ class GraphAccess:
         return f"http://{HOST}:{self.http_port}"
 
 
-def arcadedb(access: GraphAccess, root: Path) -> ComponentSpec:
+def graph_heap(requested: str | None) -> str:
+    """The JVM's -Xmx value: `requested`, else $DEVSTACK_GRAPH_HEAP, else 512m."""
+    heap = requested or os.environ.get(HEAP_VARIABLE) or DEFAULT_HEAP
+    if not _HEAP.fullmatch(heap):
+        raise DevstackError(
+            f"graph heap {heap!r} (argument or ${HEAP_VARIABLE}) is not a Java size: "
+            "write a number with k, m or g, such as 512m or 2g"
+        )
+    return heap
+
+
+def arcadedb(access: GraphAccess, root: Path, heap: str = DEFAULT_HEAP) -> ComponentSpec:
     """The server over the data kept in `root`, which survives stop and start."""
     home = package_dir("arcadedb_embedded", "arcadedb-embedded")
     java = home / "jre" / "bin" / "java"
@@ -41,7 +57,7 @@ def arcadedb(access: GraphAccess, root: Path) -> ComponentSpec:
         )
     argv = (
         str(java),
-        "-Xmx512m",
+        f"-Xmx{heap}",
         "-cp",
         f"{home / 'jars'}/*",
         f"-Darcadedb.server.rootPath={root}",

@@ -66,6 +66,7 @@ class EmbeddedStack:
         state_dir: Path | str | None = None,
         *,
         ports: StackPorts | None = None,
+        graph_heap: str | None = None,
         start_timeout: float = 60.0,
         stop_timeout: float = 10.0,
     ) -> None:
@@ -74,6 +75,7 @@ class EmbeddedStack:
         chosen = Path(state_dir) if state_dir is not None else default_state_dir()
         self.state_dir = chosen.resolve()
         self._ports = ports or StackPorts()
+        self._graph_heap = graph_heap
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._lock = StateLock(self.state_dir)
@@ -201,6 +203,7 @@ class EmbeddedStack:
 
     def _plan(self) -> list[ComponentSpec]:
         """Choose ports and passwords, check dependencies: fails before anything starts."""
+        heap = graph.graph_heap(self._graph_heap)
         kafka_port, bolt_port, http_port, moto_port, stub_port = self._resolve_ports()
         access = graph.GraphAccess(bolt_port, http_port, token_hex(16), token_hex(16))
         moto_url, stub_url = f"http://{HOST}:{moto_port}", f"http://{HOST}:{stub_port}"
@@ -219,7 +222,7 @@ class EmbeddedStack:
         self._graph_access = access
         specs = [
             kafka.tansu(kafka_port, self.state_dir),
-            graph.arcadedb(access, self._graph_root),
+            graph.arcadedb(access, self._graph_root, heap),
             aws.moto(moto_port),
             rekognition.stub(stub_port, aws_env),
         ]
