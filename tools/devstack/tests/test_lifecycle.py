@@ -90,6 +90,7 @@ def test_reset_aws_empties_moto_and_provisions_again(
         "queue",
         "bucket notification",
         "table",
+        "table",
     ]
 
 
