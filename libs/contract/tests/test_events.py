@@ -1,11 +1,9 @@
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from labelgraph_contract import (
-    DetectedLabel,
-    ImageLabeled,
     InvalidEvent,
     captured_fields,
     decode_event,
@@ -13,23 +11,7 @@ from labelgraph_contract import (
     labelling_event_id,
 )
 
-PACIFIC_STANDARD = timezone(timedelta(hours=-8))
-
-
-def make_event(**overrides: object) -> ImageLabeled:
-    captured = datetime(2016, 11, 30, 23, 30, 5, tzinfo=PACIFIC_STANDARD)
-    identity = dict(bucket="security-alarms", object_key="alarms/frontdoor/2016-11-30/23/a.jpg",
-                    image_etag="abc", detector="aws-rekognition", model_version="3.0")
-    fields: dict[str, object] = dict(
-        event_id=labelling_event_id(**identity),
-        **identity,
-        camera="frontdoor",
-        **captured_fields(captured),
-        labeled_at=datetime(2026, 11, 25, tzinfo=UTC),
-        labels=[DetectedLabel(name="Person", confidence=99.2, parents=["Human"])],
-    )
-    fields.update(overrides)
-    return ImageLabeled.model_validate(fields)
+from .conftest import make_event
 
 
 def test_event_id_is_deterministic_and_depends_on_every_identity_field():
