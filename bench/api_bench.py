@@ -1,189 +1,320 @@
-"""Api: p50/p95 latency of the heat map, histogram, image search and accuracy routes over a
-graph of tens of thousands of images, built by the real graph-writer from dataset.py's events.
+"""Api: p50/p95 over HTTP of every route of issue 10's table, on one graph grown size by size.
 
-    python bench/api_bench.py --output bench-output [--images 20000] [--requests 40]
+    python bench/api_bench.py --output bench-output [--sizes 20000,100000,214000] [--requests 40]
 
-Latencies are measured over HTTP against the real api process, one request at a time.
+The real graph-writer builds the graph from dataset.py's events on a topic. dataset.py's
+smaller sizes are prefixes of the larger ones (a longer history ending at the same END), so
+each size only adds the older images to the same graph. At each size every question of
+api_questions.py is asked `--requests` times against the real api process, one request at
+a time, the questions interleaved round by round so that load drifts hit all of them alike.
+An answer other than 200 is counted as such, never fatal. Figures go to api.jsonl, the
+route x size table (p50 / p95 ms and the p50 growth) to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
-import random
 import statistics
+import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from dataset import CAMERAS, generate_events
-from neo4j import GraphDatabase
+from api_questions import (
+    ONE_MONTH,
+    PAGE,
+    TWO_HOURS,
+    Probe,
+    Question,
+    Shot,
+    in_window,
+    judge,
+    questions,
+    verdict,
+)
+from dataset import generate_events
 
-from labelgraph_api import queries
 from labelgraph_contract import ImageLabeled
 from labelgraph_demo.loading import publish_events
 from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack import EmbeddedStack
 
-# The other design of the label search, kept to compare with the api's statement on the
-# same graph: count the asked labels among every label edge of the images in scope.
-_TAIL = "OPTIONAL MATCH" + queries.IMAGES_WITH_LABELS.split("OPTIONAL MATCH", 1)[1]
-SEARCH_BY_COUNTING = """
-MATCH (camera:Camera)-[:HAS_IMAGE]->(image:Image)-[has_label:HAS_LABEL]->(label:Label)
-WHERE ($cameras IS NULL OR camera.camera_name IN $cameras)
-  AND ($since IS NULL OR image.timestamp >= $since)
-  AND ($until IS NULL OR image.timestamp < $until)
-  AND label.label_name IN $labels
-  AND has_label.confidence >= $min_confidence AND has_label.confidence <= $max_confidence
-WITH camera, image, count(DISTINCT label) AS matched
-WHERE matched = size($labels)
-WITH camera, image ORDER BY image.timestamp DESC, image.object_key DESC LIMIT $limit
-""" + _TAIL
-SEARCH_FROM_FIRST_LABEL = queries.IMAGES_WITH_LABELS
-SEARCHES: dict[str, dict[str, Any]] = {
-    "Person >= 90, one camera": dict(labels=["Person"], min_confidence=90.0,
-                                     cameras=[CAMERAS[1]], since=None, until=None),
-    "Person and Car, one month": dict(labels=["Car", "Person"], min_confidence=0.0,
-                                      cameras=None, since=1480579200, until=1483257600),
-}
-
 TOPIC = "api-bench"
 KEY = "bench-key"
 HEADERS = {"X-API-Key": KEY}
-
-# The questions timed: the route, then its query parameters.
-ROUTES: dict[str, tuple[str, dict[str, Any]]] = {
-    "heat map, Person >= 90, one month, all cameras": (
-        "/sightings", {"since": "2016-11-01T00:00:00-07:00", "until": "2016-12-01T00:00:00-08:00"}),
-    "heat map, default (last 2 h, empty)": ("/sightings", {}),
-    "histogram, Person, all cameras, all time": ("/confidence-histogram", {}),
-    "histogram, Plant, one camera, width 5": (
-        "/confidence-histogram", {"label": "Plant", "camera": CAMERAS[0], "bucket_width": 5}),
-    "image search, newest 50": ("/images", {"limit": 50}),
-    "image search, Person >= 90 on one camera, 50": (
-        "/images", {"label": "Person", "min_confidence": 90, "camera": CAMERAS[1], "limit": 50}),
-    "image search, Person+Car, one month, 50": (
-        "/images", {"label": ["Person", "Car"], "since": "2016-12-01T00:00:00-08:00",
-                    "until": "2017-01-01T00:00:00-08:00", "limit": 50}),
-    "accuracy, Person, all reviewed": ("/accuracy", {}),
-    "accuracy, Person, one camera": ("/accuracy", {"camera": CAMERAS[2], "threshold": 50}),
-    "review queue, Person, first 50": ("/review-queue", {"limit": 50}),
-    "labels, most frequent 50": ("/labels", {"limit": 50}),
-    "cameras": ("/cameras", {}),
-}
+SIZES = "20000,100000,214000"
+# Slow routes must measure rather than fail: the api cancels a query only after this long.
+QUERY_TIMEOUT_SECONDS = 120
+PUBLISH_SLICE = 50_000  # events held in memory at once while publishing
+MIN_REQUESTS = 5  # asked of every question, even one that spent its time budget
+WALK_LIMIT = 500  # the api's largest page: a deep cursor in few requests
+SEED = 42
 
 
+def ask(client: httpx.Client, probe: Probe) -> tuple[float, str, Any]:
+    """One request: seconds, status ("200", "504", "timeout"...), the JSON body of a 200."""
+    started = time.perf_counter()
+    try:
+        response = client.request(probe.method, probe.path, params=probe.params,
+                                  json=probe.body)
+    except httpx.TimeoutException:
+        return time.perf_counter() - started, "timeout", None
+    seconds = time.perf_counter() - started
+    return seconds, str(response.status_code), response.json() if response.is_success else None
 
 
-def wait_loaded(client: httpx.Client, expected: int, timeout: float) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        served = sum(row["images"] for row in client.get("/cameras").json())
-        if served >= expected:
-            return time.monotonic() - started
-        time.sleep(2)
-    raise TimeoutError(f"graph not loaded after {timeout}s")
+def measure(client: httpx.Client, asked: dict[str, Question], requests: int,
+            budget: float) -> dict[str, Any]:
+    """Each question `requests` times, interleaved; one that spent `budget` s stops early."""
+    first = {name: _first(client, question) for name, question in asked.items()}
+    answers: dict[str, list[tuple[float, str]]] = {name: [] for name in asked}
+    for number in range(requests):
+        for name, question in asked.items():
+            spent = sum(seconds for seconds, _ in answers[name])
+            if number < MIN_REQUESTS or spent < budget:
+                seconds, status, _ = ask(client, question.ask(number))
+                answers[name].append((seconds, status))
+    return {name: first[name] | summary([s for s, status in done if status == "200"])
+            | {"statuses": dict(Counter(status for _, status in done))}
+            for name, done in answers.items()}
 
 
-def record_verdicts(client: httpx.Client, events: list[ImageLabeled], count: int) -> list[float]:
-    """Reviewers judge `count` images (seeded): every PUT's latency in seconds."""
-    rng = random.Random(7)
-    latencies = []
-    for event in rng.sample(events, count):
-        has_person = any(label.name == "Person" for label in event.labels)
-        present = has_person if rng.random() < 0.8 else not has_person
-        started = time.perf_counter()
-        response = client.put("/verdicts", json={"object_key": event.object_key,
-                                                 "present": present, "reviewer": "bench"})
-        latencies.append(time.perf_counter() - started)
-        response.raise_for_status()
-    return latencies
+def _first(client: httpx.Client, question: Question) -> dict[str, Any]:
+    """A warm-up request (driver pool, query plans) whose answer is checked against the data."""
+    probe = question.ask(0)
+    seconds, status, body = ask(client, probe)
+    result: dict[str, Any] = {"route": question.route or f"{probe.method} {probe.path}",
+                              "first_ms": round(seconds * 1000, 1), "first_status": status}
+    if question.answer is not None and body is not None:
+        result["answer_as_expected"] = question.answer(body) == question.expected
+    return result
 
 
-def timed(client: httpx.Client, path: str, params: dict[str, Any], requests: int) -> list[float]:
-    client.get(path, params=params).raise_for_status()  # warm: driver pool, query plans
-    latencies = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        client.get(path, params=params).raise_for_status()
-        latencies.append(time.perf_counter() - started)
-    return latencies
-
-
-def compare_searches(env: dict[str, str], requests: int) -> dict[str, Any]:
-    """Both label-search designs on the same graph, interleaved so drift hits both alike."""
-    results: dict[str, Any] = {}
-    with GraphDatabase.driver(env["NEO4J_URI"],
-                              auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"])) as driver:
-        for name, scope in SEARCHES.items():
-            params = {**scope, "first": scope["labels"][0], "max_confidence": 100.0,
-                      "after_ts": None, "after_key": None, "limit": 50}
-            times: dict[str, list[float]] = {"counting": [], "from_first_label": []}
-            answers = {}
-            for _ in range(requests):
-                for design, text in (("counting", SEARCH_BY_COUNTING),
-                                     ("from_first_label", SEARCH_FROM_FIRST_LABEL)):
-                    started = time.perf_counter()
-                    records, _, _ = driver.execute_query(text, params, database_="neo4j")
-                    times[design].append(time.perf_counter() - started)
-                    answers[design] = [record["object_key"] for record in records]
-            assert answers["counting"] == answers["from_first_label"], name
-            counting, first = (summary(times[d]) for d in ("counting", "from_first_label"))
-            results[name] = {"counting": counting, "from_first_label": first,
-                             "p50_ratio": round(counting["p50_ms"] / first["p50_ms"], 2)}
-    return results
-
-
-def summary(latencies: list[float]) -> dict[str, float]:
+def summary(latencies: list[float]) -> dict[str, Any]:
+    if not latencies:
+        return {"p50_ms": None, "p95_ms": None, "n": 0}
     ordered = sorted(latencies)
     return {"p50_ms": round(statistics.median(ordered) * 1000, 1),
             "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)] * 1000, 1),
             "n": len(ordered)}
 
 
-def run(images: int, requests: int, reviews: int) -> dict[str, Any]:
-    events = list(generate_events(images, seed=42))
-    with tempfile.TemporaryDirectory() as state, EmbeddedStack(Path(state) / "stack") as stack:
-        asyncio.run(publish_events(stack.env["KAFKA_BOOTSTRAP_SERVERS"], TOPIC, events,
-                                   partitions=6))
+def cursor_after(client: httpx.Client, depth: int) -> dict[str, Any]:
+    """The cursor past the newest `depth` images, walked WALK_LIMIT at a time."""
+    cursor, walked, started = None, 0, time.perf_counter()
+    requests = 0
+    while walked < depth:
+        limit = min(WALK_LIMIT, depth - walked)
+        params: dict[str, Any] = {"limit": limit} | ({"cursor": cursor} if cursor else {})
+        _, status, body = ask(client, Probe("GET", "/images", params))
+        requests += 1
+        if body is None or body["next_cursor"] is None:
+            return {"cursor": None, "failed_at": walked, "status": status}
+        cursor, walked = body["next_cursor"], walked + limit
+    return {"cursor": cursor, "requests": requests,
+            "seconds": round(time.perf_counter() - started, 1)}
+
+
+def wait_loaded(client: httpx.Client, services: ServiceProcesses, expected: int,
+                timeout: float) -> None:
+    """Until /cameras counts `expected` images; fails if a service dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        codes = {name: process.exit_code() for name, process in services.processes.items()}
+        if any(code is not None for code in codes.values()):
+            raise RuntimeError(f"a service exited while the graph was built: {codes}")
+        _, _, body = ask(client, Probe("GET", "/cameras"))
+        if body is not None and sum(row["images"] for row in body) >= expected:
+            return
+        time.sleep(2)
+    raise TimeoutError(f"graph not at {expected} images after {timeout:.0f} s")
+
+
+def publish(bootstrap: str, events: Iterator[ImageLabeled], count: int,
+            shots: list[Shot]) -> int:
+    """Publish the next `count` events, keeping their Shots; returns their label rows."""
+    rows = 0
+    while count > 0:
+        part = list(itertools.islice(events, min(PUBLISH_SLICE, count)))
+        count -= len(part)
+        # The topic exists after the first call: the broker's "already exists" answer is
+        # returned, not raised, and the events are appended to it.
+        asyncio.run(publish_events(bootstrap, TOPIC, part, partitions=6))
+        shots.extend(Shot(e.event_ts, e.object_key, any(lb.name == "Person" for lb in e.labels))
+                     for e in part)
+        rows += sum(len(e.labels) for e in part)
+    return rows
+
+
+def graph_footprint(stack: EmbeddedStack) -> dict[str, float]:
+    """ArcadeDB's resident memory and its data on disk, in MB."""
+    status = Path(f"/proc/{stack.pids['graph']}/status").read_text()
+    rss_kb = next(int(line.split()[1]) for line in status.splitlines()
+                  if line.startswith("VmRSS:"))
+    disk = sum(path.stat().st_size for path in (stack.state_dir / "arcadedb").rglob("*")
+               if path.is_file())
+    return {"graph_rss_mb": round(rss_kb / 1024), "graph_disk_mb": round(disk / 2**20)}
+
+
+class Bench:
+    """One stack, the graph-writer and the api, and the graph grown size by size."""
+
+    def __init__(self, stack: EmbeddedStack, services: ServiceProcesses,
+                 args: argparse.Namespace) -> None:
+        self.stack, self.services, self.args = stack, services, args
+        self.events = generate_events(max(args.sizes), seed=SEED)
+        self.shots: list[Shot] = []
+        self.label_rows = 0
+        self.reviewed: set[str] = set()
+
+    def grow_to(self, size: int, first: bool) -> float:
+        """Publish the images up to `size` and wait until the api serves them all; seconds."""
+        started = time.monotonic()
+        self.label_rows += publish(self.stack.env["KAFKA_BOOTSTRAP_SERVERS"], self.events,
+                                   size - len(self.shots), self.shots)
+        if first:  # the services start on a topic that exists
+            self.services.start(names=("graph-writer", "api"))
+        with self.client() as client:
+            # At least 100 images/s, far below the ~800 measured, before giving up.
+            wait_loaded(client, self.services, size, timeout=600 + size / 100)
+        return time.monotonic() - started
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.services.api_url, headers=HEADERS,
+                            timeout=QUERY_TIMEOUT_SECONDS + 30)
+
+    def review(self, count: int, seed: str) -> list[tuple[str, bool]]:
+        """Verdicts on images nobody judged yet, from the whole history so far."""
+        fresh = [shot for shot in self.shots if shot.object_key not in self.reviewed]
+        targets = judge(fresh, count, seed)
+        self.reviewed.update(key for key, _ in targets)
+        return targets
+
+    def at_size(self, size: int, first: bool) -> dict[str, Any]:
+        load_before = os.getloadavg()
+        build = self.grow_to(size, first)
+        with self.client() as client:
+            result: dict[str, Any] = {"images": size, "label_rows": self.label_rows,
+                                      "build_seconds": round(build, 1)}
+            if first:  # verdicts for /accuracy and the review queue, the same at every size
+                bulk = [ask(client, verdict(*t)) for t in self.review(self.args.reviews, "bulk")]
+                result["bulk_verdicts"] = summary([s for s, status, _ in bulk if status == "200"])
+            result |= self.measure_size(client, size)
+        return result | {"reviewed": len(self.reviewed), "load_before": load_before,
+                         "load_after": os.getloadavg(), **graph_footprint(self.stack)}
+
+    def measure_size(self, client: httpx.Client, size: int) -> dict[str, Any]:
+        pages = [page for page in (20, self.args.deep_page) if size >= page * PAGE]
+        walks = {page: cursor_after(client, (page - 1) * PAGE) for page in pages}
+        cursors = {page: walk["cursor"] for page, walk in walks.items() if walk["cursor"]}
+        targets = self.review(self.args.requests, f"put:{size}")
+        asked = questions(self.shots, cursors, targets, seed=size)
+        return {"window_images": {"2 hours": len(in_window(self.shots, TWO_HOURS)),
+                                  "30 days": len(in_window(self.shots, ONE_MONTH))},
+                "cursor_walks": {str(page): {k: v for k, v in walk.items() if k != "cursor"}
+                                 for page, walk in walks.items()},
+                "routes": measure(client, asked, self.args.requests, self.args.budget)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    began = time.monotonic()
+    with tempfile.TemporaryDirectory() as state, \
+            EmbeddedStack(Path(state) / "stack", graph_heap=args.graph_heap) as stack:
         services = ServiceProcesses(stack.env, Path(state) / "logs", extra_env={
-            "LABEL_TOPIC": TOPIC, "API_KEYS": KEY, "API_QUERY_TIMEOUT_SECONDS": "120"})
+            "LABEL_TOPIC": TOPIC, "API_KEYS": KEY,
+            "API_QUERY_TIMEOUT_SECONDS": str(QUERY_TIMEOUT_SECONDS)})
         try:
-            services.start(names=("graph-writer", "api"))
-            with httpx.Client(base_url=services.api_url, headers=HEADERS, timeout=300) as client:
-                load_seconds = wait_loaded(client, images, timeout=3600)
-                verdicts = summary(record_verdicts(client, events, reviews))
-                routes = {name: {"route": path, **summary(timed(client, path, params, requests))}
-                          for name, (path, params) in ROUTES.items()}
-            searches = compare_searches(stack.env, requests // 2)
+            bench = Bench(stack, services, args)
+            sizes = {}
+            for number, size in enumerate(args.sizes):
+                print(f"== {size:,} images", file=sys.stderr, flush=True)
+                sizes[str(size)] = bench.at_size(size, first=number == 0)
         finally:
             services.__exit__(None, None, None)
-    return {"images": images, "label_rows": sum(len(e.labels) for e in events),
-            "load_seconds": round(load_seconds, 1), "reviews": reviews,
-            "verdict_put": verdicts, "routes": routes, "label_search_designs": searches}
+    return {"sizes": sizes, "requests": args.requests, "budget_seconds": args.budget,
+            "graph_heap": args.graph_heap, "seconds": round(time.monotonic() - began)}
+
+
+def machine() -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
+                  if line.startswith("model name")), platform.processor() or platform.machine())
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(memory_kb / 2**20, 1),
+            "platform": platform.platform()}
+
+
+def table(result: dict[str, Any]) -> str:
+    """Markdown: one row per question, p50 / p95 ms at each size, p50 growth first -> last."""
+    sizes = list(result["sizes"])
+    header = " | ".join(f"{int(size):,} p50 / p95" for size in sizes)
+    lines = [f"| question | {header} | growth |", "|---|" + "---:|" * (len(sizes) + 1)]
+    for name in result["sizes"][sizes[-1]]["routes"]:
+        cells = [result["sizes"][size]["routes"].get(name) for size in sizes]
+        figures = " | ".join(_cell(cell) for cell in cells)
+        lines.append(f"| {name} | {figures} | {_growth(cells)} |")
+    builds = " | ".join(f"{result['sizes'][s]['build_seconds']:,} s" for s in sizes)
+    return "\n".join([*lines, f"| build (graph-writer, incremental) | {builds} | |"])
+
+
+def _cell(route: dict[str, Any] | None) -> str:
+    if route is None:
+        return "-"
+    failed = {s: n for s, n in route["statuses"].items() if s != "200"}
+    figures = "-" if route["p50_ms"] is None else f"{route['p50_ms']:,} / {route['p95_ms']:,}"
+    wrong = " (answer differs)" if route.get("answer_as_expected") is False else ""
+    return figures + wrong + "".join(f" ({n}x {s})" for s, n in failed.items())
+
+
+def _growth(cells: Sequence[dict[str, Any] | None]) -> str:
+    first, last = cells[0], cells[-1]
+    if len(cells) < 2 or first is None or last is None:
+        return "-"
+    if not first["p50_ms"] or last["p50_ms"] is None:
+        return "-"
+    return f"{last['p50_ms'] / first['p50_ms']:.1f}x"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", type=Path, default=Path("bench-output"))
-    parser.add_argument("--images", type=int, default=20_000)
-    parser.add_argument("--requests", type=int, default=40)
-    parser.add_argument("--reviews", type=int, default=1_000)
+    parser.add_argument("--sizes", type=_sizes, default=_sizes(SIZES),
+                        help=f"graph sizes in images, comma-separated (default {SIZES})")
+    parser.add_argument("--requests", type=int, default=40, help="requests per question")
+    parser.add_argument("--budget", type=float, default=60,
+                        help="seconds per question and size before it stops early")
+    parser.add_argument("--reviews", type=int, default=1_000,
+                        help="verdicts recorded at the first size")
+    parser.add_argument("--deep-page", type=int, default=1_000,
+                        help="the deep page asked by cursor, where the graph holds it")
+    parser.add_argument("--graph-heap", default="2g", help="ArcadeDB's -Xmx")
     args = parser.parse_args()
-    result = run(args.images, args.requests, args.reviews)
-    result |= {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": f"{platform.processor() or platform.machine()}, "
-                          f"{os.cpu_count()} cpus, {platform.platform()}"}
-    print(json.dumps(result, indent=2))
+    result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+              **run(args)}
     args.output.mkdir(parents=True, exist_ok=True)
     with (args.output / "api.jsonl").open("a") as out:
         out.write(json.dumps(result) + "\n")
+    print(table(result))
+    print(f"\n{result['date']}, {result['machine']['cpu']}, {result['machine']['cores']} cores; "
+          f"whole run {result['seconds']} s; details in {args.output / 'api.jsonl'}")
+
+
+def _sizes(text: str) -> list[int]:
+    sizes = sorted({int(size) for size in text.split(",")})
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError("sizes are positive image counts")
+    return sizes
 
 
 if __name__ == "__main__":
