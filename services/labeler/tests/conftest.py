@@ -32,6 +32,7 @@ from labelgraph_labeler.bootstrap import (
     size_thread_pool,
 )
 from labelgraph_labeler.config import LabelerSettings
+from labelgraph_labeler.handlers import Labeler
 from labelgraph_labeler.worker import WorkerHealth, run_worker
 from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
 
@@ -208,8 +209,10 @@ def lane(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Lane:
 class InProcessLabeler:
     """`labeler run` on a thread of this process (its own event loop), stopped on demand."""
 
-    def __init__(self, settings: LabelerSettings) -> None:
+    def __init__(self, settings: LabelerSettings,
+                 built: Callable[[Labeler], None] = lambda _: None) -> None:
         self.settings = settings
+        self._built = built  # sees the adapters before the first poll (to watch calls)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
@@ -243,6 +246,7 @@ class InProcessLabeler:
         size_thread_pool(self.settings.concurrency)
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
         labeler = build_labeler(self.settings)
+        self._built(labeler)
         queue = await asyncio.to_thread(build_queue, self.settings)
         await labeler.publisher.start()
         self._started.set()
@@ -266,8 +270,13 @@ def new_topic(lane: Lane) -> Callable[[], str]:
 
 @pytest.fixture
 def in_process(lane: Lane) -> Callable[..., InProcessLabeler]:
-    """Makes an in-process labeler on the lane; keyword arguments override settings."""
-    return lambda **overrides: InProcessLabeler(LabelerSettings(**overrides))
+    """Makes an in-process labeler on the lane; keyword arguments override settings, and
+    `built` is called with the labeler's adapters before its first poll."""
+    def make(built: Callable[[Labeler], None] = lambda _: None,
+             **overrides: Any) -> InProcessLabeler:
+        return InProcessLabeler(LabelerSettings(**overrides), built)
+
+    return make
 
 
 @pytest.fixture

@@ -9,7 +9,11 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from labelgraph_labeler.adapters.dynamodb import LabelTable
+from labelgraph_labeler.adapters.dynamodb import (
+    UNPROCESSED_ATTEMPTS,
+    LabelTable,
+    UnprocessedRows,
+)
 from labelgraph_labeler.adapters.rekognition import RekognitionDetector, RetryPolicy
 from labelgraph_labeler.adapters.s3 import ImageStore
 from labelgraph_labeler.adapters.sqs import Notification, notification
@@ -48,12 +52,43 @@ def test_s3_overload_and_server_errors_stay_transient(code, status):
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException",
                                   "ThrottlingException", "InternalServerError"])
 def test_table_throttling_and_server_errors_stay_transient(code):
-    resource = SESSION.resource("dynamodb", config=ONCE, endpoint_url="http://127.0.0.1:1")
-    with Stubber(resource.meta.client) as stub:
+    dynamodb = client("dynamodb")
+    with Stubber(dynamodb) as stub:
         stub.add_response("query", {"Items": []})
         stub.add_client_error("batch_write_item", code, http_status_code=400)
         with pytest.raises(ClientError):
-            LabelTable(resource, "table").replace_rows("k", [{"object_key": "k", "label": "L"}])
+            LabelTable(dynamodb, "table").replace_rows("k", [{"object_key": "k", "label": "L"}])
+
+
+UNPROCESSED = {"UnprocessedItems": {"table": [
+    {"PutRequest": {"Item": {"object_key": {"S": "k"}, "label": {"S": "L"}}}}]}}
+
+
+def test_rows_left_unprocessed_are_sent_again_until_the_table_takes_them(monkeypatch):
+    monkeypatch.setattr("labelgraph_labeler.adapters.dynamodb.time.sleep", lambda _: None)
+    dynamodb = client("dynamodb")
+    with Stubber(dynamodb) as stub:
+        stub.add_response("batch_write_item", UNPROCESSED)
+        stub.add_response("batch_write_item", UNPROCESSED)
+        stub.add_response("batch_write_item", {"UnprocessedItems": {}})
+        LabelTable(dynamodb, "table").replace_rows("k", [{"object_key": "k", "label": "L"}],
+                                                  first_write=True)
+        stub.assert_no_pending_responses()
+
+
+def test_rows_the_table_keeps_leaving_unprocessed_are_transient_not_lost(monkeypatch):
+    pauses: list[float] = []
+    monkeypatch.setattr("labelgraph_labeler.adapters.dynamodb.time.sleep", pauses.append)
+    dynamodb = client("dynamodb")
+    with Stubber(dynamodb) as stub:
+        for _ in range(UNPROCESSED_ATTEMPTS):
+            stub.add_response("batch_write_item", UNPROCESSED)
+        with pytest.raises(UnprocessedRows):
+            LabelTable(dynamodb, "table").replace_rows(
+                "k", [{"object_key": "k", "label": "L"}], first_write=True)
+    # Backoff between the calls (none after the last): doubling, capped, full jitter.
+    assert len(pauses) == UNPROCESSED_ATTEMPTS - 1
+    assert all(0 <= pause <= min(1.0, 0.05 * 2**n) for n, pause in enumerate(pauses))
 
 
 class FakeRekognition:

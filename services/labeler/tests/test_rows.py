@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 
 from labelgraph_contract import DetectedLabel
+from labelgraph_labeler.adapters.dynamodb import item
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
 from labelgraph_labeler.domain import Detection, KeyLayout, StoredImage, labelling_event
 from labelgraph_labeler.rows import (
@@ -72,11 +74,36 @@ def test_tables_written_with_the_old_marker_still_read_as_zero_labels():
     assert [label.name for label in event_from_rows([as_label]).labels] == ["#no-labels"]
 
 
+def test_rows_go_to_the_table_in_the_wire_form_boto3s_serializer_gives_them():
+    # The table adapter converts rows itself (the resource layer's conversion was the
+    # labeler's largest cost); tables written either way must hold the same items.
+    labelled = event(key("20161105-071530"), [
+        DetectedLabel(name="Person", confidence=99.123456789, parents=["Human", "Body"],
+                      instances=[{"bounding_box": {"width": .2, "height": .5, "left": .4,
+                                                   "top": .3}, "confidence": 98.7}]),
+        DetectedLabel(name="Plant", confidence=77.5)])
+    serializer = TypeSerializer()
+    for row in [*label_rows(labelled), *label_rows(event(key("20161105-071530"), []))]:
+        assert item(row) == {name: serializer.serialize(value) for name, value in row.items()}
+
+
 def test_rows_of_an_older_labelling_are_ignored_when_rebuilding():
     older = event(key("20161105-071530"), [DetectedLabel(name="Car", confidence=60)])
     newer = event(key("20161105-071530"), [DetectedLabel(name="Cat", confidence=70)], "4.0",
                   datetime(2026, 2, 1, tzinfo=UTC))
     assert event_from_rows(label_rows(older) + label_rows(newer)) == newer
+
+
+def test_rows_of_an_earlier_write_of_the_same_labelling_are_ignored_when_rebuilding():
+    # The same event_id written twice (a first delivery writes without reading the rows it
+    # would replace): a label only the earlier write held is not part of the image.
+    earlier = event(key("20161105-071530"), [DetectedLabel(name="Car", confidence=60),
+                                             DetectedLabel(name="Cat", confidence=40)])
+    later = event(key("20161105-071530"), [DetectedLabel(name="Car", confidence=61)],
+                  labeled_at=datetime(2026, 1, 2, tzinfo=UTC))
+    assert earlier.event_id == later.event_id
+    left = [row for row in label_rows(earlier) if row["label"] == "Cat"]  # Car rewritten
+    assert event_from_rows(left + label_rows(later)) == later
 
 
 def test_ticks_group_a_seconds_rows_by_image_and_batches_never_split_a_tick():

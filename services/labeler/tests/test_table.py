@@ -33,13 +33,16 @@ def event_for(key: str, labels: list[DetectedLabel], model: str = "3.0"):
 
 @pytest.fixture
 def table(lane):
-    resource = boto3.session.Session().resource("dynamodb")
+    client = boto3.session.Session().client("dynamodb")
     sizes: list[int] = []
-    resource.meta.client.meta.events.register(
+    queries: list[str] = []
+    client.meta.events.register(
         "provide-client-params.dynamodb.BatchWriteItem",
         lambda params, **_: sizes.append(sum(len(v) for v in params["RequestItems"].values())))
-    adapter = LabelTable(resource, lane.table)
-    adapter.batch_sizes = sizes
+    client.meta.events.register("provide-client-params.dynamodb.Query",
+                                lambda params, **_: queries.append(params["TableName"]))
+    adapter = LabelTable(client, lane.table)
+    adapter.batch_sizes, adapter.queries = sizes, queries
     return adapter
 
 
@@ -65,6 +68,15 @@ def test_rewriting_replaces_the_rows_without_duplicates_or_stale_labels(lane, ta
     rows = lane.rows(key)
     assert [(r["label"], r["model_version"]) for r in rows] == [("Person", "4.0")]
     assert event_from_rows(rows) == newer
+
+
+def test_a_first_write_is_one_round_trip_with_no_read(lane, table):
+    key = lane.key()
+    event = event_for(key, [DetectedLabel(name=n, confidence=c) for n, c in
+                            (("Plant", 80), ("Car", 70), ("Person", 99))])
+    table.replace_rows(key, label_rows(event), first_write=True)
+    assert (table.queries, table.batch_sizes) == ([], [3])
+    assert event_from_rows(lane.rows(key)) == event
 
 
 def test_rows_read_back_through_the_index_rebuild_the_exact_event(lane, table):

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from labelgraph_labeler.adapters.sqs import Upload, uploads
+from labelgraph_labeler.handlers import Labeler
 from labelgraph_labeler.rows import NO_LABELS
 
 pytestmark = pytest.mark.stack
@@ -172,3 +173,30 @@ def test_sigterm_like_stop_finishes_images_in_hand(lane, in_process):
     events = lane.events(lambda events: len(events) >= len(labelled))
     assert {e.object_key for e in events} == set(labelled)
     assert lane.queue_depth() == len(keys) - len(labelled)
+
+
+def test_a_first_delivery_writes_without_reading_and_a_redelivery_drops_stale_rows(
+        lane, in_process):
+    fresh, again = lane.key(), lane.key()
+    lane.teach({"match": {"key_glob": "*"}, "labels": [lane.label("Person", 97)]})
+    # An earlier try of `again` wrote a label this labelling no longer gives, then died
+    # before deleting its message: the message comes back on its second receive.
+    lane.client_resource().Table(lane.table).put_item(Item={"object_key": again,
+                                                            "label": "Ghost"})
+    lane.put(again)
+    sqs = lane.client("sqs")
+    url = sqs.get_queue_url(QueueName=lane.queue)["QueueUrl"]
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]  # 3 s unseen
+    queried: list[str] = []
+
+    def watch(labeler: Labeler) -> None:
+        labeler.table._client.meta.events.register(
+            "provide-client-params.dynamodb.Query",
+            lambda params, **_: queried.append(params["ExpressionAttributeValues"][":key"]["S"]))
+
+    with in_process(built=watch):
+        lane.put(fresh)
+        lane.wait_for(lambda: lane.rows(fresh) and lane.queue_depth() == 0, timeout=20)
+    assert [row["label"] for row in lane.rows(again)] == ["Person"]
+    assert [row["label"] for row in lane.rows(fresh)] == ["Person"]
+    assert queried == [again]  # the read only where an earlier try may have left rows

@@ -37,7 +37,11 @@ def build_labeler(settings: LabelerSettings) -> Labeler:
             retry=RetryPolicy(settings.rekognition_max_attempts, settings.retry_base_seconds,
                               settings.retry_max_seconds),
         ),
-        table=LabelTable(session.resource("dynamodb", config=pooled), settings.label_table),
+        # The table adapter builds every request itself (tested against boto3's own
+        # serializer), so botocore's parameter validation would only check it again on the
+        # hot path; DynamoDB still refuses what is malformed.
+        table=LabelTable(session.client("dynamodb", config=pooled.merge(
+            Config(parameter_validation=False))), settings.label_table),
         publisher=LabelPublisher(settings.kafka_bootstrap_servers, settings.label_topic,
                                  settings.publish_timeout_seconds,
                                  settings.broker_check_seconds),

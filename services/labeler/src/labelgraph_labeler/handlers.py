@@ -63,12 +63,15 @@ class Labeler:
     excluded_cameras: frozenset[str]
 
 
-async def label_image(labeler: Labeler, upload: Upload) -> Result:
+async def label_image(labeler: Labeler, upload: Upload, *,
+                      first_delivery: bool = False) -> Result:
     """Label one uploaded image: detect, record its rows, publish its event.
 
     What can never succeed is refused with its reason; transient errors propagate so the
-    message is redelivered: the rows are rewritten identically and the event carries the
-    same event_id, so a retry is harmless.
+    message is redelivered: the rows are rewritten and the event carries the same
+    event_id, so a retry is harmless. `first_delivery` (an upload's first receive) means
+    no earlier try can have left rows, so none are read before the write; a redelivery
+    and a relabel read the image's rows and delete those the new labelling drops.
     """
     key, where = upload.key, {"object_key": upload.key}
     if key == labeler.checkpoints.key:
@@ -80,7 +83,8 @@ async def label_image(labeler: Labeler, upload: Upload) -> Result:
             return Result(Outcome.EXCLUDED)
         # Rows first: if the publish fails the message is redelivered and both are redone.
         # Both come from the one event, so the table holds exactly the labels published.
-        await asyncio.to_thread(labeler.table.replace_rows, key, label_rows(event))
+        await asyncio.to_thread(labeler.table.replace_rows, key, label_rows(event),
+                                first_write=first_delivery)
     except ImageRejected as error:
         log.warning("%s: not labelled (%s): %s", key, error.reason, error,
                     extra={**where, "reason": error.reason})

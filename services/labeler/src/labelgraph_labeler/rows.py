@@ -62,10 +62,15 @@ def label_rows(event: ImageLabeled) -> list[dict[str, Any]]:
 
 
 def event_from_rows(rows: Iterable[Row]) -> ImageLabeled:
-    """The event of one image's rows; rows left by an older labelling are ignored."""
+    """The event of one image's rows: those of its newest write.
+
+    All rows of one write share its labeled_at, so rows left by an older labelling, or by
+    an earlier write of the same one that the newest did not rewrite, are ignored.
+    """
     rows = list(rows)
     newest = max(rows, key=lambda row: (row["labeled_at"], row["event_id"]))
-    current = [row for row in rows if row["event_id"] == newest["event_id"]]
+    write = (newest["labeled_at"], newest["event_id"])
+    current = [row for row in rows if (row["labeled_at"], row["event_id"]) == write]
     labels = [_label(row) for row in current if not is_marker(row)]
     return ImageLabeled.model_validate(
         {

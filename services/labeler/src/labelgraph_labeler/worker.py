@@ -136,7 +136,8 @@ async def _settle(labeler: Labeler, queue: UploadQueue, notification: Notificati
         await asyncio.to_thread(queue.dead_letter, notification, "bad_notification",
                                 notification.problem)
         return
-    results = [await label_image(labeler, upload) for upload in notification.uploads]
+    results = [await label_image(labeler, upload, first_delivery=notification.receives == 1)
+               for upload in notification.uploads]
     failed = [result for result in results if result.outcome is Outcome.FAILED]
     if failed:
         # Refused for good: kept on the dead-letter queue with why, not redelivered.
