@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import threading
 import time
 import uuid
@@ -55,6 +56,21 @@ def make_event(camera: str, index: int, labels: dict[str, float], *, minutes: in
         event_id=labelling_event_id(**identity), **identity, camera=camera,
         **captured_fields(captured), labeled_at=LABELED_AT + timedelta(minutes=minutes),
         labels=[DetectedLabel(name=name, confidence=conf) for name, conf in labels.items()]))
+
+
+def stream(cameras: list[str], images: int) -> list[ImageLabeled]:
+    """`images` first labellings, plus a later, different labelling of every fifth image."""
+    rng = random.Random(11)
+    names = [f"L{uuid.uuid4().hex[:6]}" for _ in range(30)]
+    events = []
+    for index in range(images):
+        camera = cameras[index % len(cameras)]
+        picked = {name: round(rng.uniform(50, 99), 3) for name in rng.sample(names, 4)}
+        events.append(make_event(camera, index, picked))
+        if index % 5 == 0:
+            relabelled = {name: 77.0 for name in rng.sample(names, 3)}
+            events.append(make_event(camera, index, relabelled, minutes=30, etag="again"))
+    return events
 
 
 def expected_graph(events: Iterable[ImageLabeled],
@@ -203,7 +219,7 @@ class PrivateServers:
                       "graph": devgraph.arcadedb(self.access, root / "arcadedb")}
         self.root = root
         self.pids: list[int] = []  # every server process ever started, to check none is left
-        self._spawner = Spawner()
+        self._spawner: Spawner | None = Spawner()
         self._running: dict[str, ManagedProcess] = {}
         for name in names:
             self.start(name)
@@ -219,6 +235,7 @@ class PrivateServers:
 
     def start(self, name: str) -> None:
         spec = self.specs[name]
+        assert self._spawner is not None, "the servers are closed"
         process = ManagedProcess(self._spawner.popen(
             spec.argv, env={**os.environ, **spec.env}, cwd=self.root,
             log=self.root / f"{name}.log"))
@@ -236,9 +253,12 @@ class PrivateServers:
         self.start(name)
 
     def close(self) -> None:
+        """Stop every server; safe to call again."""
         for name in list(self._running):
             self.stop(name)
-        self._spawner.close()
+        if self._spawner is not None:
+            self._spawner.close()
+            self._spawner = None
 
 
 @contextmanager
@@ -341,6 +361,7 @@ def helpers() -> Any:
     """Plain helper functions, handed to tests as one namespace."""
     class Helpers:
         make_event = staticmethod(make_event)
+        stream = staticmethod(stream)
         expected_graph = staticmethod(expected_graph)
         wait_for = staticmethod(wait_for)
         processed_events = staticmethod(processed_events)

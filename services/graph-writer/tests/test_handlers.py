@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from neo4j.exceptions import ConstraintError, ServiceUnavailable
 
 from labelgraph_contract import ImageLabeled, captured_fields, encode_event, labelling_event_id
+from labelgraph_graph_writer.adapters.kafka import LabelConsumer
 from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import (
     ATTEMPTS_ALONE,
@@ -194,3 +195,31 @@ def test_a_client_line_repeating_every_100_ms_passes_once_a_minute_with_its_coun
     now[0] = 1060.0
     again = passes("Unable connect to node with id %s")
     assert again is not None and again.suppressed_repeats == 599
+
+
+def test_a_batch_read_while_the_group_rejoins_is_not_committed():
+    sent: list[dict[TopicPartition, int]] = []
+
+    async def scenario() -> list[dict[int, int]]:
+        consumer = LabelConsumer("127.0.0.1:1", "image-labels", "g", Readiness(),
+                                 session_timeout_ms=2000, heartbeat_interval_ms=500)
+
+        async def commit(offsets: dict[TopicPartition, int]) -> None:  # the broker's part
+            sent.append(offsets)
+        consumer._consumer.commit = commit
+        listener, partition = consumer._assignments, {TopicPartition("image-labels", 0)}
+        await listener.on_partitions_assigned(partition)
+        before = consumer.epoch
+        await listener.on_partitions_revoked(partition)  # a rejoin begins
+        during = consumer.epoch
+        answers = [await consumer.commit([record(0, event(0))], before),
+                   await consumer.commit([record(1, event(1))], during)]
+        await listener.on_partitions_assigned(partition)
+        answers.append(await consumer.commit([record(2, event(2))], during))
+        answers.append(await consumer.commit([record(3, event(3))], consumer.epoch))
+        return answers
+
+    # Read before the rejoin, or during it (after a broker came back empty: at the old
+    # offsets, from the new topic): committed under neither. Read after it: committed.
+    assert asyncio.run(scenario()) == [{}, {}, {}, {0: 4}]
+    assert sent == [{TopicPartition("image-labels", 0): 4}]

@@ -20,26 +20,10 @@ pytestmark = pytest.mark.stack
 COMMAND = [sys.executable, "-m", "labelgraph_graph_writer"]
 
 
-def stream(helpers, cameras: list[str], images: int) -> list:
-    """`images` first labellings, plus a later, different labelling of every fifth image."""
-    rng = random.Random(11)
-    names = [f"L{uuid.uuid4().hex[:6]}" for _ in range(30)]
-    events = []
-    for index in range(images):
-        camera = cameras[index % len(cameras)]
-        picked = {name: round(rng.uniform(50, 99), 3) for name in rng.sample(names, 4)}
-        events.append(helpers.make_event(camera, index, picked))
-        if index % 5 == 0:
-            relabelled = {name: 77.0 for name in rng.sample(names, 3)}
-            events.append(helpers.make_event(camera, index, relabelled, minutes=30,
-                                             etag="again"))
-    return events
-
-
 def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(
         kit, helpers, tmp_path):
     cameras = [f"kill{uuid.uuid4().hex[:6]}" for _ in range(3)]
-    events = stream(helpers, cameras, 2500)
+    events = helpers.stream(cameras, 2500)
     keys = [event.object_key for event in events]
     topic = kit.fresh_topic()
     kit.produce(topic, events)
@@ -101,7 +85,7 @@ def test_schema_creates_constraints_and_index_idempotently(kit):
 def test_rebuild_asks_first_then_wipes_and_rewrites_the_whole_topic(
         private_kit, writer_thread, helpers):
     kit = private_kit
-    events = stream(helpers, [f"rb{uuid.uuid4().hex[:6]}"], 60)
+    events = helpers.stream([f"rb{uuid.uuid4().hex[:6]}"], 60)
     topic = kit.fresh_topic()
     kit.produce(topic, events)
     env = os.environ | kit.process_env(topic)
@@ -122,3 +106,14 @@ def test_rebuild_asks_first_then_wipes_and_rewrites_the_whole_topic(
     assert kit.snapshot(event.object_key for event in events) == helpers.expected_graph(events)
     assert kit.query("MATCH (i:Image) RETURN count(i) AS n") == [{"n": 60}]
     assert kit.query("MATCH (l:Label {label_name: 'x'}) RETURN count(l) AS n") == [{"n": 0}]
+
+
+def test_a_wrong_password_at_start_exits_at_once_with_one_clear_line(kit):
+    env = os.environ | kit.process_env(kit.fresh_topic()) | {"NEO4J_PASSWORD": "not-the-one"}
+    done = subprocess.run([*COMMAND, "run"], env=env, capture_output=True, timeout=60)
+    # Permanent at start (the graph never accepted these credentials); only after it has
+    # is an AuthError a restarting server, and waited out.
+    assert done.returncode == 2, done.stdout.decode()[-2000:]
+    assert b"the graph refused the credentials at start" in done.stdout
+    assert b"Traceback" not in done.stdout + done.stderr
+    assert kit.query("RETURN 1 AS ok") == [{"ok": 1}]  # the right password still works

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+from aiokafka.errors import KafkaConnectionError
 from neo4j.exceptions import AuthError
 
 from labelgraph_graph_writer.bootstrap import create_schema, rebuild, serve
@@ -16,6 +17,7 @@ from labelgraph_observability import configure_logging
 
 log = logging.getLogger("labelgraph_graph_writer")
 EXIT_REFUSED_CREDENTIALS = 2
+EXIT_NO_BROKER = 3
 
 
 async def _until_signalled(command: str, settings: GraphWriterSettings,
@@ -64,6 +66,11 @@ def main() -> None:
         log.error("the graph refused the credentials at start: check NEO4J_USER and "
                   "NEO4J_PASSWORD", extra={"graph": settings.neo4j_uri, "error": error.message})
         sys.exit(EXIT_REFUSED_CREDENTIALS)
+    except KafkaConnectionError as error:
+        # Once running, a lost broker is waited out; at start there is nothing to resume.
+        log.error("the Kafka broker is unreachable at start: check KAFKA_BOOTSTRAP_SERVERS",
+                  extra={"brokers": settings.kafka_bootstrap_servers, "error": str(error)})
+        sys.exit(EXIT_NO_BROKER)
 
 
 if __name__ == "__main__":

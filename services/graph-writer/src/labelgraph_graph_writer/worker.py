@@ -59,7 +59,7 @@ def waiting_on(consumer: LabelConsumer, stop: asyncio.Event) -> Wait:
 
 
 async def _write_and_commit(writer: GraphWriter, consumer: LabelConsumer, retry: Retry,
-                            records: list[ConsumerRecord], epoch: int) -> None:
+                            records: list[ConsumerRecord], epoch: int | None) -> None:
     started = time.perf_counter()
     batch = await accept_valid(writer, retry, records)
     outcome = await write_events(writer, retry, batch) if batch else Outcome()

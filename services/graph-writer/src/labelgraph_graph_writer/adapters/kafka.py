@@ -35,16 +35,29 @@ class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
         self._readiness = readiness
         self._rewind = rewind
         self._rewound: set[TopicPartition] = set()
-        self.epoch = 0
-        self.changed = asyncio.Event()  # set when the assignment numbered `epoch` ends
+        self._number = 0
+        self._held = False
+        self.changed = asyncio.Event()  # set when the current assignment ends
 
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        pass
+    @property
+    def epoch(self) -> int | None:
+        """The current assignment's number; None from a revocation to the next assignment."""
+        return self._number if self._held else None
 
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.epoch += 1
+    def _next(self, held: bool) -> None:
+        self._number += 1
+        self._held = held
         self.changed.set()
         self.changed = asyncio.Event()
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # A rejoin has begun: until it ends, the client may still hand out records read at
+        # positions the new assignment does not confirm (seen after a broker came back
+        # empty: read at the old offsets from the new topic, and committed there).
+        self._next(held=False)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._next(held=True)
         self._readiness.report(Condition.PARTITIONS,
                                None if assigned else "no partitions assigned")
         fresh = set(assigned) - self._rewound
@@ -82,23 +95,24 @@ class LabelConsumer:
         return bool(self._consumer.assignment())
 
     @property
-    def epoch(self) -> int:
-        """Number of the current assignment: read it before a batch, hand it to commit."""
+    def epoch(self) -> int | None:
+        """Number of the current assignment (None while rebalancing): read it before a
+        batch, hand it to commit."""
         return self._assignments.epoch
 
     async def next_batch(self, max_records: int, timeout_ms: int = 1000) -> list[ConsumerRecord]:
         batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=max_records)
         return [record for records in batches.values() for record in records]
 
-    async def commit(self, records: list[ConsumerRecord], epoch: int) -> dict[int, int]:
+    async def commit(self, records: list[ConsumerRecord], epoch: int | None) -> dict[int, int]:
         """Commit past `records`; returns partition -> committed offset.
 
-        Nothing is committed ({}) for a batch read under an earlier assignment than the
-        current one: after a rebalance the new owner re-reads it, and after a broker that
-        restarted empty its offsets would point into a different topic. Raises
-        CommitUnavailable when the broker does not answer in time.
+        Nothing is committed ({}) for a batch read during a rebalance or under an earlier
+        assignment than the current one: after a rebalance the new owner re-reads it, and
+        after a broker that restarted empty its offsets would point into a different topic.
+        Raises CommitUnavailable when the broker does not answer in time.
         """
-        if epoch != self._assignments.epoch:
+        if epoch is None or epoch != self._assignments.epoch:
             return _not_committed("the partitions were reassigned since the batch was read")
         offsets: dict[TopicPartition, int] = {}
         for record in records:
