@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docker
 import pytest
+from docker.errors import DockerException
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
@@ -116,3 +119,16 @@ def read_dockerfile(path: Path) -> list[Stage]:
 @pytest.fixture(scope="session")
 def dockerfiles() -> dict[str, list[Stage]]:
     return {image: read_dockerfile(REPO / path) for image, path in IMAGES.items()}
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Any]:
+    """A docker SDK client of an engine that answers; skips the module where none does."""
+    try:
+        client = docker.from_env(timeout=10)
+        client.ping()
+    except DockerException as exc:
+        pytest.skip(f"no Docker engine answers ({type(exc).__name__}: {exc}); this engine "
+                    "suite runs wherever one does")
+    yield client
+    client.close()

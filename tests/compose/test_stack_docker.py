@@ -22,28 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import docker
 import httpx
 import pytest
-from docker.errors import DockerException
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = [REPO / "compose.yaml", Path(__file__).with_name("compose.test.yaml")]
 UP_TIMEOUT_S = 900  # first builds and image pulls
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    """A docker SDK client of an engine that answers; skips the module where none does."""
-    try:
-        client = docker.from_env(timeout=10)
-        client.ping()
-    except DockerException as exc:
-        pytest.skip(f"no Docker engine answers ({type(exc).__name__}: {exc}); the compose "
-                    "stack suite runs wherever one does")
-    yield client
-    client.close()
 
 
 @dataclass
