@@ -70,6 +70,49 @@ class WorkerHealth:
         return self._problems["queue"] or self._problems["broker"]
 
 
+class Acknowledgements:
+    """Deletes handled messages, up to ten a call (DeleteMessageBatch) instead of one call
+    each. Nothing waits for a batch to fill: the receipts that arrive while one call is out
+    go together in the next, so batches grow with the load and idle ones go alone at once."""
+
+    def __init__(self, queue: UploadQueue) -> None:
+        self._queue = queue
+        self._pending: list[str] = []
+        self._arrived = asyncio.Event()
+        self._closed = False
+
+    def add(self, receipt: str) -> None:
+        self._pending.append(receipt)
+        self._arrived.set()
+
+    def close(self) -> None:
+        """No more receipts: `run` returns once the pending ones are sent."""
+        self._closed = True
+        self._arrived.set()
+
+    async def run(self) -> None:
+        while not (self._closed and not self._pending):
+            await self._arrived.wait()
+            self._arrived.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:10], self._pending[10:]
+                await self._send(batch)
+
+    async def _send(self, receipts: list[str]) -> None:
+        try:
+            failed = await asyncio.to_thread(self._queue.acknowledge_all, receipts)
+        except Exception as error:
+            failed, detail = receipts, repr(error)
+        else:
+            detail = "refused by SQS"
+        if failed:
+            # Handled but not deleted: they come back after the visibility timeout and are
+            # redone harmlessly (same rows, same event_id).
+            metrics.IMAGES_RETRIED.inc(len(failed))
+            log.warning("%d handled messages not deleted (%s): they will be redelivered",
+                        len(failed), detail)
+
+
 async def run_worker(labeler: Labeler, queue: UploadQueue, stop: asyncio.Event,
                      health: WorkerHealth, policy: WorkerPolicy) -> None:
     """Poll until stop is set, at most `concurrency` messages in hand; then finish them.
@@ -78,6 +121,8 @@ async def run_worker(labeler: Labeler, queue: UploadQueue, stop: asyncio.Event,
     answer no message is taken: its publish would fail and spend one of its receives.
     """
     in_flight: set[asyncio.Task[None]] = set()
+    acks = Acknowledgements(queue)
+    deleting = asyncio.create_task(acks.run())
     watchers = [asyncio.create_task(_watch_backlog(queue, stop)),
                 asyncio.create_task(_watch_broker(labeler.publisher, health, stop, policy))]
     while not stop.is_set():
@@ -89,11 +134,13 @@ async def run_worker(labeler: Labeler, queue: UploadQueue, stop: asyncio.Event,
             continue
         room = policy.concurrency - len(in_flight)
         for notification in await _receive(queue, room, stop, health, policy):
-            task = asyncio.create_task(_handle(labeler, queue, notification, health))
+            task = asyncio.create_task(_handle(labeler, queue, acks, notification, health))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
     log.info("stopping: finishing %d messages in hand", len(in_flight))
     await asyncio.gather(*watchers, *in_flight)
+    acks.close()
+    await deleting
 
 
 async def _receive(queue: UploadQueue, room: int, stop: asyncio.Event, health: WorkerHealth,
@@ -116,10 +163,10 @@ async def _receive(queue: UploadQueue, room: int, stop: asyncio.Event, health: W
     return []
 
 
-async def _handle(labeler: Labeler, queue: UploadQueue, notification: Notification,
-                  health: WorkerHealth) -> None:
+async def _handle(labeler: Labeler, queue: UploadQueue, acks: Acknowledgements,
+                  notification: Notification, health: WorkerHealth) -> None:
     try:
-        await _settle(labeler, queue, notification)
+        await _settle(labeler, queue, acks, notification)
     except PublishFailed as error:
         health.report("broker", "the Kafka broker did not take an event in time")
         await _leave_for_redelivery(queue, notification, error)
@@ -127,7 +174,8 @@ async def _handle(labeler: Labeler, queue: UploadQueue, notification: Notificati
         await _leave_for_redelivery(queue, notification, error)
 
 
-async def _settle(labeler: Labeler, queue: UploadQueue, notification: Notification) -> None:
+async def _settle(labeler: Labeler, queue: UploadQueue, acks: Acknowledgements,
+                  notification: Notification) -> None:
     """Label the message's images; then delete it, or dead-letter it if one was refused."""
     if notification.problem:
         metrics.IMAGES_FAILED.labels("bad_notification").inc()
@@ -144,7 +192,7 @@ async def _settle(labeler: Labeler, queue: UploadQueue, notification: Notificati
         await asyncio.to_thread(queue.dead_letter, notification, failed[0].reason,
                                 "; ".join(result.detail for result in failed))
     else:
-        await asyncio.to_thread(queue.acknowledge, notification.receipt)
+        acks.add(notification.receipt)
 
 
 async def _leave_for_redelivery(queue: UploadQueue, notification: Notification,

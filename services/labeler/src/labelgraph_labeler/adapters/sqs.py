@@ -53,6 +53,12 @@ class UploadQueue:
     def acknowledge(self, receipt: str) -> None:
         self._client.delete_message(QueueUrl=self._url, ReceiptHandle=receipt)
 
+    def acknowledge_all(self, receipts: list[str]) -> list[str]:
+        """Delete up to ten handled messages in one call; returns the receipts not deleted."""
+        answer = self._client.delete_message_batch(QueueUrl=self._url, Entries=[
+            {"Id": str(index), "ReceiptHandle": receipt} for index, receipt in enumerate(receipts)])
+        return [receipts[int(failure["Id"])] for failure in answer.get("Failed", [])]
+
     def release(self, receipt: str) -> None:
         """Make a received message visible again at once, for another worker."""
         self._client.change_message_visibility(QueueUrl=self._url, ReceiptHandle=receipt,
