@@ -27,10 +27,10 @@ class GraphReader:
     async def _rows(self, query: str, routing: Literal["r", "w"] = "r", **parameters: Any
                     ) -> list[dict[str, Any]]:
         # The server cancels the transaction at the timeout (the client's wait only stops
-        # waiting); the client's bound, a little later, covers a server that ignores it.
+        # waiting); the client's own bound covers a server that ignores it (ArcadeDB).
         statement = Query(query, timeout=self._timeout)  # type: ignore[arg-type]
         try:
-            async with asyncio.timeout(self._timeout + 1):
+            async with asyncio.timeout(self._timeout):
                 records, _, _ = await self._driver.execute_query(
                     statement, parameters, database_=self._database, routing_=routing)
         except TimeoutError as error:
@@ -54,7 +54,7 @@ class GraphReader:
         return await self._rows(query, **parameters)
 
     async def dates(self) -> list[str]:
-        """Every camera-local date the time tree holds (a few hundred a year)."""
+        """Every camera-local date the time tree holds (a few hundred a year), in no order."""
         return [row["iso_date"] for row in await self._rows(queries.DATES)]
 
     async def images(self, query: str, **parameters: Any) -> list[dict[str, Any]]:

@@ -119,7 +119,7 @@ async def _unlabelled(graph: GraphReader, span: Window, after: tuple[float, int,
 async def cameras(graph: GraphReader) -> list[Row]:
     """Every camera with its image count and first and last capture."""
     counts = {row["camera"]: row["images"] for row in await graph.rows(queries.CAMERA_IMAGES)}
-    dates = await graph.dates()
+    dates = sorted(await graph.dates())
     wanted = {camera for camera, images in counts.items() if images}
     first = await _camera_ends(graph, dates, wanted, newest=False)
     last = await _camera_ends(graph, dates[::-1], wanted, newest=True)
