@@ -1,7 +1,12 @@
 """Labeler: images per second through the whole labeler (SQS -> S3 -> DetectLabels on the
 stub -> DynamoDB -> Kafka -> delete), and the CPU it costs, at several concurrencies.
 
-    python bench/labeler_bench.py --output bench-output [--images 600]
+    python bench/labeler_bench.py --output bench-output [--images 400] [--concurrency 16 32]
+        [--py-spy /tmp/pyspy/bin/py-spy]
+
+With --py-spy, each concurrency is run a second time under `py-spy record` (a sampling
+profiler, installed outside the project venv): its collapsed stacks are written to
+OUTPUT/labeler-c<concurrency>.pyspy. The figures come from the first, unprofiled run.
 
 For each concurrency the images are queued first, then `labeler run` starts as a real
 process; the rate is measured from its first labelled image to its last (start-up is
@@ -14,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -76,7 +82,7 @@ def fresh_table(env: dict[str, str], run: int) -> str:
 
 
 def measure(stack: EmbeddedStack, run: int, concurrency: int, images: int,
-            logs: Path) -> dict[str, Any]:
+            logs: Path, profile: tuple[str, Path] | None = None) -> dict[str, Any]:
     table = fresh_table(stack.env, run)
     queue_images(stack.env, run, images)
     port = free_port()
@@ -89,18 +95,69 @@ def measure(stack: EmbeddedStack, run: int, concurrency: int, images: int,
         pid = services.processes["labeler"].pid
         while (first := labelled_so_far(ops)) == 0:
             time.sleep(0.02)
+        spy = _profiler(profile, pid)
         began, cpu0, stack0 = time.monotonic(), cpu_seconds(pid), _stack_cpu(stack)
         while (done := labelled_so_far(ops)) < images:
             time.sleep(0.05)
         wall = time.monotonic() - began
         cpu, stack_cpu = cpu_seconds(pid) - cpu0, _stack_cpu(stack) - stack0
+        if spy:
+            spy.send_signal(2)  # py-spy writes its stacks on SIGINT
+            spy.wait(60)
     finally:
         services.__exit__(None, None, None)  # stops it and its spawner
     rate = (done - first) / wall
     return {"concurrency": concurrency, "images_per_second": round(rate, 1),
             "labeler_cpu_cores": round(cpu / wall, 2),
+            "labeler_cpu_ms_per_image": round(1000 * cpu / (done - first), 2),
             "images_per_labeler_cpu_second": round((done - first) / cpu, 1),
             "stand_ins_cpu_cores": round(stack_cpu / wall, 2), "images": images}
+
+
+def _profiler(profile: tuple[str, Path] | None, pid: int) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling every thread of the labeler until interrupted."""
+    if profile is None:
+        return None
+    py_spy, output = profile
+    return subprocess.Popen([py_spy, "record", "--pid", str(pid), "--format", "raw",
+                             "--rate", "100", "--output", str(output)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+# Leaves where a thread waits rather than runs. py-spy's idle detection lets these through
+# (a pool thread waiting for work, a thread blocked in recv), and they would drown the rest.
+WAITING_LEAVES = ("_worker (concurrent/futures/thread.py", "SocketIO.readinto (socket.py",
+                  "EpollSelector.select (selectors.py", "Condition.wait (threading.py")
+# Where the CPU goes, by the frames a sample's stack holds (a sample can be in several).
+PROFILE_AREAS = {
+    "botocore": ("botocore/",),
+    # The resource layer's own work (type conversion, expression building), not the
+    # client call its batch writer makes.
+    "boto3 DynamoDB conversion": ("boto3/dynamodb/types.py", "boto3/dynamodb/transform.py",
+                                  "boto3/dynamodb/conditions.py"),
+    "HTTP (urllib3, http.client)": ("urllib3/", "http/client.py"),
+    "the event loop's thread (asyncio)": ("asyncio/",),
+    "aiokafka": ("aiokafka/",),
+    "contract and pydantic": ("labelgraph_contract/", "pydantic"),
+    "logging": ("logging/", "labelgraph_observability/"),
+    "prometheus": ("prometheus_client/",),
+}
+
+
+def profile_shares(path: Path) -> dict[str, Any]:
+    """Shares of the running samples of a py-spy raw profile, by area."""
+    running, shares = 0, dict.fromkeys(PROFILE_AREAS, 0)
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if frames[-1].startswith(WAITING_LEAVES):
+            continue
+        running += int(count)
+        for area, marks in PROFILE_AREAS.items():
+            if any(mark in frame for frame in frames for mark in marks):
+                shares[area] += int(count)
+    return {"running_samples": running,
+            **{area: round(n / max(running, 1), 3) for area, n in shares.items()}}
 
 
 def _stack_cpu(stack: EmbeddedStack) -> float:
@@ -111,18 +168,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", type=Path, default=Path("bench-output"))
     parser.add_argument("--images", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCIES))
+    parser.add_argument("--py-spy", help="py-spy executable: also profile each concurrency")
     args = parser.parse_args()
+    args.output.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as state, EmbeddedStack(Path(state)) as stack:
         teach(stack)
-        runs = [measure(stack, run, concurrency, args.images, Path(state) / "logs")
-                for run, concurrency in enumerate(CONCURRENCIES)]
+        logs, runs = Path(state) / "logs", []
+        for concurrency in args.concurrency:
+            runs.append(measure(stack, len(runs), concurrency, args.images, logs))
+            if args.py_spy:
+                profile = (args.py_spy, args.output / f"labeler-c{concurrency}.pyspy")
+                measure(stack, len(runs) + 1000, concurrency, args.images, logs, profile)
+                runs[-1]["profile"] = profile_shares(profile[1])
     best = max(runs, key=lambda r: r["images_per_second"])
     result = {"benchmark": "labeler", "runs": runs, "best": best,
               "date": datetime.now(UTC).isoformat(timespec="seconds"),
+              "load_average_at_end": [round(load, 2) for load in os.getloadavg()],
               "machine": f"{platform.processor() or platform.machine()}, "
                          f"{os.cpu_count()} cpus, {platform.platform()}, shared"}
     print(json.dumps(result, indent=2))
-    args.output.mkdir(parents=True, exist_ok=True)
     with (args.output / "labeler.jsonl").open("a") as out:
         out.write(json.dumps(result) + "\n")
 
