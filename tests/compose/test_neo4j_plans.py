@@ -9,7 +9,6 @@ so this checks the statements where Neo4j's planner is the one that decides.
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import ServiceUnavailable
 
 from labelgraph_api import queries as api
+from labelgraph_devstack.polling import wait_for
 from labelgraph_graph_writer import cypher as writer
 
 NEO4J_IMAGE = "neo4j:5.26.12-community"  # compose.yaml's
@@ -50,21 +50,21 @@ def neo4j(engine: Any) -> Iterator[Any]:
         container.reload()
         port = container.ports["7687/tcp"][0]["HostPort"]
         driver = GraphDatabase.driver(f"bolt://127.0.0.1:{port}", auth=("neo4j", password))
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                driver.verify_connectivity()
-                break
-            except (ServiceUnavailable, OSError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(2)
+        wait_for(lambda: _answers(driver), timeout=180, interval=1)
         for statement in (*writer.SCHEMA, *api.SCHEMA):
             driver.execute_query(statement)
         yield driver
         driver.close()
     finally:
         container.stop(timeout=10)
+
+
+def _answers(driver: Any) -> bool:
+    try:
+        driver.verify_connectivity()
+    except (ServiceUnavailable, OSError):
+        return False
+    return True
 
 
 def operators(plan: dict[str, Any]) -> list[str]:

@@ -7,11 +7,13 @@ resources with the project's own provisioning and points the labeler at them.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,6 +26,7 @@ from prometheus_client import REGISTRY
 from labelgraph_contract import ImageLabeled, decode_event
 from labelgraph_demo.loading import aws_client
 from labelgraph_demo.samples import draw_scene
+from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
 from labelgraph_labeler.bootstrap import (
     build_labeler,
@@ -64,6 +67,18 @@ class Lane:
     wait_for = staticmethod(wait_for)
     metric = staticmethod(metric)
     label = staticmethod(label)
+
+    @staticmethod
+    def broker_starter(port: int, state_dir: Path) -> Callable[[], subprocess.Popen[bytes]]:
+        """Starts (again) a private Tansu broker on `port`; each start waits until it answers."""
+        broker = tansu(port, state_dir)
+
+        def start() -> subprocess.Popen[bytes]:
+            process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            wait_for(broker.ready)
+            return process
+        return start
 
     env: dict[str, str]
     bucket: str

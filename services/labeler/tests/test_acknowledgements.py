@@ -33,8 +33,9 @@ async def acknowledge(queue: SlowQueue, receipts: list[str]) -> None:
     acks = Acknowledgements(queue)  # type: ignore[arg-type]
     deleting = asyncio.create_task(acks.run())
     acks.add(receipts[0])
-    while not queue.calls:  # the first goes alone, at once
-        await asyncio.sleep(0.005)
+    async with asyncio.timeout(5):
+        while not queue.calls:  # the first goes alone, at once
+            await asyncio.sleep(0.005)
     for receipt in receipts[1:]:  # these arrive while that call is out
         acks.add(receipt)
     queue.release.set()

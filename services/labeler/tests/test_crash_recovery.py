@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from collections import defaultdict
 
 import httpx
 import pytest
 
 from labelgraph_demo.services import ServiceProcesses, free_port
-from labelgraph_devstack.kafka import tansu
 
 pytestmark = pytest.mark.stack
 
@@ -68,13 +66,7 @@ def test_a_labeler_killed_mid_stream_and_restarted_labels_every_image_once(lane,
 def test_a_publish_failing_after_the_write_is_retried_until_the_topic_agrees(
         lane, in_process, tmp_path):
     port = free_port()
-    broker = tansu(port, tmp_path)
-
-    def start_broker() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        lane.wait_for(broker.ready)
-        return process
+    start_broker = lane.broker_starter(port, tmp_path)
 
     kafka = start_broker()
     key, first = lane.key(), lane.key()

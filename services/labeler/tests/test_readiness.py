@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import httpx
 import pytest
 
 from labelgraph_demo.services import ServiceProcesses, free_port
-from labelgraph_devstack.kafka import tansu
 
 pytestmark = pytest.mark.stack
 
@@ -20,13 +18,7 @@ BOUND = 2 * CHECK_SECONDS + 1
 
 def test_ready_follows_the_broker_and_uploads_wait_for_it_unspent(lane, tmp_path):
     port, ops_port = free_port(), free_port()
-    broker = tansu(port, tmp_path)
-
-    def start_broker() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        lane.wait_for(broker.ready)
-        return process
+    start_broker = lane.broker_starter(port, tmp_path)
 
     kafka = start_broker()
     key = lane.key()
@@ -47,7 +39,7 @@ def test_ready_follows_the_broker_and_uploads_wait_for_it_unspent(lane, tmp_path
         # While the broker is away the labeler takes no upload: none spends its receives
         # (3 here) on publishes bound to fail, so none reaches the dead-letter queue.
         lane.put(key)
-        time.sleep(4)
+        time.sleep(4)  # an absence: nothing to poll for, so a span of several checks
         assert lane.stub_calls(key) == 0 and lane.queue_depth() == 1
         assert _status(ready) == 503
 
