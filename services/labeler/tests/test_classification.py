@@ -17,7 +17,7 @@ from labelgraph_labeler.adapters.dynamodb import (
 from labelgraph_labeler.adapters.rekognition import RekognitionDetector, RetryPolicy
 from labelgraph_labeler.adapters.s3 import ImageStore
 from labelgraph_labeler.adapters.sqs import Notification, notification
-from labelgraph_labeler.domain import ImageRejected
+from labelgraph_labeler.domain import ImageRejected, ImageSource
 
 SESSION = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x",
                                 region_name="us-east-1")
@@ -120,7 +120,8 @@ def detector(fake: FakeRekognition) -> RekognitionDetector:
     EndpointConnectionError(endpoint_url="http://rekognition")])
 def test_throttling_server_and_connection_errors_are_retried_in_process(failure):
     fake = FakeRekognition(failure, failure)
-    assert [label.name for label in detector(fake).detect("b", "k").labels] == ["Cat"]
+    detection = detector(fake).detect(ImageSource("b", "k", bytes))
+    assert [label.name for label in detection.labels] == ["Cat"]
     assert fake.calls == 3
 
 
@@ -128,7 +129,7 @@ def test_an_error_neither_permanent_nor_retryable_is_left_to_redelivery_without_
     # Expired credentials, say: no use asking again at once; SQS redelivers it later.
     fake = FakeRekognition(error("ExpiredTokenException", 400))
     with pytest.raises(ClientError):
-        detector(fake).detect("b", "k")
+        detector(fake).detect(ImageSource("b", "k", bytes))
     assert fake.calls == 1
 
 
@@ -139,7 +140,7 @@ def test_an_error_neither_permanent_nor_retryable_is_left_to_redelivery_without_
 def test_rekognition_answers_that_will_not_change_are_rejections_asked_once(code, reason):
     fake = FakeRekognition(error(code, 400))
     with pytest.raises(ImageRejected) as refused:
-        detector(fake).detect("b", "k")
+        detector(fake).detect(ImageSource("b", "k", bytes))
     assert refused.value.reason == reason and fake.calls == 1
 
 

@@ -6,8 +6,11 @@ No I/O here: the handlers feed these functions what the adapters fetched.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -74,6 +77,42 @@ class Detection:
 
     labels: list[DetectedLabel]
     model_version: str
+
+
+class ImageSource:
+    """One uploaded image as a detector sees it: where it is, and its bytes on demand.
+
+    Rekognition reads the object itself; local models need the bytes, fetched once however
+    many of them label the image.
+    """
+
+    def __init__(self, bucket: str, key: str, fetch: Callable[[], bytes]) -> None:
+        self.bucket, self.key, self._fetch = bucket, key, fetch
+
+    @cached_property
+    def content(self) -> bytes:
+        return self._fetch()
+
+
+class Detector(Protocol):
+    """One labelling model behind one call: an image in, its labels out.
+
+    `detect` blocks (a network call or CPU-bound inference): callers run it off the event
+    loop. It raises ImageRejected for an image it can never label (unreadable, not an
+    image), and anything else for what may succeed on a later try.
+    """
+
+    @property
+    def kind(self) -> str:
+        """Which model this is, e.g. "aws-rekognition", "ssd-mobilenet-v2-coco"."""
+        ...
+
+    @property
+    def parameters(self) -> Mapping[str, str]:
+        """Every setting that shapes its answer (MaxLabels, MinConfidence, ...)."""
+        ...
+
+    def detect(self, image: ImageSource) -> Detection: ...
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from labelgraph_labeler.adapters.kafka import LabelPublisher
 from labelgraph_labeler.adapters.rekognition import RekognitionDetector
 from labelgraph_labeler.adapters.s3 import CheckpointStore, ImageStore
 from labelgraph_labeler.adapters.sqs import Upload
-from labelgraph_labeler.domain import ImageRejected, KeyLayout, labelling_event
+from labelgraph_labeler.domain import ImageRejected, ImageSource, KeyLayout, labelling_event
 from labelgraph_labeler.rows import (
     Batch,
     Checkpoint,
@@ -109,7 +109,8 @@ async def _labelling(labeler: Labeler, upload: Upload) -> ImageLabeled | None:
     image = await asyncio.to_thread(labeler.images.describe, upload.bucket, key)
     captured_at = labeler.layout.captured_at(image)
     with metrics.REKOGNITION_SECONDS.time():
-        detection = await asyncio.to_thread(labeler.detector.detect, upload.bucket, key)
+        source = ImageSource(upload.bucket, key, lambda: labeler.images.content(upload.bucket, key))
+        detection = await asyncio.to_thread(labeler.detector.detect, source)
     return labelling_event(image, detection, camera=camera, captured_at=captured_at,
                            detector=labeler.detector_name, labeled_at=datetime.now(UTC))
 

@@ -16,6 +16,7 @@ from labelgraph_labeler.domain import (
     ContractBreachError,
     Detection,
     ImageRejected,
+    ImageSource,
     backoff_delay,
 )
 
@@ -48,6 +49,8 @@ class RetryPolicy:
 class RekognitionDetector:
     """Labels an S3 object with DetectLabels, retrying what may succeed on another try."""
 
+    kind = "aws-rekognition"
+
     def __init__(self, client: Any, *, max_labels: int, min_confidence: float,
                  retry: RetryPolicy) -> None:
         # The client must not retry itself (total_max_attempts=1): this class owns retries.
@@ -56,7 +59,13 @@ class RekognitionDetector:
         self._min_confidence = min_confidence
         self._retry = retry
 
-    def detect(self, bucket: str, key: str) -> Detection:
+    @property
+    def parameters(self) -> dict[str, str]:
+        return {"max_labels": str(self._max_labels),
+                "min_confidence": f"{self._min_confidence:g}"}
+
+    def detect(self, image: ImageSource) -> Detection:
+        bucket, key = image.bucket, image.key
         attempt = 0
         while True:
             try:

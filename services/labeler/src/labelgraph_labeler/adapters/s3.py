@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
 
@@ -15,8 +15,13 @@ _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden"})
 
 
+# Rekognition's own limit for an image in S3; a camera still is a few hundred kB.
+MAX_IMAGE_BYTES = 15 * 1024 * 1024
+
+
 class ImageStore:
-    """Reads object metadata and lists objects; never the image bytes (the detector does)."""
+    """Reads object metadata, lists objects, and reads an image's bytes for local models
+    (Rekognition reads the object itself)."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -25,12 +30,7 @@ class ImageStore:
         try:
             head = self._client.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code in _MISSING:
-                raise ImageRejected(f"s3://{bucket}/{key} does not exist", "missing") from None
-            if code in _FORBIDDEN:
-                raise ImageRejected(f"s3://{bucket}/{key}: access denied", "forbidden") from None
-            raise  # throttling (SlowDown), 5xx: another try may succeed
+            _raise_classified(error, bucket, key)
         return StoredImage(
             bucket=bucket,
             key=key,
@@ -39,6 +39,21 @@ class ImageStore:
             metadata=head.get("Metadata", {}),
         )
 
+    def content(self, bucket: str, key: str) -> bytes:
+        """The image's bytes; ImageRejected ("too_large") above MAX_IMAGE_BYTES."""
+        try:
+            response = self._client.get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            _raise_classified(error, bucket, key)
+        body = response["Body"]
+        try:
+            if response.get("ContentLength", 0) > MAX_IMAGE_BYTES:
+                raise ImageRejected(f"s3://{bucket}/{key}: {response['ContentLength']} bytes, "
+                                    f"over {MAX_IMAGE_BYTES}", "too_large")
+            return body.read()
+        finally:
+            body.close()
+
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
         """Every key under prefix, page by page."""
         for page in self._client.get_paginator("list_objects_v2").paginate(
@@ -46,6 +61,15 @@ class ImageStore:
         ):
             for item in page.get("Contents", []):
                 yield item["Key"]
+
+
+def _raise_classified(error: ClientError, bucket: str, key: str) -> NoReturn:
+    code = error.response.get("Error", {}).get("Code")
+    if code in _MISSING:
+        raise ImageRejected(f"s3://{bucket}/{key} does not exist", "missing") from None
+    if code in _FORBIDDEN:
+        raise ImageRejected(f"s3://{bucket}/{key}: access denied", "forbidden") from None
+    raise error  # throttling (SlowDown), 5xx: another try may succeed
 
 
 class CheckpointStore:
