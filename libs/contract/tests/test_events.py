@@ -22,6 +22,33 @@ def test_event_id_is_deterministic_and_depends_on_every_identity_field():
     assert labelling_event_id(**identity) not in ids
 
 
+def test_event_id_differs_whenever_a_parameter_shaping_the_labels_differs():
+    identity = dict(bucket="b", object_key="k", image_etag="e", detector="d", model_version="1")
+    settings = {"max_labels": "10", "min_confidence": "0"}
+    ids = {labelling_event_id(**identity, parameters=parameters) for parameters in (
+        settings, {**settings, "max_labels": "20"}, {**settings, "min_confidence": "50"},
+        {**settings, "workers": "2"}, {})}
+    assert len(ids) == 5
+
+
+def test_event_id_ignores_the_order_parameters_come_in():
+    identity = dict(bucket="b", object_key="k", image_etag="e", detector="d", model_version="1")
+    assert labelling_event_id(**identity, parameters={"a": "1", "b": "2"}) == \
+        labelling_event_id(**identity, parameters={"b": "2", "a": "1"})
+
+
+def test_event_id_keeps_keys_and_values_apart():
+    identity = dict(bucket="b", object_key="k", image_etag="e", detector="d", model_version="1")
+    assert labelling_event_id(**identity, parameters={"a": "b=c"}) != \
+        labelling_event_id(**identity, parameters={"a=b": "c"})
+
+
+def test_event_id_without_parameters_is_the_id_events_had_before_them():
+    # Events already on the topic and in the table keep their ids.
+    identity = dict(bucket="b", object_key="k", image_etag="e", detector="d", model_version="1")
+    assert labelling_event_id(**identity) == "bec85a0b-557a-5372-bc21-3a08a01e55d6"
+
+
 def test_capture_fields_use_the_cameras_local_date_not_utc():
     event = make_event()
     # 23:30 in UTC-8 is already the next day in UTC.

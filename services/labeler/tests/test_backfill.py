@@ -152,7 +152,7 @@ def write_rows(lane, images: int) -> dict[str, object]:
             labels = [DetectedLabel(name="Plant", confidence=60 + index % 40)] if index % 3 else []
             event = labelling_event(image, Detection(labels, "3.0"), camera="frontdoor",
                                     captured_at=captured, detector="aws-rekognition",
-                                    labeled_at=datetime.now(UTC))
+                                    parameters={}, labeled_at=datetime.now(UTC))
             events[key] = event
             for row in label_rows(event):
                 batch.put_item(Item=row)

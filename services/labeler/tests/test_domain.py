@@ -74,7 +74,7 @@ def test_rows_carry_the_original_attributes_and_rebuild_the_event():
                           "3.0")
     event = labelling_event(stored(), detection, camera="frontdoor",
                             captured_at=LAYOUT.captured_at(stored()), detector="aws-rekognition",
-                            labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
+                            parameters={}, labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
     [row] = label_rows(event)
     assert row["object_key"] == KEY and row["label"] == "Person"
     assert row["confidence"] == Decimal("99.25")
@@ -100,10 +100,20 @@ def test_events_list_labels_most_confident_first():
     labels = [DetectedLabel(name=n, confidence=c) for n, c in (("B", 50), ("A", 50), ("C", 90))]
     event = labelling_event(stored(), Detection(labels, "3.0"), camera="frontdoor",
                             captured_at=LAYOUT.captured_at(stored()), detector="d",
-                            labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
+                            parameters={}, labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
     assert [label.name for label in event.labels] == ["C", "A", "B"]
 
 
 def test_backoff_doubles_up_to_the_cap_scaled_by_the_jitter_draw():
     assert [backoff_delay(n, 0.5, 3, 1.0) for n in range(4)] == [0.5, 1.0, 2.0, 3]
     assert backoff_delay(2, 0.5, 3, 0.25) == 0.5 and backoff_delay(5, 0.5, 3, 0.0) == 0
+
+
+def test_a_labelling_with_other_detector_parameters_gets_another_event_id():
+    def labelled(parameters: dict[str, str]) -> str:
+        return labelling_event(stored(), Detection([], "3.0"), camera="frontdoor",
+                               captured_at=LAYOUT.captured_at(stored()), detector="d",
+                               parameters=parameters,
+                               labeled_at=datetime(2026, 1, 1, tzinfo=UTC)).event_id
+    assert labelled({"max_labels": "10"}) != labelled({"max_labels": "20"})
+    assert labelled({"max_labels": "10"}) == labelled({"max_labels": "10"})

@@ -30,7 +30,7 @@ def event(key: str, labels: list[DetectedLabel], model: str = "3.0",
     image = StoredImage("security-alarms", key, "etag", datetime(2020, 1, 1, tzinfo=UTC))
     return labelling_event(image, Detection(labels, model), camera="frontdoor",
                            captured_at=LAYOUT.captured_at(image), detector="aws-rekognition",
-                           labeled_at=labeled_at)
+                           parameters={}, labeled_at=labeled_at)
 
 
 def key(stamp: str, name: str = "img") -> str:

@@ -28,7 +28,7 @@ def event_for(key: str, labels: list[DetectedLabel], model: str = "3.0"):
     image = StoredImage("security-alarms", key, "etag", datetime(2020, 1, 1, tzinfo=UTC))
     return labelling_event(image, Detection(labels, model), camera="frontdoor",
                            captured_at=LAYOUT.captured_at(image), detector="aws-rekognition",
-                           labeled_at=datetime.now(UTC))
+                           parameters={}, labeled_at=datetime.now(UTC))
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ means a new schema_version and a new topic.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -90,8 +92,10 @@ class ImageLabeled(_Strict):
     )
     event_id: Uuid = Field(
         description="Deterministic id of this labelling (see labelling_event_id), a lowercase "
-        "UUID: the same image bytes labelled by the same detector and model always yield the "
-        "same id, so consumers de-duplicate on it.",
+        "UUID of the bucket, object key, ETag, detector, model version and every parameter "
+        "that shapes the labels (MaxLabels, MinConfidence, ...): the same image bytes labelled "
+        "by the same detector, model and parameters always yield the same id, and a labelling "
+        "that can differ never does, so consumers de-duplicate on it.",
         examples=["0b5f1c2e-3f7a-5d1e-9a8b-1c2d3e4f5a6b"],
     )
     bucket: BucketName = Field(description="S3 bucket holding the image (3-63 characters, as "
@@ -149,10 +153,15 @@ class ImageLabeled(_Strict):
 
 
 def labelling_event_id(
-    *, bucket: str, object_key: str, image_etag: str, detector: str, model_version: str
+    *, bucket: str, object_key: str, image_etag: str, detector: str, model_version: str,
+    parameters: Mapping[str, str] | None = None,
 ) -> str:
-    """The deterministic event id of one image's labelling by one detector and model."""
+    """The deterministic event id of one image's labelling by one detector, model and
+    parameters (every setting that shapes its labels, such as MaxLabels and MinConfidence)."""
     name = "\x1f".join((bucket, object_key, image_etag, detector, model_version))
+    if parameters:
+        # Sorted, and as JSON so no key or value can run into the next: one id per mapping.
+        name += "\x1f" + json.dumps(sorted(parameters.items()), ensure_ascii=False)
     return str(uuid.uuid5(_EVENT_ID_NAMESPACE, name))
 
 

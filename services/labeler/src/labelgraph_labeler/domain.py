@@ -173,9 +173,14 @@ def labelling_event(
     camera: str,
     captured_at: datetime,
     detector: str,
+    parameters: Mapping[str, str],
     labeled_at: datetime,
 ) -> ImageLabeled:
-    """The contract event for one labelling; ContractBreachError if it cannot be one."""
+    """The contract event for one labelling; ContractBreachError if it cannot be one.
+
+    `parameters` (the detector's settings) enter the event id only: a labelling with other
+    settings may give other labels, so it must not share an id with this one.
+    """
     identity = dict(
         bucket=image.bucket,
         object_key=image.key,
@@ -186,7 +191,7 @@ def labelling_event(
     try:
         return ImageLabeled.model_validate(
             dict(
-                event_id=labelling_event_id(**identity),
+                event_id=labelling_event_id(**identity, parameters=parameters),
                 **identity,
                 camera=camera,
                 **captured_fields(captured_at),

@@ -112,7 +112,8 @@ async def _labelling(labeler: Labeler, upload: Upload) -> ImageLabeled | None:
         source = ImageSource(upload.bucket, key, lambda: labeler.images.content(upload.bucket, key))
         detection = await asyncio.to_thread(labeler.detector.detect, source)
     return labelling_event(image, detection, camera=camera, captured_at=captured_at,
-                           detector=labeler.detector_name, labeled_at=datetime.now(UTC))
+                           detector=labeler.detector_name,
+                           parameters=labeler.detector.parameters, labeled_at=datetime.now(UTC))
 
 
 @dataclass
