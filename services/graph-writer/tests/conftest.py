@@ -4,6 +4,7 @@ nothing from here)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import threading
@@ -24,8 +25,10 @@ from neo4j import Driver, GraphDatabase
 from prometheus_client import REGISTRY
 
 from labelgraph_contract import (
+    BoundingBox,
     DetectedLabel,
     ImageLabeled,
+    LabelInstance,
     captured_fields,
     encode_event,
     labelling_event_id,
@@ -55,7 +58,12 @@ def make_event(camera: str, index: int, labels: dict[str, float], *, minutes: in
     return ImageLabeled.model_validate(dict(
         event_id=labelling_event_id(**identity), **identity, camera=camera,
         **captured_fields(captured), labeled_at=LABELED_AT + timedelta(minutes=minutes),
-        labels=[DetectedLabel(name=name, confidence=conf) for name, conf in labels.items()]))
+        labels=[DetectedLabel(name=name, confidence=conf, instances=[LabelInstance(
+            bounding_box=BoundingBox(**BOX), confidence=conf)])
+            for name, conf in labels.items()]))
+
+
+BOX = {"left": 0.125, "top": 0.0625, "width": 0.5, "height": 0.25}
 
 
 def stream(cameras: list[str], images: int) -> list[ImageLabeled]:
@@ -99,7 +107,9 @@ def expected_graph(events: Iterable[ImageLabeled],
                   (key, "HAS_DAY", at.day), (key, "HAS_HOUR", at.hour)]
     for event in newest.values():
         labels += [(event.object_key, label.name, label.confidence, event.detector,
-                    event.model_version, event.event_id, event.labeled_at.isoformat())
+                    event.model_version, event.event_id, event.labeled_at.isoformat(),
+                    [[i.bounding_box.left, i.bounding_box.top, i.bounding_box.width,
+                      i.bounding_box.height, round(i.confidence, 4)] for i in label.instances])
                    for label in event.labels]
     return {"images": sorted(images, key=repr), "links": sorted(links, key=repr),
             "labels": sorted(labels, key=repr)}
@@ -126,7 +136,7 @@ UNWIND $keys AS key
 MATCH (image:Image {object_key: key})-[has:HAS_LABEL]->(label:Label)
 RETURN key, label.label_name AS name, has.confidence AS confidence, has.detector AS detector,
        has.model_version AS model_version, has.event_id AS event_id,
-       has.labeled_at AS labeled_at
+       has.labeled_at AS labeled_at, has.boxes AS boxes
 """
 
 
@@ -147,7 +157,8 @@ class Kit:
         keys = sorted(set(keys))
         images = [tuple(row.values()) for row in self.query(SNAPSHOT_IMAGES, keys=keys)]
         links = [tuple(row.values()) for row in self.query(SNAPSHOT_LINKS, keys=keys)]
-        labels = [tuple(row.values()) for row in self.query(SNAPSHOT_LABELS, keys=keys)]
+        labels = [(*list(row.values())[:-1], json.loads(row["boxes"]))
+                  for row in self.query(SNAPSHOT_LABELS, keys=keys)]
         return {"images": sorted(images, key=repr), "links": sorted(links, key=repr),
                 "labels": sorted(labels, key=repr)}
 

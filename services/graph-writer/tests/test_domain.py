@@ -1,6 +1,13 @@
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields
+from labelgraph_contract import (
+    BoundingBox,
+    DetectedLabel,
+    ImageLabeled,
+    LabelInstance,
+    captured_fields,
+)
 from labelgraph_graph_writer.domain import (
     OLDEST,
     ImageState,
@@ -128,3 +135,14 @@ def test_stored_versions_keep_their_form_and_are_read_back_as_numbers():
     plan = plan_batch([event({"Person": 90.0})], held)
     assert (plan.written, plan.replace) == (1, [{"object_key": "k",
                                                   "detector": "aws-rekognition"}])
+
+
+def test_each_label_edge_carries_its_boxes_as_json():
+    person = DetectedLabel(name="Person", confidence=91.0, instances=[LabelInstance(
+        bounding_box=BoundingBox(width=0.25, height=0.5, left=0.1, top=0.123456),
+        confidence=91.0)])
+    labelled = event({}).model_copy(update={"labels": [person, DetectedLabel(
+        name="Plant", confidence=60.0)]})
+    rows = {row["label"]: row["props"] for row in plan_batch([labelled], held={}).label_rows}
+    assert json.loads(rows["Person"]["boxes"]) == [[0.1, 0.1235, 0.25, 0.5, 91.0]]
+    assert json.loads(rows["Plant"]["boxes"]) == []

@@ -10,11 +10,12 @@ text of a time before 1970 ("-000000001000|...") sorts the wrong way round.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelgraph_contract import ImageLabeled
+from labelgraph_contract import DetectedLabel, ImageLabeled
 
 Row = dict[str, Any]
 
@@ -130,15 +131,30 @@ def _add_labelling(plan: BatchPlan, event: ImageLabeled, replace: bool) -> None:
     plan.written += 1
     if replace:
         plan.replace.append({"object_key": event.object_key, "detector": event.detector})
-    confidences: dict[str, float] = {}
-    for label in event.labels:  # a name listed twice keeps its highest confidence
-        confidences[label.name] = max(label.confidence, confidences.get(label.name, 0.0))
-    for name, confidence in confidences.items():
+    strongest: dict[str, DetectedLabel] = {}
+    for label in event.labels:  # a name listed twice keeps its most confident entry
+        held = strongest.get(label.name)
+        if held is None or label.confidence > held.confidence:
+            strongest[label.name] = label
+    for name, label in strongest.items():
         plan.label_rows.append({
             "object_key": event.object_key, "label": name, "props": {
-                "confidence": confidence, "detector": event.detector,
+                "confidence": label.confidence, "detector": event.detector,
                 "model_version": event.model_version, "event_id": event.event_id,
-                "labeled_at": event.labeled_at.isoformat()}})
+                "labeled_at": event.labeled_at.isoformat(), "boxes": boxes(label)}})
+
+
+def boxes(label: DetectedLabel) -> str:
+    """The label's instances as one JSON string property of its HAS_LABEL edge.
+
+    A property cannot hold a list of maps, and the pages only draw them: as JSON, a list
+    of [left, top, width, height, confidence] in Rekognition's normalised form. The
+    contract bounds it (at most 100 instances a label).
+    """
+    return json.dumps([[round(value, 4) for value in (
+        instance.bounding_box.left, instance.bounding_box.top, instance.bounding_box.width,
+        instance.bounding_box.height, instance.confidence)] for instance in label.instances],
+        separators=(",", ":"))
 
 
 def image_row(event: ImageLabeled) -> Row:
