@@ -149,3 +149,10 @@ Label = Annotated[str, Query(min_length=1, max_length=200, description="Label na
 Detector = Annotated[str | None, Query(max_length=200, description="Only this detector.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of a page.")]
+Threshold = Annotated[float, Query(ge=0, le=100, description=(
+    "Flag threshold: a detector says the label at this confidence or more."))]
+Thresholds = Annotated[list[str] | None, Query(description=(
+    "Per-detector thresholds overriding `threshold`: detector:value, several separated by "
+    "commas or the parameter repeated, e.g. ssd-mobilenet-v2-coco:50,opencv-hog:30."))]
+DetectorNames = Annotated[list[str] | None, Query(
+    alias="detector", description="Detector to compare; repeat for several; none means all.")]

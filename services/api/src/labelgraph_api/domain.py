@@ -14,6 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 ROLLUP_DIMENSIONS = ("camera", "year", "month", "day", "hour")
+# The review queue's cursor scores of its first two phases (the third's is a confidence).
+DISAGREEMENT = -2.0
+UNLABELLED = -1.0
+# Bounds of the detector names a caller may list (the contract's bound of a name).
+MAX_DETECTORS = 20
+MAX_NAME = 256
 log = logging.getLogger("labelgraph_api")
 
 
@@ -136,3 +142,111 @@ def curve(verdicts: Sequence[tuple[bool, float | None]], step: float) -> list[Co
     if thresholds[-1] < 100:
         thresholds.append(100.0)
     return [confusion(verdicts, threshold) for threshold in thresholds]
+
+
+Verdicts = Sequence[tuple[bool, float | None]]
+
+
+def flagged_share(verdicts: Verdicts, threshold: float) -> tuple[int, int]:
+    """(images truly showing the label that the detector flags at threshold, all of them)."""
+    point = confusion(verdicts, threshold)
+    return point.true_positives, point.true_positives + point.false_negatives
+
+
+@dataclass(frozen=True)
+class TargetRecall:
+    """The highest threshold that still finds `target` percent of the true presences."""
+
+    target: float
+    threshold: float | None  # None: no threshold reaches the target
+    at_threshold: Confusion | None
+    best_recall: float | None  # the recall at threshold 0, the most this detector finds
+
+    @property
+    def reached(self) -> bool:
+        return self.threshold is not None
+
+
+def threshold_for_recall(verdicts: Verdicts, target: float) -> TargetRecall:
+    """Read the target recall (percent) off the exact curve: its steps are the confidences.
+
+    Recall only changes at a truly present image's confidence, so the highest threshold
+    reaching the target is one of those; an image without the label is never flagged, so
+    a detector that missed too many outright reaches the target at no threshold.
+    """
+    found, present = flagged_share(verdicts, 0.0)
+    best = found / present if present else None
+    candidates = sorted({c for truth, c in verdicts if truth and c is not None}, reverse=True)
+    for threshold in candidates:
+        found, _ = flagged_share(verdicts, threshold)
+        if found * 100 >= target * present:  # integers and the asked percent: no rounding
+            return TargetRecall(target, threshold, confusion(verdicts, threshold), best)
+    return TargetRecall(target, None, None, best)
+
+
+def parse_thresholds(items: Iterable[str]) -> dict[str, float]:
+    """Per-detector thresholds from `name:value` items, several to an item with commas.
+
+    The value follows the last colon, so a name may hold colons (not commas).
+    """
+    thresholds: dict[str, float] = {}
+    for item in items:
+        for pair in item.split(","):
+            name, colon, value = pair.strip().rpartition(":")
+            if len(thresholds) == MAX_DETECTORS or len(name) > MAX_NAME:
+                raise BadRequest(f"thresholds takes at most {MAX_DETECTORS} detectors, "
+                                 f"names of at most {MAX_NAME} characters")
+            if not colon or not name:
+                raise BadRequest(f"thresholds wants detector:value, not {pair!r}")
+            try:
+                threshold = float(value)
+            except ValueError as error:
+                raise BadRequest(f"threshold of {name!r} is not a number") from error
+            if not 0 <= threshold <= 100:
+                raise BadRequest(f"threshold of {name!r} must be between 0 and 100")
+            if name in thresholds:
+                raise BadRequest(f"detector {name!r} has two thresholds")
+            thresholds[name] = threshold
+    return thresholds
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Detectors judged on the same reviewed images: those every compared detector labelled."""
+
+    detectors: tuple[str, ...]
+    reviewed: int  # reviewed images in scope, whoever labelled them
+    labelled_by: dict[str, int]  # of those, how many each detector labelled
+    verdicts: dict[str, list[tuple[bool, float | None]]]  # per detector, on the shared images
+
+    @property
+    def shared(self) -> int:
+        return len(next(iter(self.verdicts.values()), []))
+
+
+def compare_detectors(rows: Iterable[dict[str, Any]],
+                      asked: Sequence[str] | None = None) -> Comparison:
+    """Each detector's (truth, confidence) on the reviewed images all compared ones labelled.
+
+    A row is one reviewed image: `present`, `detectors` (who labelled it) and `confidences`
+    ({detector: confidence of the label}). A detector that labelled an image without the
+    label has no confidence there (a miss when the label is present); one that never
+    labelled the image is no judge of it, so the image leaves the comparison.
+    """
+    rows = list(rows)
+    labelled_by = Counter(name for row in rows for name in set(row["detectors"]))
+    detectors = tuple(sorted(set(asked) if asked else labelled_by))
+    verdicts: dict[str, list[tuple[bool, float | None]]] = {name: [] for name in detectors}
+    for row in rows:
+        if detectors and set(detectors) <= set(row["detectors"]):
+            for name in detectors:
+                verdicts[name].append((row["present"], row["confidences"].get(name)))
+    return Comparison(detectors, len(rows), {name: labelled_by[name] for name in detectors},
+                      verdicts)
+
+
+def queue_reason(score: float) -> str:
+    """Why an image is in the review queue, from its place in the queue's order."""
+    if score == DISAGREEMENT:
+        return "disagreement"
+    return "unlabelled" if score == UNLABELLED else "least confident"

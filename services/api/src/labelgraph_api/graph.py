@@ -62,7 +62,7 @@ class GraphReader:
         return _clean(await self._rows(query, **parameters))
 
     async def image(self, object_key: str) -> dict[str, Any] | None:
-        rows = _clean(await self._rows(queries.IMAGE, object_key=object_key))
+        rows = _clean(await self._rows(queries.IMAGE, object_key=object_key, detector=None))
         if not rows:
             return None
         # OPTIONAL MATCH with no review collects one all-null map, as for labels.

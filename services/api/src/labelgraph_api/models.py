@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -175,16 +175,70 @@ class Accuracy(Window):
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
 
 
+class TargetRecall(BaseModel):
+    """The highest threshold at which a detector still finds the target share of the label."""
+
+    target: float = Field(description="Recall asked for, percent.", examples=[95])
+    reached: bool = Field(description="Whether any threshold reaches it.")
+    threshold: float | None = Field(description="Highest threshold reaching it; null if none.")
+    at_threshold: ConfusionCounts | None = Field(description="Counts there (its precision).")
+    best_recall: float | None = Field(description="Recall at threshold 0: the most it finds.")
+
+
+class DetectorAccuracy(BaseModel):
+    """One detector on the compared images."""
+
+    detector: str = Field(description="Detector name.", examples=["ssd-mobilenet-v2-coco"])
+    threshold: float = Field(description="Its threshold: the default or its override.")
+    labelled: int = Field(description="Reviewed images in scope this detector labelled.")
+    at_threshold: ConfusionCounts = Field(description="Counts at its threshold.")
+    target_recall: TargetRecall | None = Field(description="Null when no target was asked.")
+    curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
+
+
+class DetectorComparison(Window):
+    """Detectors side by side on the same reviewed images: those every one of them labelled."""
+
+    label: str = Field(description="Label judged.")
+    cameras: list[str] | None = Field(description="Cameras covered; null for all.")
+    threshold: float = Field(description="Default threshold of every detector.")
+    reviewed: int = Field(description="Reviewed images in scope, whoever labelled them.")
+    compared: int = Field(description="Of those, the images every compared detector labelled: "
+                          "each detector's counts are over these.")
+    detectors: list[DetectorAccuracy] = Field(description="Per detector, by name.")
+
+
+class DetectorSeen(BaseModel):
+    """A detector and how many of the scanned images it labelled."""
+
+    detector: str = Field(description="Detector name.", examples=["aws-rekognition"])
+    images: int = Field(description="Scanned images it labelled.")
+
+
+class DetectorList(BaseModel):
+    """Detectors seen on the newest images of the window (a bounded scan)."""
+
+    detectors: list[DetectorSeen] = Field(description="By name.")
+    images_scanned: int = Field(description="Images whose detectors were read.")
+    complete: bool = Field(description="Whether every image of the window was scanned.")
+
+
 class QueueItem(ImageItem):
     """An unreviewed image and the confidence the detector gave the label (null: absent)."""
 
-    label_confidence: float | None = Field(description="Detector confidence for the label.")
+    label_confidence: float | None = Field(description="Highest confidence of the label.")
+    reason: Literal["disagreement", "unlabelled", "least confident"] = Field(
+        description="Why it is here: detectors disagree at their thresholds, no detector "
+                    "gave the label, or the label's confidence is low.")
 
 
 class ReviewQueue(BaseModel):
-    """Unreviewed images, those without the label first, then the least confident."""
+    """Unreviewed images: disagreements first, then those without the label, then the least
+    confident."""
 
     label: str = Field(description="Label to judge.")
+    threshold: float = Field(description="Default threshold deciding disagreements.")
+    thresholds: dict[str, float] = Field(description="Per-detector threshold overrides.")
     items: list[QueueItem]
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
 

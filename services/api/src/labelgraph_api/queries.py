@@ -114,6 +114,7 @@ def _item(carry: str = "") -> str:
     """The tail that returns one image with its labels (carry: more variables to keep)."""
     return """
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE $detector IS NULL OR has_label.detector = $detector
 WITH camera, image""" + carry + """,
      collect({name: label.label_name, confidence: has_label.confidence,
               detector: has_label.detector, model_version: has_label.model_version}) AS labels
@@ -138,9 +139,11 @@ ORDER BY image.timestamp DESC, image.object_key DESC
 LIMIT $limit
 """
 _LABELS_IN_RANGE = """
+  AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
   AND all(name IN $labels WHERE EXISTS {
         MATCH (image)-[asked_edge:HAS_LABEL]->(asked:Label)
         WHERE asked.label_name = name
+          AND ($detector IS NULL OR asked_edge.detector = $detector)
           AND asked_edge.confidence >= $min_confidence
           AND asked_edge.confidence <= $max_confidence })
 """
@@ -160,9 +163,11 @@ IMAGES_OF_LABEL = (_FROM_LABEL + _AFTER_CURSOR + _LABELS_IN_RANGE + _CAMERA
 # Image counts per asked time part (camera-local, read off the capture time) and camera;
 # a part not asked for is null, so Cypher groups by exactly what was asked.
 _ROLLUP = """
+  AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
   AND ($label IS NULL OR EXISTS {
         MATCH (image)-[asked_edge:HAS_LABEL]->(asked:Label)
-        WHERE asked.label_name = $label AND asked_edge.confidence >= $min_confidence })
+        WHERE asked.label_name = $label AND asked_edge.confidence >= $min_confidence
+          AND ($detector IS NULL OR asked_edge.detector = $detector) })
 """ + _CAMERA + """
 RETURN CASE WHEN 'camera' IN $by THEN camera.camera_name END AS camera,
        CASE WHEN 'year' IN $by THEN toInteger(substring(image.isodate, 0, 4)) END AS year,
@@ -219,22 +224,65 @@ RETURN image.object_key AS object_key, review.present AS present,
        max(has_label.confidence) AS confidence
 """
 
-# The review queue in two phases. First the unreviewed images without the label, newest
-# first (misses hide there), a page of some dates at a time; then the labelled ones, least
-# confident first. The cursor is (score, timestamp, object_key), the score -1 in phase one.
+# Each reviewed image in scope with who labelled it and each detector's confidence of the
+# label: the side-by-side comparison picks the images every compared detector labelled.
+REVIEWED_BY_DETECTOR = """
+MATCH (review:Review) WHERE review.label_name = $label
+MATCH (image:Image {object_key: review.object_key})
+WHERE image.timestamp >= $since AND image.timestamp < $until
+""" + _CAMERA + """
+OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label
+RETURN image.object_key AS object_key, review.present AS present,
+       coalesce(image.detectors, []) AS detectors,
+       collect({detector: has_label.detector, confidence: has_label.confidence}) AS labels
+"""
+
+# The detectors of at most $limit images of some dates (the caller walks them newest first).
+DETECTORS_ON_DATES = _FROM_DATES + """
+WITH image LIMIT $limit
+RETURN coalesce(image.detectors, []) AS detectors, count(*) AS images
+"""
+
+# The review queue in three phases. First the unreviewed images where detectors disagree
+# (one flags the label at its threshold, another labelled the image without flagging it),
+# newest first: a verdict there teaches the most. Then those without the label, newest
+# first (misses hide there); both a page of some dates at a time. Then the labelled ones,
+# least confident first. The cursor is (score, timestamp, object_key), the score -2 in
+# phase one and -1 in phase two. $thresholds maps a detector to its own threshold.
 _UNREVIEWED = """
   AND NOT EXISTS { MATCH (review:Review {object_key: image.object_key, label_name: $label}) }
 """
+_FLAGGING = """
+WITH camera, image, has_label,
+     coalesce($thresholds[has_label.detector], $threshold) AS bar
+WITH camera, image, max(has_label.confidence) AS score,
+     collect(CASE WHEN has_label.confidence >= bar THEN has_label.detector END) AS flagging
+"""
+_DISAGREE = "size(flagging) > 0 AND size(flagging) < size(coalesce(image.detectors, []))"
+_SEVERAL_DETECTORS = """
+  AND size(coalesce(image.detectors, [])) > 1
+"""
+_DISAGREEING = _CAMERA + _FLAGGING + "WHERE " + _DISAGREE + """
+WITH camera, image
+ORDER BY image.timestamp DESC, image.object_key DESC
+LIMIT $limit
+""" + _item() + _BY_TIME
+DISAGREEING_ON_DATES = (_FROM_DATES + _AFTER_CURSOR + _UNREVIEWED + _SEVERAL_DETECTORS + """
+MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label
+""" + _DISAGREEING)
+DISAGREEING_OF_LABEL = (_FROM_LABEL + _AFTER_CURSOR + _UNREVIEWED + _SEVERAL_DETECTORS
+                        + _DISAGREEING)
 UNLABELLED_ON_DATES = _FROM_DATES + _AFTER_CURSOR + _UNREVIEWED + """
   AND NOT EXISTS { MATCH (image)-[asked_edge:HAS_LABEL]->(asked:Label)
                    WHERE asked.label_name = $label }
 """ + _CAMERA + _NEWEST + _item() + _BY_TIME
 
-_LEAST_CONFIDENT = _CAMERA + """
-WITH camera, image, max(has_label.confidence) AS score
-WHERE score > $after_score
+_LEAST_CONFIDENT = _CAMERA + _FLAGGING + "WHERE NOT (" + _DISAGREE + """)
+  AND (score > $after_score
    OR (score = $after_score AND (image.timestamp < $after_ts
-       OR (image.timestamp = $after_ts AND image.object_key < $after_key)))
+       OR (image.timestamp = $after_ts AND image.object_key < $after_key))))
 WITH camera, image, score
 ORDER BY score, image.timestamp DESC, image.object_key DESC
 LIMIT $limit

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from labelgraph_api import queries
+from labelgraph_api.domain import DISAGREEMENT, UNLABELLED
 from labelgraph_api.graph import GraphReader
 from labelgraph_api.windows import (
     CHUNK_DATES_MAX,
@@ -83,16 +84,47 @@ async def reviewed(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
     return await graph.rows(queries.REVIEWED, **span.bounds, **scope)
 
 
+async def reviewed_by_detector(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
+    """Each reviewed image in scope: the truth, who labelled it, each detector's confidence."""
+    rows = await graph.rows(queries.REVIEWED_BY_DETECTOR, **span.bounds, **scope)
+    return [{**row, "confidences": {label["detector"]: label["confidence"]
+                                    for label in row["labels"] if label["detector"] is not None}}
+            for row in rows]
+
+
+async def detectors(graph: GraphReader, span: Window, budget: int) -> tuple[Row, int, bool]:
+    """Images per detector among the window's newest `budget` images (walking dates back).
+
+    Returns ({detector: images}, images scanned, whether that was every image of the window).
+    """
+    seen: dict[str, int] = {}
+    scanned, remaining, size = 0, list(span.dates), FIRST_CHUNK_DATES
+    while remaining and scanned < budget:
+        chunk, remaining = remaining[-size:], remaining[:-size]
+        for row in await graph.rows(queries.DETECTORS_ON_DATES, dates=chunk, **span.bounds,
+                                    limit=budget - scanned):
+            scanned += row["images"]
+            for name in set(row["detectors"]):
+                seen[name] = seen.get(name, 0) + row["images"]
+        size = min(size * 2, CHUNK_DATES_MAX)
+    return seen, scanned, not remaining and scanned < budget
+
+
 async def review_queue(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
                        limit: int, **scope: Any) -> list[Row]:
-    """Unreviewed images: without the label newest first, then the least confident."""
+    """Unreviewed images: where detectors disagree, then without the label, newest first;
+    then the least confident. scope holds the label, cameras and the detectors' thresholds."""
+    phase = None if after is None else after[0]
     rows: list[Row] = []
-    if after is None or after[0] < 0:
-        rows = await _unlabelled(graph, span, after, limit, **scope)
-        after = None
+    if phase is None or phase == DISAGREEMENT:
+        rows = await _disagreeing(graph, span, after if phase == DISAGREEMENT else None, limit,
+                                  **scope)
+    if len(rows) < limit and (phase is None or phase < 0):
+        rows += await _unlabelled(graph, span, after if phase == UNLABELLED else None,
+                                  limit - len(rows), **scope)
     if len(rows) < limit:
         cursor = ({"after_score": after[0], "after_ts": after[1], "after_key": after[2]}
-                  if after else {"after_score": -1.0, **NO_CURSOR})
+                  if after and after[0] >= 0 else {"after_score": -1.0, **NO_CURSOR})
         parameters = {**span.bounds, **cursor, **scope, "detector": None,
                       "limit": limit - len(rows)}
         if span.short:
@@ -103,17 +135,35 @@ async def review_queue(graph: GraphReader, span: Window, after: tuple[float, int
     return rows
 
 
+async def _disagreeing(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
+                       limit: int, **scope: Any) -> list[Row]:
+    cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
+    parameters = {**span.bounds, **cursor, **scope, "detector": None, "hour": None,
+                  "limit": limit}
+    if not span.short:  # one pass over the label's edges beats walking many dates
+        rows = await graph.images(queries.DISAGREEING_OF_LABEL, **parameters)
+    else:
+        reach = span.before(after[1]) if after else span
+
+        async def on_dates(dates: list[str]) -> list[Row]:
+            return await graph.images(queries.DISAGREEING_ON_DATES, dates=dates, **parameters)
+
+        rows = await newest_first(on_dates, reach.dates, limit) or []
+    return [{**row, "score": DISAGREEMENT} for row in rows]
+
+
 async def _unlabelled(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
-                      limit: int, **scope: Any) -> list[Row]:
+                      limit: int, label: str, cameras: Any, **_thresholds: Any) -> list[Row]:
     cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
     reach = span.before(after[1]) if after else span
 
     async def on_dates(dates: list[str]) -> list[Row]:
         return await graph.images(queries.UNLABELLED_ON_DATES, dates=dates, **span.bounds,
-                                  **cursor, **scope, hour=None, limit=limit)
+                                  **cursor, label=label, cameras=cameras, detector=None,
+                                  hour=None, limit=limit)
 
     rows = await newest_first(on_dates, reach.dates, limit) or []
-    return [{**row, "score": -1.0} for row in rows]
+    return [{**row, "score": UNLABELLED} for row in rows]
 
 
 async def cameras(graph: GraphReader) -> list[Row]:

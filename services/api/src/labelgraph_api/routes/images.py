@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from labelgraph_api import questions
-from labelgraph_api.deps import Cameras, Cursor, Graph, Limit, Links, Since, Until
+from labelgraph_api.deps import Cameras, Cursor, Detector, Graph, Limit, Links, Since, Until
 from labelgraph_api.domain import (
     BadRequest,
     check_window,
@@ -38,8 +38,11 @@ async def search_images(
     since: Since = None, until: Until = None, limit: Limit = 50, cursor: Cursor = None,
     hour: Annotated[int | None, Query(
         ge=0, le=23, description="Hour of day on the camera's clock (a heat-map cell).")] = None,
+    detector: Detector = None,
 ) -> dict[str, Any]:
-    """Images by camera, labels, confidence range and time, newest first, cursor-paginated."""
+    """Images by camera, labels, confidence range, time and detector, newest first, paged.
+
+    With a detector: images it labelled, its labels only, matched against the asked ones."""
     check_window(since, until)
     if not label and (min_confidence is not None or max_confidence is not None):
         raise BadRequest("a confidence range needs at least one label")
@@ -47,6 +50,7 @@ async def search_images(
     span = await questions.window_of(graph, epoch(since), epoch(until))
     rows = await questions.search_images(
         graph, span, sorted(set(label or ())), after, limit, cameras=camera, hour=hour,
+        detector=detector,
         min_confidence=min_confidence or 0.0,
         max_confidence=100.0 if max_confidence is None else max_confidence)
     last = rows[-1] if len(rows) == limit else None

@@ -10,10 +10,12 @@ from fastapi import APIRouter, Query
 from labelgraph_api import queries, questions
 from labelgraph_api.deps import Cameras, Detector, Graph, Limit, Since, Until
 from labelgraph_api.domain import check_window, epoch, utc, window_before
-from labelgraph_api.models import ConfidenceHistogram, LabelPage, Sightings
+from labelgraph_api.models import ConfidenceHistogram, DetectorList, LabelPage, Sightings
 
 router = APIRouter(tags=["labels"])
 HEAT_MAP_WINDOW = timedelta(hours=2)
+# Images whose detectors /detectors reads at most: the newest ones of the window.
+DETECTOR_SCAN_IMAGES = 2_000
 
 
 @router.get("/labels", response_model=LabelPage)
@@ -62,3 +64,14 @@ async def confidence_histogram(
     buckets = [{"confidence": row["bucket"], "images": row["images"]} for row in rows]
     return {"label": label, "since": since, "until": until, "bucket_width": bucket_width,
             "images": sum(row["images"] for row in rows), "buckets": buckets}
+
+
+@router.get("/detectors", response_model=DetectorList)
+async def list_detectors(graph: Graph, since: Since = None, until: Until = None
+                         ) -> dict[str, Any]:
+    """Detectors that labelled the window's newest images (at most 2,000 read), by name."""
+    check_window(since, until)
+    span = await questions.window_of(graph, epoch(since), epoch(until))
+    seen, scanned, complete = await questions.detectors(graph, span, DETECTOR_SCAN_IMAGES)
+    return {"detectors": [{"detector": name, "images": seen[name]} for name in sorted(seen)],
+            "images_scanned": scanned, "complete": complete}

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from labelgraph_api import questions
-from labelgraph_api.deps import Cameras, Graph, Since, Until
+from labelgraph_api.deps import Cameras, Detector, Graph, Since, Until
 from labelgraph_api.domain import BadRequest, check_window, epoch, roll_up
 from labelgraph_api.models import Rollup
 
@@ -25,13 +25,14 @@ async def rollup(
     label: Annotated[str | None, Query(min_length=1, max_length=200,
                                        description="Count only images with this label.")] = None,
     min_confidence: Annotated[float, Query(ge=0, le=100)] = 0,
-    since: Since = None, until: Until = None,
+    since: Since = None, until: Until = None, detector: Detector = None,
 ) -> dict[str, Any]:
-    """Image counts grouped by time (and camera), optionally of images with a label."""
+    """Image counts grouped by time (and camera), optionally of images with a label
+    (from the detector, when one is given; else images the detector labelled)."""
     if len(set(by)) != len(by):
         raise BadRequest("each dimension may appear once in by")
     check_window(since, until)
     span = await questions.window_of(graph, epoch(since), epoch(until))
     rows = await questions.rollup(graph, span, by=by, cameras=camera, label=label,
-                                  min_confidence=min_confidence)
+                                  min_confidence=min_confidence, detector=detector)
     return {"by": by, "rows": roll_up(rows, by)}
