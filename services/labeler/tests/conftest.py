@@ -23,12 +23,14 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client import REGISTRY
 
-from labelgraph_contract import ImageLabeled, decode_event
+from labelgraph_contract import ImageLabeled, decode_event, label_table_name
 from labelgraph_demo.loading import aws_client
 from labelgraph_demo.samples import draw_scene
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
 from labelgraph_labeler.bootstrap import (
+    DETECTOR_FACTORIES,
+    DetectorFactory,
     build_labeler,
     build_queue,
     build_worker_policy,
@@ -67,6 +69,11 @@ class Lane:
     wait_for = staticmethod(wait_for)
     metric = staticmethod(metric)
     label = staticmethod(label)
+
+    @staticmethod
+    def failures(reason: str, detector: str = "aws-rekognition") -> float:
+        """labeler_images_failed_total of one reason (detector "" for a refused message)."""
+        return metric("labeler_images_failed_total", detector=detector, reason=reason)
 
     @staticmethod
     def broker_starter(port: int, state_dir: Path) -> Callable[[], subprocess.Popen[bytes]]:
@@ -113,8 +120,9 @@ class Lane:
         self.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body,
                                      ContentType="image/jpeg", Metadata=metadata)
 
-    def rows(self, key: str) -> list[dict[str, Any]]:
-        table = self.client_resource().Table(self.table)
+    def rows(self, key: str, detector: str = "aws-rekognition") -> list[dict[str, Any]]:
+        """The image's rows in the detector's own table."""
+        table = self.client_resource().Table(label_table_name(self.table, detector))
         return list(table.query(KeyConditionExpression="object_key = :k",
                                 ExpressionAttributeValues={":k": key},
                                 ConsistentRead=True)["Items"])
@@ -188,13 +196,17 @@ async def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
         await admin.close()
 
 
-def provision_lane(stack_env: dict[str, str]) -> Lane:
-    """Fresh bucket, upload queue (3 s visibility, 3 receives) with DLQ, table and topic."""
+def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition") -> Lane:
+    """Fresh bucket, upload queue (3 s visibility, 3 receives) with DLQ, a table per
+    detector and a topic."""
     suffix = uuid.uuid4().hex[:10]
+    # The provision step's own reading of LABELER_DETECTORS, as in a deployment.
+    configured = ProvisionSettings.from_env({"LABELER_DETECTORS": detectors})
     names = ProvisionSettings(
         image_bucket=f"lbl-{suffix}", image_queue_name=f"lbl-{suffix}",
         image_dlq_name=f"lbl-{suffix}-dlq", image_queue_max_receives=3,
         image_queue_visibility_timeout=3, label_table=f"lbl_{suffix}",
+        detectors=configured.detectors,
     )
     provision_aws(names, AwsClients.create(
         stack_env["AWS_DEFAULT_REGION"], endpoint_url=stack_env["AWS_ENDPOINT_URL"],
@@ -207,26 +219,39 @@ def provision_lane(stack_env: dict[str, str]) -> Lane:
     asyncio.run(create_topic(stack_env["KAFKA_BOOTSTRAP_SERVERS"], topic))
     env = {**stack_env, "IMAGE_BUCKET": names.image_bucket,
            "IMAGE_QUEUE_NAME": names.image_queue_name, "LABEL_TABLE": names.label_table,
-           "LABEL_TOPIC": topic, "LABELER_POLL_WAIT_SECONDS": "1",
+           "LABEL_TOPIC": topic, "LABELER_DETECTORS": detectors,
+           "LABELER_POLL_WAIT_SECONDS": "1",
            "LABELER_RETRY_BASE_SECONDS": "0.05", "LABELER_RETRY_MAX_SECONDS": "0.2"}
     return Lane(env, names.image_bucket, names.image_queue_name, names.label_table, topic)
 
 
 @pytest.fixture
-def lane(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Lane:
-    """A fresh lane, its variables set in os.environ (boto3 and the settings read them)."""
-    fresh = provision_lane(stack.env)
-    for name, value in fresh.env.items():
-        monkeypatch.setenv(name, value)
-    return fresh
+def lane_for(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Lane]:
+    """Makes a fresh lane for LABELER_DETECTORS, its variables set in os.environ (boto3 and
+    the settings read them)."""
+    def make(detectors: str) -> Lane:
+        fresh = provision_lane(stack.env, detectors)
+        for name, value in fresh.env.items():
+            monkeypatch.setenv(name, value)
+        return fresh
+
+    return make
+
+
+@pytest.fixture
+def lane(lane_for: Callable[[str], Lane]) -> Lane:
+    """A fresh lane with the one default detector."""
+    return lane_for("aws-rekognition")
 
 
 class InProcessLabeler:
     """`labeler run` on a thread of this process (its own event loop), stopped on demand."""
 
     def __init__(self, settings: LabelerSettings,
-                 built: Callable[[Labeler], None] = lambda _: None) -> None:
+                 built: Callable[[Labeler], None] = lambda _: None,
+                 factories: dict[str, DetectorFactory] | None = None) -> None:
         self.settings = settings
+        self._factories = factories or dict(DETECTOR_FACTORIES)
         self._built = built  # sees the adapters before the first poll (to watch calls)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -258,9 +283,9 @@ class InProcessLabeler:
             self._started.set()
 
     async def _serve(self) -> None:
-        size_thread_pool(self.settings.concurrency)
+        size_thread_pool(self.settings)
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        labeler = build_labeler(self.settings)
+        labeler = build_labeler(self.settings, self._factories)
         self._built(labeler)
         queue = await asyncio.to_thread(build_queue, self.settings)
         await labeler.publisher.start()
@@ -284,17 +309,22 @@ def new_topic(lane: Lane) -> Callable[[], str]:
 
 
 @pytest.fixture
-def in_process(lane: Lane) -> Callable[..., InProcessLabeler]:
-    """Makes an in-process labeler on the lane; keyword arguments override settings, and
-    `built` is called with the labeler's adapters before its first poll."""
+def in_process() -> Callable[..., InProcessLabeler]:
+    """Makes an in-process labeler on the test's lane (request `lane` or `lane_for` too: the
+    settings come from the environment they set); keyword arguments override settings,
+    `built` is called with the labeler's adapters before its first poll, and `factories`
+    adds detector kinds (fakes) to the real ones."""
     def make(built: Callable[[Labeler], None] = lambda _: None,
+             factories: dict[str, DetectorFactory] | None = None,
              **overrides: Any) -> InProcessLabeler:
-        return InProcessLabeler(LabelerSettings(**overrides), built)
+        return InProcessLabeler(LabelerSettings(**overrides), built,
+                                {**DETECTOR_FACTORIES, **(factories or {})})
 
     return make
 
 
 @pytest.fixture
-def running_labeler(in_process: Callable[..., InProcessLabeler]) -> Iterator[InProcessLabeler]:
+def running_labeler(lane: Lane, in_process: Callable[..., InProcessLabeler]
+                    ) -> Iterator[InProcessLabeler]:
     with in_process() as running:
         yield running

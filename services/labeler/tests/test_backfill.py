@@ -34,7 +34,8 @@ def run_backfill(full: bool = False, **overrides: object) -> BackfillSummary:
         labeler = build_labeler(LabelerSettings(**overrides))
         await labeler.publisher.start()
         try:
-            return await backfill(labeler, full=full, batch_size=3, until=UNTIL)
+            summaries = await backfill(labeler, full=full, batch_size=3, until=UNTIL)
+            return summaries["aws-rekognition"]
         finally:
             await labeler.publisher.stop()
 
@@ -120,7 +121,8 @@ def test_a_killed_backfill_loses_nothing_and_re_emits_at_most_one_batch(lane, ne
     copies = Counter(e.event_id for e in published)
     assert set(copies) == {e.event_id for e in events.values()}
     assert sum(copies.values()) - len(copies) <= 10  # the one batch in flight at the kill
-    assert json.loads(second.stdout.splitlines()[-1])["events"] < len(events)
+    resumed = json.loads(second.stdout.splitlines()[-1])["by_detector"]["aws-rekognition"]
+    assert resumed["events"] < len(events)
     assert resumed_from is not None
 
 
@@ -182,8 +184,9 @@ def test_relabel_labels_existing_objects_with_progress_and_a_summary(lane):
                           timeout=120, check=True)
 
     summary = json.loads(done.stdout.splitlines()[-1])
-    assert summary["labeled"] == 3 and summary["excluded"] == 1 and summary["failed"] == 1
-    assert summary["failed_by_reason"] == {"key_layout": 1}
+    assert summary["images"] == 5
+    assert summary["by_detector"] == {"aws-rekognition": {
+        "labeled": 3, "excluded": 1, "failed": 1, "failed_by_reason": {"key_layout": 1}}}
     assert b"5/5 images" in done.stderr  # the progress bar's last state
     assert [row["label"] for row in lane.rows(good[0])] == ["Person"]
     events = lane.events(lambda events: len(events) >= 3)

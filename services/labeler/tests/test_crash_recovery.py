@@ -104,7 +104,8 @@ def _labelled_count(ops: str) -> float:
     except httpx.TransportError:
         return 0
     return next((float(line.split()[1]) for line in text.splitlines()
-                 if line.startswith("labeler_images_labeled_total ")), 0)
+                 if line.startswith('labeler_images_labeled_total{detector="aws-rekognition"} ')),
+                0)
 
 
 def _status(url: str) -> int:

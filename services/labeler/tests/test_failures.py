@@ -31,14 +31,14 @@ def dead_lettered_at_once(lane, count: int = 1) -> list[dict]:
 def test_an_impossible_stamp_in_the_file_name_is_refused_at_once_with_its_reason(
         lane, running_labeler):
     key = lane.key(stamp="20251345-996161")  # month 13, hour 99: no such time
-    before = lane.metric("labeler_images_failed_total", reason="bad_timestamp")
+    before = lane.failures("bad_timestamp")
     lane.put(key)
 
     [dead] = dead_lettered_at_once(lane)
 
     assert uploads(dead["Body"]) == [Upload(lane.bucket, key)]
     assert reason_of(dead) == "bad_timestamp" and "20251345-996161" in detail_of(dead)
-    assert lane.metric("labeler_images_failed_total", reason="bad_timestamp") == before + 1
+    assert lane.failures("bad_timestamp") == before + 1
     assert lane.rows(key) == [] and lane.stub_calls(key) == 0
 
 
@@ -50,13 +50,13 @@ def test_a_label_name_the_table_cannot_hold_is_refused_at_once_and_asked_once(
     lane.teach({"match": {"key": key},
                 "labels": [lane.label("Person", 97), lane.label("é" * 550, 60)]})
     reasons = ("invalid_event", "table_rejected")
-    before = sum(lane.metric("labeler_images_failed_total", reason=r) for r in reasons)
+    before = sum(lane.failures(r) for r in reasons)
     lane.put(key)
 
     [dead] = dead_lettered_at_once(lane)
 
     assert reason_of(dead) in reasons
-    assert sum(lane.metric("labeler_images_failed_total", reason=r) for r in reasons) == (
+    assert sum(lane.failures(r) for r in reasons) == (
         before + 1)
     assert lane.rows(key) == [] and lane.stub_calls(key) == 1
 
@@ -65,7 +65,7 @@ def test_a_message_that_is_no_s3_notification_is_refused_and_the_others_go_on(
         lane, running_labeler):
     sqs = lane.client("sqs")
     url = sqs.get_queue_url(QueueName=lane.queue)["QueueUrl"]
-    before = lane.metric("labeler_images_failed_total", reason="bad_notification")
+    before = lane.failures("bad_notification", detector="")
     sqs.send_message(QueueUrl=url, MessageBody="{not json")
     sqs.send_message(QueueUrl=url, MessageBody='{"Records": [{"eventName": "ObjectCreated:Put"}]}')
     key = lane.key()
@@ -76,5 +76,5 @@ def test_a_message_that_is_no_s3_notification_is_refused_and_the_others_go_on(
     assert sorted(m["Body"] for m in dead) == sorted(
         ["{not json", '{"Records": [{"eventName": "ObjectCreated:Put"}]}'])
     assert {reason_of(m) for m in dead} == {"bad_notification"}
-    assert lane.metric("labeler_images_failed_total", reason="bad_notification") == before + 2
+    assert lane.failures("bad_notification", detector="") == before + 2
     assert [row["label"] for row in lane.rows(key)] != []

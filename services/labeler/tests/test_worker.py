@@ -21,7 +21,7 @@ def test_an_upload_becomes_rows_and_one_event_with_the_same_identity(lane, runni
     lane.teach({"match": {"key": key},
                 "labels": [lane.label("Plant", 77.5),
                            lane.label("Person", 99.1, ("Human",), PERSON_BOX)]})
-    before = lane.metric("labeler_images_labeled_total")
+    before = lane.metric("labeler_images_labeled_total", detector="aws-rekognition")
     lane.put(key)
 
     rows = lane.wait_for(lambda: lane.rows(key))
@@ -41,7 +41,7 @@ def test_an_upload_becomes_rows_and_one_event_with_the_same_identity(lane, runni
     assert event.labels[0].instances[0].bounding_box.left == 0.4
     lane.wait_for(lambda: lane.queue_depth() == 0)
     assert lane.stub_calls(key) == 1
-    assert lane.metric("labeler_images_labeled_total") == before + 1
+    assert lane.metric("labeler_images_labeled_total", detector="aws-rekognition") == before + 1
 
 
 def test_camera_timestamp_metadata_wins_and_no_labels_leave_a_marker_row(lane, running_labeler):
@@ -77,7 +77,7 @@ def test_refused_images_are_dead_lettered_with_their_reason_and_counted(lane, ru
     too_large = lane.key()
     bad_stamp = lane.key()
     lane.teach({"match": {"key": too_large}, "error": "ImageTooLargeException"})
-    before = {reason: lane.metric("labeler_images_failed_total", reason=reason)
+    before = {reason: lane.failures(reason)
               for reason in ("key_layout", "not_image", "too_large", "bad_timestamp")}
 
     lane.put(off_layout, b"just text")
@@ -97,7 +97,7 @@ def test_refused_images_are_dead_lettered_with_their_reason_and_counted(lane, ru
     # Permanent: asked once, never retried.
     assert lane.stub_calls(not_image) == 1 and lane.stub_calls(too_large) == 1
     for reason, count in before.items():
-        assert lane.metric("labeler_images_failed_total", reason=reason) == count + 1
+        assert lane.failures(reason) == count + 1
 
 
 def test_a_missing_object_is_dead_lettered_as_missing(lane, in_process):
@@ -145,7 +145,7 @@ def test_a_message_failing_every_time_is_dead_lettered_with_why_on_its_last_rece
         lane, in_process):
     key = lane.key()
     lane.teach({"match": {"key": key}, "error": "ThrottlingException"})
-    before = lane.metric("labeler_images_failed_total", reason="retries_exhausted")
+    before = lane.failures("retries_exhausted", detector="")
     with in_process(LABELER_REKOGNITION_MAX_ATTEMPTS=1):
         lane.put(key)
         # The lane's redrive policy allows 3 receives: the third failure dead-letters it.
@@ -155,7 +155,7 @@ def test_a_message_failing_every_time_is_dead_lettered_with_why_on_its_last_rece
     attributes = dead["MessageAttributes"]
     assert attributes["failure-reason"]["StringValue"] == "retries_exhausted"
     assert "ThrottlingException" in attributes["failure-detail"]["StringValue"]
-    assert lane.metric("labeler_images_failed_total", reason="retries_exhausted") == before + 1
+    assert lane.failures("retries_exhausted", detector="") == before + 1
     assert lane.stub_calls(key) == 3
     assert lane.rows(key) == []
 
@@ -190,7 +190,7 @@ def test_a_first_delivery_writes_without_reading_and_a_redelivery_drops_stale_ro
     queried: list[str] = []
 
     def watch(labeler: Labeler) -> None:
-        labeler.table._client.meta.events.register(
+        labeler.detectors[0].table._client.meta.events.register(
             "provide-client-params.dynamodb.Query",
             lambda params, **_: queried.append(params["ExpressionAttributeValues"][":key"]["S"]))
 

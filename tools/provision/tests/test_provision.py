@@ -109,6 +109,22 @@ def test_an_uploaded_image_is_announced_on_the_queue(
     assert unquote_plus(record["s3"]["object"]["key"]) == key
 
 
+def test_each_configured_detector_gets_its_own_label_table(
+    settings: ProvisionSettings,
+) -> None:
+    several = replace(settings, detectors=("aws-rekognition", "ssd-mobilenet-v2-coco"))
+
+    report = provision(several)
+
+    tables = [o.name for o in report.created if o.kind == "table"]
+    assert tables == [settings.label_table, f"{settings.label_table}.ssd-mobilenet-v2-coco",
+                      settings.verdict_table]
+    local = boto3.client("dynamodb").describe_table(TableName=tables[1])["Table"]
+    assert [k["AttributeName"] for k in local["KeySchema"]] == ["object_key", "label"]
+    assert [i["IndexName"] for i in local["GlobalSecondaryIndexes"]] == [CAPTURE_DATE_INDEX]
+    assert not provision(several).changed
+
+
 def test_label_table_has_its_keys_and_day_index(
     settings: ProvisionSettings, first_run: ProvisionReport
 ) -> None:

@@ -43,3 +43,17 @@ def test_numbers_come_from_the_environment() -> None:
 def test_a_bad_number_names_its_variable(raw: str) -> None:
     with pytest.raises(ValueError, match="LABEL_TOPIC_PARTITIONS must be a positive integer"):
         ProvisionSettings.from_env({"LABEL_TOPIC_PARTITIONS": raw})
+
+
+def test_a_label_table_per_configured_detector_named_as_the_labeler_names_them() -> None:
+    settings = ProvisionSettings.from_env({
+        "LABEL_TABLE": "labels",
+        "LABELER_DETECTORS": "aws-rekognition,stand-in=aws-rekognition,ssd-mobilenet-v2-coco"})
+
+    assert settings.label_tables == ("labels", "labels.stand-in", "labels.ssd-mobilenet-v2-coco")
+    assert ProvisionSettings.from_env({}).label_tables == ("security_alarm_image_label_set",)
+
+
+def test_a_malformed_detector_list_is_refused() -> None:
+    with pytest.raises(ValueError, match="more than once"):
+        ProvisionSettings.from_env({"LABELER_DETECTORS": "opencv-hog,opencv-hog"})

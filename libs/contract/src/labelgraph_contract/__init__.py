@@ -9,6 +9,13 @@ from labelgraph_contract.events import (
     captured_fields,
     labelling_event_id,
 )
+from labelgraph_contract.naming import (
+    ORIGINAL_DETECTOR,
+    DetectorEntry,
+    checkpoint_key_name,
+    label_table_name,
+    parse_detectors,
+)
 from labelgraph_contract.wire import (
     LABEL_DLQ_TOPIC,
     LABEL_TOPIC,
@@ -21,15 +28,20 @@ from labelgraph_contract.wire import (
 __all__ = [
     "LABEL_DLQ_TOPIC",
     "LABEL_TOPIC",
+    "ORIGINAL_DETECTOR",
     "SCHEMA_VERSION",
     "BoundingBox",
     "DetectedLabel",
+    "DetectorEntry",
     "ImageLabeled",
     "InvalidEvent",
     "KafkaRecord",
     "LabelInstance",
     "captured_fields",
+    "checkpoint_key_name",
     "decode_event",
     "encode_event",
+    "label_table_name",
     "labelling_event_id",
+    "parse_detectors",
 ]

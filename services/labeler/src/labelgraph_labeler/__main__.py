@@ -13,9 +13,11 @@ from datetime import date
 from urllib.parse import urlparse
 
 from labelgraph_labeler.bootstrap import (
+    UnknownDetectorKind,
     build_labeler,
     build_queue,
     build_worker_policy,
+    planned_detectors,
     size_thread_pool,
 )
 from labelgraph_labeler.config import LabelerSettings
@@ -27,7 +29,7 @@ log = logging.getLogger("labelgraph_labeler")
 
 
 async def _run(settings: LabelerSettings) -> None:
-    size_thread_pool(settings.concurrency)
+    size_thread_pool(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -38,7 +40,8 @@ async def _run(settings: LabelerSettings) -> None:
     labeler = build_labeler(settings)
     queue = await asyncio.to_thread(build_queue, settings)
     await labeler.publisher.start()
-    log.info("labelling uploads from queue %s", settings.image_queue_name,
+    log.info("labelling uploads from queue %s with %s", settings.image_queue_name,
+             ", ".join(detector.name for detector in labeler.detectors),
              extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
     try:
         await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
@@ -52,18 +55,19 @@ async def _backfill(settings: LabelerSettings, full: bool, until: date | None) -
     labeler = build_labeler(settings)
     await labeler.publisher.start()
     try:
-        summary = await backfill(labeler, full=full, batch_size=settings.backfill_batch_size,
-                                 until=until)
+        summaries = await backfill(labeler, full=full, batch_size=settings.backfill_batch_size,
+                                   until=until)
     finally:
         await labeler.publisher.stop()
-    checkpoint = summary.checkpoint
-    print(json.dumps({"events": summary.events, "batches": summary.batches,
-                      "refused": summary.refused,
-                      "checkpoint": checkpoint.to_json().decode() if checkpoint else None}))
+    print(json.dumps({"by_detector": {
+        name: {"events": summary.events, "batches": summary.batches, "refused": summary.refused,
+               "checkpoint": summary.checkpoint.to_json().decode() if summary.checkpoint
+               else None}
+        for name, summary in summaries.items()}}))
 
 
 async def _relabel(settings: LabelerSettings, url: str) -> None:
-    size_thread_pool(settings.concurrency)
+    size_thread_pool(settings)
     location = urlparse(url)
     if location.scheme != "s3" or not location.netloc:
         raise SystemExit(f"relabel wants s3://bucket/prefix, got {url!r}")
@@ -75,16 +79,17 @@ async def _relabel(settings: LabelerSettings, url: str) -> None:
     finally:
         await labeler.publisher.stop()
     print(file=sys.stderr)
-    print(json.dumps({**summary.outcomes, "failed_by_reason": dict(summary.failures),
-                      "seconds": round(summary.seconds, 1)}))
+    print(json.dumps({"images": summary.images, "by_detector": {
+        name: {**outcomes, "failed_by_reason": dict(summary.failures[name])}
+        for name, outcomes in summary.outcomes.items()}, "seconds": round(summary.seconds, 1)}))
 
 
 def _progress_bar(total: int, summary: RelabelSummary, width: int = 40) -> None:
-    done = sum(summary.outcomes.values())
-    filled = width * done // max(total, 1)
-    failed = summary.outcomes.get("failed", 0)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} images, "
-                     f"{failed} failed")
+    filled = width * summary.images // max(total, 1)
+    failed = ", ".join(f"{name} {outcomes['failed']}"
+                       for name, outcomes in summary.outcomes.items())
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {summary.images}/{total} "
+                     f"images, failed: {failed}")
     sys.stderr.flush()
 
 
@@ -102,6 +107,10 @@ def main() -> None:
     args = parser.parse_args()
     settings = LabelerSettings()
     configure_logging("labeler", settings.log_level)
+    try:
+        planned_detectors(settings)
+    except UnknownDetectorKind as error:
+        raise SystemExit(f"labeler: {error}") from None
     if args.command == "run":
         asyncio.run(_run(settings))
     elif args.command == "backfill":

@@ -3,51 +3,121 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from labelgraph_contract import DetectorEntry, checkpoint_key_name, label_table_name
 from labelgraph_labeler.adapters.dynamodb import LabelTable
 from labelgraph_labeler.adapters.kafka import LabelPublisher
 from labelgraph_labeler.adapters.rekognition import RekognitionDetector, RetryPolicy
 from labelgraph_labeler.adapters.s3 import CheckpointStore, ImageStore
 from labelgraph_labeler.adapters.sqs import UploadQueue
 from labelgraph_labeler.config import LabelerSettings
-from labelgraph_labeler.domain import KeyLayout
-from labelgraph_labeler.handlers import Labeler
+from labelgraph_labeler.domain import Detector, KeyLayout
+from labelgraph_labeler.handlers import ConfiguredDetector, Labeler
 from labelgraph_labeler.worker import WorkerPolicy
 
 
-def build_labeler(settings: LabelerSettings) -> Labeler:
+@dataclass(frozen=True)
+class Wiring:
+    """What a detector's factory may use: the settings and the shared boto3 session."""
+
+    settings: LabelerSettings
+    session: Any
+    pooled: Config
+
+
+DetectorFactory = Callable[[Wiring], Detector]
+
+
+def _rekognition(wiring: Wiring) -> Detector:
+    settings = wiring.settings
+    return RekognitionDetector(
+        wiring.session.client("rekognition", config=wiring.pooled.merge(
+            Config(retries={"total_max_attempts": 1}))),
+        max_labels=settings.max_labels,
+        min_confidence=settings.min_confidence,
+        retry=RetryPolicy(settings.rekognition_max_attempts, settings.retry_base_seconds,
+                          settings.retry_max_seconds),
+    )
+
+
+# The local models import OpenCV and load their weights: only inside their factories, so
+# a labeler without them never pays for either.
+def _ssd_mobilenet(wiring: Wiring) -> Detector:
+    from labelgraph_labeler.adapters.ssd_mobilenet import SsdMobileNetDetector
+    settings = wiring.settings
+    return SsdMobileNetDetector.load(max_labels=settings.max_labels,
+                                     min_confidence=settings.min_confidence,
+                                     workers=settings.concurrency)
+
+
+def _hog(wiring: Wiring) -> Detector:
+    from labelgraph_labeler.adapters.hog import HogPeopleDetector
+    settings = wiring.settings
+    return HogPeopleDetector.load(max_labels=settings.max_labels,
+                                  min_confidence=settings.min_confidence,
+                                  workers=settings.concurrency)
+
+
+# Every kind LABELER_DETECTORS may name, and how to make one.
+DETECTOR_FACTORIES: Mapping[str, DetectorFactory] = {
+    "aws-rekognition": _rekognition,
+    "ssd-mobilenet-v2-coco": _ssd_mobilenet,
+    "opencv-hog": _hog,
+}
+
+
+class UnknownDetectorKind(ValueError):
+    """LABELER_DETECTORS names a kind no factory makes: refused at start-up."""
+
+
+def planned_detectors(settings: LabelerSettings,
+                      factories: Mapping[str, DetectorFactory] = DETECTOR_FACTORIES,
+                      ) -> list[tuple[DetectorEntry, DetectorFactory]]:
+    """Each configured detector with its factory, nothing loaded yet."""
+    unknown = [entry for entry in settings.detector_entries if entry.kind not in factories]
+    if unknown:
+        raise UnknownDetectorKind(
+            f"LABELER_DETECTORS: unknown detector kind {unknown[0].kind[:80]!r}; the kinds "
+            f"are {', '.join(sorted(factories))}")
+    return [(entry, factories[entry.kind]) for entry in settings.detector_entries]
+
+
+def build_labeler(settings: LabelerSettings,
+                  factories: Mapping[str, DetectorFactory] = DETECTOR_FACTORIES) -> Labeler:
     # No endpoint_url here: boto3 reads AWS_ENDPOINT_URL(_<SERVICE>) itself, so the same
     # code talks to AWS, LocalStack, moto or the Rekognition stub.
     session = boto3.session.Session(region_name=settings.aws_default_region)
-    # One HTTP connection per image in hand, so the pool never queues the workers.
-    pooled = Config(max_pool_connections=settings.concurrency + 4,
+    plan = planned_detectors(settings, factories)
+    # One HTTP connection per call in hand (each image asks every detector), so the pool
+    # never queues the workers.
+    pooled = Config(max_pool_connections=settings.concurrency * len(plan) + 4,
                     retries={"mode": "standard"})
     s3 = session.client("s3", config=pooled)
+    # The table adapter builds every request itself (tested against boto3's own
+    # serializer), so botocore's parameter validation would only check it again on the
+    # hot path; DynamoDB still refuses what is malformed.
+    dynamodb = session.client("dynamodb", config=pooled.merge(Config(parameter_validation=False)))
+    wiring = Wiring(settings, session, pooled)
     return Labeler(
         images=ImageStore(s3),
-        detector=RekognitionDetector(
-            session.client("rekognition",
-                           config=pooled.merge(Config(retries={"total_max_attempts": 1}))),
-            max_labels=settings.max_labels,
-            min_confidence=settings.min_confidence,
-            retry=RetryPolicy(settings.rekognition_max_attempts, settings.retry_base_seconds,
-                              settings.retry_max_seconds),
-        ),
-        # The table adapter builds every request itself (tested against boto3's own
-        # serializer), so botocore's parameter validation would only check it again on the
-        # hot path; DynamoDB still refuses what is malformed.
-        table=LabelTable(session.client("dynamodb", config=pooled.merge(
-            Config(parameter_validation=False))), settings.label_table),
+        detectors=tuple(
+            ConfiguredDetector(
+                entry.name, factory(wiring),
+                LabelTable(dynamodb, label_table_name(settings.label_table, entry.name)),
+                CheckpointStore(s3, settings.image_bucket,
+                                checkpoint_key_name(settings.checkpoint_key, entry.name)))
+            for entry, factory in plan),
         publisher=LabelPublisher(settings.kafka_bootstrap_servers, settings.label_topic,
                                  settings.publish_timeout_seconds,
                                  settings.broker_check_seconds),
-        checkpoints=CheckpointStore(s3, settings.image_bucket, settings.checkpoint_key),
         layout=KeyLayout.from_settings(settings.key_pattern, settings.camera_timezone),
-        detector_name=settings.detector_name,
         excluded_cameras=settings.excluded_camera_set,
     )
 
@@ -63,8 +133,10 @@ def build_worker_policy(settings: LabelerSettings) -> WorkerPolicy:
                         settings.retry_base_seconds, settings.retry_max_seconds)
 
 
-def size_thread_pool(concurrency: int) -> None:
-    """Enough threads for every image in hand plus the poll (boto3 calls block a thread)."""
+def size_thread_pool(settings: LabelerSettings) -> None:
+    """Enough threads for every detector on every image in hand plus the poll (boto3 calls
+    and local inference block a thread)."""
     loop = asyncio.get_running_loop()
-    loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 4,
+    threads = settings.concurrency * len(settings.detector_entries) + 4
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=threads,
                                                  thread_name_prefix="labeler"))

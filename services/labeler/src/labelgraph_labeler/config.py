@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from labelgraph_contract import LABEL_TOPIC
+from labelgraph_contract import LABEL_TOPIC, DetectorEntry, parse_detectors
+from labelgraph_contract.naming import DEFAULT_DETECTORS
 
 DEFAULT_KEY_PATTERN = (
     r"^(?P<root>[^/]+)/(?P<camera>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<hour>\d{2})/"
@@ -30,12 +31,16 @@ class LabelerSettings(BaseSettings):
     aws_default_region: str = Field("us-east-1", description="AWS region of every client.")
     camera_timezone: str = Field("America/Los_Angeles",
                                  description="IANA zone of the cameras' clocks.")
-    detector_name: str = Field("aws-rekognition", alias="LABELER_DETECTOR_NAME",
-                               description="Detector name put on events.")
-    max_labels: int = Field(10, ge=1, le=1000, alias="REKOGNITION_MAX_LABELS",
-                            description="DetectLabels MaxLabels.")
-    min_confidence: float = Field(0, ge=0, le=100, alias="REKOGNITION_MIN_CONFIDENCE",
-                                  description="DetectLabels MinConfidence.")
+    detectors: str = Field(
+        DEFAULT_DETECTORS, alias="LABELER_DETECTORS",
+        description="Comma-separated detectors, each `kind` or `name=kind`; the name is what "
+        "events, rows, metrics and the graph call it.")
+    max_labels: int = Field(10, ge=1, le=1000, alias="LABELER_MAX_LABELS",
+                            description="Most labels a detector reports for one image "
+                            "(MaxLabels), for every detector.")
+    min_confidence: float = Field(0, ge=0, le=100, alias="LABELER_MIN_CONFIDENCE",
+                                  description="Least confidence of a reported label "
+                                  "(MinConfidence), for every detector.")
     key_pattern: str = Field(
         DEFAULT_KEY_PATTERN,
         alias="LABELER_KEY_PATTERN",
@@ -74,6 +79,16 @@ class LabelerSettings(BaseSettings):
                                 "checkpoint.")
     backfill_batch_size: int = Field(500, ge=1, alias="LABELER_BACKFILL_BATCH_SIZE",
                                      description="Images published between two checkpoints.")
+
+    @field_validator("detectors")
+    @classmethod
+    def _detectors_parse(cls, text: str) -> str:
+        parse_detectors(text)
+        return text
+
+    @property
+    def detector_entries(self) -> tuple[DetectorEntry, ...]:
+        return parse_detectors(self.detectors)
 
     @property
     def excluded_camera_set(self) -> frozenset[str]:

@@ -6,19 +6,24 @@ import asyncio
 import enum
 import logging
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from labelgraph_contract import ImageLabeled
 from labelgraph_labeler import metrics
 from labelgraph_labeler.adapters.dynamodb import LabelTable
-from labelgraph_labeler.adapters.kafka import LabelPublisher
-from labelgraph_labeler.adapters.rekognition import RekognitionDetector
+from labelgraph_labeler.adapters.kafka import LabelPublisher, PublishFailed
 from labelgraph_labeler.adapters.s3 import CheckpointStore, ImageStore
 from labelgraph_labeler.adapters.sqs import Upload
-from labelgraph_labeler.domain import ImageRejected, ImageSource, KeyLayout, labelling_event
+from labelgraph_labeler.domain import (
+    Detector,
+    ImageRejected,
+    ImageSource,
+    KeyLayout,
+    StoredImage,
+    labelling_event,
+)
 from labelgraph_labeler.rows import (
     Batch,
     Checkpoint,
@@ -42,11 +47,22 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True)
 class Result:
-    """What became of one image; a failure carries its reason and the detail."""
+    """What became of one image for one detector; a failure carries its reason and detail."""
 
+    detector: str
     outcome: Outcome
     reason: str = ""
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class ConfiguredDetector:
+    """One detector as LABELER_DETECTORS names it, with its own table and checkpoint."""
+
+    name: str
+    model: Detector
+    table: LabelTable
+    checkpoints: CheckpointStore
 
 
 @dataclass(frozen=True)
@@ -54,80 +70,128 @@ class Labeler:
     """The labeler's outside world, wired once by bootstrap."""
 
     images: ImageStore
-    detector: RekognitionDetector
-    table: LabelTable
+    detectors: tuple[ConfiguredDetector, ...]
     publisher: LabelPublisher
-    checkpoints: CheckpointStore
     layout: KeyLayout
-    detector_name: str
     excluded_cameras: frozenset[str]
+
+    def is_checkpoint(self, key: str) -> bool:
+        return any(key == detector.checkpoints.key for detector in self.detectors)
+
+
+@dataclass(frozen=True)
+class _Image:
+    """An upload ready for detectors: what S3 says, its camera and capture time, its bytes."""
+
+    stored: StoredImage
+    camera: str
+    captured_at: datetime
+    source: ImageSource
 
 
 async def label_image(labeler: Labeler, upload: Upload, *,
-                      first_delivery: bool = False) -> Result:
-    """Label one uploaded image: detect, record its rows, publish its event.
+                      first_delivery: bool = False) -> list[Result]:
+    """Label one uploaded image with every detector: detect, record rows, publish an event.
 
-    What can never succeed is refused with its reason; transient errors propagate so the
-    message is redelivered: the rows are rewritten and the event carries the same
-    event_id, so a retry is harmless. `first_delivery` (an upload's first receive) means
-    no earlier try can have left rows, so none are read before the write; a redelivery
-    and a relabel read the image's rows and delete those the new labelling drops.
+    One result per detector. What can never succeed is refused with its reason, for that
+    detector only: the others still label the image. A transient error of any detector is
+    raised once every other one is written and published, so the message is redelivered:
+    rows are rewritten and events carry the same event_id, so the retry is harmless.
+    `first_delivery` (an upload's first receive) means no earlier try can have left rows, so
+    none are read before the write; a redelivery and a relabel read the image's rows and
+    delete those the new labelling drops.
     """
     key, where = upload.key, {"object_key": upload.key}
-    if key == labeler.checkpoints.key:
-        log.info("%s: the backfill's own checkpoint, not an image", key, extra=where)
-        return Result(Outcome.IGNORED)
+    if labeler.is_checkpoint(key):
+        log.info("%s: a backfill checkpoint, not an image", key, extra=where)
+        return _for_each(labeler, Outcome.IGNORED)
     try:
-        event = await _labelling(labeler, upload)
-        if event is None:
-            return Result(Outcome.EXCLUDED)
-        # Rows first: if the publish fails the message is redelivered and both are redone.
-        # Both come from the one event, so the table holds exactly the labels published.
-        await asyncio.to_thread(labeler.table.replace_rows, key, label_rows(event),
-                                first_write=first_delivery)
+        image = await _prepared(labeler, upload)
     except ImageRejected as error:
-        log.warning("%s: not labelled (%s): %s", key, error.reason, error,
-                    extra={**where, "reason": error.reason})
-        metrics.IMAGES_FAILED.labels(error.reason).inc()
-        return Result(Outcome.FAILED, error.reason, str(error))
-    with metrics.PUBLISH_SECONDS.time():
-        await labeler.publisher.publish(event)
-    metrics.IMAGES_LABELED.inc()
-    log.info("%s: labelled with %d labels", key, len(event.labels),
-             extra={**where, "event_id": event.event_id})
-    return Result(Outcome.LABELED)
+        return [_refused(detector.name, key, error) for detector in labeler.detectors]
+    if image is None:
+        return _for_each(labeler, Outcome.EXCLUDED)
+    tried = await asyncio.gather(
+        *(_label_with(labeler, detector, image, first_delivery)
+          for detector in labeler.detectors), return_exceptions=True)
+    errors = [outcome for outcome in tried if isinstance(outcome, BaseException)]
+    if errors:
+        # A broker outage first: the worker stops taking uploads on it.
+        raise next((e for e in errors if isinstance(e, PublishFailed)), errors[0])
+    return [outcome for outcome in tried if isinstance(outcome, Result)]
 
 
-async def _labelling(labeler: Labeler, upload: Upload) -> ImageLabeled | None:
-    """The upload's event, None for an excluded camera; ImageRejected when it can have none."""
+async def _prepared(labeler: Labeler, upload: Upload) -> _Image | None:
+    """The upload as detectors see it, None for an excluded camera; ImageRejected when no
+    detector can label it."""
     key = upload.key
     camera = labeler.layout.camera(key)
     if camera in labeler.excluded_cameras:
         log.info("%s: excluded camera %s", key, camera, extra={"object_key": key})
         metrics.IMAGES_EXCLUDED.inc()
         return None
-    image = await asyncio.to_thread(labeler.images.describe, upload.bucket, key)
-    captured_at = labeler.layout.captured_at(image)
-    with metrics.REKOGNITION_SECONDS.time():
-        source = ImageSource(upload.bucket, key, lambda: labeler.images.content(upload.bucket, key))
-        detection = await asyncio.to_thread(labeler.detector.detect, source)
-    return labelling_event(image, detection, camera=camera, captured_at=captured_at,
-                           detector=labeler.detector_name,
-                           parameters=labeler.detector.parameters, labeled_at=datetime.now(UTC))
+    stored = await asyncio.to_thread(labeler.images.describe, upload.bucket, key)
+    # The bytes are fetched at most once, by the first detector that reads them.
+    source = ImageSource(upload.bucket, key, lambda: labeler.images.content(upload.bucket, key))
+    return _Image(stored, camera, labeler.layout.captured_at(stored), source)
+
+
+async def _label_with(labeler: Labeler, detector: ConfiguredDetector, image: _Image,
+                      first_delivery: bool) -> Result:
+    key, name = image.stored.key, detector.name
+    try:
+        with metrics.DETECTION_SECONDS.labels(name).time():
+            detection = await asyncio.to_thread(detector.model.detect, image.source)
+        event = labelling_event(image.stored, detection, camera=image.camera,
+                                captured_at=image.captured_at, detector=name,
+                                parameters=detector.model.parameters,
+                                labeled_at=datetime.now(UTC))
+        # Rows first: if the publish fails the message is redelivered and both are redone.
+        # Both come from the one event, so the table holds exactly the labels published.
+        await asyncio.to_thread(detector.table.replace_rows, key, label_rows(event),
+                                first_write=first_delivery)
+    except ImageRejected as error:
+        return _refused(name, key, error)
+    with metrics.PUBLISH_SECONDS.time():
+        await labeler.publisher.publish(event)
+    metrics.IMAGES_LABELED.labels(name).inc()
+    log.info("%s: labelled by %s with %d labels", key, name, len(event.labels),
+             extra={"object_key": key, "detector": name, "event_id": event.event_id})
+    return Result(name, Outcome.LABELED)
+
+
+def _refused(detector: str, key: str, error: ImageRejected) -> Result:
+    log.warning("%s: not labelled by %s (%s): %s", key, detector, error.reason, error,
+                extra={"object_key": key, "detector": detector, "reason": error.reason})
+    metrics.IMAGES_FAILED.labels(detector, error.reason).inc()
+    return Result(detector, Outcome.FAILED, error.reason, f"{detector}: {error}")
+
+
+def _for_each(labeler: Labeler, outcome: Outcome) -> list[Result]:
+    return [Result(detector.name, outcome) for detector in labeler.detectors]
 
 
 @dataclass
 class RelabelSummary:
-    """Counts of a relabel run: outcomes, and failures by reason."""
+    """Counts of a relabel run: images, and by detector their outcomes and failure reasons."""
 
-    outcomes: Counter[str] = field(default_factory=Counter)
-    failures: Counter[str] = field(default_factory=Counter)
+    images: int = 0
+    outcomes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    failures: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     seconds: float = 0.0
+
+    def count(self, results: list[Result]) -> None:
+        self.images += 1
+        for result in results:
+            self.outcomes[result.detector][result.outcome.value] += 1
+            if result.reason:
+                self.failures[result.detector][result.reason] += 1
 
 
 async def relabel(labeler: Labeler, bucket: str, prefix: str, concurrency: int,
                   progress: Callable[[int, RelabelSummary], None]) -> RelabelSummary:
-    """Label every existing object under prefix (say, with a new model version)."""
+    """Label every existing object under prefix again, with every detector (say, with a new
+    model version or other settings)."""
     began, summary = time.monotonic(), RelabelSummary()
     keys = await asyncio.to_thread(lambda: list(labeler.images.keys(bucket, prefix)))
     pending = iter(keys)
@@ -136,14 +200,13 @@ async def relabel(labeler: Labeler, bucket: str, prefix: str, concurrency: int,
         # A fixed set of workers, not one task per key: prefixes can hold millions.
         for key in pending:
             try:
-                result = await label_image(labeler, Upload(bucket, key))
+                results = await label_image(labeler, Upload(bucket, key))
             except Exception as error:
                 # No queue to redeliver from: count it; re-running relabel redoes it.
                 log.exception("%s: not labelled (transient)", key, extra={"object_key": key})
-                result = Result(Outcome.FAILED, "transient", str(error))
-            summary.outcomes[result.outcome.value] += 1
-            if result.reason:
-                summary.failures[result.reason] += 1
+                results = [Result(detector.name, Outcome.FAILED, "transient", str(error))
+                           for detector in labeler.detectors]
+            summary.count(results)
             progress(len(keys), summary)
 
     await asyncio.gather(*(work() for _ in range(concurrency)))
@@ -162,39 +225,51 @@ class BackfillSummary:
 
 
 async def backfill(labeler: Labeler, *, full: bool, batch_size: int,
-                   until: date | None = None) -> BackfillSummary:
+                   until: date | None = None) -> dict[str, BackfillSummary]:
+    """Publish each detector's table from its own checkpoint on; a summary per detector."""
+    return {detector.name: await _backfill_table(detector, labeler.publisher, full=full,
+                                                 batch_size=batch_size, until=until)
+            for detector in labeler.detectors}
+
+
+async def _backfill_table(detector: ConfiguredDetector, publisher: LabelPublisher, *,
+                          full: bool, batch_size: int, until: date | None) -> BackfillSummary:
     """Publish the events of the table's rows after the checkpoint, checkpointing per batch.
 
     A crash re-emits at most the batch in flight: the checkpoint moves only once the
     broker has acknowledged every event before it.
     """
-    checkpoint = None if full else await asyncio.to_thread(labeler.checkpoints.load)
+    table, checkpoints = detector.table, detector.checkpoints
+    checkpoint = None if full else await asyncio.to_thread(checkpoints.load)
     first = checkpoint.capture_date if checkpoint else await asyncio.to_thread(
-        labeler.table.earliest_capture_date)
+        table.earliest_capture_date)
     summary = BackfillSummary(checkpoint=checkpoint)
     last = until or datetime.now(UTC).date() + timedelta(days=1)  # cameras run ahead of UTC
     days = list(days_to_read(first, last, checkpoint)) if first else []
     # Most days of a long history are empty: read several at once, publish them in order.
     for ahead in range(0, len(days), DAYS_READ_AHEAD):
-        read = [asyncio.to_thread(labeler.table.rows_of_day, day, after)
+        read = [asyncio.to_thread(table.rows_of_day, day, after)
                 for day, after in days[ahead:ahead + DAYS_READ_AHEAD]]
         for rows in await asyncio.gather(*read):
             for batch in batches(ticks(rows), batch_size):
-                await _publish_batch(labeler, batch, summary)
+                await _publish_batch(detector, publisher, batch, summary)
     return summary
 
 
-async def _publish_batch(labeler: Labeler, batch: Batch, summary: BackfillSummary) -> None:
+async def _publish_batch(detector: ConfiguredDetector, publisher: LabelPublisher, batch: Batch,
+                         summary: BackfillSummary) -> None:
     # Refused images are named, not retried: their rows will never make a valid event,
     # and stopping on them would stop the rebuild of everything after them.
     for key, why in batch.refused:
-        log.error("%s: not published, its rows make no valid event: %s", key, why,
-                  extra={"object_key": key, "reason": "invalid_event"})
-    await labeler.publisher.publish_all(batch.events)
-    await asyncio.to_thread(labeler.checkpoints.save, batch.reached)
+        log.error("%s: not published, its rows in %s make no valid event: %s", key,
+                  detector.name, why, extra={"object_key": key, "detector": detector.name,
+                                             "reason": "invalid_event"})
+    await publisher.publish_all(batch.events)
+    await asyncio.to_thread(detector.checkpoints.save, batch.reached)
     summary.events += len(batch.events)
     summary.refused += len(batch.refused)
     summary.batches += 1
     summary.checkpoint = batch.reached
-    log.info("backfill: %d events published, checkpoint %s", summary.events,
-             batch.reached.to_json().decode())
+    log.info("backfill of %s: %d events published, checkpoint %s", detector.name,
+             summary.events, batch.reached.to_json().decode(),
+             extra={"detector": detector.name})

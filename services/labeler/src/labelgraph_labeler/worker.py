@@ -176,16 +176,18 @@ async def _handle(labeler: Labeler, queue: UploadQueue, acks: Acknowledgements,
 
 async def _settle(labeler: Labeler, queue: UploadQueue, acks: Acknowledgements,
                   notification: Notification) -> None:
-    """Label the message's images; then delete it, or dead-letter it if one was refused."""
+    """Label the message's images; then delete it, or dead-letter it if a detector refused
+    one (after the other detectors labelled it: a redrive redoes theirs harmlessly)."""
     if notification.problem:
-        metrics.IMAGES_FAILED.labels("bad_notification").inc()
+        metrics.IMAGES_FAILED.labels("", "bad_notification").inc()
         log.warning("message refused (bad_notification): %s", notification.problem,
                     extra={"reason": "bad_notification"})
         await asyncio.to_thread(queue.dead_letter, notification, "bad_notification",
                                 notification.problem)
         return
-    results = [await label_image(labeler, upload, first_delivery=notification.receives == 1)
-               for upload in notification.uploads]
+    results = [result for upload in notification.uploads
+               for result in await label_image(labeler, upload,
+                                               first_delivery=notification.receives == 1)]
     failed = [result for result in results if result.outcome is Outcome.FAILED]
     if failed:
         # Refused for good: kept on the dead-letter queue with why, not redelivered.
@@ -213,7 +215,7 @@ async def _leave_for_redelivery(queue: UploadQueue, notification: Notification,
         log.exception("%s: cannot dead-letter it; SQS will on its next receive", keys,
                       extra=where)
         return
-    metrics.IMAGES_FAILED.labels("retries_exhausted").inc()
+    metrics.IMAGES_FAILED.labels("", "retries_exhausted").inc()
     log.error("%s: not labelled (retries_exhausted): %s", keys, detail,
               extra={**where, "reason": "retries_exhausted"})
 

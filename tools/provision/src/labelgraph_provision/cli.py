@@ -19,6 +19,8 @@ environment (defaults in brackets):
   IMAGE_BUCKET [security-alarms]  IMAGE_QUEUE_NAME [security-alarms-uploads]
   IMAGE_DLQ_NAME [<queue>-dlq]  IMAGE_QUEUE_MAX_RECEIVES [5]
   IMAGE_QUEUE_VISIBILITY_TIMEOUT [60]  LABEL_TABLE [security_alarm_image_label_set]
+  LABELER_DETECTORS [aws-rekognition] (a label table for each: LABEL_TABLE for
+    aws-rekognition, LABEL_TABLE.<name> for the others)
   VERDICT_TABLE [security_alarm_image_verdicts]
   LABEL_TOPIC [image-labels]  LABEL_TOPIC_PARTITIONS [6]  LABEL_DLQ_TOPIC [<topic>.dlq]
   LABEL_DLQ_TOPIC_PARTITIONS [3]  KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]

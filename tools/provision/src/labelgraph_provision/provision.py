@@ -49,7 +49,8 @@ def provision(settings: ProvisionSettings, aws: AwsClients | None = None) -> Pro
 
 
 def provision_aws(settings: ProvisionSettings, aws: AwsClients | None = None) -> ProvisionReport:
-    """The bucket, the queues, the bucket notification and the two tables."""
+    """The bucket, the queues, the bucket notification, a label table per detector and the
+    verdict table."""
     clients = aws or AwsClients.create(settings.aws_region)
     outcomes: list[Outcome] = []
 
@@ -74,7 +75,8 @@ def provision_aws(settings: ProvisionSettings, aws: AwsClients | None = None) ->
         record(queue)
         # After the queue policy: AWS checks that S3 may send before accepting the rule.
         record(s3.ensure_queue_notification(clients.s3, settings.image_bucket, queue_arn))
-        record(dynamodb.ensure_label_table(clients.dynamodb, settings.label_table))
+        for table in settings.label_tables:
+            record(dynamodb.ensure_label_table(clients.dynamodb, table))
         record(dynamodb.ensure_verdict_table(clients.dynamodb, settings.verdict_table))
     return ProvisionReport(tuple(outcomes))
 

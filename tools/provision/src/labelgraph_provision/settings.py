@@ -10,6 +10,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from labelgraph_contract.naming import (
+    DEFAULT_DETECTORS,
+    ORIGINAL_DETECTOR,
+    label_table_name,
+    parse_detectors,
+)
+
 
 @dataclass(frozen=True)
 class ProvisionSettings:
@@ -19,6 +26,8 @@ class ProvisionSettings:
     image_queue_max_receives: int = 5
     image_queue_visibility_timeout: int = 60
     label_table: str = "security_alarm_image_label_set"
+    # The names of LABELER_DETECTORS: each detector has its own label table.
+    detectors: tuple[str, ...] = (ORIGINAL_DETECTOR,)
     verdict_table: str = "security_alarm_image_verdicts"
     label_topic: str = "image-labels"
     label_topic_partitions: int = 6
@@ -27,6 +36,11 @@ class ProvisionSettings:
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_replication_factor: int = 1
     aws_region: str = "us-east-1"
+
+    @property
+    def label_tables(self) -> tuple[str, ...]:
+        """One label table per detector, named as the labeler names them."""
+        return tuple(label_table_name(self.label_table, name) for name in self.detectors)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ProvisionSettings:
@@ -46,6 +60,8 @@ class ProvisionSettings:
                 env, "IMAGE_QUEUE_VISIBILITY_TIMEOUT", cls.image_queue_visibility_timeout
             ),
             label_table=env.get("LABEL_TABLE", cls.label_table),
+            detectors=tuple(entry.name for entry in parse_detectors(
+                env.get("LABELER_DETECTORS") or DEFAULT_DETECTORS)),
             verdict_table=env.get("VERDICT_TABLE", cls.verdict_table),
             label_topic=topic,
             label_topic_partitions=_positive_int(
