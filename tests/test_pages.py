@@ -70,6 +70,27 @@ HOSTILE_IMAGES = [
 ]
 
 
+# Two detectors on the same images of their own camera and label, for the side-by-side
+# pages: (minutes ago, {detector: confidence or None for labelled without it}, truly present).
+AWS, SSD = "aws-rekognition", "ssd-mobilenet-v2-coco"
+DUO_LABEL = f"Walker{RUN}"
+CAM_C = f"pagesc{RUN}"
+DUO_IMAGES = [
+    (12, {AWS: 98.0, SSD: 40.0}, True),   # AWS flags it at 90, SSD does not: a disagreement
+    (22, {AWS: None, SSD: 85.0}, True),   # neither flags it at 90
+    (32, {AWS: 95.0, SSD: 91.0}, False),  # both flag it
+]
+
+
+def duo_events(now: datetime) -> list[ImageLabeled]:
+    start = len(IMAGES) + len(HOSTILE_IMAGES)
+    return [_event(now, index, CAM_C, minutes,
+                   {"Plant": 70.0, **({DUO_LABEL: value} if value is not None else {})},
+                   detector=detector)
+            for index, (minutes, confidences, _) in enumerate(DUO_IMAGES, start=start)
+            for detector, value in confidences.items()]
+
+
 def make_events(now: datetime) -> list[ImageLabeled]:
     events = []
     for index, (camera, minutes, confidence, _) in enumerate(IMAGES):
@@ -81,12 +102,12 @@ def make_events(now: datetime) -> list[ImageLabeled]:
 
 
 def _event(now: datetime, index: int, camera: str, minutes: int, labels: dict[str, float],
-           file_name: str = "") -> ImageLabeled:
+           file_name: str = "", detector: str = AWS) -> ImageLabeled:
     captured = (now - timedelta(minutes=minutes)).astimezone(CAMERA_ZONE).replace(microsecond=0)
     identity = dict(bucket="security-alarms",
                     object_key=f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/{file_name}"
                                f"{camera}_{captured:%Y%m%d-%H%M%S}_{index}.jpg",
-                    image_etag=f"e{index}", detector="aws-rekognition", model_version="3.0")
+                    image_etag=f"e{index}", detector=detector, model_version="3.0")
     return ImageLabeled.model_validate(dict(
         event_id=labelling_event_id(**identity), **identity, camera=camera,
         **captured_fields(captured), labeled_at=now,
@@ -101,30 +122,36 @@ def site(stack, tmp_path_factory) -> Any:
     env = stack.env
     events = make_events(datetime.now(UTC))
     s3 = aws_client(env, "s3")
-    for event, (_, _, _, present) in zip(events, IMAGES + HOSTILE_IMAGES, strict=True):
+    duo = duo_events(datetime.now(UTC))
+    truths = [present for *_, present in IMAGES + HOSTILE_IMAGES]
+    truths += [present for *_, present in DUO_IMAGES for _ in range(2)]  # two detectors each
+    for event, present in zip(events + duo, truths, strict=True):
         s3.put_object(Bucket=env["IMAGE_BUCKET"], Key=event.object_key,
                       Body=draw_scene(present, seed=event.object_key), ContentType="image/jpeg")
     topic = f"pages-{RUN}"
-    asyncio.run(publish_events(env["KAFKA_BOOTSTRAP_SERVERS"], topic, events, partitions=2))
+    asyncio.run(publish_events(env["KAFKA_BOOTSTRAP_SERVERS"], topic, events + duo,
+                               partitions=2))
     services = ServiceProcesses(env, tmp_path_factory.mktemp("pages-logs"), extra_env={
         "LABEL_TOPIC": topic, "GRAPH_WRITER_CONSUMER_GROUP": f"pages-{RUN}",
         # The S3 notifications of the uploads above would reach a labeler; none runs here.
         "API_KEYS": API_KEY})
     services.start(names=("graph-writer", "api"))
     try:
-        _wait_until_written(services.api_url, len(events))
-        yield services.api_url, events
+        _wait_until_written(services.api_url, len(events) + len(DUO_IMAGES))
+        yield services.api_url, events + duo
     finally:
         services.stop()
 
 
 def _wait_until_written(api_url: str, expected: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    cameras = [CAM_A, CAM_B, HOSTILE_CAMERA, HOSTILE_CAMERA_2]
+    cameras = [CAM_A, CAM_B, HOSTILE_CAMERA, HOSTILE_CAMERA_2, CAM_C]
     while time.monotonic() < deadline:
         page = httpx.get(f"{api_url}/images", params={"camera": cameras, "limit": 100},
                          headers={"X-API-Key": API_KEY}, timeout=10).json()
-        if len(page["items"]) == expected:
+        both = [item for item in page["items"] if item["camera"] != CAM_C
+                or len(item["detectors"]) == 2]
+        if len(both) == expected:
             return
         time.sleep(0.25)
     raise AssertionError(f"the graph-writer did not write {expected} images in {timeout}s")
@@ -252,6 +279,60 @@ def test_review_by_keyboard_changes_the_accuracy_figures(page):
     for column, value in enumerate([CAM_A, len(at_90), tp, 0, fn, 0]):
         expect(cells.nth(column)).to_have_text(str(value))
     shoot(page, "accuracy")
+
+
+def test_detectors_side_by_side_on_review_gallery_and_accuracy(site, page):
+    _, events = site
+    in_order = dict.fromkeys(event.object_key for event in events if event.camera == CAM_C)
+    keys = {minutes: key for (minutes, _, _), key in zip(DUO_IMAGES, in_order, strict=True)}
+    page.goto(f"/ui/review?label={DUO_LABEL}&camera={CAM_C}&reviewer=tester")
+    sign_in(page)
+    image = page.locator("img.review-image")
+    # The disagreement first, then the least confident: 85 (SSD only), then 95.
+    for minutes, reason, verdict in ((12, "detectors disagree", "y"),
+                                     (22, "least confident", "y"), (32, "least confident", "n")):
+        expect(image).to_have_attribute("data-key", keys[minutes])
+        expect(page.get_by_test_id("queue-reason")).to_have_text(f"Why: {reason}")
+        lists = page.get_by_test_id("detector-labels").locator("[data-detector]")
+        expect(lists).to_have_count(2)
+        expect(lists.filter(has_text=SSD)).to_contain_text("Plant")
+        if minutes == 12:
+            expect(lists.filter(has_text=AWS)).to_contain_text(f"{DUO_LABEL} 98.0")
+            expect(lists.filter(has_text=SSD)).to_contain_text(f"{DUO_LABEL} 40.0")
+            shoot(page, "review-disagreement")
+        page.keyboard.press(verdict)
+    expect(page.locator("p.question")).to_contain_text("Nothing left to review")
+
+    page.goto(f"/ui/accuracy?label={DUO_LABEL}&threshold=90&thresholds={SSD}:50"
+              "&target_recall=50&window=all")
+    expect(page.get_by_test_id("detectors-summary")).to_have_text(
+        "2 detectors compared on the 3 of 3 reviewed images that every one of them labelled")
+    tables = page.get_by_test_id("detector-accuracy")
+    expect(tables).to_have_count(2)
+    # Threshold, Labelled, TP, FP, FN, TN, Precision, Recall, Miss rate
+    for detector, row, target in (
+            (AWS, ["90", "3", "1", "1", "1", "0", "50.0%", "50.0%", "50.0%"],
+             "Finds 50% at threshold 98: precision 100.0%"),
+            (SSD, ["50", "3", "1", "1", "1", "0", "50.0%", "50.0%", "50.0%"],
+             "Finds 50% at threshold 85: precision 50.0%")):
+        one = page.locator(f'[data-testid="detector-accuracy"][data-detector="{detector}"]')
+        cells = one.get_by_test_id("detector-table").locator("tbody td")
+        for column, value in enumerate(row):
+            expect(cells.nth(column)).to_have_text(value)
+        expect(one.get_by_test_id("target-recall")).to_have_text(target)
+    lines = page.locator(".chart").nth(1).evaluate(
+        "box => echarts.getInstanceByDom(box).getOption().series.map((s) => s.name)")
+    assert lines == [AWS, SSD]  # one recall curve per detector on the same chart
+    shoot(page, "accuracy-detectors")
+
+    page.goto(f"/ui/images?camera={CAM_C}&window=all")
+    cards = page.get_by_test_id("gallery").locator("figure")
+    expect(cards).to_have_count(len(DUO_IMAGES))
+    expect(cards.first.locator("[data-detector]")).to_have_count(2)
+    page.get_by_label("Detector").select_option(SSD)
+    expect(cards.first.locator("[data-detector]")).to_have_count(1)
+    expect(cards.locator(f'[data-detector="{AWS}"]')).to_have_count(0)
+    shoot(page, "images-detectors")
 
 
 # Where each item of one chart is on the page (bars at half height, heat-map cells, line

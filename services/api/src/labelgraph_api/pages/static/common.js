@@ -194,3 +194,28 @@ export function galleryHref(params) {
     Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== ""));
   return `/ui/images?${query}`;
 }
+
+/** A detector <select> option list: every detector first (names from a bounded scan). */
+export async function detectorOptions() {
+  const { detectors } = await api("/detectors");
+  return [["", "all detectors"], ...detectors.map((d) => [d.detector, d.detector])];
+}
+
+/** An image's labels, one list per detector (each labelling side by side), as text; with
+ * `only`, that detector's list alone (the api then sent only its labels). */
+export function labelsByDetector(image, only = "") {
+  const names = only ? [only] : image.detectors ?? [];
+  const lists = new Map(names.map((name) => [name, []]));
+  for (const label of image.labels) {
+    const name = label.detector ?? "unknown detector";
+    if (!lists.has(name)) lists.set(name, []);
+    lists.get(name).push(label);
+  }
+  return el("div", { class: "by-detector" }, [...lists].map(([name, labels]) =>
+    el("div", { class: "detector-labels", "data-detector": name },
+      el("span", { class: "detector-name" }, name),
+      labels.length
+        ? el("ul", {}, labels.map((l) =>
+            el("li", {}, `${l.name} `, el("span", { class: "confidence" }, l.confidence.toFixed(1)))))
+        : el("p", { class: "confidence" }, "no labels"))));
+}

@@ -1,5 +1,7 @@
 // Confidence: the histogram of a label's confidences, with a movable threshold.
-import { api, cameraOptions, chart, el, filters, guarded, WINDOWS, windowRange } from "./common.js";
+import {
+  api, cameraOptions, chart, detectorOptions, el, filters, guarded, WINDOWS, windowRange,
+} from "./common.js";
 
 const content = document.getElementById("content");
 const counts = el("p", { class: "summary", "data-testid": "threshold-counts" });
@@ -13,13 +15,14 @@ let buckets = [];
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
   { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
+  { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
   { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
 ], (values) => guarded(() => load(values)));
 
 slider.addEventListener("input", draw);
 
-async function load({ label, camera, window }) {
-  const result = await api("/confidence-histogram", { label, camera, ...windowRange(window) });
+async function load({ label, camera, detector, window }) {
+  const result = await api("/confidence-histogram", { label, camera, detector, ...windowRange(window) });
   buckets = result.buckets;
   draw();
 }

@@ -1,5 +1,8 @@
 // Images: a filtered gallery, newest first; more load as you scroll; full size on click.
-import { api, cameraOptions, el, filters, guarded, localTime, say, WINDOWS, windowRange } from "./common.js";
+import {
+  api, cameraOptions, detectorOptions, el, filters, guarded, labelsByDetector, localTime, say, WINDOWS,
+  windowRange,
+} from "./common.js";
 
 const content = document.getElementById("content");
 const total = el("p", { class: "summary", "data-testid": "shown" });
@@ -13,6 +16,7 @@ let query = {};
 const read = filters([
   { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
   { name: "label", label: "Label", value: "", placeholder: "any" },
+  { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
   { name: "min_confidence", label: "Min confidence", type: "number", min: 0, max: 100, step: 1 },
   { name: "max_confidence", label: "Max confidence", type: "number", min: 0, max: 100, step: 1 },
   { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
@@ -35,13 +39,11 @@ async function loadPage() {
 }
 
 function card(image) {
-  const labels = image.labels.map((l) =>
-    el("li", {}, `${l.name} `, el("span", { class: "confidence" }, l.confidence.toFixed(1))));
   return el("figure", { class: "card", "data-key": image.object_key },
     el("img", { src: image.url, alt: image.object_key, loading: "lazy",
                 onclick: () => enlarge(image) }),
     el("figcaption", {}, el("strong", {}, image.camera), " ",
-       localTime(image.captured_at), el("ul", {}, labels)));
+       localTime(image.captured_at), labelsByDetector(image, query.detector)));
 }
 
 function enlarge(image) {

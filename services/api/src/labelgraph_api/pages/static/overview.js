@@ -1,6 +1,7 @@
 // Overview: where a label was seen in a window, per camera and per camera x hour of day.
 import {
-  api, chart, el, escapeHtml, filters, galleryHref, guarded, localTime, table, WINDOWS, windowRange,
+  api, chart, detectorOptions, el, escapeHtml, filters, galleryHref, guarded, localTime, table, WINDOWS,
+  windowRange,
 } from "./common.js";
 
 const HOURS = [...Array(24).keys()];
@@ -16,16 +17,17 @@ const read = filters([
   { name: "label", label: "Label", value: "Person" },
   { name: "window", label: "Window", value: "2h", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
   { name: "min_confidence", label: "Min confidence", type: "number", value: "90", min: 0, max: 100, step: 1 },
+  { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
 ], (values) => guarded(() => load(values)));
 
-async function load({ label, window, min_confidence }) {
+async function load({ label, window, min_confidence, detector }) {
   const range = windowRange(window);
-  const query = { label, min_confidence, ...range };
+  const query = { label, min_confidence, detector, ...range };
   const [sightings, rollup] = await Promise.all([
     api("/sightings", query),
     api("/rollups", { by: ["camera", "hour"], ...query }),
   ]);
-  const link = (extra) => galleryHref({ label, min_confidence, window, ...extra });
+  const link = (extra) => galleryHref({ label, min_confidence, window, detector, ...extra });
   summary.textContent = `${sightings.images} images with ${label} at ${min_confidence}+ in the ${WINDOWS[window][0]}`;
   drawCameras(sightings.cameras, link);
   drawHeatMap(rollup.rows, link);

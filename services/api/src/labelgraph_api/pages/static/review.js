@@ -1,17 +1,24 @@
 // Review: one image at a time; y / n say whether the label is there, s skips; next at once.
-import { api, el, filters, guarded, localTime, safeUrl, say } from "./common.js";
+import { api, el, filters, guarded, labelsByDetector, localTime, safeUrl, say } from "./common.js";
 
 const REVIEWER = "labelgraph-reviewer";
 const content = document.getElementById("content");
 const image = el("img", { class: "review-image", alt: "" });
-const labels = el("ul", { class: "review-labels", "data-testid": "detector-labels" });
+const labels = el("div", { class: "review-labels", "data-testid": "detector-labels" });
+// Why the queue put this image here; disagreements between detectors come first.
+const REASONS = {
+  disagreement: "detectors disagree",
+  unlabelled: "no detector gave the label",
+  "least confident": "least confident",
+};
+const reason = el("p", { class: "reason", "data-testid": "queue-reason" });
 const question = el("p", { class: "question" });
 const progress = el("p", { class: "summary", "data-testid": "reviewed-count" }, "0 reviewed");
 const buttons = el("div", { class: "verdict" },
   el("button", { type: "button", "data-verdict": "yes", onclick: () => decide(true) }, "Yes (y)"),
   el("button", { type: "button", "data-verdict": "no", onclick: () => decide(false) }, "No (n)"),
   el("button", { type: "button", "data-verdict": "skip", onclick: () => advance() }, "Skip (s)"));
-content.append(progress, question, buttons, el("div", { class: "review" }, image, labels));
+content.append(progress, question, reason, buttons, el("div", { class: "review" }, image, labels));
 
 let queue = [];
 let cursor = null;
@@ -23,6 +30,8 @@ const done = new Set();
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
   { name: "camera", label: "Camera", value: "", placeholder: "all" },
+  { name: "threshold", label: "Threshold", type: "number", value: "90", min: 0, max: 100, step: 1 },
+  { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "reviewer", label: "Reviewer", value: localStorage.getItem(REVIEWER) || "reviewer" },
 ], (values) => {
   localStorage.setItem(REVIEWER, values.reviewer);
@@ -31,8 +40,8 @@ const read = filters([
 });
 
 async function refill() {
-  const { label, camera } = read();
-  const page = await api("/review-queue", { label, camera, cursor, limit: 20 });
+  const { label, camera, threshold, thresholds } = read();
+  const page = await api("/review-queue", { label, camera, threshold, thresholds, cursor, limit: 20 });
   cursor = page.next_cursor;
   queue.push(...page.items.filter((item) => !done.has(item.object_key)));
   queue.slice(0, 3).forEach((item) => { new Image().src = safeUrl(item.url); });  // preload
@@ -51,14 +60,15 @@ async function show() {
     image.removeAttribute("src");
     image.alt = "";
     labels.replaceChildren();
+    reason.textContent = "";
     question.textContent = `Nothing left to review for ${read().label}.`;
     return;
   }
   image.src = safeUrl(current.url);
   image.alt = current.object_key;
   image.dataset.key = current.object_key;
-  labels.replaceChildren(...current.labels.map((l) =>
-    el("li", {}, `${l.name} ${l.confidence.toFixed(1)}`)));
+  labels.replaceChildren(labelsByDetector(current));
+  reason.textContent = `Why: ${REASONS[current.reason] ?? current.reason}`;
   question.textContent = `Is there a ${read().label} in this image? (${current.camera}, ` +
     `${localTime(current.captured_at)})`;
 }
