@@ -3,6 +3,7 @@ build contexts, the dependency graph `up --wait` relies on, and the env each ser
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
 from labelgraph_api.config import ApiSettings
+from labelgraph_contract import label_table_name
 from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_provision.settings import ProvisionSettings
@@ -276,3 +278,47 @@ def test_env_example_names_exactly_what_compose_interpolates(env_example):
         f"only in compose.yaml: {sorted((interpolated | passed_through) - documented)}; "
         f"only in .env.example: {sorted(documented - interpolated - passed_through)}"
     )
+
+
+@pytest.fixture(scope="module")
+def fan_out_model(compose_cli, env_example, tmp_path_factory) -> dict[str, Any]:
+    """compose.yaml with the local-detector profile and .env.example's fan-out lines set."""
+    env_file = tmp_path_factory.mktemp("fan-out") / ".env"
+    example = (REPO / ".env.example").read_text()
+    env_file.write_text(example + "".join(f"{name}={env_example[name]}\n"
+                                          for name in ("IMAGE_TOPIC_NAME", "IMAGE_QUEUE_NAMES")))
+    result = compose_cli("--profile", "local-detector", "config", "--format", "json",
+                         env_file=env_file)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_the_local_labeler_is_only_in_its_profile(compose_model, fan_out_model):
+    assert "labeler-local" not in compose_model["services"]
+    local = fan_out_model["services"]["labeler-local"]
+    assert local["image"] == fan_out_model["services"]["labeler"]["image"]
+    assert local["build"] == fan_out_model["services"]["labeler"]["build"]
+    assert not unknown_names(local["environment"], "labeler")
+
+
+def test_the_fan_out_gives_each_labeler_its_queue_and_each_detector_its_table(
+        fan_out_model, dockerfiles, monkeypatch):
+    services = fan_out_model["services"]
+    provision = ProvisionSettings.from_env(container_env(fan_out_model, dockerfiles,
+                                                         "provision"))
+    labelers = {}
+    for name in ("labeler", "labeler-local"):
+        env = {k: v for k, v in services[name]["environment"].items() if v is not None}
+        for variable in settings_env_names(LabelerSettings):
+            monkeypatch.delenv(variable, raising=False)
+        for variable, value in env.items():
+            monkeypatch.setenv(variable, value)
+        labelers[name] = LabelerSettings()
+    assert provision.image_topic_name
+    assert [queue for queue, _ in provision.upload_queues] == [
+        labelers["labeler"].image_queue_name, labelers["labeler-local"].image_queue_name]
+    assert [entry.kind for entry in labelers["labeler-local"].detector_entries] == [
+        "ssd-mobilenet-v2-coco"]
+    tables = {label_table_name(settings.label_table, entry.name)
+              for settings in labelers.values() for entry in settings.detector_entries}
+    assert tables <= set(provision.label_tables)

@@ -196,9 +196,11 @@ async def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
         await admin.close()
 
 
-def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition") -> Lane:
+def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition",
+                   fan_out: bool = False) -> Lane:
     """Fresh bucket, upload queue (3 s visibility, 3 receives) with DLQ, a table per
-    detector and a topic."""
+    detector and a topic; with `fan_out`, uploads go through SNS to that queue and to a
+    second one, `<queue>-local`, with its own DLQ."""
     suffix = uuid.uuid4().hex[:10]
     # The provision step's own reading of LABELER_DETECTORS, as in a deployment.
     configured = ProvisionSettings.from_env({"LABELER_DETECTORS": detectors})
@@ -207,6 +209,8 @@ def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition"
         image_dlq_name=f"lbl-{suffix}-dlq", image_queue_max_receives=3,
         image_queue_visibility_timeout=3, label_table=f"lbl_{suffix}",
         detectors=configured.detectors,
+        image_topic_name=f"lbl-{suffix}" if fan_out else "",
+        image_queue_names=(f"lbl-{suffix}", f"lbl-{suffix}-local") if fan_out else (),
     )
     provision_aws(names, AwsClients.create(
         stack_env["AWS_DEFAULT_REGION"], endpoint_url=stack_env["AWS_ENDPOINT_URL"],
@@ -214,7 +218,8 @@ def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition"
         secret_access_key=stack_env["AWS_SECRET_ACCESS_KEY"]))
     sqs = aws_client(stack_env, "sqs")
     # S3's s3:TestEvent lands on a new queue: clear it so depths count uploads only.
-    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=names.image_queue_name)["QueueUrl"])
+    for queue, _ in names.upload_queues:
+        sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"])
     topic = f"labels-{suffix}"
     asyncio.run(create_topic(stack_env["KAFKA_BOOTSTRAP_SERVERS"], topic))
     env = {**stack_env, "IMAGE_BUCKET": names.image_bucket,
@@ -229,8 +234,8 @@ def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition"
 def lane_for(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Lane]:
     """Makes a fresh lane for LABELER_DETECTORS, its variables set in os.environ (boto3 and
     the settings read them)."""
-    def make(detectors: str) -> Lane:
-        fresh = provision_lane(stack.env, detectors)
+    def make(detectors: str, fan_out: bool = False) -> Lane:
+        fresh = provision_lane(stack.env, detectors, fan_out)
         for name, value in fresh.env.items():
             monkeypatch.setenv(name, value)
         return fresh

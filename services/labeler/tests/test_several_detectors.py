@@ -176,3 +176,22 @@ def test_the_backfill_replays_each_detectors_table_from_its_own_checkpoint(
                                                          Prefix="status/")["Contents"]}
     assert stored == {"status/label_to_graph_checkpoint",
                       "status/label_to_graph_checkpoint.local"}
+
+
+def test_two_labelers_on_a_fan_out_each_label_every_upload_with_their_detector(
+        lane_for, in_process):
+    # One deployment per detector: SNS gives each labeler's queue every upload.
+    lane = lane_for(TWO, fan_out=True)
+    key = lane.key()
+    local = f"{lane.queue}-local"
+
+    with in_process(LABELER_DETECTORS="aws-rekognition"), \
+            in_process(factories=with_fake(lambda _: FakeLocalDetector(10)),
+                       LABELER_DETECTORS="local=fake-local", IMAGE_QUEUE_NAME=local):
+        lane.put(key)
+        events = lane.events(lambda events: len(events) >= 2)
+        lane.wait_for(lambda: lane.queue_depth() == 0 and lane.queue_depth(local) == 0,
+                      timeout=20)
+
+    assert sorted(e.detector for e in events) == ["aws-rekognition", "local"]
+    assert lane.rows(key) and lane.rows(key, "local")

@@ -57,3 +57,13 @@ def test_a_label_table_per_configured_detector_named_as_the_labeler_names_them()
 def test_a_malformed_detector_list_is_refused() -> None:
     with pytest.raises(ValueError, match="more than once"):
         ProvisionSettings.from_env({"LABELER_DETECTORS": "opencv-hog,opencv-hog"})
+
+
+def test_several_queues_need_the_fan_out_topic() -> None:
+    with pytest.raises(ValueError, match="IMAGE_QUEUE_NAMES needs IMAGE_TOPIC_NAME"):
+        ProvisionSettings.from_env({"IMAGE_QUEUE_NAMES": "a,b"})
+
+
+def test_the_topic_alone_fans_out_to_the_one_queue() -> None:
+    settings = ProvisionSettings.from_env({"IMAGE_TOPIC_NAME": "t", "IMAGE_QUEUE_NAME": "q"})
+    assert settings.upload_queues == (("q", "q-dlq"),)

@@ -18,6 +18,7 @@ class AwsClients:
     s3: Any
     sqs: Any
     dynamodb: Any
+    sns: Any  # only for the fan-out of uploads (IMAGE_TOPIC_NAME)
 
     @classmethod
     def create(
@@ -43,4 +44,5 @@ class AwsClients:
         def client(service: str) -> Any:
             return session.client(service, endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
 
-        return cls(s3=client("s3"), sqs=client("sqs"), dynamodb=client("dynamodb"))
+        return cls(s3=client("s3"), sqs=client("sqs"), dynamodb=client("dynamodb"),
+                   sns=client("sns"))

@@ -18,6 +18,9 @@ _ENVIRONMENT = """
 environment (defaults in brackets):
   IMAGE_BUCKET [security-alarms]  IMAGE_QUEUE_NAME [security-alarms-uploads]
   IMAGE_DLQ_NAME [<queue>-dlq]  IMAGE_QUEUE_MAX_RECEIVES [5]
+  IMAGE_TOPIC_NAME [none: the bucket notifies IMAGE_QUEUE_NAME] fan-out: the bucket notifies
+    this SNS topic, and every queue of IMAGE_QUEUE_NAMES [IMAGE_QUEUE_NAME] gets each upload
+    (raw delivery; dead letters to <queue>-dlq), one queue per labeler
   IMAGE_QUEUE_VISIBILITY_TIMEOUT [60]  LABEL_TABLE [security_alarm_image_label_set]
   LABELER_DETECTORS [aws-rekognition] (a label table for each: LABEL_TABLE for
     aws-rekognition, LABEL_TABLE.<name> for the others)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
@@ -17,7 +17,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from labelgraph_provision import dynamodb, kafka, s3, sqs
+from labelgraph_provision import dynamodb, kafka, s3, sns, sqs
 from labelgraph_provision.aws import AwsClients
 from labelgraph_provision.errors import ProvisionError
 from labelgraph_provision.report import Outcome, ProvisionReport
@@ -49,8 +49,8 @@ def provision(settings: ProvisionSettings, aws: AwsClients | None = None) -> Pro
 
 
 def provision_aws(settings: ProvisionSettings, aws: AwsClients | None = None) -> ProvisionReport:
-    """The bucket, the queues, the bucket notification, a label table per detector and the
-    verdict table."""
+    """The bucket, the upload queues (with the fan-out topic when configured), the bucket
+    notification, a label table per detector and the verdict table."""
     clients = aws or AwsClients.create(settings.aws_region)
     outcomes: list[Outcome] = []
 
@@ -59,26 +59,38 @@ def provision_aws(settings: ProvisionSettings, aws: AwsClients | None = None) ->
         outcomes.append(outcome)
 
     with _reaching("AWS"):
-        record(s3.ensure_bucket(clients.s3, settings.image_bucket, settings.aws_region))
-        dlq, dlq_arn = sqs.ensure_queue(clients.sqs, settings.image_dlq_name, sqs.dlq_attributes)
-        record(dlq)
-        queue, queue_arn = sqs.ensure_queue(
-            clients.sqs,
-            settings.image_queue_name,
-            sqs.upload_queue_attributes(
-                settings.image_bucket,
-                dlq_arn,
-                settings.image_queue_max_receives,
-                settings.image_queue_visibility_timeout,
-            ),
-        )
-        record(queue)
-        # After the queue policy: AWS checks that S3 may send before accepting the rule.
-        record(s3.ensure_queue_notification(clients.s3, settings.image_bucket, queue_arn))
+        bucket = settings.image_bucket
+        record(s3.ensure_bucket(clients.s3, bucket, settings.aws_region))
+        if settings.image_topic_name:
+            topic, topic_arn = sns.ensure_topic(clients.sns, settings.image_topic_name, bucket)
+            record(topic)
+            for queue, dlq in settings.upload_queues:
+                queue_arn = _ensure_upload_queue(clients, settings, queue, dlq, record,
+                                                 topic_arn)
+                record(sns.ensure_raw_subscription(clients.sns, topic_arn, queue_arn))
+            # After the topic policy: AWS checks that S3 may publish before accepting it.
+            record(s3.ensure_topic_notification(clients.s3, bucket, topic_arn))
+        else:
+            [(queue, dlq)] = settings.upload_queues
+            queue_arn = _ensure_upload_queue(clients, settings, queue, dlq, record)
+            # After the queue policy: AWS checks that S3 may send before accepting the rule.
+            record(s3.ensure_queue_notification(clients.s3, bucket, queue_arn))
         for table in settings.label_tables:
             record(dynamodb.ensure_label_table(clients.dynamodb, table))
         record(dynamodb.ensure_verdict_table(clients.dynamodb, settings.verdict_table))
     return ProvisionReport(tuple(outcomes))
+
+
+def _ensure_upload_queue(clients: AwsClients, settings: ProvisionSettings, name: str, dlq: str,
+                         record: Callable[[Outcome], None], topic_arn: str | None = None) -> str:
+    """An upload queue and its dead-letter queue; the queue's ARN."""
+    dead, dlq_arn = sqs.ensure_queue(clients.sqs, dlq, sqs.dlq_attributes)
+    record(dead)
+    queue, queue_arn = sqs.ensure_queue(clients.sqs, name, sqs.upload_queue_attributes(
+        settings.image_bucket, dlq_arn, settings.image_queue_max_receives,
+        settings.image_queue_visibility_timeout, topic_arn))
+    record(queue)
+    return queue_arn
 
 
 @contextmanager

@@ -35,18 +35,37 @@ def ensure_bucket(s3: Any, name: str, region: str) -> Outcome:
 
 def ensure_queue_notification(s3: Any, bucket: str, queue_arn: str) -> Outcome:
     """Send the bucket's ObjectCreated events to `queue_arn`, keeping other rules."""
+    return _ensure_notification(s3, bucket, "QueueConfigurations", "QueueArn", queue_arn)
+
+
+def ensure_topic_notification(s3: Any, bucket: str, topic_arn: str) -> Outcome:
+    """Send the bucket's ObjectCreated events to the fan-out topic, keeping other rules."""
+    return _ensure_notification(s3, bucket, "TopicConfigurations", "TopicArn", topic_arn)
+
+
+# The two ways the bucket can announce uploads; ours is only ever one of them.
+_TARGETS = {"QueueConfigurations": "QueueArn", "TopicConfigurations": "TopicArn"}
+
+
+def _ensure_notification(s3: Any, bucket: str, section: str, field: str, arn: str) -> Outcome:
     config = s3.get_bucket_notification_configuration(Bucket=bucket)
     config.pop("ResponseMetadata", None)
-    queues = config.get("QueueConfigurations", [])
-    outcome_name = f"{bucket} -> {queue_arn.rsplit(':', 1)[-1]}"
-    if any(q["QueueArn"] == queue_arn and OBJECT_CREATED in q["Events"] for q in queues):
+    outcome_name = f"{bucket} -> {arn.rsplit(':', 1)[-1]}"
+    other = next(name for name in _TARGETS if name != section)
+    ours_elsewhere = [rule for rule in config.get(other, []) if rule.get("Id") == NOTIFICATION_ID]
+    if not ours_elsewhere and any(rule[field] == arn and OBJECT_CREATED in rule["Events"]
+                                  for rule in config.get(section, [])):
         return Outcome("bucket notification", outcome_name, Status.EXISTED)
     # put_bucket_notification_configuration replaces everything: merge, never overwrite.
-    config["QueueConfigurations"] = [q for q in queues if q.get("Id") != NOTIFICATION_ID] + [
-        {"Id": NOTIFICATION_ID, "QueueArn": queue_arn, "Events": [OBJECT_CREATED]}
-    ]
+    # Our rule of the other kind goes: switching between a queue and the fan-out topic
+    # must not announce every upload twice.
+    rules = config.get(section, [])
+    replaced = bool(ours_elsewhere) or any(rule.get("Id") == NOTIFICATION_ID for rule in rules)
+    config[section] = [rule for rule in rules if rule.get("Id") != NOTIFICATION_ID] + [
+        {"Id": NOTIFICATION_ID, field: arn, "Events": [OBJECT_CREATED]}]
+    if ours_elsewhere:
+        config[other] = [rule for rule in config[other] if rule.get("Id") != NOTIFICATION_ID]
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
-    replaced = any(q.get("Id") == NOTIFICATION_ID for q in queues)
     return Outcome(
         "bucket notification", outcome_name, Status.UPDATED if replaced else Status.CREATED
     )

@@ -25,6 +25,10 @@ class ProvisionSettings:
     image_dlq_name: str = "security-alarms-uploads-dlq"
     image_queue_max_receives: int = 5
     image_queue_visibility_timeout: int = 60
+    # Fan-out (optional): the bucket notifies this SNS topic, and each queue of
+    # image_queue_names gets every upload through a raw subscription (one queue per labeler).
+    image_topic_name: str = ""
+    image_queue_names: tuple[str, ...] = ()
     label_table: str = "security_alarm_image_label_set"
     # The names of LABELER_DETECTORS: each detector has its own label table.
     detectors: tuple[str, ...] = (ORIGINAL_DETECTOR,)
@@ -38,6 +42,16 @@ class ProvisionSettings:
     aws_region: str = "us-east-1"
 
     @property
+    def upload_queues(self) -> tuple[tuple[str, str], ...]:
+        """Each upload queue with its dead-letter queue: IMAGE_QUEUE_NAME alone, or in
+        fan-out every queue of IMAGE_QUEUE_NAMES (IMAGE_QUEUE_NAME when empty), each
+        dead-lettering to `<queue>-dlq` (IMAGE_DLQ_NAME for IMAGE_QUEUE_NAME)."""
+        names = (self.image_queue_names or (self.image_queue_name,)) if self.image_topic_name \
+            else (self.image_queue_name,)
+        return tuple((name, self.image_dlq_name if name == self.image_queue_name
+                      else f"{name}-dlq") for name in names)
+
+    @property
     def label_tables(self) -> tuple[str, ...]:
         """One label table per detector, named as the labeler names them."""
         return tuple(label_table_name(self.label_table, name) for name in self.detectors)
@@ -48,9 +62,17 @@ class ProvisionSettings:
         env = os.environ if environ is None else environ
         queue = env.get("IMAGE_QUEUE_NAME", cls.image_queue_name)
         topic = env.get("LABEL_TOPIC", cls.label_topic)
+        fan_out = env.get("IMAGE_TOPIC_NAME", "")
+        queues = tuple(name.strip() for name in env.get("IMAGE_QUEUE_NAMES", "").split(",")
+                       if name.strip())
+        if queues and not fan_out:
+            raise ValueError("IMAGE_QUEUE_NAMES needs IMAGE_TOPIC_NAME: several queues get "
+                             "every upload only through the fan-out topic")
         return cls(
             image_bucket=env.get("IMAGE_BUCKET", cls.image_bucket),
             image_queue_name=queue,
+            image_topic_name=fan_out,
+            image_queue_names=queues,
             # Dead-letter names follow their source unless set, so renaming one renames both.
             image_dlq_name=env.get("IMAGE_DLQ_NAME", f"{queue}-dlq"),
             image_queue_max_receives=_positive_int(

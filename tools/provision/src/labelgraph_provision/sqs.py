@@ -43,15 +43,20 @@ def dlq_attributes(_arn: str) -> dict[str, str]:
 
 
 def upload_queue_attributes(
-    bucket: str, dlq_arn: str, max_receives: int, visibility_timeout: int
+    bucket: str, dlq_arn: str, max_receives: int, visibility_timeout: int,
+    topic_arn: str | None = None,
 ) -> Callable[[str], dict[str, str]]:
+    """An upload queue's attributes; its policy lets the bucket send, or with `topic_arn`
+    (fan-out) the upload topic."""
     def attributes(arn: str) -> dict[str, str]:
+        policy = (_allow_topic_to_send(arn, topic_arn) if topic_arn
+                  else _allow_bucket_to_send(arn, bucket))
         return {
             "VisibilityTimeout": str(visibility_timeout),
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives}
             ),
-            "Policy": json.dumps(_allow_bucket_to_send(arn, bucket)),
+            "Policy": json.dumps(policy),
         }
 
     return attributes
@@ -74,6 +79,22 @@ def _allow_bucket_to_send(queue_arn: str, bucket: str) -> dict[str, Any]:
                     "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
                     "StringEquals": {"aws:SourceAccount": account},
                 },
+            }
+        ],
+    }
+
+
+def _allow_topic_to_send(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowUploadTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
             }
         ],
     }
