@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,23 @@ def test_two_labelers_on_a_fan_out_each_label_every_upload_with_their_detector(
 
     assert sorted(e.detector for e in events) == ["aws-rekognition", "local"]
     assert lane.rows(key) and lane.rows(key, "local")
+
+
+PHOTOS = Path(__file__).resolve().parents[3] / "samples" / "photos"
+
+
+def test_the_real_ssd_beside_rekognition_labels_a_photograph_into_its_own_table(
+        lane_for, in_process):
+    lane = lane_for("aws-rekognition,ssd-mobilenet-v2-coco")
+    key = lane.key()
+    lane.teach({"match": {"key": key}, "labels": [lane.label("Plant", 80)]})
+
+    with in_process():
+        lane.put(key, (PHOTOS / "astronaut.jpg").read_bytes())
+        events = lane.events(lambda events: len(events) >= 2, timeout=60)
+
+    by_detector = {event.detector: event for event in events}
+    assert set(by_detector) == {"aws-rekognition", "ssd-mobilenet-v2-coco"}
+    assert "Person" in {label.name for label in by_detector["ssd-mobilenet-v2-coco"].labels}
+    assert [row["label"] for row in lane.rows(key)] == ["Plant"]
+    assert "Person" in {row["label"] for row in lane.rows(key, "ssd-mobilenet-v2-coco")}
