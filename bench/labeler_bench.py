@@ -50,8 +50,9 @@ def labelled_so_far(ops_url: str) -> float:
         text = httpx.get(f"{ops_url}/metrics", timeout=2).text
     except httpx.TransportError:
         return 0
-    return next((float(line.split()[1]) for line in text.splitlines()
-                 if line.startswith("labeler_images_labeled_total ")), 0)
+    # One sample per detector: labeler_images_labeled_total{detector="..."} N.
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("labeler_images_labeled_total{"))
 
 
 def teach(stack: EmbeddedStack) -> None:
