@@ -22,7 +22,7 @@ RUNTIME_FOLDER = {  # what the builder may copy besides the lock and the workspa
     "graph-writer": {"libs/", "services/graph-writer/"},
     "api": {"libs/", "services/api/"},
     "rekognition-stub": {"tools/rekognition-stub/"},
-    "provision": {"libs/contract/", "tools/provision/"},
+    "provision": {"libs/contract/", "libs/kafka/", "tools/provision/"},
 }
 OTHER_APPS = {"labelgraph_labeler", "labelgraph_graph_writer", "labelgraph_api",
               "rekognition_stub", "labelgraph_provision", "labelgraph_devstack",

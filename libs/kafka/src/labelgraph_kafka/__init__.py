@@ -1,0 +1,1 @@
+"""One Kafka connection configuration for every labelgraph client."""
