@@ -14,9 +14,16 @@ from typing import Any, NamedTuple
 
 from dataset import END
 
+from labelgraph_api.domain import DISAGREEMENT, encode_cursor
+from labelgraph_api.windows import LATEST
+
 TWO_HOURS = (END - timedelta(hours=2), END)
 ONE_MONTH = (END - timedelta(days=30), END)
 PAGE = 50
+# A cursor at the very start of the review queue's disagreement phase, as the api encodes
+# it: the api then looks for disagreements whatever its detector scan would say, so one run
+# measures the first page with the phase (the plan before the scan) beside the one without.
+DISAGREEMENTS_FROM_THE_START = encode_cursor((DISAGREEMENT, LATEST - 1, ""))
 
 
 class Shot(NamedTuple):
@@ -113,6 +120,8 @@ def questions(shots: Sequence[Shot], cursors: dict[int, str | None],
         "record one verdict (PUT /verdicts)": Question(
             lambda n: verdict(*verdict_targets[n % len(verdict_targets)])),
         "review queue, Person, first 50": fixed(Probe("GET", "/review-queue", {"limit": PAGE})),
+        "review queue, Person, first 50, looking for disagreements": fixed(Probe(
+            "GET", "/review-queue", {"limit": PAGE, "cursor": DISAGREEMENTS_FROM_THE_START})),
         "rollups by month": fixed(Probe("GET", "/rollups", {"by": "month"})),
         "/labels, top 50": fixed(Probe("GET", "/labels", {"limit": PAGE})),
         "/cameras": fixed(Probe("GET", "/cameras")),

@@ -28,6 +28,8 @@ from labelgraph_api.windows import (
 Row = dict[str, Any]
 # Date chunks a label search tries before it starts from its rarest label instead.
 LABEL_SEARCH_DATE_FETCHES = 2
+# Images whose detectors a detector scan reads at most: the newest ones of the window.
+DETECTOR_SCAN_IMAGES = 2_000
 NO_CURSOR = {"after_ts": LATEST, "after_key": ""}
 
 
@@ -116,7 +118,7 @@ async def review_queue(graph: GraphReader, span: Window, after: tuple[float, int
     then the least confident. scope holds the label, cameras and the detectors' thresholds."""
     phase = None if after is None else after[0]
     rows: list[Row] = []
-    if phase is None or phase == DISAGREEMENT:
+    if phase == DISAGREEMENT or (phase is None and await _several_detectors(graph, span)):
         rows = await _disagreeing(graph, span, after if phase == DISAGREEMENT else None, limit,
                                   **scope)
     if len(rows) < limit and (phase is None or phase < 0):
@@ -133,6 +135,18 @@ async def review_queue(graph: GraphReader, span: Window, after: tuple[float, int
         else:
             rows += await graph.images(queries.LABELLED_OF_LABEL, **parameters)
     return rows
+
+
+async def _several_detectors(graph: GraphReader, span: Window) -> bool:
+    """Whether the window's newest images show two detectors, so disagreements may exist.
+
+    Looking for them costs a pass over the window's images or the label's edges and finds
+    nothing where one detector labels everything: the bounded scan spares that pass. When
+    the scan reads only the newest images, a stretch further back labelled by two detectors
+    while the newest are labelled by one is not put first (a narrower window finds it).
+    """
+    seen, _, _ = await detectors(graph, span, DETECTOR_SCAN_IMAGES)
+    return len(seen) > 1
 
 
 async def _disagreeing(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,

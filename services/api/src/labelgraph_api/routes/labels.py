@@ -14,8 +14,6 @@ from labelgraph_api.models import ConfidenceHistogram, DetectorList, LabelPage, 
 
 router = APIRouter(tags=["labels"])
 HEAT_MAP_WINDOW = timedelta(hours=2)
-# Images whose detectors /detectors reads at most: the newest ones of the window.
-DETECTOR_SCAN_IMAGES = 2_000
 
 
 @router.get("/labels", response_model=LabelPage)
@@ -72,6 +70,7 @@ async def list_detectors(graph: Graph, since: Since = None, until: Until = None
     """Detectors that labelled the window's newest images (at most 2,000 read), by name."""
     check_window(since, until)
     span = await questions.window_of(graph, epoch(since), epoch(until))
-    seen, scanned, complete = await questions.detectors(graph, span, DETECTOR_SCAN_IMAGES)
+    seen, scanned, complete = await questions.detectors(graph, span,
+                                                         questions.DETECTOR_SCAN_IMAGES)
     return {"detectors": [{"detector": name, "images": seen[name]} for name in sorted(seen)],
             "images_scanned": scanned, "complete": complete}
