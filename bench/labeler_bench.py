@@ -30,9 +30,9 @@ import httpx
 from dataset import CAMERA_ZONE, generate_events
 
 from labelgraph_demo.loading import aws_client
-from labelgraph_demo.samples import draw_scene
 from labelgraph_demo.services import ServiceProcesses, free_port
 from labelgraph_devstack import EmbeddedStack
+from labelgraph_devstack.testing import draw_scene
 from labelgraph_provision.dynamodb import ensure_label_table
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

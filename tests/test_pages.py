@@ -29,8 +29,9 @@ from labelgraph_contract import (
     labelling_event_id,
 )
 from labelgraph_demo.loading import aws_client, publish_events
-from labelgraph_demo.samples import CAMERA_ZONE, draw_scene
+from labelgraph_demo.samples import CAMERA_ZONE
 from labelgraph_demo.services import ServiceProcesses
+from labelgraph_devstack.testing import draw_scene
 
 pytestmark = pytest.mark.stack
 

@@ -25,9 +25,9 @@ from prometheus_client import REGISTRY
 
 from labelgraph_contract import ImageLabeled, decode_event, label_table_name
 from labelgraph_demo.loading import aws_client
-from labelgraph_demo.samples import draw_scene
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.testing import draw_scene
 from labelgraph_labeler.bootstrap import (
     DETECTOR_FACTORIES,
     DetectorFactory,

@@ -1,9 +1,10 @@
 """`python -m labelgraph_demo` (make run): the whole pipeline with sample images.
 
-Starts the embedded stack and the three services, uploads generated camera images, waits
-until the api serves them, prints where to look, and stops everything on Ctrl-C.
-`python -m labelgraph_demo ground-truth --api URL` then records every sample's verdict at
-once, so the accuracy page shows the whole curve.
+Starts the embedded stack and the three services, uploads the real photographs of
+samples/photos as camera images, has three detectors label each (a Rekognition stand-in and
+two real models), waits until the api serves every labelling, prints where to look, and
+stops everything on Ctrl-C. `python -m labelgraph_demo ground-truth --api URL` then records
+every image's verdict from truth.json at once, so the accuracy page compares the three.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ import httpx
 from labelgraph_demo.loading import (
     GROUND_TRUTH_FILE,
     load_ground_truth,
+    provision_detectors,
     teach_stub,
     upload,
     write_ground_truth,
 )
-from labelgraph_demo.samples import make_samples
+from labelgraph_demo.samples import DEMO_DETECTORS, STAND_IN, make_samples
 from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack import EmbeddedStack
 
@@ -37,8 +39,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--state-dir", type=Path, default=Path(".devstack"))
     commands = parser.add_subparsers(dest="command")
-    run = commands.add_parser("run", help="the whole pipeline with sample images (default)")
-    run.add_argument("--images", type=int, default=120, help="sample images to upload")
+    run = commands.add_parser("run", help="the whole pipeline on the photographs (default)")
+    run.add_argument("--images", type=int, default=120, help="camera images to upload")
     truth = commands.add_parser("ground-truth", help="record every sample's verdict")
     truth.add_argument("--api", required=True, help="the running api's URL")
     truth.add_argument("--key", help="an API key, if the api wants one")
@@ -53,41 +55,49 @@ def main() -> None:
 
 
 def run_demo(state_dir: Path, images: int) -> None:
-    """Everything up, the samples through the pipeline, then wait for Ctrl-C."""
+    """Everything up, the photographs through the pipeline, then wait for Ctrl-C."""
+    began = time.monotonic()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with (
-        EmbeddedStack(state_dir) as stack,
+    with EmbeddedStack(state_dir) as stack:
+        env = {**stack.env, "LABELER_DETECTORS": DEMO_DETECTORS}
+        provision_detectors(env)
         # A local demo: the api's key check is off, and the guide says so.
-        ServiceProcesses(stack.env, state_dir / "logs",
-                         extra_env={"API_INSECURE_NO_AUTH": "true"}) as services,
-    ):
-        samples = make_samples(datetime.now(UTC), count=images)
-        teach_stub(stack.env["REKOGNITION_STUB_URL"], samples)
-        upload(stack.env, samples)
-        write_ground_truth(state_dir / GROUND_TRUTH_FILE, samples)
-        log.info("uploaded %d sample images; waiting for them in the api", len(samples))
-        _wait_until_served(services.api_url, len(samples))
-        _print_guide(services.api_url, state_dir, samples[0].key)
-        try:
-            while not stop.wait(1):
-                pass
-        except KeyboardInterrupt:
+        with ServiceProcesses(env, state_dir / "logs",
+                              extra_env={"API_INSECURE_NO_AUTH": "true"}) as services:
+            samples = make_samples(datetime.now(UTC), count=images)
+            teach_stub(env["REKOGNITION_STUB_URL"], samples)
+            upload(env, samples)
+            write_ground_truth(state_dir / GROUND_TRUTH_FILE, samples)
+            log.info("uploaded %d camera images; waiting for every detector's labels",
+                     len(samples))
+            _wait_until_labelled(services.api_url, len(samples))
+            log.info("ready after %.0f s", time.monotonic() - began)
+            _print_guide(services.api_url, state_dir, samples[0].key)
+            _wait_for_stop(stop)
+            log.info("stopping services and stack")
+
+
+def _wait_for_stop(stop: threading.Event) -> None:
+    try:
+        while not stop.wait(1):
             pass
-        log.info("stopping services and stack")
+    except KeyboardInterrupt:
+        pass
 
 
-def _wait_until_served(api_url: str, expected: int, timeout: float = 120) -> None:
+def _wait_until_labelled(api_url: str, expected: int, timeout: float = 300) -> None:
+    """Until each of the three detectors' labellings of every image is in the graph."""
     deadline = time.monotonic() + timeout
-    served = 0
+    seen: dict[str, int] = {}
     while time.monotonic() < deadline:
-        cameras = httpx.get(f"{api_url}/cameras", timeout=5).json()
-        served = sum(camera["images"] for camera in cameras)
-        if served >= expected:
+        listed = httpx.get(f"{api_url}/detectors", timeout=5).json()["detectors"]
+        seen = {entry["detector"]: entry["images"] for entry in listed}
+        if len(seen) == DEMO_DETECTORS.count(",") + 1 and min(seen.values()) >= expected:
             return
         time.sleep(0.5)
-    log.warning("only %d of %d images reached the api after %ds: see the logs", served,
-                expected, timeout)
+    log.warning("after %ds the api has, of %d images, %s: see the logs", timeout, expected,
+                seen)
 
 
 def _print_guide(api_url: str, state_dir: Path, example_key: str) -> None:
@@ -105,7 +115,13 @@ labelgraph is running.
                  curl {api_url}/sightings
                  curl '{api_url}/rollups?by=hour'
                  curl {api_url}/review-queue
-  Ground truth   {state_dir / GROUND_TRUTH_FILE}; record it all at once (full curve):
+                 curl '{api_url}/accuracy/detectors?threshold=50'
+  Detectors      ssd-mobilenet-v2-coco and opencv-hog are real models that looked at the
+                 photographs: their accuracy is measured. {STAND_IN} is the Rekognition
+                 stub answering rules made from truth.json (sure when it says Person,
+                 misses about half, like the original analysis): its figures are staged.
+  Ground truth   {state_dir / GROUND_TRUTH_FILE} (from samples/photos/truth.json); record
+                 it all at once, then open Accuracy to compare the three:
                  .venv/bin/python -m labelgraph_demo ground-truth --api {api_url}
   Stack env      {state_dir / 'stack.env'}   (source it to attach kcat, scripts, notebooks)
   Service logs   {state_dir / 'logs'}/

@@ -1,4 +1,5 @@
-"""Putting samples where the cameras would: stub rules first, then the uploads."""
+"""Putting samples where the cameras would: a table per detector and the stub's rules
+first, then the uploads."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from labelgraph_contract import ImageLabeled, encode_event
 from labelgraph_demo.samples import Sample, ground_truth, stub_rules
+from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
 
 GROUND_TRUTH_FILE = "ground-truth.json"
+
+
+def provision_detectors(env: dict[str, str]) -> None:
+    """A label table for each of env's LABELER_DETECTORS (the stack makes only the default's)."""
+    provision_aws(ProvisionSettings.from_env(env), AwsClients.create(
+        env["AWS_DEFAULT_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"],
+        access_key_id=env["AWS_ACCESS_KEY_ID"], secret_access_key=env["AWS_SECRET_ACCESS_KEY"]))
 
 
 def teach_stub(stub_url: str, samples: list[Sample]) -> None:
