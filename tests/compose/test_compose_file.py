@@ -195,12 +195,12 @@ def test_every_labelgraph_service_waits_for_what_it_talks_to(compose_model):
     assert "neo4j" in deps["graph-schema"]
 
 
-def test_only_the_api_and_the_neo4j_browser_are_published_on_loopback(compose_model):
+def test_only_the_api_neo4j_and_localstack_are_published_on_loopback(compose_model):
     published = {name: svc["ports"] for name, svc in compose_model["services"].items()
                  if svc.get("ports")}
-    assert set(published) == {"api", "neo4j"}
+    assert set(published) == {"api", "neo4j", "localstack"}
     targets = {(name, port["target"]) for name, ports in published.items() for port in ports}
-    assert targets == {("api", 8000), ("neo4j", 7474), ("neo4j", 7687)}
+    assert targets == {("api", 8000), ("neo4j", 7474), ("neo4j", 7687), ("localstack", 4566)}
     for ports in published.values():
         assert all(port["host_ip"] == "127.0.0.1" for port in ports)
 

@@ -85,6 +85,8 @@ def running(engine: Any) -> Iterator[RunningStack]:
            "NEO4J_PASSWORD": secrets.token_hex(12), "API_KEYS": secrets.token_hex(12),
            "API_PUBLISHED_PORT": free_port(), "NEO4J_BROWSER_PORT": free_port(),
            "NEO4J_BOLT_PORT": free_port(), "LABELER_POLL_WAIT_SECONDS": "1"}
+    env["LOCALSTACK_PUBLISHED_PORT"] = free_port()
+    env["API_PUBLIC_S3_ENDPOINT_URL"] = f"http://127.0.0.1:{env['LOCALSTACK_PUBLISHED_PORT']}"
     stack = RunningStack(project, env, engine)
     try:
         up = compose(env, project, "up", "--build", "--detach", "--wait",
@@ -139,7 +141,8 @@ def test_an_uploaded_image_is_labelled_and_served_by_the_api(running):
     s3 = boto3.client("s3", endpoint_url=running.published("localstack", 4566),
                       region_name="us-east-1", aws_access_key_id="test",
                       aws_secret_access_key="test")
-    s3.put_object(Bucket="security-alarms", Key=key, Body=jpeg(), ContentType="image/jpeg")
+    jpeg_bytes = jpeg()
+    s3.put_object(Bucket="security-alarms", Key=key, Body=jpeg_bytes, ContentType="image/jpeg")
 
     api = f"http://127.0.0.1:{running.env['API_PUBLISHED_PORT']}"
     headers = {"X-API-Key": running.env["API_KEYS"]}
@@ -153,3 +156,5 @@ def test_an_uploaded_image_is_labelled_and_served_by_the_api(running):
     assert image["camera"] == camera
     assert [(label["name"], label["confidence"]) for label in image["labels"]] == [
         ("Person", 99.1), ("Plant", 77.5)]
+    # The presigned URL works from the host, as a browser on /ui/images fetches it.
+    assert httpx.get(image["url"], timeout=10).content == jpeg_bytes

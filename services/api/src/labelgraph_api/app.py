@@ -21,7 +21,7 @@ from labelgraph_api.domain import BadRequest
 from labelgraph_api.graph import GraphReader, GraphTimeout
 from labelgraph_api.pages import router as pages
 from labelgraph_api.routes import health, images, labels, reviews, rollups
-from labelgraph_api.s3 import ImageLinks
+from labelgraph_api.s3 import ImageLinks, signing_client
 from labelgraph_api.verdict_table import VerdictStoreUnavailable, VerdictTable
 
 log = logging.getLogger("labelgraph_api")
@@ -40,7 +40,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.state.graph = GraphReader(driver, settings.neo4j_database,
                                       settings.query_timeout_seconds)
         aws = boto3.session.Session()
-        s3 = aws.client("s3", region_name=settings.aws_default_region)
+        s3 = signing_client(aws, settings.aws_default_region, settings.public_s3_endpoint_url)
         app.state.links = ImageLinks(s3, settings.image_bucket, settings.presign_seconds)
         app.state.verdicts = VerdictTable(
             aws.client("dynamodb", region_name=settings.aws_default_region),

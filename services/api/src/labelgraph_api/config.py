@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,10 @@ class ApiSettings(BaseSettings):
                               description="Bucket presigned URLs use when an image names none.")
     presign_seconds: int = Field(900, ge=1, le=604_800, alias="API_PRESIGN_SECONDS",
                                  description="Lifetime of presigned image URLs.")
+    public_s3_endpoint_url: str | None = Field(
+        None, alias="API_PUBLIC_S3_ENDPOINT_URL", pattern=r"^https?://[^\s]+$", max_length=2048,
+        description="S3 endpoint the presigned image URLs name, as the browser reaches it "
+        "(only signed into URLs, never connected to); unset: the api's own S3 endpoint.")
     aws_default_region: str = Field("us-east-1", description="AWS region of the AWS clients.")
     ready_timeout_seconds: float = Field(
         3.0, gt=0, le=60, alias="API_READY_TIMEOUT_SECONDS",
@@ -44,6 +48,12 @@ class ApiSettings(BaseSettings):
     verdict_table: str = Field(
         "security_alarm_image_verdicts", alias="VERDICT_TABLE",
         description="DynamoDB table holding reviewers' verdicts (their system of record).")
+
+    @field_validator("public_s3_endpoint_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # compose passes `API_PUBLIC_S3_ENDPOINT_URL=` for real AWS: sign for AWS itself.
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _refuse_without_keys(self) -> ApiSettings:

@@ -4,9 +4,44 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
+# SigV4: AWS refuses SigV2 (botocore's default for presigned URLs) on buckets created since
+# June 2020 and on SSE-KMS objects. On AWS the bucket's virtual host in its region
+# (bucket.s3.<region>.amazonaws.com): botocore's "auto" would sign for the global
+# s3.amazonaws.com, which answers a bucket outside us-east-1 with a redirect (us-east-1
+# too gets its regional host, so every region has the same form). An endpoint
+# override (LocalStack, moto, MinIO) names no bucket hosts: path style there.
+SIGNATURE = "s3v4"
+
+
+def signing_client(session: boto3.session.Session, region: str,
+                   public_endpoint_url: str | None) -> Any:
+    """An S3 client for signing only: its endpoint is the one the URLs' readers reach.
+
+    Signing is local, so nothing ever connects to `public_endpoint_url`; without it the
+    endpoint is boto3's own (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the config file, or AWS).
+    """
+    overridden = public_endpoint_url is not None or _endpoint_is_configured(session, region)
+    config = Config(signature_version=SIGNATURE,
+                    s3={"addressing_style": "path" if overridden else "virtual",
+                        "us_east_1_regional_endpoint": "regional"})
+    return session.client("s3", region_name=region, endpoint_url=public_endpoint_url,
+                          config=config)
+
+
+def _endpoint_is_configured(session: boto3.session.Session, region: str) -> bool:
+    # Compared with boto3's answer rather than read from the environment, so every place
+    # boto3 takes an endpoint from counts (building a client makes no request).
+    aws_default = session.client(
+        "s3", region_name=region, config=Config(ignore_configured_endpoint_urls=True))
+    configured = session.client("s3", region_name=region)
+    return bool(configured.meta.endpoint_url != aws_default.meta.endpoint_url)
+
 
 class ImageLinks:
-    """Signs time-limited URLs to image objects; endpoints come from AWS_ENDPOINT_URL*."""
+    """Signs time-limited URLs to image objects."""
 
     def __init__(self, client: Any, default_bucket: str, expires_seconds: int) -> None:
         self._client = client
