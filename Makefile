@@ -19,14 +19,20 @@ $(UV):
 
 install: .venv/.synced ## Create .venv with every package at its locked version.
 
-# The pages' charting library, from the npm registry at its locked version; served by the api.
+# The pages' charting library and /docs' Swagger UI, from the npm registry at their locked
+# versions; served by the api, so neither page needs the internet. No install scripts: the
+# files are copied as published (swagger-ui-dist's only dependency is a telemetry hook).
 VENDOR := services/api/src/labelgraph_api/pages/static/vendor
-$(VENDOR)/echarts.min.js: services/api/web/package-lock.json
-	npm ci --prefix services/api/web --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)
-	cp services/api/web/node_modules/echarts/dist/echarts.min.js $@
+SWAGGER_UI := services/api/web/node_modules/swagger-ui-dist
+VENDORED := $(VENDOR)/echarts.min.js $(addprefix $(VENDOR)/swagger-ui/,swagger-ui-bundle.js swagger-ui.css favicon-32x32.png)
+$(VENDORED) &: services/api/web/package-lock.json
+	npm ci --prefix services/api/web --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/swagger-ui
+	cp services/api/web/node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	cp $(SWAGGER_UI)/swagger-ui-bundle.js $(SWAGGER_UI)/swagger-ui.css $(SWAGGER_UI)/favicon-32x32.png $(VENDOR)/swagger-ui/
+	touch $(VENDORED)
 
-assets: $(VENDOR)/echarts.min.js ## The pages' static assets.
+assets: $(VENDORED) ## The pages' and /docs' static assets.
 
 # The browser the page tests drive: Debian's Chromium (Playwright cannot download one here).
 browser: ## Install Debian's chromium if it is missing (needs root, as on CI).

@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 import boto3
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from neo4j import AsyncGraphDatabase
 from neo4j.exceptions import DriverError, Neo4jError
 
@@ -56,8 +57,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
             schema.cancel()
             await driver.close()
 
+    # /docs from our own static files (see _serve_docs); ReDoc would load from a CDN.
     app = FastAPI(title="labelgraph", version="0.2.0", lifespan=lifespan,
-                  description="Questions about what security cameras saw.")
+                  description="Questions about what security cameras saw.",
+                  docs_url=None, redoc_url=None)
     app.state.key_limiter = RefusedKeyLimiter(settings.key_failure_limit,
                                               settings.key_failure_window_seconds)
     app.state.ready_timeout = settings.ready_timeout_seconds
@@ -65,11 +68,28 @@ def create_app(settings: ApiSettings) -> FastAPI:
     # The pages hold no data (their scripts call the routes below with the user's key).
     app.include_router(pages.router)
     app.mount("/ui/static", pages.static_files(), name="static")
+    _serve_docs(app)
     for router in (images.router, labels.router, rollups.router, reviews.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
     observability.instrument(app)
     _map_errors(app)
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the vendored assets: FastAPI's default loads it from a CDN,
+    which leaves the page blank on a machine without internet."""
+    vendor = "/ui/static/vendor/swagger-ui"
+    if not (pages.VENDOR_DIR / "swagger-ui" / "swagger-ui-bundle.js").is_file():
+        raise RuntimeError(f"{pages.VENDOR_DIR}/swagger-ui is missing: run `make assets`")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - docs",
+            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+            swagger_css_url=f"{vendor}/swagger-ui.css",
+            swagger_favicon_url=f"{vendor}/favicon-32x32.png")
 
 
 async def _prepare_graph(graph: GraphReader, store: VerdictTable,
