@@ -59,9 +59,16 @@ bench: install assets ## Every benchmark in bench/, figures to bench-output/ (se
 # The Docker stack (compose.yaml, docs/deploy.md); needs Docker with Compose v2.
 COMPOSE ?= docker compose
 
+# The env file compose reads; the shell's variables win over it, as in compose itself.
+ENV_FILE ?= .env
+
 up: ## Build and start the compose stack; returns once every service is healthy.
-	@test -f .env || { cp .env.example .env; echo "created .env from .env.example: set NEO4J_PASSWORD there"; }
-	$(COMPOSE) up --build --detach --wait
+	@test -f $(ENV_FILE) || { cp .env.example $(ENV_FILE); echo "created $(ENV_FILE) from .env.example: set NEO4J_PASSWORD there"; }
+	@# Neo4j 5 refuses a password under 8 characters, and only says so deep in its own log.
+	@password="$${NEO4J_PASSWORD-$$(sed -n 's/^NEO4J_PASSWORD=//p' $(ENV_FILE) | tail -n 1)}"; \
+	password="$${password%\"}"; password="$${password#\"}"; \
+	test "$${#password}" -ge 8 || { echo "NEO4J_PASSWORD (from the shell, else $(ENV_FILE)) has $${#password} characters; Neo4j needs at least 8. Set a longer one (and see docs/deploy.md if Neo4j's volume holds an older password)." >&2; exit 1; }
+	$(COMPOSE) --env-file $(ENV_FILE) up --build --detach --wait
 
 down: ## Stop the compose stack (its volumes stay; `make down COMPOSE_ARGS=-v` drops them).
 	$(COMPOSE) down $(COMPOSE_ARGS)

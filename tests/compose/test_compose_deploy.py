@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -102,3 +103,74 @@ def test_empty_endpoints_send_every_client_to_aws(compose_cli, tmp_path, monkeyp
         endpoint = session.client(service).meta.endpoint_url
         assert endpoint.endswith(".amazonaws.com"), (service, endpoint)
     assert model["services"]["api"]["environment"]["API_PUBLIC_S3_ENDPOINT_URL"] == ""
+
+
+def published_port(service: dict[str, Any], target: int) -> str:
+    (port,) = [port for port in service["ports"] if port["target"] == target]
+    assert port["host_ip"] == "127.0.0.1"
+    return str(port["published"])
+
+
+@pytest.mark.parametrize("bolt_port", [None, "17687"])
+def test_neo4j_advertises_bolt_at_the_published_port(compose_cli, tmp_path, bolt_port):
+    extra = f"NEO4J_BOLT_PORT={bolt_port}\n" if bolt_port else ""
+    neo4j = model_with(compose_cli, tmp_path, extra)["services"]["neo4j"]
+    advertised = neo4j["environment"]["NEO4J_server_bolt_advertised__address"]
+    assert advertised == f"127.0.0.1:{published_port(neo4j, 7687)}"
+    assert advertised.endswith(bolt_port or "7687")
+
+
+def listeners(value: str) -> dict[str, str]:
+    return dict(entry.split("://", 1) for entry in value.split(","))
+
+
+@pytest.mark.parametrize("kafka_port", [None, "19094"])
+def test_kafka_advertises_a_host_listener_at_its_published_port(compose_cli, tmp_path,
+                                                                 kafka_port):
+    extra = f"KAFKA_PUBLISHED_PORT={kafka_port}\n" if kafka_port else ""
+    kafka = model_with(compose_cli, tmp_path, extra)["services"]["kafka"]
+    env = kafka["environment"]
+    bound, advertised = listeners(env["KAFKA_LISTENERS"]), listeners(
+        env["KAFKA_ADVERTISED_LISTENERS"])
+    protocols = dict(pair.split(":") for pair in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+                     .split(","))
+    assert bound["HOST"] == ":9094" and protocols["HOST"] == "PLAINTEXT"
+    assert advertised["HOST"] == f"127.0.0.1:{published_port(kafka, 9094)}"
+    assert advertised["HOST"].endswith(kafka_port or "9094")
+    # The containers keep their own listener, and the brokers talk over it.
+    assert advertised["PLAINTEXT"] == "kafka:9092"
+    assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] == "PLAINTEXT"
+
+
+def make_up(tmp_path: Path, env_line: str, shell: dict[str, str] | None = None
+            ) -> subprocess.CompletedProcess[str]:
+    """`make up` with a stand-in for Compose that only echoes, over an env file of its own."""
+    env_file = tmp_path / "check.env"
+    env_file.write_text(f"API_KEYS=k\n{env_line}\n")
+    return subprocess.run(
+        ["make", "-s", "-C", str(REPO), "up", f"ENV_FILE={env_file}", "COMPOSE=echo compose"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={"PATH": os.environ["PATH"], **(shell or {})})
+
+
+@pytest.mark.parametrize("line", ["NEO4J_PASSWORD=short", 'NEO4J_PASSWORD="1234567"',
+                                  "NEO4J_PASSWORD="])
+def test_make_up_refuses_a_password_neo4j_would_refuse_with_a_clear_message(tmp_path, line):
+    result = make_up(tmp_path, line)
+    assert result.returncode != 0
+    assert "Neo4j needs at least 8" in result.stderr
+    assert "compose" not in result.stdout  # stopped before compose ran
+
+
+@pytest.mark.parametrize("line", ["NEO4J_PASSWORD=long-enough", 'NEO4J_PASSWORD="12345678"'])
+def test_make_up_passes_a_long_enough_password_on_to_compose(tmp_path, line):
+    result = make_up(tmp_path, line)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"compose --env-file {tmp_path / 'check.env'} up")
+
+
+def test_make_up_checks_the_shells_password_first_as_compose_would_use_it(tmp_path):
+    assert make_up(tmp_path, "NEO4J_PASSWORD=long-enough",
+                   shell={"NEO4J_PASSWORD": "short"}).returncode != 0
+    assert make_up(tmp_path, "NEO4J_PASSWORD=short",
+                   shell={"NEO4J_PASSWORD": "long-enough"}).returncode == 0

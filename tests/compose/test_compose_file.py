@@ -195,12 +195,14 @@ def test_every_labelgraph_service_waits_for_what_it_talks_to(compose_model):
     assert "neo4j" in deps["graph-schema"]
 
 
-def test_only_the_api_neo4j_and_localstack_are_published_on_loopback(compose_model):
+def test_only_the_api_neo4j_localstack_and_kafkas_host_listener_are_on_loopback(
+        compose_model):
     published = {name: svc["ports"] for name, svc in compose_model["services"].items()
                  if svc.get("ports")}
-    assert set(published) == {"api", "neo4j", "localstack"}
+    assert set(published) == {"api", "neo4j", "localstack", "kafka"}
     targets = {(name, port["target"]) for name, ports in published.items() for port in ports}
-    assert targets == {("api", 8000), ("neo4j", 7474), ("neo4j", 7687), ("localstack", 4566)}
+    assert targets == {("api", 8000), ("neo4j", 7474), ("neo4j", 7687), ("localstack", 4566),
+                       ("kafka", 9094)}
     for ports in published.values():
         assert all(port["host_ip"] == "127.0.0.1" for port in ports)
 
@@ -247,7 +249,7 @@ def test_each_service_settings_load_from_its_compose_env(compose_model, dockerfi
 
 def test_provision_and_stub_settings_load_from_their_compose_env(compose_model, dockerfiles):
     provision = ProvisionSettings.from_env(container_env(compose_model, dockerfiles, "provision"))
-    assert provision.kafka_bootstrap_servers == "kafka:9092"
+    assert provision.kafka.kafka_bootstrap_servers == "kafka:9092"
     stub = read_settings([], container_env(compose_model, dockerfiles, "rekognition-stub"))
     assert (stub.host, stub.port) == ("0.0.0.0", 8900)
 
