@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer
 
 from labelgraph_contract import decode_event
 from labelgraph_demo.loading import aws_client, teach_stub, upload
-from labelgraph_demo.samples import Sample, object_key
+from labelgraph_demo.samples import PHOTOS, Sample, object_key
 from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
 
@@ -44,7 +44,8 @@ def test_an_uploaded_image_is_labelled_stored_published_graphed_and_served(stack
               "Instances": [{"BoundingBox": {"Width": 0.2, "Height": 0.5, "Left": 0.4,
                                              "Top": 0.3}, "Confidence": 99.1}]}
     bush = {"Name": "Plant", "Confidence": 77.5, "Parents": []}
-    sample = Sample(object_key(camera, captured), camera, captured, True, [person, bush])
+    sample = Sample(object_key(camera, captured), camera, captured, PHOTOS / "astronaut.jpg",
+                    True, [person, bush])
     env = stack.env
 
     api_key = uuid.uuid4().hex
