@@ -15,6 +15,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from labelgraph_kafka import KafkaSettings
 from labelgraph_provision.kafka import ensure_topics
 from labelgraph_provision.settings import ProvisionSettings
 
@@ -65,7 +66,7 @@ def isolated(image: str, env: dict[str, str]) -> dict[str, str]:
         asyncio.run(ensure_topics(ProvisionSettings(
             label_topic=topic, label_topic_partitions=1, label_dlq_topic=f"{topic}.dlq",
             label_dlq_topic_partitions=1,
-            kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"])))
+            kafka=KafkaSettings(kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"]))))
         return {"LABEL_TOPIC": topic, "LABEL_DLQ_TOPIC": f"{topic}.dlq",
                 "GRAPH_WRITER_CONSUMER_GROUP": f"probe-{run}",
                 "GRAPH_WRITER_SESSION_TIMEOUT_MS": "2000",

@@ -25,6 +25,7 @@ from labelgraph_graph_writer.handlers import (
 from labelgraph_graph_writer.log_limits import RepeatLimiter
 from labelgraph_graph_writer.readiness import Condition, Readiness
 from labelgraph_graph_writer.retrying import Retry
+from labelgraph_kafka import KafkaSettings
 
 CAPTURED = datetime(2016, 11, 5, 7, 15, 30, tzinfo=timezone(timedelta(hours=-8)))
 
@@ -201,7 +202,8 @@ def test_a_batch_read_while_the_group_rejoins_is_not_committed():
     sent: list[dict[TopicPartition, int]] = []
 
     async def scenario() -> list[dict[int, int]]:
-        consumer = LabelConsumer("127.0.0.1:1", "image-labels", "g", Readiness(),
+        consumer = LabelConsumer(KafkaSettings(kafka_bootstrap_servers="127.0.0.1:1"),
+                                 "image-labels", "g", Readiness(),
                                  session_timeout_ms=2000, heartbeat_interval_ms=500)
 
         async def commit(offsets: dict[TopicPartition, int]) -> None:  # the broker's part

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 
-def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "labelgraph_provision"],
+        [sys.executable, "-m", "labelgraph_provision", *args],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -46,3 +46,37 @@ def test_running_it_on_a_provisioned_stack_changes_nothing(stack_env: dict[str, 
     assert "bucket security-alarms already exists" in result.stderr
     assert "topic image-labels.dlq already exists" in result.stderr
     assert "0 created, 0 updated, 8 already existed" in result.stderr
+
+
+def test_contradicting_kafka_settings_fail_before_anything_is_created() -> None:
+    port = _closed_port()
+    result = _run({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+                   "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "PLAIN",
+                   "KAFKA_SASL_PASSWORD": "never-shown-7c1"})
+
+    assert result.returncode == 1
+    assert "provisioning failed" in result.stderr
+    assert "PLAIN needs KAFKA_SASL_USERNAME" in result.stderr
+    assert "AWS is unreachable" not in result.stderr  # refused before reaching anything
+    assert "never-shown-7c1" not in result.stderr
+
+
+@pytest.mark.stack
+def test_only_aws_leaves_kafka_alone(stack_env: dict[str, str]) -> None:
+    result = _run({**stack_env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{_closed_port()}"},
+                  "--only", "aws")
+
+    assert result.returncode == 0, result.stderr
+    assert "bucket security-alarms already exists" in result.stderr
+    assert "topic" not in result.stderr
+
+
+@pytest.mark.stack
+def test_only_kafka_leaves_aws_alone(stack_env: dict[str, str]) -> None:
+    result = _run({**stack_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"},
+                  "--only", "kafka")
+
+    assert result.returncode == 0, result.stderr
+    assert "topic image-labels.dlq already exists" in result.stderr
+    assert "bucket" not in result.stderr
+    assert "0 created, 0 updated, 2 already existed" in result.stderr

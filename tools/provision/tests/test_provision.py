@@ -11,6 +11,7 @@ import boto3
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from labelgraph_kafka import kafka_client_options
 from labelgraph_provision import (
     CAPTURE_DATE_INDEX,
     ProvisionError,
@@ -164,7 +165,7 @@ def test_topics_have_their_partitions(
     settings: ProvisionSettings, first_run: ProvisionReport
 ) -> None:
     async def partitions() -> dict[str, int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+        admin = AIOKafkaAdminClient(**kafka_client_options(settings.kafka))
         await admin.start()
         try:
             topics = await admin.describe_topics([settings.label_topic, settings.label_dlq_topic])

@@ -11,7 +11,7 @@ def test_defaults_name_the_resources_the_services_expect() -> None:
     assert settings.label_dlq_topic == "image-labels.dlq"
     assert (settings.label_topic_partitions, settings.label_dlq_topic_partitions) == (6, 3)
     assert settings.image_queue_max_receives == 5
-    assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
+    assert settings.kafka.kafka_bootstrap_servers == "127.0.0.1:9092"
     assert settings.aws_region == "us-east-1"
 
 

@@ -24,7 +24,9 @@ _OPTIONAL = ("kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password
 class KafkaSettings(BaseSettings):
     """How to reach the Kafka cluster: servers, TLS, SASL. Services' settings extend it."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+    # hide_input_in_errors: a refusal would otherwise quote the password it was given.
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True,
+                                      hide_input_in_errors=True)
 
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", min_length=1, max_length=4096,

@@ -40,15 +40,14 @@ def build_graph(settings: GraphWriterSettings, driver: AsyncDriver) -> LabelGrap
 def build_writer(settings: GraphWriterSettings, graph: LabelGraph) -> GraphWriter:
     return GraphWriter(
         graph=graph,
-        dead_letters=DeadLetterPublisher(settings.kafka_bootstrap_servers,
-                                         settings.label_dlq_topic),
+        dead_letters=DeadLetterPublisher(settings, settings.label_dlq_topic),
         excluded_cameras=settings.excluded_camera_set(),
     )
 
 
 def build_consumer(settings: GraphWriterSettings, readiness: Readiness,
                    from_beginning: bool = False) -> LabelConsumer:
-    return LabelConsumer(settings.kafka_bootstrap_servers, settings.label_topic,
+    return LabelConsumer(settings, settings.label_topic,
                          settings.consumer_group, readiness, from_beginning=from_beginning,
                          session_timeout_ms=settings.session_timeout_ms,
                          heartbeat_interval_ms=settings.heartbeat_interval_ms)

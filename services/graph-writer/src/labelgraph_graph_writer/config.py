@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from labelgraph_contract import LABEL_DLQ_TOPIC, LABEL_TOPIC
+from labelgraph_kafka import KafkaSettings
 
 
-class GraphWriterSettings(BaseSettings):
-    """Everything the graph-writer reads from its environment."""
+class GraphWriterSettings(KafkaSettings):
+    """Everything the graph-writer reads from its environment (the KAFKA_* connection
+    settings are labelgraph_kafka's, shared with the labeler and provision)."""
 
     # Tuning knobs carry a service prefix so one shared env file cannot mix them up.
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
 
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers.")
     label_topic: str = Field(LABEL_TOPIC, description="Topic of ImageLabeled events.")
     label_dlq_topic: str = Field(LABEL_DLQ_TOPIC, description="Where invalid messages go.")
     consumer_group: str = Field("graph-writer", alias="GRAPH_WRITER_CONSUMER_GROUP",

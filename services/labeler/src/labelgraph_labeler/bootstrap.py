@@ -114,7 +114,7 @@ def build_labeler(settings: LabelerSettings,
                 CheckpointStore(s3, settings.image_bucket,
                                 checkpoint_key_name(settings.checkpoint_key, entry.name)))
             for entry, factory in plan),
-        publisher=LabelPublisher(settings.kafka_bootstrap_servers, settings.label_topic,
+        publisher=LabelPublisher(settings, settings.label_topic,
                                  settings.publish_timeout_seconds,
                                  settings.broker_check_seconds),
         layout=KeyLayout.from_settings(settings.key_pattern, settings.camera_timezone),

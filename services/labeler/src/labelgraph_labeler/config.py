@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from labelgraph_contract import LABEL_TOPIC, DetectorEntry, parse_detectors
 from labelgraph_contract.naming import DEFAULT_DETECTORS
+from labelgraph_kafka import KafkaSettings
 
 DEFAULT_KEY_PATTERN = (
     r"^(?P<root>[^/]+)/(?P<camera>[^/]+)/(?P<date>\d{4}-\d{2}-\d{2})/(?P<hour>\d{2})/"
@@ -14,8 +15,9 @@ DEFAULT_KEY_PATTERN = (
 )
 
 
-class LabelerSettings(BaseSettings):
-    """Everything the labeler reads from its environment."""
+class LabelerSettings(KafkaSettings):
+    """Everything the labeler reads from its environment (the KAFKA_* connection settings
+    are labelgraph_kafka's, shared with the graph-writer and provision)."""
 
     # Tuning knobs carry a service prefix so one shared env file cannot mix them up.
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
@@ -27,7 +29,6 @@ class LabelerSettings(BaseSettings):
     label_table: str = Field("security_alarm_image_label_set",
                              description="DynamoDB table of label rows.")
     label_topic: str = Field(LABEL_TOPIC, description="Kafka topic the events go to.")
-    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers.")
     aws_default_region: str = Field("us-east-1", description="AWS region of every client.")
     camera_timezone: str = Field("America/Los_Angeles",
                                  description="IANA zone of the cameras' clocks.")

@@ -28,25 +28,34 @@ environment (defaults in brackets):
   LABEL_TOPIC [image-labels]  LABEL_TOPIC_PARTITIONS [6]  LABEL_DLQ_TOPIC [<topic>.dlq]
   LABEL_DLQ_TOPIC_PARTITIONS [3]  KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]
   KAFKA_REPLICATION_FACTOR [1]  AWS_DEFAULT_REGION [us-east-1]
+  KAFKA_SECURITY_PROTOCOL [PLAINTEXT] (SSL, SASL_PLAINTEXT, SASL_SSL)
+  KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)
+  KAFKA_SASL_USERNAME  KAFKA_SASL_PASSWORD  KAFKA_SASL_OAUTH_PROVIDER (aws-msk-iam)
+  KAFKA_SSL_CA_FILE [system trust store]  KAFKA_SSL_CERT_FILE  KAFKA_SSL_KEY_FILE
+  KAFKA_SSL_KEY_PASSWORD (docs/deploy.md, "Managed Kafka")
   and boto3's own: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, credentials
 """
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argparse.ArgumentParser(
+    parser = argparse.ArgumentParser(
         prog="labelgraph-provision",
         description="Create the bucket, queues, table and topics the services expect; "
         "what exists already is left alone.",
         epilog=_ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    ).parse_args(argv)
+    )
+    parser.add_argument("--only", choices=["aws", "kafka"],
+                        help="provision only the AWS resources, or only the Kafka topics "
+                        "(when the other side comes from infrastructure code)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     # aiokafka logs every refused connection at ERROR, botocore each endpoint it finds at
     # INFO: our own lines say what matters, once.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     logging.getLogger("botocore").setLevel(logging.WARNING)
     try:
-        report = provision(ProvisionSettings.from_env())
+        report = provision(ProvisionSettings.from_env(), only=args.only)
     except (ProvisionError, ValueError) as exc:
         log.error("provisioning failed: %s", exc)
         return 1

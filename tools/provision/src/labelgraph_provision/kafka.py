@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from labelgraph_kafka import kafka_client_options
 from labelgraph_provision.errors import ProvisionError
 from labelgraph_provision.report import Outcome, Status
 from labelgraph_provision.settings import ProvisionSettings
@@ -17,7 +18,7 @@ async def ensure_topics(settings: ProvisionSettings) -> list[Outcome]:
         settings.label_dlq_topic: settings.label_dlq_topic_partitions,
     }
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **kafka_client_options(settings.kafka),
         client_id="labelgraph-provision",
         request_timeout_ms=15_000,
     )

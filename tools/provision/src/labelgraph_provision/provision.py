@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from botocore.exceptions import (
@@ -34,18 +35,26 @@ _UNREACHABLE = (
 )
 
 
-def provision(settings: ProvisionSettings, aws: AwsClients | None = None) -> ProvisionReport:
+# What one run provisions: everything, or only one side when the other comes from
+# infrastructure code (topics from Terraform on MSK, AWS resources from CloudFormation).
+Part = Literal["aws", "kafka"]
+
+
+def provision(settings: ProvisionSettings, aws: AwsClients | None = None,
+              only: Part | None = None) -> ProvisionReport:
     """Create what is missing; report what was created and what was already there.
 
     Synchronous (it runs its own event loop for Kafka): from async code call it through
     asyncio.to_thread, or call provision_aws and kafka.ensure_topics.
     """
-    aws_report = provision_aws(settings, aws)
-    with _reaching(f"Kafka at {settings.kafka_bootstrap_servers}"):
-        topics = asyncio.run(kafka.ensure_topics(settings))
+    aws_outcomes = provision_aws(settings, aws).outcomes if only != "kafka" else ()
+    topics: list[Outcome] = []
+    if only != "aws":
+        with _reaching(f"Kafka at {settings.kafka.kafka_bootstrap_servers}"):
+            topics = asyncio.run(kafka.ensure_topics(settings))
     for outcome in topics:
         log.info("%s", outcome)
-    return ProvisionReport(aws_report.outcomes + tuple(topics))
+    return ProvisionReport(aws_outcomes + tuple(topics))
 
 
 def provision_aws(settings: ProvisionSettings, aws: AwsClients | None = None) -> ProvisionReport:

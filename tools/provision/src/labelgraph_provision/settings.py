@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from labelgraph_contract.naming import (
     DEFAULT_DETECTORS,
@@ -16,6 +16,7 @@ from labelgraph_contract.naming import (
     label_table_name,
     parse_detectors,
 )
+from labelgraph_kafka import KafkaSettings
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,8 @@ class ProvisionSettings:
     label_topic_partitions: int = 6
     label_dlq_topic: str = "image-labels.dlq"
     label_dlq_topic_partitions: int = 3
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The connection (servers, TLS, SASL) the services use too.
+    kafka: KafkaSettings = field(default_factory=lambda: KafkaSettings.from_env({}))
     kafka_replication_factor: int = 1
     aws_region: str = "us-east-1"
 
@@ -93,7 +95,7 @@ class ProvisionSettings:
             label_dlq_topic_partitions=_positive_int(
                 env, "LABEL_DLQ_TOPIC_PARTITIONS", cls.label_dlq_topic_partitions
             ),
-            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", cls.kafka_bootstrap_servers),
+            kafka=KafkaSettings.from_env(env),
             kafka_replication_factor=_positive_int(
                 env, "KAFKA_REPLICATION_FACTOR", cls.kafka_replication_factor
             ),

@@ -10,6 +10,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from labelgraph_graph_writer.readiness import Condition, Readiness
+from labelgraph_kafka import KafkaSettings, kafka_client_options
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,12 @@ class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
 class LabelConsumer:
     """Reads the label topic in batches; offsets are committed only when told to."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, group: str, readiness: Readiness, *,
+    def __init__(self, connection: KafkaSettings, topic: str, group: str, readiness: Readiness, *,
                  session_timeout_ms: int, heartbeat_interval_ms: int,
                  from_beginning: bool = False) -> None:
         self.topic = topic
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers,
+            **kafka_client_options(connection),
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -169,9 +170,9 @@ def _not_committed(why: str) -> dict[int, int]:
 class DeadLetterPublisher:
     """Sends a message that could not be used to the dead-letter topic, with the reason."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, connection: KafkaSettings, topic: str) -> None:
         self._topic = topic
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+        self._producer = AIOKafkaProducer(**kafka_client_options(connection), acks="all")
 
     async def start(self) -> None:
         await self._producer.start()

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from labelgraph_contract import ImageLabeled, encode_event
+from labelgraph_kafka import KafkaSettings, kafka_client_options
 
 
 class PublishFailed(Exception):
@@ -17,13 +18,13 @@ class PublishFailed(Exception):
 class LabelPublisher:
     """Publishes events keyed by object key, acknowledged by all in-sync replicas."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, timeout_seconds: float,
+    def __init__(self, connection: KafkaSettings, topic: str, timeout_seconds: float,
                  check_seconds: float) -> None:
         self._topic = topic
         # No enable_idempotence: duplicates are harmless (event_id de-duplicates), and some
         # Kafka-protocol brokers (Tansu) do not support InitProducerId.
         timeout_ms = int(timeout_seconds * 1000)
-        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all",
+        self._producer = AIOKafkaProducer(**kafka_client_options(connection), acks="all",
                                           request_timeout_ms=timeout_ms)
         self._timeout = timeout_seconds
         self._check_seconds = check_seconds
