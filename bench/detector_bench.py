@@ -17,16 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import cv2
+from report import record, run_facts
 
 from labelgraph_labeler.adapters.hog import HogPeopleDetector
 from labelgraph_labeler.adapters.ssd_mobilenet import SsdMobileNetDetector
@@ -88,13 +87,8 @@ def main() -> None:
     result = {"benchmark": "detectors", "runs": runs, "photos": len(work) // args.rounds,
               "opencv": cv2.__version__,
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-              "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "load_average_at_end": [round(load, 2) for load in os.getloadavg()],
-              "machine": f"{platform.processor() or platform.machine()}, "
-                         f"{os.cpu_count()} cpus, {platform.platform()}, shared"}
-    print(json.dumps(result, indent=2))
-    with (args.output / "detectors.jsonl").open("a") as out:
-        out.write(json.dumps(result) + "\n")
+              **run_facts()}
+    record(args.output, "detectors", result)
 
 
 if __name__ == "__main__":

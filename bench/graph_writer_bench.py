@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +21,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dataset import generate_events
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from prometheus_client import REGISTRY
+from report import record, run_facts
 
 from labelgraph_contract import ImageLabeled, encode_event
 from labelgraph_devstack import EmbeddedStack
@@ -272,13 +269,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as state, EmbeddedStack(Path(state)) as stack:
         result = asyncio.run(run(stack, args.images, args.original_rows, args.batch,
                                      args.rounds))
-    result |= {"date": datetime.now(UTC).isoformat(timespec="seconds"),
-               "machine": f"{platform.processor() or platform.machine()}, "
-                          f"{os.cpu_count()} cpus, {platform.platform()}"}
-    print(json.dumps(result, indent=2))
-    args.output.mkdir(parents=True, exist_ok=True)
-    with (args.output / "graph_writer.jsonl").open("a") as out:
-        out.write(json.dumps(result) + "\n")
+    record(args.output, "graph_writer", result | run_facts())
 
 
 if __name__ == "__main__":

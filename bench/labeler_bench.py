@@ -16,18 +16,17 @@ excluded), and CPU from /proc for the labeler and, separately, for the stand-ins
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import subprocess
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from dataset import CAMERA_ZONE, generate_events
+from report import record, run_facts
 
 from labelgraph_demo.loading import aws_client
 from labelgraph_demo.services import ServiceProcesses, free_port
@@ -183,14 +182,8 @@ def main() -> None:
                 measure(stack, len(runs) + 1000, concurrency, args.images, logs, profile)
                 runs[-1]["profile"] = profile_shares(profile[1])
     best = max(runs, key=lambda r: r["images_per_second"])
-    result = {"benchmark": "labeler", "runs": runs, "best": best,
-              "date": datetime.now(UTC).isoformat(timespec="seconds"),
-              "load_average_at_end": [round(load, 2) for load in os.getloadavg()],
-              "machine": f"{platform.processor() or platform.machine()}, "
-                         f"{os.cpu_count()} cpus, {platform.platform()}, shared"}
-    print(json.dumps(result, indent=2))
-    with (args.output / "labeler.jsonl").open("a") as out:
-        out.write(json.dumps(result) + "\n")
+    result = {"benchmark": "labeler", "runs": runs, "best": best, **run_facts()}
+    record(args.output, "labeler", result)
 
 
 if __name__ == "__main__":

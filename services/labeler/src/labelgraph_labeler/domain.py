@@ -79,6 +79,18 @@ class Detection:
     model_version: str
 
 
+@dataclass(frozen=True)
+class LabelLimits:
+    """MaxLabels and MinConfidence: the two settings every detector honours."""
+
+    max_labels: int
+    min_confidence: float
+
+    def parameters(self) -> dict[str, str]:
+        return {"max_labels": str(self.max_labels),
+                "min_confidence": f"{self.min_confidence:g}"}
+
+
 class ImageSource:
     """One uploaded image as a detector sees it: where it is, and its bytes on demand.
 

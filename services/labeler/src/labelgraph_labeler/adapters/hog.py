@@ -15,7 +15,7 @@ import numpy as np
 from labelgraph_labeler.adapters.coco import PERSON
 from labelgraph_labeler.adapters.decoding import MAX_SIDE, decode_image
 from labelgraph_labeler.adapters.local_model import Found, ModelPool, rekognition_labels
-from labelgraph_labeler.domain import Detection, ImageSource
+from labelgraph_labeler.domain import Detection, ImageSource, LabelLimits
 
 MODEL_VERSION = f"opencv-{cv2.__version__}-hog-default-people"
 WINDOW = (64, 128)  # width, height of the SVM's window: the smallest person it can see
@@ -48,8 +48,7 @@ class HogPeopleDetector:
     def __init__(self, descriptors: ModelPool[cv2.HOGDescriptor], *, max_labels: int,
                  min_confidence: float) -> None:
         self._descriptors = descriptors
-        self._max_labels = max_labels
-        self._min_confidence = min_confidence
+        self._limits = LabelLimits(max_labels, min_confidence)
 
     @classmethod
     def load(cls, *, max_labels: int, min_confidence: float,
@@ -61,8 +60,7 @@ class HogPeopleDetector:
 
     @property
     def parameters(self) -> dict[str, str]:
-        return {"max_labels": str(self._max_labels),
-                "min_confidence": f"{self._min_confidence:g}",
+        return {**self._limits.parameters(),
                 "hit_threshold": f"{HIT_THRESHOLD:g}",
                 "win_stride": f"{WIN_STRIDE[0]}x{WIN_STRIDE[1]}",
                 "padding": f"{PADDING[0]}x{PADDING[1]}",
@@ -84,8 +82,8 @@ class HogPeopleDetector:
         finds = [Found(PERSON, margin_confidence(float(margin)), x / width, y / height,
                        (x + w) / width, (y + h) / height)
                  for (x, y, w, h), margin in zip(boxes, np.ravel(margins), strict=True)]
-        labels = rekognition_labels(finds, max_labels=self._max_labels,
-                                    min_confidence=self._min_confidence)
+        labels = rekognition_labels(finds, max_labels=self._limits.max_labels,
+                                    min_confidence=self._limits.min_confidence)
         return Detection(labels, MODEL_VERSION)
 
 

