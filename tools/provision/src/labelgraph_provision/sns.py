@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from labelgraph_provision.policies import allow_service, from_bucket
 from labelgraph_provision.report import Outcome, Status
 
 # The queue gets S3's event itself, as from a direct notification, not SNS's envelope.
@@ -58,19 +59,5 @@ def _subscriptions(sns: Any, topic_arn: str) -> list[dict[str, Any]]:
 
 
 def _allow_bucket_to_publish(topic_arn: str, bucket: str) -> dict[str, Any]:
-    account = topic_arn.split(":")[4]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowS3ObjectCreatedNotifications",
-            "Effect": "Allow",
-            "Principal": {"Service": "s3.amazonaws.com"},
-            "Action": "sns:Publish",
-            "Resource": topic_arn,
-            # Bucket names are global: pin the account too, as for the queue's policy.
-            "Condition": {
-                "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
-                "StringEquals": {"aws:SourceAccount": account},
-            },
-        }],
-    }
+    return allow_service("AllowS3ObjectCreatedNotifications", "s3", "sns:Publish", topic_arn,
+                         from_bucket(bucket, topic_arn))

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from labelgraph_provision.policies import allow_service, from_bucket
 from labelgraph_provision.report import Outcome, Status
 
 # The longest SQS allows: AWS ages a dead letter from its first enqueue on the source
@@ -63,41 +64,14 @@ def upload_queue_attributes(
 
 
 def _allow_bucket_to_send(queue_arn: str, bucket: str) -> dict[str, Any]:
-    account = queue_arn.split(":")[4]
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowS3ObjectCreatedNotifications",
-                "Effect": "Allow",
-                "Principal": {"Service": "s3.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                # Bucket names are global: pin the account too, so a same-named bucket
-                # in another account can never write here.
-                "Condition": {
-                    "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"},
-                    "StringEquals": {"aws:SourceAccount": account},
-                },
-            }
-        ],
-    }
+    return allow_service("AllowS3ObjectCreatedNotifications", "s3", "sqs:SendMessage",
+                         queue_arn, from_bucket(bucket, queue_arn))
 
 
 def _allow_topic_to_send(queue_arn: str, topic_arn: str) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowUploadTopic",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }
-        ],
-    }
+    return allow_service("AllowUploadTopic", "sns", "sqs:SendMessage", queue_arn,
+                         {"ArnEquals": {"aws:SourceArn": topic_arn}})
+
 
 
 def _get_or_create(sqs: Any, name: str) -> tuple[str, bool]:
