@@ -11,11 +11,11 @@ from botocore.stub import Stubber
 
 from labelgraph_labeler.adapters.dynamodb import (
     UNPROCESSED_ATTEMPTS,
-    LabelTable,
+    DynamoDBLabelTable,
     UnprocessedRows,
 )
 from labelgraph_labeler.adapters.rekognition import RekognitionDetector, RetryPolicy
-from labelgraph_labeler.adapters.s3 import ImageStore
+from labelgraph_labeler.adapters.s3 import S3ImageStore
 from labelgraph_labeler.adapters.sqs import Notification, notification
 from labelgraph_labeler.domain import ImageRejected, ImageSource
 
@@ -36,7 +36,7 @@ def test_s3_answers_that_will_not_change_are_rejections(code, status, reason):
     with Stubber(s3) as stub:
         stub.add_client_error("head_object", code, http_status_code=status)
         with pytest.raises(ImageRejected) as refused:
-            ImageStore(s3).describe("bucket", "key.jpg")
+            S3ImageStore(s3).describe("bucket", "key.jpg")
     assert refused.value.reason == reason
 
 
@@ -46,7 +46,7 @@ def test_s3_overload_and_server_errors_stay_transient(code, status):
     with Stubber(s3) as stub:
         stub.add_client_error("head_object", code, http_status_code=status)
         with pytest.raises(ClientError):
-            ImageStore(s3).describe("bucket", "key.jpg")
+            S3ImageStore(s3).describe("bucket", "key.jpg")
 
 
 @pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException",
@@ -57,7 +57,8 @@ def test_table_throttling_and_server_errors_stay_transient(code):
         stub.add_response("query", {"Items": []})
         stub.add_client_error("batch_write_item", code, http_status_code=400)
         with pytest.raises(ClientError):
-            LabelTable(dynamodb, "table").replace_rows("k", [{"object_key": "k", "label": "L"}])
+            DynamoDBLabelTable(dynamodb, "table").replace_rows(
+                "k", [{"object_key": "k", "label": "L"}])
 
 
 UNPROCESSED = {"UnprocessedItems": {"table": [
@@ -71,7 +72,7 @@ def test_rows_left_unprocessed_are_sent_again_until_the_table_takes_them(monkeyp
         stub.add_response("batch_write_item", UNPROCESSED)
         stub.add_response("batch_write_item", UNPROCESSED)
         stub.add_response("batch_write_item", {"UnprocessedItems": {}})
-        LabelTable(dynamodb, "table").replace_rows("k", [{"object_key": "k", "label": "L"}],
+        DynamoDBLabelTable(dynamodb, "table").replace_rows("k", [{"object_key": "k", "label": "L"}],
                                                   first_write=True)
         stub.assert_no_pending_responses()
 
@@ -84,7 +85,7 @@ def test_rows_the_table_keeps_leaving_unprocessed_are_transient_not_lost(monkeyp
         for _ in range(UNPROCESSED_ATTEMPTS):
             stub.add_response("batch_write_item", UNPROCESSED)
         with pytest.raises(UnprocessedRows):
-            LabelTable(dynamodb, "table").replace_rows(
+            DynamoDBLabelTable(dynamodb, "table").replace_rows(
                 "k", [{"object_key": "k", "label": "L"}], first_write=True)
     # Backoff between the calls (none after the last): doubling, capped, full jitter.
     assert len(pauses) == UNPROCESSED_ATTEMPTS - 1

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from labelgraph_contract import DetectedLabel
-from labelgraph_labeler.adapters.dynamodb import LabelTable
+from labelgraph_labeler.adapters.dynamodb import DynamoDBLabelTable
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
 from labelgraph_labeler.domain import (
     Detection,
@@ -41,7 +41,7 @@ def table(lane):
         lambda params, **_: sizes.append(sum(len(v) for v in params["RequestItems"].values())))
     client.meta.events.register("provide-client-params.dynamodb.Query",
                                 lambda params, **_: queries.append(params["TableName"]))
-    adapter = LabelTable(client, lane.table)
+    adapter = DynamoDBLabelTable(client, lane.table)
     adapter.batch_sizes, adapter.queries = sizes, queries
     return adapter
 

@@ -14,9 +14,9 @@ from urllib.parse import urlparse
 
 from labelgraph_labeler.bootstrap import (
     UnknownDetectorKind,
-    build_labeler,
     build_queue,
     build_worker_policy,
+    connected_labeler,
     planned_detectors,
     size_thread_pool,
 )
@@ -37,28 +37,22 @@ async def _run(settings: LabelerSettings) -> None:
     health = WorkerHealth()
     ops = OpsServer(settings.ops_host, settings.ops_port, health.ready)
     await ops.start()
-    labeler = build_labeler(settings)
-    queue = await asyncio.to_thread(build_queue, settings)
-    await labeler.publisher.start()
-    log.info("labelling uploads from queue %s with %s", settings.image_queue_name,
-             ", ".join(detector.name for detector in labeler.detectors),
-             extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
     try:
-        await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
+        queue = await asyncio.to_thread(build_queue, settings)
+        async with connected_labeler(settings) as labeler:
+            log.info("labelling uploads from queue %s with %s", settings.image_queue_name,
+                     ", ".join(detector.name for detector in labeler.detectors),
+                     extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
+            await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
     finally:
-        await labeler.publisher.stop()
         await ops.stop()
         log.info("stopped")
 
 
 async def _backfill(settings: LabelerSettings, full: bool, until: date | None) -> None:
-    labeler = build_labeler(settings)
-    await labeler.publisher.start()
-    try:
+    async with connected_labeler(settings) as labeler:
         summaries = await backfill(labeler, full=full, batch_size=settings.backfill_batch_size,
                                    until=until)
-    finally:
-        await labeler.publisher.stop()
     print(json.dumps({"by_detector": {
         name: {"events": summary.events, "batches": summary.batches, "refused": summary.refused,
                "checkpoint": summary.checkpoint.to_json().decode() if summary.checkpoint
@@ -71,13 +65,9 @@ async def _relabel(settings: LabelerSettings, url: str) -> None:
     location = urlparse(url)
     if location.scheme != "s3" or not location.netloc:
         raise SystemExit(f"relabel wants s3://bucket/prefix, got {url!r}")
-    labeler = build_labeler(settings)
-    await labeler.publisher.start()
-    try:
+    async with connected_labeler(settings) as labeler:
         summary = await relabel(labeler, location.netloc, location.path.lstrip("/"),
                                 settings.concurrency, _progress_bar)
-    finally:
-        await labeler.publisher.stop()
     print(file=sys.stderr)
     print(json.dumps({"images": summary.images, "by_detector": {
         name: {**outcomes, "failed_by_reason": dict(summary.failures[name])}

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -12,14 +13,15 @@ import boto3
 from botocore.config import Config
 
 from labelgraph_contract import DetectorEntry, checkpoint_key_name, label_table_name
-from labelgraph_labeler.adapters.dynamodb import LabelTable
+from labelgraph_labeler.adapters.dynamodb import DynamoDBLabelTable
 from labelgraph_labeler.adapters.kafka import LabelPublisher
 from labelgraph_labeler.adapters.rekognition import RekognitionDetector, RetryPolicy
-from labelgraph_labeler.adapters.s3 import CheckpointStore, ImageStore
-from labelgraph_labeler.adapters.sqs import UploadQueue
+from labelgraph_labeler.adapters.s3 import S3CheckpointStore, S3ImageStore
+from labelgraph_labeler.adapters.sqs import SqsUploadQueue
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.domain import Detector, KeyLayout
 from labelgraph_labeler.handlers import ConfiguredDetector, Labeler
+from labelgraph_labeler.ports import EventPublisher
 from labelgraph_labeler.worker import WorkerPolicy
 
 
@@ -89,8 +91,15 @@ def planned_detectors(settings: LabelerSettings,
     return [(entry, factories[entry.kind]) for entry in settings.detector_entries]
 
 
+def build_publisher(settings: LabelerSettings) -> LabelPublisher:
+    return LabelPublisher(settings, settings.label_topic, settings.publish_timeout_seconds,
+                          settings.broker_check_seconds)
+
+
 def build_labeler(settings: LabelerSettings,
-                  factories: Mapping[str, DetectorFactory] = DETECTOR_FACTORIES) -> Labeler:
+                  factories: Mapping[str, DetectorFactory] = DETECTOR_FACTORIES,
+                  publisher: EventPublisher | None = None) -> Labeler:
+    """The labeler's adapters; its publisher not started (see connected_labeler)."""
     # No endpoint_url here: boto3 reads AWS_ENDPOINT_URL(_<SERVICE>) itself, so the same
     # code talks to AWS, LocalStack, moto or the Rekognition stub.
     session = boto3.session.Session(region_name=settings.aws_default_region)
@@ -106,26 +115,38 @@ def build_labeler(settings: LabelerSettings,
     dynamodb = session.client("dynamodb", config=pooled.merge(Config(parameter_validation=False)))
     wiring = Wiring(settings, session, pooled)
     return Labeler(
-        images=ImageStore(s3),
+        images=S3ImageStore(s3),
         detectors=tuple(
             ConfiguredDetector(
                 entry.name, factory(wiring),
-                LabelTable(dynamodb, label_table_name(settings.label_table, entry.name)),
-                CheckpointStore(s3, settings.image_bucket,
+                DynamoDBLabelTable(dynamodb, label_table_name(settings.label_table, entry.name)),
+                S3CheckpointStore(s3, settings.image_bucket,
                                 checkpoint_key_name(settings.checkpoint_key, entry.name)))
             for entry, factory in plan),
-        publisher=LabelPublisher(settings, settings.label_topic,
-                                 settings.publish_timeout_seconds,
-                                 settings.broker_check_seconds),
+        publisher=publisher or build_publisher(settings),
         layout=KeyLayout.from_settings(settings.key_pattern, settings.camera_timezone),
         excluded_cameras=settings.excluded_camera_set,
     )
 
 
-def build_queue(settings: LabelerSettings) -> UploadQueue:
+@contextlib.asynccontextmanager
+async def connected_labeler(settings: LabelerSettings,
+                            factories: Mapping[str, DetectorFactory] = DETECTOR_FACTORIES,
+                            ) -> AsyncIterator[Labeler]:
+    """The labeler with its publisher connected to the broker, and stopped on the way out."""
+    publisher = build_publisher(settings)
+    labeler = build_labeler(settings, factories, publisher)
+    await publisher.start()
+    try:
+        yield labeler
+    finally:
+        await publisher.stop()
+
+
+def build_queue(settings: LabelerSettings) -> SqsUploadQueue:
     session = boto3.session.Session(region_name=settings.aws_default_region)
-    return UploadQueue(session.client("sqs"), settings.image_queue_name,
-                       settings.poll_wait_seconds)
+    return SqsUploadQueue(session.client("sqs"), settings.image_queue_name,
+                          settings.poll_wait_seconds)
 
 
 def build_worker_policy(settings: LabelerSettings) -> WorkerPolicy:

@@ -222,4 +222,6 @@ def canonical_order(labels: list[DetectedLabel]) -> list[DetectedLabel]:
 
 def backoff_delay(attempt: int, base: float, cap: float, draw: float) -> float:
     """Full-jitter exponential backoff: `draw` (0-1) times min(cap, base * 2**attempt)."""
-    return draw * min(cap, base * 2**attempt)
+    # The exponent is bounded: after ~1,000 failures in a row (hours of an outage at the
+    # cap) 2**attempt no longer fits a float, and the watch that backs off would die.
+    return draw * min(cap, base * 2 ** min(attempt, 64))

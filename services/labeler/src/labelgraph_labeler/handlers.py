@@ -12,17 +12,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from labelgraph_labeler import metrics
-from labelgraph_labeler.adapters.dynamodb import LabelTable
-from labelgraph_labeler.adapters.kafka import LabelPublisher, PublishFailed
-from labelgraph_labeler.adapters.s3 import CheckpointStore, ImageStore
+from labelgraph_labeler.adapters.kafka import PublishFailed
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.domain import (
-    Detector,
     ImageRejected,
     ImageSource,
     KeyLayout,
     StoredImage,
     labelling_event,
+)
+from labelgraph_labeler.ports import (
+    CheckpointStore,
+    Detector,
+    EventPublisher,
+    ImageStore,
+    LabelTable,
 )
 from labelgraph_labeler.rows import (
     Batch,
@@ -71,7 +75,7 @@ class Labeler:
 
     images: ImageStore
     detectors: tuple[ConfiguredDetector, ...]
-    publisher: LabelPublisher
+    publisher: EventPublisher
     layout: KeyLayout
     excluded_cameras: frozenset[str]
 
@@ -232,7 +236,7 @@ async def backfill(labeler: Labeler, *, full: bool, batch_size: int,
             for detector in labeler.detectors}
 
 
-async def _backfill_table(detector: ConfiguredDetector, publisher: LabelPublisher, *,
+async def _backfill_table(detector: ConfiguredDetector, publisher: EventPublisher, *,
                           full: bool, batch_size: int, until: date | None) -> BackfillSummary:
     """Publish the events of the table's rows after the checkpoint, checkpointing per batch.
 
@@ -256,7 +260,7 @@ async def _backfill_table(detector: ConfiguredDetector, publisher: LabelPublishe
     return summary
 
 
-async def _publish_batch(detector: ConfiguredDetector, publisher: LabelPublisher, batch: Batch,
+async def _publish_batch(detector: ConfiguredDetector, publisher: EventPublisher, batch: Batch,
                          summary: BackfillSummary) -> None:
     # Refused images are named, not retried: their rows will never make a valid event,
     # and stopping on them would stop the rebuild of everything after them.

@@ -9,10 +9,11 @@ from collections import Counter
 from dataclasses import dataclass
 
 from labelgraph_labeler import metrics
-from labelgraph_labeler.adapters.kafka import LabelPublisher, PublishFailed
-from labelgraph_labeler.adapters.sqs import Notification, UploadQueue
+from labelgraph_labeler.adapters.kafka import PublishFailed
+from labelgraph_labeler.adapters.sqs import Notification
 from labelgraph_labeler.domain import backoff_delay
 from labelgraph_labeler.handlers import Labeler, Outcome, label_image
+from labelgraph_labeler.ports import EventPublisher, UploadQueue
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +221,7 @@ async def _leave_for_redelivery(queue: UploadQueue, notification: Notification,
               extra={**where, "reason": "retries_exhausted"})
 
 
-async def _watch_broker(publisher: LabelPublisher, health: WorkerHealth, stop: asyncio.Event,
+async def _watch_broker(publisher: EventPublisher, health: WorkerHealth, stop: asyncio.Event,
                         policy: WorkerPolicy) -> None:
     """Check the broker: every broker_check_seconds while it answers, backing off while not."""
     while not stop.is_set():

@@ -39,7 +39,7 @@ class UnprocessedRows(RuntimeError):
     """DynamoDB kept leaving rows unprocessed: transient, the upload is redelivered."""
 
 
-class LabelTable:
+class DynamoDBLabelTable:
     """One row per (object_key, label); writing an image's rows replaces its previous ones."""
 
     def __init__(self, client: Any, table_name: str) -> None:

@@ -19,7 +19,7 @@ _FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden"})
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
 
 
-class ImageStore:
+class S3ImageStore:
     """Reads object metadata, lists objects, and reads an image's bytes for local models
     (Rekognition reads the object itself)."""
 
@@ -72,7 +72,7 @@ def _raise_classified(error: ClientError, bucket: str, key: str) -> NoReturn:
     raise error  # throttling (SlowDown), 5xx: another try may succeed
 
 
-class CheckpointStore:
+class S3CheckpointStore:
     """The backfill's checkpoint: one small JSON object, as the original loader kept it."""
 
     def __init__(self, client: Any, bucket: str, key: str) -> None:

@@ -28,7 +28,7 @@ class Notification:
     problem: str | None = None
 
 
-class UploadQueue:
+class SqsUploadQueue:
     """Long-polls the upload queue, acknowledges handled messages, dead-letters refused ones."""
 
     def __init__(self, client: Any, queue_name: str, wait_seconds: int) -> None:

@@ -1,0 +1,237 @@
+"""In-memory twins of the ports, for the unit tier: they keep state the way the real
+systems do (rows by key, messages until deleted), record what was asked of them, and fail
+on demand. Beside the ports, not in the tests, so mypy proves each one fits its port.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from labelgraph_contract import DetectedLabel, ImageLabeled
+from labelgraph_labeler.adapters.kafka import PublishFailed
+from labelgraph_labeler.adapters.sqs import Notification, Upload
+from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
+from labelgraph_labeler.domain import (
+    Detection,
+    ImageRejected,
+    ImageSource,
+    KeyLayout,
+    StoredImage,
+)
+from labelgraph_labeler.handlers import ConfiguredDetector, Labeler
+from labelgraph_labeler.rows import Checkpoint, Row
+
+UPLOADED_AT = datetime(2016, 11, 5, 15, 15, 30, tzinfo=UTC)
+
+
+@dataclass
+class FakeImageStore:
+    """A bucket of objects: (bucket, key) -> bytes; a missing one is refused as S3 does."""
+
+    objects: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    described: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+
+    def put(self, bucket: str, key: str, content: bytes = b"jpeg") -> None:
+        self.objects[bucket, key] = content
+
+    def describe(self, bucket: str, key: str) -> StoredImage:
+        self.described.append(key)
+        self._refuse_missing(bucket, key)
+        return StoredImage(bucket, key, f"etag-{len(self.objects[bucket, key])}", UPLOADED_AT)
+
+    def content(self, bucket: str, key: str) -> bytes:
+        self.fetched.append(key)
+        self._refuse_missing(bucket, key)
+        return self.objects[bucket, key]
+
+    def keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        return iter(sorted(key for (held, key) in self.objects
+                           if held == bucket and key.startswith(prefix)))
+
+    def _refuse_missing(self, bucket: str, key: str) -> None:
+        if (bucket, key) not in self.objects:
+            raise ImageRejected(f"s3://{bucket}/{key} does not exist", "missing")
+
+
+@dataclass
+class FakeLabelTable:
+    """Rows by (object_key, label), replaced as the real table replaces them."""
+
+    rows: dict[tuple[str, str], Row] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)  # keys whose rows a write read first
+
+    def replace_rows(self, object_key: str, rows: list[dict[str, Any]], *,
+                     first_write: bool = False) -> None:
+        if not first_write:
+            self.reads.append(object_key)
+            for held in [k for k in self.rows if k[0] == object_key]:
+                del self.rows[held]
+        for row in rows:
+            self.rows[row["object_key"], row["label"]] = row
+
+    def of(self, object_key: str) -> list[Row]:
+        return [row for (key, _), row in sorted(self.rows.items()) if key == object_key]
+
+    def rows_of_day(self, day: date, after_ts: int | None) -> list[Row]:
+        return sorted((row for row in self.rows.values()
+                       if row["capture_date"] == day.isoformat()
+                       and (after_ts is None or int(row["event_ts"]) > after_ts)),
+                      key=lambda row: int(row["event_ts"]))
+
+    def earliest_capture_date(self) -> date | None:
+        days = [row["capture_date"] for row in self.rows.values()]
+        return date.fromisoformat(min(days)) if days else None
+
+
+@dataclass
+class FakeCheckpointStore:
+    """One checkpoint object; every save is kept, in order."""
+
+    key: str = "status/checkpoint"
+    saved: list[Checkpoint] = field(default_factory=list)
+
+    def load(self) -> Checkpoint | None:
+        return self.saved[-1] if self.saved else None
+
+    def save(self, checkpoint: Checkpoint) -> None:
+        self.saved.append(checkpoint)
+
+
+@dataclass
+class FakeEventPublisher:
+    """Records every event the broker took; `down` (a reason) refuses publishes and checks."""
+
+    published: list[ImageLabeled] = field(default_factory=list)
+    down: str | None = None
+
+    async def publish(self, event: ImageLabeled) -> None:
+        await self.publish_all([event])
+
+    async def publish_all(self, events: list[ImageLabeled]) -> None:
+        if self.down:
+            raise PublishFailed(self.down)
+        self.published.extend(events)
+
+    async def check(self) -> str | None:
+        return self.down
+
+
+@dataclass
+class FakeUploadQueue:
+    """Messages handed out until deleted, released or dead-lettered, with the redrive
+    policy's receive limit. Its methods run on worker threads, hence the lock."""
+
+    max_receives: int = 3
+    waiting: list[Notification] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    dead_letters: list[tuple[str, str, str]] = field(default_factory=list)  # receipt, why
+    # While cleared, a poll is "in progress": it returns only once the test sets it.
+    answer_polls: threading.Event = field(default_factory=threading.Event)
+    poll_started: threading.Event = field(default_factory=threading.Event)
+    polls: int = 0
+    sent: int = 0
+
+    def __post_init__(self) -> None:
+        self.answer_polls.set()
+        self._lock = threading.Lock()
+
+    def send(self, *uploads: Upload, receives: int = 1, body: str | None = None) -> str:
+        """Queue a notification of the uploads; returns its receipt."""
+        self.sent += 1
+        receipt = f"receipt-{self.sent}"
+        text = body if body is not None else json.dumps({"Records": [
+            {"eventName": "ObjectCreated:Put",
+             "s3": {"bucket": {"name": u.bucket}, "object": {"key": u.key}}} for u in uploads]})
+        problem = None if body is None else "not an S3 notification"
+        self.waiting.append(Notification(receipt, text, list(uploads), receives, problem))
+        return receipt
+
+    @property
+    def handled(self) -> list[str]:
+        return self.deleted + self.released + [receipt for receipt, _, _ in self.dead_letters]
+
+    def receive(self, max_messages: int) -> list[Notification]:
+        self.poll_started.set()
+        self.answer_polls.wait(timeout=5)
+        with self._lock:
+            self.polls += 1
+            taken, self.waiting = self.waiting[:max_messages], self.waiting[max_messages:]
+        if not taken:
+            time.sleep(0.001)  # an empty long poll: a nap keeps the loop from spinning
+        return taken
+
+    def is_last_receive(self, notification: Notification) -> bool:
+        return notification.receives >= self.max_receives
+
+    def acknowledge_all(self, receipts: list[str]) -> list[str]:
+        with self._lock:
+            self.deleted.extend(receipts)
+        return []
+
+    def release(self, receipt: str) -> None:
+        with self._lock:
+            self.released.append(receipt)
+
+    def dead_letter(self, notification: Notification, reason: str, detail: str) -> None:
+        with self._lock:
+            self.dead_letters.append((notification.receipt, reason, detail))
+
+    def backlog(self) -> int:
+        return len(self.waiting)
+
+
+@dataclass
+class FakeDetector:
+    """Answers every image with `labels`, or raises `failure` (ImageRejected: for good)."""
+
+    labels: dict[str, float] = field(default_factory=lambda: {"Person": 90.0})
+    failure: Exception | None = None
+    kind: str = "fake"
+    parameters: dict[str, str] = field(default_factory=lambda: {"max_labels": "10"})
+    asked: list[str] = field(default_factory=list)
+
+    def detect(self, image: ImageSource) -> Detection:
+        self.asked.append(image.key)
+        if self.failure:
+            raise self.failure
+        return Detection([DetectedLabel(name=name, confidence=confidence)
+                          for name, confidence in self.labels.items()], "1.0")
+
+
+@dataclass
+class FakeWorld:
+    """One labeler over fakes only, wired as bootstrap wires the real adapters: a table
+    and a checkpoint per detector, one image store, publisher and queue."""
+
+    labeler: Labeler
+    images: FakeImageStore
+    publisher: FakeEventPublisher
+    queue: FakeUploadQueue
+    tables: dict[str, FakeLabelTable]
+    checkpoints: dict[str, FakeCheckpointStore]
+
+
+def fake_world(excluded_cameras: frozenset[str] = frozenset(),
+               **detectors: FakeDetector) -> FakeWorld:
+    """A labeler with the detectors named (one "fake" when none is), in the cameras' key
+    layout on UTC."""
+    detectors = detectors or {"fake": FakeDetector()}
+    images, publisher = FakeImageStore(), FakeEventPublisher()
+    tables = {name: FakeLabelTable() for name in detectors}
+    checkpoints = {name: FakeCheckpointStore(f"status/checkpoint.{name}") for name in detectors}
+    labeler = Labeler(
+        images=images,
+        detectors=tuple(ConfiguredDetector(name, model, tables[name], checkpoints[name])
+                        for name, model in detectors.items()),
+        publisher=publisher,
+        layout=KeyLayout.from_settings(DEFAULT_KEY_PATTERN, "UTC"),
+        excluded_cameras=excluded_cameras)
+    return FakeWorld(labeler, images, publisher, FakeUploadQueue(), tables, checkpoints)

@@ -1,0 +1,110 @@
+"""What the use cases need of each outside system, and nothing more.
+
+The handlers and the worker are typed on these; bootstrap hands in the real adapters
+(adapters/), the unit tests the twins of labelgraph_labeler.fakes. The Detector protocol
+lives in the domain (local models and benchmarks import it from there) and is named here
+so every port is in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, Protocol
+
+from labelgraph_contract import ImageLabeled
+from labelgraph_labeler.adapters.sqs import Notification  # a plain message type, no I/O
+from labelgraph_labeler.domain import Detector, StoredImage
+from labelgraph_labeler.rows import Checkpoint, Row
+
+__all__ = ["CheckpointStore", "Detector", "EventPublisher", "ImageStore", "LabelTable",
+           "UploadQueue"]
+
+
+class ImageStore(Protocol):
+    """The uploaded images (S3). Every method blocks: callers run it off the event loop."""
+
+    def describe(self, bucket: str, key: str) -> StoredImage:
+        """ETag, metadata and LastModified; ImageRejected if it is missing or forbidden."""
+        ...
+
+    def content(self, bucket: str, key: str) -> bytes:
+        """The image's bytes, for local models; ImageRejected if it cannot be had."""
+        ...
+
+    def keys(self, bucket: str, prefix: str) -> Iterable[str]:
+        """Every key under prefix."""
+        ...
+
+
+class LabelTable(Protocol):
+    """One detector's label rows (DynamoDB), the source of truth. Blocking."""
+
+    def replace_rows(self, object_key: str, rows: list[dict[str, Any]], *,
+                     first_write: bool = False) -> None:
+        """Write the image's rows and drop those of its earlier labelling they do not
+        rewrite (none are read when `first_write`); ImageRejected for rows it never takes."""
+        ...
+
+    def rows_of_day(self, day: date, after_ts: int | None) -> list[Row]:
+        """The rows captured that day after the second `after_ts`, in event_ts order."""
+        ...
+
+    def earliest_capture_date(self) -> date | None:
+        """The first capture day in the table, None when it is empty."""
+        ...
+
+
+class CheckpointStore(Protocol):
+    """Where one detector's backfill stopped (an S3 object). Blocking."""
+
+    @property
+    def key(self) -> str:
+        """The checkpoint's object key: S3 notifies it like an upload, so it is skipped."""
+        ...
+
+    def load(self) -> Checkpoint | None: ...
+
+    def save(self, checkpoint: Checkpoint) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """The label topic (Kafka). Raises PublishFailed when the broker does not take events."""
+
+    async def publish(self, event: ImageLabeled) -> None: ...
+
+    async def publish_all(self, events: list[ImageLabeled]) -> None:
+        """Returns once the broker has acknowledged every event."""
+        ...
+
+    async def check(self) -> str | None:
+        """None when the broker answers with the topic, else why not."""
+        ...
+
+
+class UploadQueue(Protocol):
+    """The bucket's upload notifications (SQS) and their dead-letter queue. Blocking."""
+
+    def receive(self, max_messages: int) -> list[Notification]:
+        """One long poll: up to max_messages notifications, maybe none."""
+        ...
+
+    def is_last_receive(self, notification: Notification) -> bool:
+        """Whether the queue would dead-letter this message on its next receive."""
+        ...
+
+    def acknowledge_all(self, receipts: list[str]) -> list[str]:
+        """Delete handled messages (ten at most); returns the receipts not deleted."""
+        ...
+
+    def release(self, receipt: str) -> None:
+        """Make a received message visible again at once."""
+        ...
+
+    def dead_letter(self, notification: Notification, reason: str, detail: str) -> None:
+        """Move a message that will never succeed to the dead-letter queue, with why."""
+        ...
+
+    def backlog(self) -> int:
+        """Messages waiting, approximately."""
+        ...
