@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from labelgraph_labeler import metrics
 from labelgraph_labeler.adapters.kafka import PublishFailed
-from labelgraph_labeler.adapters.sqs import Notification
+from labelgraph_labeler.adapters.sqs import Notification, QueueMissing
 from labelgraph_labeler.domain import backoff_delay
 from labelgraph_labeler.handlers import Labeler, Outcome, label_image
 from labelgraph_labeler.ports import EventPublisher, UploadQueue
@@ -237,6 +237,8 @@ async def _watch_backlog(queue: UploadQueue, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             metrics.SQS_BACKLOG.set(await asyncio.to_thread(queue.backlog))
+        except QueueMissing:
+            pass  # the poll says so, once, through readiness
         except Exception as error:
             log.warning("cannot read the upload queue's backlog: %s", error)
         await _first_of(stop, timeout=BACKLOG_INTERVAL_SECONDS)

@@ -3,9 +3,37 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
+
+from botocore.exceptions import ClientError
+
+# How SQS says a queue is gone, in its JSON and its query protocol.
+_NO_QUEUE = {"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"}
+
+
+class QueueMissing(Exception):
+    """The upload queue does not exist (LocalStack lost it on a restart, or it was never
+    provisioned); the same words on every try, so readiness logs it once."""
+
+    def __init__(self, queue_name: str) -> None:
+        super().__init__(
+            f"the upload queue {queue_name!r} does not exist (LocalStack keeps no state "
+            "across restarts): run `make up` or provision again; the labeler resumes by "
+            "itself once it exists")
+
+
+@contextmanager
+def _naming_missing(queue_name: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _NO_QUEUE:
+            raise QueueMissing(queue_name) from error
+        raise
 
 
 @dataclass(frozen=True)
@@ -33,17 +61,21 @@ class SqsUploadQueue:
 
     def __init__(self, client: Any, queue_name: str, wait_seconds: int) -> None:
         self._client = client
-        self._url = client.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        self._name = queue_name
+        with _naming_missing(queue_name):
+            self._url = client.get_queue_url(QueueName=queue_name)["QueueUrl"]
         self._wait_seconds = wait_seconds
         self._dlq_url, self._max_receives = self._redrive_policy()
 
     def receive(self, max_messages: int) -> list[Notification]:
-        response = self._client.receive_message(
-            QueueUrl=self._url,
-            MaxNumberOfMessages=max(1, min(max_messages, 10)),
-            WaitTimeSeconds=self._wait_seconds,
-            MessageSystemAttributeNames=["ApproximateReceiveCount"],
-        )
+        # Same name, same URL: once provisioning recreates the queue, this works again.
+        with _naming_missing(self._name):
+            response = self._client.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=max(1, min(max_messages, 10)),
+                WaitTimeSeconds=self._wait_seconds,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            )
         return [notification(message) for message in response.get("Messages", [])]
 
     def is_last_receive(self, notification: Notification) -> bool:
@@ -76,8 +108,10 @@ class SqsUploadQueue:
 
     def backlog(self) -> int:
         """Messages waiting (approximate, as SQS counts them)."""
-        attributes = self._client.get_queue_attributes(
-            QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        with _naming_missing(self._name):
+            attributes = self._client.get_queue_attributes(
+                QueueUrl=self._url,
+                AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"])
 
     def _redrive_policy(self) -> tuple[str | None, int | None]:
