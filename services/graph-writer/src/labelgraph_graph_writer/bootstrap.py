@@ -37,12 +37,10 @@ def build_graph(settings: GraphWriterSettings, driver: AsyncDriver) -> LabelGrap
     return LabelGraph(driver, settings.neo4j_database)
 
 
-def build_writer(settings: GraphWriterSettings, graph: LabelGraph) -> GraphWriter:
-    return GraphWriter(
-        graph=graph,
-        dead_letters=DeadLetterPublisher(settings, settings.label_dlq_topic),
-        excluded_cameras=settings.excluded_camera_set(),
-    )
+def build_writer(settings: GraphWriterSettings, graph: LabelGraph,
+                 dead_letters: DeadLetterPublisher) -> GraphWriter:
+    return GraphWriter(graph=graph, dead_letters=dead_letters,
+                       excluded_cameras=settings.excluded_camera_set())
 
 
 def build_consumer(settings: GraphWriterSettings, readiness: Readiness,
@@ -63,7 +61,8 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
     readiness = Readiness({Condition.PARTITIONS: "none assigned yet"})
     driver = build_driver(settings)
     graph = build_graph(settings, driver)
-    writer = build_writer(settings, graph)
+    dead_letters = DeadLetterPublisher(settings, settings.label_dlq_topic)
+    writer = build_writer(settings, graph, dead_letters)
     consumer = build_consumer(settings, readiness, from_beginning)
     limit_client_logs()
 
@@ -83,7 +82,7 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
     watch: asyncio.Task[None] | None = None
     try:
         await prepare_graph(writer, retry)
-        await writer.dead_letters.start()
+        await dead_letters.start()
         await consumer.start()
         watch = asyncio.create_task(watch_dependencies(readiness, graph, consumer))
         log.info("consuming", extra={"topic": settings.label_topic,
@@ -99,7 +98,7 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
             with contextlib.suppress(asyncio.CancelledError):
                 await watch
         await consumer.stop()
-        await writer.dead_letters.stop()
+        await dead_letters.stop()
         await driver.close()
         await ops.stop()
         log.info("stopped")

@@ -8,15 +8,11 @@ from dataclasses import dataclass
 from aiokafka import ConsumerRecord
 
 from labelgraph_contract import ImageLabeled, InvalidEvent, decode_event
-from labelgraph_graph_writer.adapters.graph import (
-    REFUSALS,
-    TRANSIENT_ERRORS,
-    LabelGraph,
-    describe,
-)
-from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, DeadLetterUnavailable
+from labelgraph_graph_writer.adapters.graph import REFUSALS, TRANSIENT_ERRORS, describe
+from labelgraph_graph_writer.adapters.kafka import DeadLetterUnavailable
 from labelgraph_graph_writer.domain import BatchPlan, plan_batch
 from labelgraph_graph_writer.metrics import DEAD_LETTERS
+from labelgraph_graph_writer.ports import DeadLetterQueue, GraphRepository
 from labelgraph_graph_writer.readiness import Condition
 from labelgraph_graph_writer.retrying import Retry
 
@@ -31,8 +27,8 @@ ATTEMPTS_ALONE = 3
 class GraphWriter:
     """The graph-writer's outside world and policy, wired once by bootstrap."""
 
-    graph: LabelGraph
-    dead_letters: DeadLetterPublisher
+    graph: GraphRepository
+    dead_letters: DeadLetterQueue
     excluded_cameras: frozenset[str] = frozenset()
 
 

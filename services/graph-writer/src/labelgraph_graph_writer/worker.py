@@ -9,10 +9,10 @@ import time
 
 from aiokafka import ConsumerRecord
 
-from labelgraph_graph_writer.adapters.graph import LabelGraph
-from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, LabelConsumer
+from labelgraph_graph_writer.adapters.kafka import CommitUnavailable
 from labelgraph_graph_writer.handlers import GraphWriter, Outcome, accept_valid, write_events
 from labelgraph_graph_writer.metrics import BATCH_SECONDS, BATCHES, EVENTS, POSITION
+from labelgraph_graph_writer.ports import EventStream, GraphRepository
 from labelgraph_graph_writer.readiness import Condition, Readiness
 from labelgraph_graph_writer.retrying import Retry, Stopping, Wait
 
@@ -22,7 +22,7 @@ WATCH_SECONDS = 2.0  # how often the graph and the broker are asked whether they
 PING_SECONDS = 3.0  # how long the graph may take to answer
 
 
-async def run_worker(writer: GraphWriter, consumer: LabelConsumer, retry: Retry,
+async def run_worker(writer: GraphWriter, consumer: EventStream, retry: Retry,
                      stop: asyncio.Event, batch_size: int, *,
                      idle_exit_seconds: float | None = None) -> None:
     """Consume until stop is set (or, with idle_exit_seconds, until the topic runs dry).
@@ -47,7 +47,7 @@ async def run_worker(writer: GraphWriter, consumer: LabelConsumer, retry: Retry,
         log.info("stopping with a batch unfinished; it is read again at the next start")
 
 
-def waiting_on(consumer: LabelConsumer, stop: asyncio.Event) -> Wait:
+def waiting_on(consumer: EventStream, stop: asyncio.Event) -> Wait:
     """The loop's wait: consumption paused, still polling so the group keeps this member."""
     async def wait(seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -58,7 +58,7 @@ def waiting_on(consumer: LabelConsumer, stop: asyncio.Event) -> Wait:
     return wait
 
 
-async def _write_and_commit(writer: GraphWriter, consumer: LabelConsumer, retry: Retry,
+async def _write_and_commit(writer: GraphWriter, consumer: EventStream, retry: Retry,
                             records: list[ConsumerRecord], epoch: int | None) -> None:
     started = time.perf_counter()
     batch = await accept_valid(writer, retry, records)
@@ -84,8 +84,8 @@ def _count(outcome: Outcome) -> None:
     EVENTS.labels("excluded").inc(outcome.excluded)
 
 
-async def watch_dependencies(readiness: Readiness, graph: LabelGraph,
-                             consumer: LabelConsumer) -> None:
+async def watch_dependencies(readiness: Readiness, graph: GraphRepository,
+                             consumer: EventStream) -> None:
     """Report, every WATCH_SECONDS, whether the graph and the broker answer (until cancelled)."""
     while True:
         graph_problem, broker_problem = await asyncio.gather(_graph_problem(graph),
@@ -95,7 +95,7 @@ async def watch_dependencies(readiness: Readiness, graph: LabelGraph,
         await asyncio.sleep(WATCH_SECONDS)
 
 
-async def _graph_problem(graph: LabelGraph) -> str | None:
+async def _graph_problem(graph: GraphRepository) -> str | None:
     try:
         await asyncio.wait_for(graph.ping(), PING_SECONDS)
     except Exception as error:  # any failure means unreachable; the class says which

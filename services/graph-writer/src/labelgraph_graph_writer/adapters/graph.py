@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession
 from neo4j.exceptions import (
@@ -17,8 +17,7 @@ from neo4j.exceptions import (
 
 from labelgraph_graph_writer import cypher
 from labelgraph_graph_writer.domain import BatchPlan, ImageState, decode_version
-
-Planner = Callable[[Mapping[str, ImageState]], BatchPlan]
+from labelgraph_graph_writer.ports import Planner
 
 
 class GraphUnavailable(Exception):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -13,7 +12,7 @@ from neo4j.exceptions import ConstraintError, ServiceUnavailable
 
 from labelgraph_contract import ImageLabeled, captured_fields, encode_event, labelling_event_id
 from labelgraph_graph_writer.adapters.kafka import LabelConsumer
-from labelgraph_graph_writer.domain import BatchPlan, ImageState
+from labelgraph_graph_writer.fakes import FakeDeadLetters, FakeGraph
 from labelgraph_graph_writer.handlers import (
     ATTEMPTS_ALONE,
     GraphWriter,
@@ -44,38 +43,6 @@ def record(offset: int, item: ImageLabeled | None = None, *,
     value = encode_event(item).value if item else b"{}"
     key = key if key is not None or item is None else item.object_key.encode()
     return ConsumerRecord("image-labels", 0, offset, 0, 0, key, value, None, 0, 0, [])
-
-
-@dataclass
-class FakeGraph:
-    """Refuses every batch holding `poison` with `refusal`; fails the first calls with
-    `failures`; else writes (records the keys)."""
-
-    poison: str | None = None
-    refusal: Exception = field(default_factory=lambda: ValueError("cannot store that"))
-    failures: list[Exception] = field(default_factory=list)
-    calls: list[list[str]] = field(default_factory=list)
-    written: list[str] = field(default_factory=list)
-
-    async def write_batch(self, keys: list[str],
-                          planner: object) -> BatchPlan:
-        self.calls.append(keys)
-        if self.failures:
-            raise self.failures.pop(0)
-        if self.poison in keys:
-            raise self.refusal
-        held: Mapping[str, ImageState] = {}
-        plan: BatchPlan = planner(held)  # type: ignore[operator]
-        self.written += keys
-        return plan
-
-
-@dataclass
-class FakeDeadLetters:
-    sent: list[tuple[int, str]] = field(default_factory=list)
-
-    async def publish(self, message: ConsumerRecord, reason: str) -> None:
-        self.sent.append((message.offset, reason))
 
 
 @dataclass

@@ -1,0 +1,143 @@
+"""In-memory twins of the ports, for the unit tier: they keep state as the real systems do
+(what the graph holds, what was committed), record what was asked of them in one journal
+so a test can check the order, and fail on demand. Beside the ports, so mypy proves each
+one fits its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from neo4j.exceptions import ServiceUnavailable
+
+from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, DeadLetterUnavailable
+from labelgraph_graph_writer.domain import BatchPlan, ImageState, decode_version
+from labelgraph_graph_writer.handlers import GraphWriter
+from labelgraph_graph_writer.ports import EventStream, Planner
+
+
+@dataclass
+class FakeGraph:
+    """Holds each image's state as the planner leaves it. Refuses every batch holding
+    `poison` with `refusal`, fails the next calls with `failures`, and while `down` fails
+    every call as a stopped server does."""
+
+    journal: list[str] = field(default_factory=list)
+    poison: str | None = None
+    refusal: Exception = field(default_factory=lambda: ValueError("cannot store that"))
+    failures: list[Exception] = field(default_factory=list)
+    down: bool = False
+    held: dict[str, ImageState] = field(default_factory=dict)
+    calls: list[list[str]] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    async def ensure_schema(self) -> None:
+        self._answer()
+
+    async def write_batch(self, keys: list[str], planner: Planner) -> BatchPlan:
+        self.calls.append(keys)
+        self._answer()
+        if self.poison in keys:
+            raise self.refusal
+        plan = planner({key: self.held[key] for key in keys if key in self.held})
+        for row in plan.images:
+            self._hold(row["object_key"], row["props"])
+        self.written += keys
+        self.journal.append(f"wrote {plan.written}")  # labellings, not stale replays
+        return plan
+
+    async def ping(self) -> None:
+        self._answer()
+
+    def _hold(self, key: str, props: dict[str, Any]) -> None:
+        # As the graph keeps it: the versions always, the capture time from the newest.
+        before = self.held.get(key)
+        isodate = props.get("isodate", before.isodate if before else "")
+        self.held[key] = ImageState(isodate, {
+            detector: decode_version(text) for detector, text in
+            zip(props["detectors"], props["detector_versions"], strict=True)})
+
+    def _answer(self) -> None:
+        if self.down:
+            raise ServiceUnavailable("graph down")
+        if self.failures:
+            raise self.failures.pop(0)
+
+
+@dataclass
+class FakeDeadLetters:
+    """Keeps (offset, reason) of each dead letter; refuses the next `unavailable` sends."""
+
+    journal: list[str] = field(default_factory=list)
+    sent: list[tuple[int, str]] = field(default_factory=list)
+    unavailable: int = 0
+
+    async def publish(self, record: ConsumerRecord, reason: str) -> None:
+        if self.unavailable:
+            self.unavailable -= 1
+            raise DeadLetterUnavailable("broker away")
+        self.sent.append((record.offset, reason))
+        self.journal.append(f"dead-lettered {record.offset}")
+
+
+@dataclass
+class FakeEventStream:
+    """Hands out `batches` one a read (then nothing), keeps the committed offsets, and
+    refuses the next `commit_failures` commits as an unreachable broker does."""
+
+    journal: list[str] = field(default_factory=list)
+    batches: list[list[ConsumerRecord]] = field(default_factory=list)
+    committed: dict[int, int] = field(default_factory=dict)
+    commit_failures: int = 0
+    reads: int = 0
+    topic: str = "image-labels"
+    assigned: bool = True
+    epoch: int | None = 1
+
+    async def next_batch(self, max_records: int) -> list[ConsumerRecord]:
+        self.reads += 1
+        await asyncio.sleep(0)  # a real read yields to the loop, even when empty
+        return self.batches.pop(0)[:max_records] if self.batches else []
+
+    async def commit(self, records: list[ConsumerRecord], epoch: int | None) -> dict[int, int]:
+        if self.commit_failures:
+            self.commit_failures -= 1
+            raise CommitUnavailable("broker away")
+        offsets: dict[int, int] = {}
+        for record in records:
+            offsets[record.partition] = max(offsets.get(record.partition, 0), record.offset + 1)
+        self.committed.update(offsets)
+        self.journal.append(f"committed {offsets}")
+        return offsets
+
+    async def check(self) -> str | None:
+        return None
+
+    async def idle(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+
+@dataclass
+class FakeWorld:
+    """A writer over a fake graph and dead-letter topic, its fake stream, and the one
+    journal all three write to."""
+
+    writer: GraphWriter
+    graph: FakeGraph
+    dead_letters: FakeDeadLetters
+    stream: FakeEventStream
+    journal: list[str]
+
+
+def fake_world(excluded_cameras: frozenset[str] = frozenset(), **graph: Any) -> FakeWorld:
+    """The writer's outside world faked; `graph` sets FakeGraph's failure options."""
+    journal: list[str] = []
+    fake_graph = FakeGraph(journal, **graph)
+    dead_letters = FakeDeadLetters(journal)
+    stream = FakeEventStream(journal)
+    _fits: EventStream = stream  # the loop's port, checked here since tests are not typed
+    return FakeWorld(GraphWriter(fake_graph, dead_letters, excluded_cameras), fake_graph,
+                     dead_letters, stream, journal)
