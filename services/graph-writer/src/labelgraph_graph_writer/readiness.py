@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 class Condition(StrEnum):
     """A reason the writer may not be ready, and who reports it."""
 
-    PARTITIONS = "partitions"  # the consumer's rebalance listener
+    PARTITIONS = "partitions"  # the consumer's rebalance listener: not yet in the group
+    # (an idle member, without partitions, is ready: partitions bound the scale-out)
     GRAPH = "graph"  # the dependency watch: does the graph answer a query?
     BROKER = "broker"  # the dependency watch: does the broker answer, with the topic?
     GRAPH_WRITES = "graph_writes"  # the batch loop: a write (or the schema) being retried

@@ -59,8 +59,12 @@ class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._next(held=True)
-        self._readiness.report(Condition.PARTITIONS,
-                               None if assigned else "no partitions assigned")
+        # Joined the group is ready, partitions or not: with more writers than partitions
+        # the spare ones idle, healthy, and take over when a member leaves.
+        self._readiness.report(Condition.PARTITIONS, None)
+        if not assigned:
+            log.info("in the group with no partitions assigned: idle until a member leaves "
+                     "(more writers than the topic has partitions)")
         fresh = set(assigned) - self._rewound
         if self._rewind and fresh:
             await self._consumer.seek_to_beginning(*fresh)
