@@ -6,7 +6,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 
-.PHONY: install assets browser run test lint schemas bench clean up down logs
+.PHONY: install assets browser run test test-unit lint schemas bench clean up down logs
 
 $(UV):
 	python3 -m venv .tools
@@ -43,6 +43,11 @@ run: install assets ## The whole pipeline on the embedded stack with sample imag
 
 test: install assets browser ## The whole suite, starting the embedded stack itself.
 	$(PY) -m pytest
+
+# The unit tier is every package's tests/unit/: use cases over fakes, no server, no browser.
+UNIT_TESTS := $(wildcard */*/tests/unit)
+test-unit: install ## The fast tier alone: the use cases over in-memory fakes, in seconds.
+	$(PY) -m pytest $(UNIT_TESTS)
 
 lint: install ## ruff and mypy over every package.
 	$(PY) -m ruff check .
