@@ -34,9 +34,11 @@ $(VENDORED) &: services/api/web/package-lock.json
 
 assets: $(VENDORED) ## The pages' and /docs' static assets.
 
-# The browser the page tests drive: Debian's Chromium (Playwright cannot download one here).
-browser: ## Install Debian's chromium if it is missing (needs root, as on CI).
+# The browser the page tests drive: Debian's Chromium (Playwright cannot download one here),
+# and kcat, which tests/test_kafka_tools.py runs as the README documents it.
+browser: ## Install Debian's chromium and kcat if they are missing (needs root, as on CI).
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; }
 
 run: install assets ## The whole pipeline on the embedded stack with sample images; Ctrl-C stops it.
 	$(PY) -m labelgraph_demo
