@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 
 import uvicorn
@@ -34,6 +35,30 @@ def ops_app(ready: ReadinessCheck, registry: CollectorRegistry = REGISTRY) -> St
                              Route("/metrics", metrics)])
 
 
+class OpsPortUnavailable(SystemExit):
+    """The ops port cannot be bound: the process cannot be operated, so it stops.
+
+    A SystemExit, as for a bad command line: the worker has nothing to clean up yet, and the
+    person who started it gets one line naming the setting, not uvicorn's traceback.
+    """
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        super().__init__(f"cannot serve the ops endpoints on {host}:{port}: {error.strerror} "
+                         "(another process holds it? set the service's *_OPS_PORT)")
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise OpsPortUnavailable(host, port, error) from None
+    return sock
+
+
 class _WorkerOwnedSignals(uvicorn.Server):
     """A uvicorn server that leaves SIGINT/SIGTERM to the worker that embeds it."""
 
@@ -49,10 +74,15 @@ class OpsServer:
         config = uvicorn.Config(ops_app(ready), host=host, port=port, log_level="warning",
                                 access_log=False, lifespan="off")
         self._server = _WorkerOwnedSignals(config)
+        self._host, self._port = host, port
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve())
+        """Serve from now on; raises OpsPortUnavailable when the port cannot be bound."""
+        # Bound here, not by uvicorn: uvicorn logs the error and calls sys.exit inside its
+        # task, which surfaced as a traceback of an unretrieved task exception.
+        sock = _bound_socket(self._host, self._port)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # raises why it could not start (port in use...)

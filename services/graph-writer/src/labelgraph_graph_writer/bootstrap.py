@@ -59,15 +59,21 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
     password is permanent. Everything else the outside world does is waited out.
     """
     readiness = Readiness({Condition.PARTITIONS: "none assigned yet"})
+
+    async def ready() -> str | None:
+        return readiness.reason()
+
+    # First: a taken ops port stops the process before any client exists to be left unclosed.
+    ops = OpsServer(settings.ops_host, settings.ops_port, ready)
+    await ops.start()
+    log.info("ops endpoints (/health, /ready, /metrics) on %s:%d", settings.ops_host,
+             settings.ops_port, extra={"ops_port": settings.ops_port})
     driver = build_driver(settings)
     graph = build_graph(settings, driver)
     dead_letters = DeadLetterPublisher(settings, settings.label_dlq_topic)
     writer = build_writer(settings, graph, dead_letters)
     consumer = build_consumer(settings, readiness, from_beginning)
     limit_client_logs()
-
-    async def ready() -> str | None:
-        return readiness.reason()
 
     async def until_stopped(seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -77,8 +83,6 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
 
     retry = Retry(readiness, until_stopped, settings.retry_initial_seconds,
                   settings.retry_max_seconds)
-    ops = OpsServer(settings.ops_host, settings.ops_port, ready)
-    await ops.start()
     watch: asyncio.Task[None] | None = None
     try:
         await prepare_graph(writer, retry)

@@ -16,6 +16,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -28,10 +29,16 @@ from labelgraph_demo.loading import (
     write_ground_truth,
 )
 from labelgraph_demo.samples import DEMO_DETECTORS, STAND_IN, make_samples
-from labelgraph_demo.services import ServiceProcesses
-from labelgraph_devstack import EmbeddedStack
+from labelgraph_demo.services import ServiceDied, ServiceProcesses
+from labelgraph_devstack import EmbeddedStack, envfile
 
 log = logging.getLogger("labelgraph_demo")
+
+
+class ServiceWatch(Protocol):
+    """What the waits need of the service processes: whether one has died."""
+
+    def raise_if_exited(self) -> None: ...
 
 
 def main() -> None:
@@ -51,7 +58,11 @@ def main() -> None:
         count = load_ground_truth(args.api, args.state_dir / GROUND_TRUTH_FILE, args.key)
         log.info("recorded %d verdicts: see %s/ui/accuracy", count, args.api)
         return
-    run_demo(args.state_dir, getattr(args, "images", 120))
+    try:
+        run_demo(args.state_dir, getattr(args, "images", 120))
+    except ServiceDied as died:
+        log.error("stopped: %s", died)
+        raise SystemExit(1) from None
 
 
 def run_demo(state_dir: Path, images: int) -> None:
@@ -65,33 +76,42 @@ def run_demo(state_dir: Path, images: int) -> None:
         # A local demo: the api's key check is off, and the guide says so.
         with ServiceProcesses(env, state_dir / "logs",
                               extra_env={"API_INSECURE_NO_AUTH": "true"}) as services:
+            # Named, not set: a second labeler started from a shell that loaded stack.env
+            # would otherwise try the same ops port.
+            envfile.write(stack.env_file, {**stack.env, **services.ops_urls})
             samples = make_samples(datetime.now(UTC), count=images)
             teach_stub(env["REKOGNITION_STUB_URL"], samples)
             upload(env, samples)
             write_ground_truth(state_dir / GROUND_TRUTH_FILE, samples)
             log.info("uploaded %d camera images; waiting for every detector's labels",
                      len(samples))
-            _wait_until_labelled(services.api_url, len(samples))
+            _wait_until_labelled(services, len(samples))
             log.info("ready after %.0f s", time.monotonic() - began)
-            _print_guide(services.api_url, state_dir, samples[0].key)
-            _wait_for_stop(stop)
+            _print_guide(services.api_url, services.ops_urls, state_dir, samples[0].key)
+            _wait_for_stop(stop, services)
             log.info("stopping services and stack")
 
 
-def _wait_for_stop(stop: threading.Event) -> None:
+def _wait_for_stop(stop: threading.Event, services: ServiceWatch, interval: float = 1) -> None:
+    """Until Ctrl-C or SIGTERM; a service that dies meanwhile raises ServiceDied."""
     try:
-        while not stop.wait(1):
-            pass
+        while not stop.wait(interval):
+            services.raise_if_exited()
     except KeyboardInterrupt:
         pass
 
 
-def _wait_until_labelled(api_url: str, expected: int, timeout: float = 300) -> None:
+def _wait_until_labelled(services: ServiceProcesses, expected: int,
+                         timeout: float = 300) -> None:
     """Until each of the three detectors' labellings of every image is in the graph."""
     deadline = time.monotonic() + timeout
     seen: dict[str, int] = {}
     while time.monotonic() < deadline:
-        listed = httpx.get(f"{api_url}/detectors", timeout=5).json()["detectors"]
+        services.raise_if_exited()
+        try:
+            listed = httpx.get(f"{services.api_url}/detectors", timeout=5).json()["detectors"]
+        except httpx.TransportError:  # the api just died: the next check names it
+            listed = []
         seen = {entry["detector"]: entry["images"] for entry in listed}
         if len(seen) == DEMO_DETECTORS.count(",") + 1 and min(seen.values()) >= expected:
             return
@@ -100,7 +120,8 @@ def _wait_until_labelled(api_url: str, expected: int, timeout: float = 300) -> N
                 seen)
 
 
-def _print_guide(api_url: str, state_dir: Path, example_key: str) -> None:
+def _print_guide(api_url: str, ops_urls: dict[str, str], state_dir: Path,
+                 example_key: str) -> None:
     print(f"""
 labelgraph is running.
 
@@ -123,6 +144,9 @@ labelgraph is running.
   Ground truth   {state_dir / GROUND_TRUTH_FILE} (from samples/photos/truth.json); record
                  it all at once, then open Accuracy to compare the three:
                  .venv/bin/python -m labelgraph_demo ground-truth --api {api_url}
+  Workers' ops   labeler      {ops_urls["LABELER_OPS_URL"]}/metrics   (and /health, /ready)
+                 graph-writer {ops_urls["GRAPH_WRITER_OPS_URL"]}/metrics
+                 (in stack.env as LABELER_OPS_URL and GRAPH_WRITER_OPS_URL)
   Stack env      {state_dir / 'stack.env'}   (source it to attach kcat, scripts, notebooks)
   Service logs   {state_dir / 'logs'}/
 

@@ -20,6 +20,10 @@ SERVICE_COMMANDS = {
 }
 
 
+class ServiceDied(RuntimeError):
+    """A service process ended while the demo still needed it."""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -39,6 +43,9 @@ class ServiceProcesses:
     log_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     api_port: int = field(default_factory=free_port)
+    # Free ops ports: the defaults (8081, 8082) may be held by another run on the machine.
+    labeler_ops_port: int = field(default_factory=free_port)
+    graph_writer_ops_port: int = field(default_factory=free_port)
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
     _spawner: Spawner = field(default_factory=Spawner)
 
@@ -46,13 +53,18 @@ class ServiceProcesses:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
+    @property
+    def ops_urls(self) -> dict[str, str]:
+        """The workers' /health, /ready and /metrics, as variables no service reads."""
+        return {"LABELER_OPS_URL": f"http://127.0.0.1:{self.labeler_ops_port}",
+                "GRAPH_WRITER_OPS_URL": f"http://127.0.0.1:{self.graph_writer_ops_port}"}
+
     def start(self, names: tuple[str, ...] = tuple(SERVICE_COMMANDS),
               ready_timeout: float = 60) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        # Free ops ports: the defaults (8081, 8082) may be held by another run on the machine.
         env = {**os.environ, **self.stack_env, "API_PORT": str(self.api_port),
-               "LABELER_OPS_PORT": str(free_port()), "GRAPH_WRITER_OPS_PORT": str(free_port()),
-               **self.extra_env}
+               "LABELER_OPS_PORT": str(self.labeler_ops_port),
+               "GRAPH_WRITER_OPS_PORT": str(self.graph_writer_ops_port), **self.extra_env}
         for name in names:
             popen = self._spawner.popen([sys.executable, *SERVICE_COMMANDS[name]], env=env,
                                         cwd=self.log_dir, log=self.log_dir / f"{name}.log")
@@ -63,7 +75,7 @@ class ServiceProcesses:
     def _wait_for_api(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._raise_if_exited()
+            self.raise_if_exited()
             try:
                 if httpx.get(f"{self.api_url}/ready", timeout=2).status_code == 200:
                     return
@@ -72,12 +84,13 @@ class ServiceProcesses:
             time.sleep(0.2)
         raise TimeoutError(f"api not ready after {timeout}s: see {self.log_dir}/api.log")
 
-    def _raise_if_exited(self) -> None:
+    def raise_if_exited(self) -> None:
+        """Raises ServiceDied, with the end of its log, for the first service that ended."""
         for name, process in self.processes.items():
             code = process.exit_code()
             if code is not None:
-                tail = log_tail(self.log_dir / f"{name}.log")
-                raise RuntimeError(f"{name} exited with {code}:\n{tail}")
+                log = self.log_dir / f"{name}.log"
+                raise ServiceDied(f"{name} exited with {code} (log: {log}):\n{log_tail(log)}")
 
     def stop(self, timeout: float = 15) -> None:
         """SIGTERM each (they finish what is in hand), then SIGKILL what is left."""
@@ -91,6 +104,10 @@ class ServiceProcesses:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
+        """Stop the services and the thread that forks them."""
         self.stop()
         self._spawner.close()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

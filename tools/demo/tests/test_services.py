@@ -1,0 +1,86 @@
+"""The demo's service processes: their ops ports are named, and a death is noticed and told."""
+
+import re
+import socket
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+
+from labelgraph_demo.__main__ import _print_guide, _wait_for_stop
+from labelgraph_demo.services import ServiceDied, ServiceProcesses
+
+# Nothing listens on port 1: the graph-writer waits it out, which is all these tests need.
+NO_STACK = {"NEO4J_URI": "bolt://127.0.0.1:1", "NEO4J_PASSWORD": "unused-here",
+            "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"}
+
+
+class FakeServices:
+    """Alive for a few checks, then one of them has died."""
+
+    def __init__(self, checks_alive: int) -> None:
+        self.checks_alive = checks_alive
+
+    def raise_if_exited(self) -> None:
+        if self.checks_alive == 0:
+            raise ServiceDied("graph-writer exited with 1")
+        self.checks_alive -= 1
+
+
+def wait_for_log_line(log: Path, pattern: str, services: ServiceProcesses) -> re.Match[str]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = re.search(pattern, log.read_text() if log.exists() else "")
+        if found:
+            return found
+        services.raise_if_exited()
+        time.sleep(0.1)
+    raise AssertionError(f"{log} never said {pattern!r}: {log.read_text()}")
+
+
+def test_waiting_for_ctrl_c_stops_when_a_service_dies():
+    with pytest.raises(ServiceDied, match="graph-writer exited with 1"):
+        _wait_for_stop(threading.Event(), FakeServices(checks_alive=3), interval=0.01)
+
+
+def test_waiting_for_ctrl_c_ends_quietly_on_the_stop_signal():
+    stop = threading.Event()
+    stop.set()
+    _wait_for_stop(stop, FakeServices(checks_alive=0), interval=0.01)
+
+
+def test_the_guide_names_the_workers_ops_urls(capsys, tmp_path):
+    services = ServiceProcesses({}, tmp_path)
+    _print_guide(services.api_url, services.ops_urls, tmp_path, "alarms/cam1/x.jpg")
+    guide = capsys.readouterr().out
+    assert f"http://127.0.0.1:{services.labeler_ops_port}/metrics" in guide
+    assert f"http://127.0.0.1:{services.graph_writer_ops_port}/metrics" in guide
+
+
+def test_the_graph_writer_logs_the_ops_port_it_serves_on(tmp_path):
+    with closing(ServiceProcesses(NO_STACK, tmp_path)) as services:
+        services.start(names=("graph-writer",))
+        logged = wait_for_log_line(tmp_path / "graph-writer.log",
+                                   r'"message": "ops endpoints \(/health, /ready, /metrics\) '
+                                   r'on 127\.0\.0\.1:(\d+)"', services)
+        assert int(logged.group(1)) == services.graph_writer_ops_port
+        health = httpx.get(f"{services.ops_urls['GRAPH_WRITER_OPS_URL']}/health", timeout=5)
+        assert health.json() == {"status": "ok"}
+
+
+def test_a_service_whose_ops_port_is_taken_dies_with_one_line_and_is_named(tmp_path):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        services = ServiceProcesses(NO_STACK, tmp_path, graph_writer_ops_port=port)
+        with closing(services), pytest.raises(ServiceDied) as died:
+            services.start(names=("graph-writer",))
+            wait_for_log_line(tmp_path / "graph-writer.log", "never logged", services)
+    assert "graph-writer exited with 1" in str(died.value)
+    assert (tmp_path / "graph-writer.log").read_text().splitlines() == [
+        f"cannot serve the ops endpoints on 127.0.0.1:{port}: Address "
+        "already in use (another process holds it? set the service's *_OPS_PORT)"]
