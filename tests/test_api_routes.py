@@ -23,6 +23,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from neo4j import GraphDatabase
 
 from labelgraph_contract import (
     DetectedLabel,
@@ -90,6 +91,48 @@ def make_images() -> list[Img]:
     return images
 
 
+# Boxes: two detectors' instances of one label on an image of its own camera, written by
+# the real graph-writer, and an image whose stored boxes a foreign writer spoilt (Cypher).
+SSD = "ssd-mobilenet-v2-coco"
+BOX_CAMERA = f"boxes-{RUN}"
+BOXED, UNBOXED = f"Boxed{RUN}", f"Unboxed{RUN}"
+BOX_KEY = f"alarms/{BOX_CAMERA}/{RUN}/boxed.jpg"
+SPOILT_KEY = f"alarms/{BOX_CAMERA}/{RUN}/spoilt.jpg"
+Box = tuple[float, float, float, float, float]  # left, top, width, height, confidence
+BOXES: dict[str, list[Box]] = {
+    DETECTOR: [(0.1, 0.2, 0.3, 0.4, 99.5), (0.5, 0.5, 0.25, 0.5, 80.0)],
+    SSD: [(0.125, 0.25, 0.3, 0.35, 70.25)]}
+# What a foreign writer left in a HAS_LABEL's boxes, and what of it the api answers.
+SPOILT_BOXES: list[tuple[Any, list[Box]]] = [
+    ("[[0.1,0.2,0.3,0.4,50],[2,0,0.1,0.1,50],[0,0,0.1,0.1,101]]", [(0.1, 0.2, 0.3, 0.4, 50)]),
+    ("[[true,0,0.1,0.1,50],[0,0,0.1,0.1],[\"0\",0,0.1,0.1,50]]", []),
+    ('[["<img src=x onerror=alert(1)>",0,0.1,0.1,50]]', []),
+    ("not json", []), ('{"left": 0.1}', []), ("[" * 3000, []), (42, []),
+    (None, []),  # an edge written before boxes were stored
+]
+
+
+def box_events() -> list[ImageLabeled]:
+    captured = (NOW - timedelta(minutes=5)).astimezone(LA)
+    made = [labelling(BOX_KEY, captured, detector, [
+        {"name": BOXED, "confidence": max(box[4] for box in boxes), "instances": [
+            {"bounding_box": {"left": left, "top": top, "width": width, "height": height},
+             "confidence": confidence} for left, top, width, height, confidence in boxes]},
+        {"name": UNBOXED, "confidence": 55.0}]) for detector, boxes in BOXES.items()]
+    return made + [labelling(SPOILT_KEY, captured, DETECTOR, [
+        {"name": f"Spoilt{RUN}-{index}", "confidence": 90.0 - index}
+        for index in range(len(SPOILT_BOXES))])]
+
+
+def labelling(key: str, captured: datetime, detector: str,
+              labels: list[dict[str, Any]]) -> ImageLabeled:
+    identity = dict(bucket="security-alarms", object_key=key, image_etag="etag",
+                    detector=detector, model_version="1.0")
+    return ImageLabeled.model_validate(dict(
+        event_id=labelling_event_id(**identity), **identity, camera=BOX_CAMERA,
+        **captured_fields(captured), labeled_at=NOW, labels=labels))
+
+
 def event(image: Img) -> ImageLabeled:
     identity = dict(bucket="security-alarms", object_key=image.key, image_etag="etag",
                     detector=DETECTOR, model_version="3.0")
@@ -133,7 +176,7 @@ def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     images = make_images()
     topic = f"api-test-{RUN}"
     asyncio.run(publish_events(stack.env["KAFKA_BOOTSTRAP_SERVERS"], topic,
-                               [event(image) for image in images], partitions=3))
+                               [event(image) for image in images] + box_events(), partitions=3))
     services = ServiceProcesses(stack.env, tmp_path_factory.mktemp("api-logs"), extra_env={
         "LABEL_TOPIC": topic, "GRAPH_WRITER_CONSUMER_GROUP": f"api-test-{RUN}",
         "GRAPH_WRITER_SESSION_TIMEOUT_MS": "2000", "GRAPH_WRITER_HEARTBEAT_INTERVAL_MS": "500",
@@ -143,7 +186,7 @@ def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     try:
         services.start(names=("graph-writer", "api"))
         api = Api(services.api_url, images, stack.env, topic)
-        wait_for(lambda: _served(api) == len(images))
+        wait_for(lambda: _served(api) == len(images) and _boxes_written(api))
         yield api
     finally:
         services.__exit__(None, None, None)
@@ -152,6 +195,12 @@ def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 def _served(api: Api) -> int:
     cameras = api.ok("/cameras")
     return sum(row["images"] for row in cameras if row["camera"] in CAMERAS)
+
+
+def _boxes_written(api: Api) -> bool:
+    items = api.ok("/images", {"camera": BOX_CAMERA})["items"]
+    return sorted(len(item["labels"]) for item in items) == sorted(
+        [2 * len(BOXES), len(SPOILT_BOXES)])  # every detector's labels of both images
 
 
 def iso_utc(ts: int) -> str:
@@ -342,6 +391,60 @@ def test_image_detail_and_unknown_key(api):
     assert body["reviews"] == []
     missing = api.get(f"/images/alarms/nothing/{RUN}.jpg")
     assert missing.status_code == 404 and RUN in missing.json()["detail"]
+
+
+def as_json(boxes: list[Box]) -> list[dict[str, float]]:
+    return [dict(zip(("left", "top", "width", "height", "confidence"), box, strict=True))
+            for box in boxes]
+
+
+def boxes_of(item: dict[str, Any]) -> dict[tuple[str | None, str], list[dict[str, float]]]:
+    return {(label["detector"], label["name"]): label["boxes"] for label in item["labels"]}
+
+
+def test_each_detectors_boxes_come_with_its_labels_wherever_labels_are_listed(api):
+    expected = ({(detector, BOXED): as_json(boxes) for detector, boxes in BOXES.items()}
+                | {(detector, UNBOXED): [] for detector in BOXES})
+    detail = api.ok(f"/images/{BOX_KEY}")
+    [item] = [item for item in api.ok("/images", {"camera": BOX_CAMERA})["items"]
+              if item["object_key"] == BOX_KEY]
+    # AWS flags the label at 90 and SSD does not: the image is queued as a disagreement.
+    [queued] = api.ok("/review-queue", {"label": BOXED, "camera": BOX_CAMERA, "limit": 1})[
+        "items"]
+    assert queued["object_key"] == BOX_KEY and queued["reason"] == "disagreement"
+    for body in (detail, item, queued):
+        assert boxes_of(body) == expected
+    [ssd_only] = [item for item in api.ok("/images", {"camera": BOX_CAMERA, "detector": SSD})[
+        "items"] if item["object_key"] == BOX_KEY]
+    assert boxes_of(ssd_only) == {key: boxes for key, boxes in expected.items()
+                                  if key[0] == SSD}
+
+
+SPOIL = """
+MATCH (image:Image {object_key: $object_key})-[edge:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label
+SET edge.boxes = $boxes
+RETURN count(edge) AS edges
+"""
+
+
+def test_stored_boxes_that_are_no_boxes_are_dropped_not_served(api):
+    with GraphDatabase.driver(api.env["NEO4J_URI"], auth=(
+            api.env["NEO4J_USER"], api.env["NEO4J_PASSWORD"])) as driver:
+        for index, (stored, _) in enumerate(SPOILT_BOXES):
+            records, _, _ = driver.execute_query(
+                SPOIL, object_key=SPOILT_KEY, label=f"Spoilt{RUN}-{index}", boxes=stored,
+                database_=api.env["NEO4J_DATABASE"])
+            assert records[0]["edges"] == 1
+    expected = {(DETECTOR, f"Spoilt{RUN}-{index}"): as_json(served)
+                for index, (_, served) in enumerate(SPOILT_BOXES)}
+    assert boxes_of(api.ok(f"/images/{SPOILT_KEY}")) == expected
+    [item] = [item for item in api.ok("/images", {"camera": BOX_CAMERA})["items"]
+              if item["object_key"] == SPOILT_KEY]
+    assert boxes_of(item) == expected
+    queue = api.ok("/review-queue", {"label": f"Spoilt{RUN}-0", "camera": BOX_CAMERA})
+    assert [boxes_of(item) for item in queue["items"]
+            if item["object_key"] == SPOILT_KEY] == [expected]
 
 
 def test_empty_image_search(api):

@@ -69,6 +69,11 @@ HOSTILE_IMAGES = [
     (HOSTILE_CAMERA, 300, {HOSTILE_LABEL: 64.0}, True),
     (HOSTILE_CAMERA_2, 45, {HOSTILE_LABEL: 93.0, HOSTILE_LABEL_2: 55.0}, False),
 ]
+# A box (left, top, width, height, confidence: Rekognition's normalised form) for each
+# hostile label of the first hostile image: their captions are hostile names too.
+Box = tuple[float, float, float, float, float]
+HOSTILE_BOXES: dict[str, list[Box]] = {HOSTILE_LABEL: [(0.05, 0.1, 0.4, 0.5, 97.0)],
+                                       HOSTILE_LABEL_2: [(0.5, 0.45, 0.3, 0.35, 91.0)]}
 
 
 # Two detectors on the same images of their own camera and label, for the side-by-side
@@ -81,13 +86,18 @@ DUO_IMAGES = [
     (22, {AWS: None, SSD: 85.0}, True),   # neither flags it at 90
     (32, {AWS: 95.0, SSD: 91.0}, False),  # both flag it
 ]
+# What each detector located of DUO_LABEL on the disagreement (12 minutes ago).
+DUO_BOXES: dict[str, list[Box]] = {
+    AWS: [(0.1, 0.2, 0.3, 0.5, 98.0), (0.625, 0.25, 0.25, 0.4, 91.5)],
+    SSD: [(0.15, 0.125, 0.25, 0.6, 40.0)]}
 
 
 def duo_events(now: datetime) -> list[ImageLabeled]:
     start = len(IMAGES) + len(HOSTILE_IMAGES)
     return [_event(now, index, CAM_C, minutes,
                    {"Plant": 70.0, **({DUO_LABEL: value} if value is not None else {})},
-                   detector=detector)
+                   detector=detector,
+                   boxes={DUO_LABEL: DUO_BOXES[detector]} if minutes == 12 else None)
             for index, (minutes, confidences, _) in enumerate(DUO_IMAGES, start=start)
             for detector, value in confidences.items()]
 
@@ -98,12 +108,14 @@ def make_events(now: datetime) -> list[ImageLabeled]:
         labels = {LABEL: confidence} if confidence is not None else {}
         events.append(_event(now, index, camera, minutes, {**labels, "Plant": 80.0}))
     for index, (camera, minutes, labels, _) in enumerate(HOSTILE_IMAGES, start=len(IMAGES)):
-        events.append(_event(now, index, camera, minutes, labels, file_name=HOSTILE_FILE))
+        events.append(_event(now, index, camera, minutes, labels, file_name=HOSTILE_FILE,
+                             boxes=HOSTILE_BOXES if index == len(IMAGES) else None))
     return events
 
 
 def _event(now: datetime, index: int, camera: str, minutes: int, labels: dict[str, float],
-           file_name: str = "", detector: str = AWS) -> ImageLabeled:
+           file_name: str = "", detector: str = AWS,
+           boxes: dict[str, list[Box]] | None = None) -> ImageLabeled:
     captured = (now - timedelta(minutes=minutes)).astimezone(CAMERA_ZONE).replace(microsecond=0)
     identity = dict(bucket="security-alarms",
                     object_key=f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/{file_name}"
@@ -112,7 +124,12 @@ def _event(now: datetime, index: int, camera: str, minutes: int, labels: dict[st
     return ImageLabeled.model_validate(dict(
         event_id=labelling_event_id(**identity), **identity, camera=camera,
         **captured_fields(captured), labeled_at=now,
-        labels=[DetectedLabel(name=name, confidence=value) for name, value in labels.items()]))
+        labels=[DetectedLabel.model_validate({
+            "name": name, "confidence": value, "instances": [
+                {"bounding_box": {"left": left, "top": top, "width": width, "height": height},
+                 "confidence": confidence}
+                for left, top, width, height, confidence in (boxes or {}).get(name, [])]})
+            for name, value in labels.items()]))
 
 
 
@@ -300,7 +317,13 @@ def test_detectors_side_by_side_on_review_gallery_and_accuracy(site, page):
         if minutes == 12:
             expect(lists.filter(has_text=AWS)).to_contain_text(f"{DUO_LABEL} 98.0")
             expect(lists.filter(has_text=SSD)).to_contain_text(f"{DUO_LABEL} 40.0")
+            assert_boxes_drawn(page.get_by_test_id("image-boxes"), DUO_LABEL, DUO_BOXES)
+            legend = page.get_by_test_id("box-legend").locator("li")
+            expect(legend.filter(has_text=AWS)).to_have_text(f"{AWS}: 2 boxes")
+            expect(legend.filter(has_text=SSD)).to_have_text(f"{SSD}: 1 box")
             shoot(page, "review-disagreement")
+        else:
+            expect(page.get_by_test_id("image-boxes").locator(".box")).to_have_count(0)
         page.keyboard.press(verdict)
     expect(page.locator("p.question")).to_contain_text("Nothing left to review")
 
@@ -329,11 +352,50 @@ def test_detectors_side_by_side_on_review_gallery_and_accuracy(site, page):
     page.goto(f"/ui/images?camera={CAM_C}&window=all")
     cards = page.get_by_test_id("gallery").locator("figure")
     expect(cards).to_have_count(len(DUO_IMAGES))
+    expect(cards.first).to_have_attribute("data-key", keys[12])  # the newest
     expect(cards.first.locator("[data-detector]")).to_have_count(2)
+    cards.first.locator("img").click()  # full size, with both detectors' boxes
+    lightbox = page.locator("dialog.lightbox")
+    assert_boxes_drawn(lightbox.get_by_test_id("image-boxes"), DUO_LABEL, DUO_BOXES)
+    shoot(page, "images-boxes")
+    page.keyboard.press("Escape")
     page.get_by_label("Detector").select_option(SSD)
     expect(cards.first.locator("[data-detector]")).to_have_count(1)
     expect(cards.locator(f'[data-detector="{AWS}"]')).to_have_count(0)
+    cards.first.locator("img").click()  # the filtered detector's boxes alone
+    assert_boxes_drawn(lightbox.get_by_test_id("image-boxes"), DUO_LABEL, {SSD: DUO_BOXES[SSD]})
+    expect(lightbox.get_by_test_id("box-legend").locator("li")).to_have_text([f"{SSD}: 1 box"])
+    page.keyboard.press("Escape")
     shoot(page, "images-detectors")
+
+
+def assert_boxes_drawn(stage: Locator, label: str, expected: dict[str, list[Box]]) -> None:
+    """Each detector's boxes outline its part of the loaded image, placed in percent of it,
+    captioned with the label and the box's confidence, in one colour per detector."""
+    expect(stage.locator(".box")).to_have_count(sum(len(boxes) for boxes in expected.values()))
+    image = stage.locator("img")
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 0
+    frame = image.bounding_box()
+    assert frame is not None
+    colours = set()
+    for detector, boxes in expected.items():
+        drawn = stage.locator(f'.box[data-detector="{detector}"]')
+        expect(drawn).to_have_count(len(boxes))
+        for outline, (left, top, width, height, confidence) in zip(drawn.all(), boxes,
+                                                                   strict=True):
+            expect(outline).to_have_text(f"{label} {confidence:.1f}")
+            style = outline.evaluate("box => [box.style.left, box.style.top, box.style.width,"
+                                     " box.style.height]")
+            assert [float(value.removesuffix("%")) for value in style] == pytest.approx(
+                [left * 100, top * 100, width * 100, height * 100])
+            at = outline.bounding_box()
+            assert at is not None
+            assert (at["x"] - frame["x"], at["y"] - frame["y"], at["width"], at["height"]) == (
+                pytest.approx((left * frame["width"], top * frame["height"],
+                               width * frame["width"], height * frame["height"]), abs=1.5))
+            colours.add(outline.evaluate("box => getComputedStyle(box).borderTopColor"))
+    assert len(colours) == len(expected)
 
 
 # Where each item of one chart is on the page (bars at half height, heat-map cells, line
@@ -422,6 +484,10 @@ def test_hostile_names_are_shown_as_text_on_every_page_and_run_nothing(site, pag
     expect(cards.first).to_contain_text(HOSTILE_LABEL_2)
     cards.first.locator("img").click()
     expect(page.locator("dialog.lightbox p")).to_contain_text(HOSTILE_FILE)
+    captions = page.locator("dialog.lightbox .box")
+    expect(captions).to_have_count(2)
+    for name, [(*_, confidence)] in HOSTILE_BOXES.items():
+        expect(captions.filter(has_text=name)).to_have_text(f"{name} {confidence:.1f}")
     assert_nothing_ran(page)
 
     page.goto(f"/ui/review?{urlencode({'label': HOSTILE_LABEL, 'camera': HOSTILE_CAMERA})}"

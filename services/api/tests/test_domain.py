@@ -16,6 +16,7 @@ from labelgraph_api.domain import (
     encode_cursor,
     review_key,
     roll_up,
+    stored_boxes,
 )
 
 
@@ -32,6 +33,39 @@ def test_a_cursor_round_trips_and_foreign_ones_are_refused():
     for cursor in foreign:
         with pytest.raises(BadRequest):
             decode_cursor(cursor, (int, str))
+
+
+def box(left, top, width, height, confidence):
+    return {"left": left, "top": top, "width": width, "height": height,
+            "confidence": confidence}
+
+
+def test_stored_boxes_are_parsed_and_whatever_is_no_box_is_dropped():
+    assert stored_boxes("[[0.1,0.2,0.3,0.4,99.5],[0,0,1,1,0]]") == [
+        box(0.1, 0.2, 0.3, 0.4, 99.5), box(0.0, 0.0, 1.0, 1.0, 0.0)]
+    assert stored_boxes(None) == [] and stored_boxes("[]") == []  # edges before boxes
+    kept = [0.5, 0.5, 0.25, 0.25, 90]
+    spoilt = [[1.5, 0, 0.1, 0.1, 50], [0, -0.1, 0.1, 0.1, 50], [0, 0, 0.1, 0.1, 100.5],
+              [0, 0, 0.1, 0.1], [0, 0, 0.1, 0.1, 50, 1], [True, 0, 0.1, 0.1, 50],
+              ["0.1", 0, 0.1, 0.1, 50], [None, 0, 0.1, 0.1, 50], {"left": 0}, "box", 7]
+    text = "[" + ",".join(map(repr, [kept, *spoilt])).replace("'", '"').replace(
+        "True", "true").replace("None", "null") + "]"
+    assert stored_boxes(text) == [box(0.5, 0.5, 0.25, 0.25, 90.0)]
+
+
+@pytest.mark.parametrize("stored", [
+    "not json", '{"left": 0.1}', "[NaN, 0, 0, 0, 1]", "[[NaN,0,0.1,0.1,50]]",
+    "[[1e999,0,0.1,0.1,50]]", "[" * 4000 + "]" * 4000,
+    "[" + ",".join(["[0,0,0.1,0.1,50]"] * 500) + "]",  # past 8,192 characters
+    ["[0,0,0.1,0.1,50]"], 42,
+])
+def test_stored_boxes_that_are_no_bounded_json_list_give_none(stored):
+    assert stored_boxes(stored) == []
+
+
+def test_at_most_a_hundred_boxes_a_label():
+    text = "[" + ",".join(["[0,0,0.1,0.1,50]"] * 150) + "]"
+    assert len(stored_boxes(text)) == 100
 
 
 def test_review_keys_cannot_collide_across_key_and_label():

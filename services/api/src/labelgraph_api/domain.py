@@ -20,6 +20,12 @@ UNLABELLED = -1.0
 # Bounds of the detector names a caller may list (the contract's bound of a name).
 MAX_DETECTORS = 20
 MAX_NAME = 256
+# A label's boxes as the graph-writer stores them on its HAS_LABEL edge: JSON text of
+# [left, top, width, height, confidence] lists. The contract allows 100 instances a label,
+# each under 50 characters of JSON; longer text is no writer's and is not parsed.
+BOX_FIELDS = ("left", "top", "width", "height", "confidence")
+MAX_BOXES = 100
+MAX_BOXES_TEXT = 8_192
 log = logging.getLogger("labelgraph_api")
 
 
@@ -84,6 +90,43 @@ def utc(timestamp: int | None) -> datetime | None:
         log.warning("stored timestamp %r is outside the datetime range: answered as null",
                     timestamp)
         return None
+
+
+def stored_boxes(text: Any) -> list[dict[str, float]]:
+    """A label's boxes from the JSON text its edge holds, each checked: four ratios 0-1 of
+    the image (left, top, width, height, as Rekognition gives them) and a confidence 0-100.
+
+    The graph is data from outside: a box that is not that is dropped, text that is no JSON
+    list gives none, and so does an edge written before boxes were stored (no property).
+    """
+    if text is None:
+        return []
+    entries = _json_list(text)
+    boxes = [dict(zip(BOX_FIELDS, map(float, entry), strict=True))
+             for entry in entries if _is_box(entry)][:MAX_BOXES]
+    if len(boxes) < len(entries):
+        log.warning("stored boxes %.80r hold entries that are no box: dropped", text)
+    return boxes
+
+
+def _json_list(text: Any) -> list[Any]:
+    if not isinstance(text, str) or len(text) > MAX_BOXES_TEXT:
+        log.warning("stored boxes %.80r are no bounded JSON text: answered as none", text)
+        return []
+    try:
+        entries = json.loads(text)
+    except (ValueError, RecursionError):
+        log.warning("stored boxes %.80r are no JSON: answered as none", text)
+        return []
+    return entries if isinstance(entries, list) else [entries]
+
+
+def _is_box(entry: Any) -> bool:
+    if not (isinstance(entry, list) and len(entry) == len(BOX_FIELDS)
+            and all(_is(value, float) for value in entry)):
+        return False
+    *ratios, confidence = entry
+    return all(0 <= ratio <= 1 for ratio in ratios) and 0 <= confidence <= 100
 
 
 def review_key(object_key: str, label: str) -> str:

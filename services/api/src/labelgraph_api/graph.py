@@ -9,7 +9,7 @@ from neo4j import AsyncDriver, Query
 from neo4j.exceptions import ClientError
 
 from labelgraph_api import queries
-from labelgraph_api.domain import review_key
+from labelgraph_api.domain import review_key, stored_boxes
 
 
 class GraphTimeout(Exception):
@@ -86,6 +86,7 @@ def _clean(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # OPTIONAL MATCH with no label collects one all-null map: drop it; most confident first.
     for row in rows:
         row["detectors"] = row["detectors"] or []
-        row["labels"] = sorted((label for label in row["labels"] if label["name"] is not None),
+        row["labels"] = sorted(({**label, "boxes": stored_boxes(label["boxes"])}
+                                for label in row["labels"] if label["name"] is not None),
                                key=lambda label: (-label["confidence"], label["name"]))
     return rows

@@ -96,6 +96,19 @@ class ConfidenceHistogram(Window):
     buckets: list[HistogramBucket] = Field(description="Non-empty buckets, lowest first.")
 
 
+class Box(BaseModel):
+    """Where one instance of a label is: ratios of the image's width and height, as
+    Rekognition gives them (left and top from the image's top-left corner)."""
+
+    left: float = Field(ge=0, le=1, description="Left edge / image width.", examples=[0.4])
+    top: float = Field(ge=0, le=1, description="Top edge / image height.", examples=[0.3])
+    width: float = Field(ge=0, le=1, description="Box width / image width.", examples=[0.21])
+    height: float = Field(ge=0, le=1, description="Box height / image height.",
+                          examples=[0.5])
+    confidence: float = Field(ge=0, le=100, description="Detector confidence for this "
+                              "instance, 0-100.", examples=[98.7])
+
+
 class ImageLabel(BaseModel):
     """One label on an image."""
 
@@ -103,6 +116,8 @@ class ImageLabel(BaseModel):
     confidence: float = Field(description="Detector confidence, 0-100.", examples=[99.2])
     detector: str | None = Field(description="Detector that reported it.")
     model_version: str | None = Field(None, description="Detector's model version.")
+    boxes: list[Box] = Field(default_factory=list, description="The instances this detector "
+                             "located, at most 100; empty when it located none.")
 
 
 class ImageItem(BaseModel):

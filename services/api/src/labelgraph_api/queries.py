@@ -111,13 +111,16 @@ HISTOGRAM_OF_LABEL = _FROM_LABEL + _DETECTOR + _CAMERA + _CONFIDENCE + _HISTOGRA
 
 
 def _item(carry: str = "") -> str:
-    """The tail that returns one image with its labels (carry: more variables to keep)."""
+    """The tail that returns one image with its labels (carry: more variables to keep).
+
+    A label's boxes are the JSON text the graph-writer stored (graph.py parses them)."""
     return """
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
 WHERE $detector IS NULL OR has_label.detector = $detector
 WITH camera, image""" + carry + """,
      collect({name: label.label_name, confidence: has_label.confidence,
-              detector: has_label.detector, model_version: has_label.model_version}) AS labels
+              detector: has_label.detector, model_version: has_label.model_version,
+              boxes: has_label.boxes}) AS labels
 RETURN image.object_key AS object_key, camera.camera_name AS camera,
        image.isodate AS captured_at, image.timestamp AS timestamp, image.bucket AS bucket,
        image.detectors AS detectors,

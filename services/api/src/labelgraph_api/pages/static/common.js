@@ -198,6 +198,7 @@ export function galleryHref(params) {
 /** A detector <select> option list: every detector first (names from a bounded scan). */
 export async function detectorOptions() {
   const { detectors } = await api("/detectors");
+  detectors.forEach((d) => detectorColour(d.detector));  // boxes coloured in the names' order
   return [["", "all detectors"], ...detectors.map((d) => [d.detector, d.detector])];
 }
 
@@ -218,4 +219,55 @@ export function labelsByDetector(image, only = "") {
         ? el("ul", {}, labels.map((l) =>
             el("li", {}, `${l.name} `, el("span", { class: "confidence" }, l.confidence.toFixed(1)))))
         : el("p", { class: "confidence" }, "no labels"))));
+}
+
+// One colour per detector for its boxes, the same on the whole page (first seen, first
+// colour), distinct for the first eight detectors.
+const BOX_COLOURS = ["#e6194b", "#1f78b4", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928",
+                     "#0e8a8a", "#c51b7d"];
+const boxColours = new Map();
+
+/** The colour of a detector's boxes and of its entry in the legend. */
+export function detectorColour(name) {
+  if (!boxColours.has(name)) boxColours.set(name, BOX_COLOURS[boxColours.size % BOX_COLOURS.length]);
+  return boxColours.get(name);
+}
+
+/** The image's detectors and labels with their boxes, in the order labelsByDetector uses. */
+function boxesOf(image, only) {
+  const detectors = new Set(only ? [only] : image.detectors ?? []);
+  for (const label of image.labels) detectors.add(label.detector ?? "unknown detector");
+  return [...detectors].map((detector) => [detector, image.labels.filter(
+    (label) => (label.detector ?? "unknown detector") === detector && label.boxes?.length)]);
+}
+
+/** Outlines over an image, one per located instance, placed in percent of the image so
+ * they follow it at any size; each says its label and confidence as text. */
+export function boxOutlines(image, only = "") {
+  return boxesOf(image, only).flatMap(([detector, labels]) => labels.flatMap((label) =>
+    label.boxes.map((box) => {
+      const caption = `${label.name} ${box.confidence.toFixed(1)}`;
+      const outline = el("div", { class: "box", "data-detector": detector, "data-label": label.name,
+                                  title: `${detector}: ${caption}` },
+        el("span", { class: "box-caption" }, caption));
+      Object.assign(outline.style, {
+        left: `${box.left * 100}%`, top: `${box.top * 100}%`,
+        width: `${box.width * 100}%`, height: `${box.height * 100}%`,
+        borderColor: detectorColour(detector),
+      });
+      outline.firstChild.style.background = detectorColour(detector);
+      return outline;
+    })));
+}
+
+/** Which colour is which detector, with how many boxes each drew on this image. */
+export function boxLegend(image, only = "") {
+  return el("ul", { class: "box-legend", "data-testid": "box-legend" },
+    boxesOf(image, only).map(([detector, labels]) => {
+      const count = labels.reduce((sum, label) => sum + label.boxes.length, 0);
+      const swatch = el("span", { class: "swatch" });
+      swatch.style.background = detectorColour(detector);
+      return el("li", { "data-detector": detector }, swatch,
+                `${detector}: ${count} ${count === 1 ? "box" : "boxes"}`);
+    }));
 }

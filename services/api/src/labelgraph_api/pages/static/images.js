@@ -1,7 +1,7 @@
 // Images: a filtered gallery, newest first; more load as you scroll; full size on click.
 import {
-  api, cameraOptions, detectorOptions, el, filters, guarded, labelsByDetector, localTime, say, WINDOWS,
-  windowRange,
+  api, boxLegend, boxOutlines, cameraOptions, detectorOptions, el, filters, guarded, labelsByDetector,
+  localTime, say, WINDOWS, windowRange,
 } from "./common.js";
 
 const content = document.getElementById("content");
@@ -46,9 +46,12 @@ function card(image) {
        localTime(image.captured_at), labelsByDetector(image, query.detector)));
 }
 
+// Full size, with every detector's boxes drawn over the image (the filtered one's alone).
 function enlarge(image) {
-  lightbox.replaceChildren(el("img", { src: image.url, alt: image.object_key }),
-                           el("p", {}, image.object_key));
+  lightbox.replaceChildren(
+    el("div", { class: "boxed", "data-testid": "image-boxes" },
+       el("img", { src: image.url, alt: image.object_key }), boxOutlines(image, query.detector)),
+    boxLegend(image, query.detector), el("p", {}, image.object_key));
   lightbox.showModal();
 }
 

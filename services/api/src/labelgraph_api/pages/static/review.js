@@ -1,9 +1,14 @@
 // Review: one image at a time; y / n say whether the label is there, s skips; next at once.
-import { api, el, filters, guarded, labelsByDetector, localTime, safeUrl, say } from "./common.js";
+import {
+  api, boxLegend, boxOutlines, el, filters, guarded, labelsByDetector, localTime, safeUrl, say,
+} from "./common.js";
 
 const REVIEWER = "labelgraph-reviewer";
 const content = document.getElementById("content");
 const image = el("img", { class: "review-image", alt: "" });
+// Every detector's boxes are drawn over the image, beside the legend of their colours.
+const stage = el("div", { class: "boxed", "data-testid": "image-boxes" }, image);
+const legend = el("div");
 const labels = el("div", { class: "review-labels", "data-testid": "detector-labels" });
 // Why the queue put this image here; disagreements between detectors come first.
 const REASONS = {
@@ -18,7 +23,8 @@ const buttons = el("div", { class: "verdict" },
   el("button", { type: "button", "data-verdict": "yes", onclick: () => decide(true) }, "Yes (y)"),
   el("button", { type: "button", "data-verdict": "no", onclick: () => decide(false) }, "No (n)"),
   el("button", { type: "button", "data-verdict": "skip", onclick: () => advance() }, "Skip (s)"));
-content.append(progress, question, reason, buttons, el("div", { class: "review" }, image, labels));
+content.append(progress, question, reason, buttons,
+               el("div", { class: "review" }, stage, el("div", {}, legend, labels)));
 
 let queue = [];
 let cursor = null;
@@ -59,6 +65,8 @@ async function show() {
   if (!current) {
     image.removeAttribute("src");
     image.alt = "";
+    stage.replaceChildren(image);
+    legend.replaceChildren();
     labels.replaceChildren();
     reason.textContent = "";
     question.textContent = `Nothing left to review for ${read().label}.`;
@@ -67,6 +75,8 @@ async function show() {
   image.src = safeUrl(current.url);
   image.alt = current.object_key;
   image.dataset.key = current.object_key;
+  stage.replaceChildren(image, ...boxOutlines(current));
+  legend.replaceChildren(boxLegend(current));
   labels.replaceChildren(labelsByDetector(current));
   reason.textContent = `Why: ${REASONS[current.reason] ?? current.reason}`;
   question.textContent = `Is there a ${read().label} in this image? (${current.camera}, ` +
