@@ -28,17 +28,9 @@ from labelgraph_demo.loading import aws_client
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.testing import draw_scene
-from labelgraph_labeler.bootstrap import (
-    DETECTOR_FACTORIES,
-    DetectorFactory,
-    build_labeler,
-    build_queue,
-    build_worker_policy,
-    size_thread_pool,
-)
+from labelgraph_labeler.bootstrap import DETECTOR_FACTORIES, DetectorFactory, serve
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import Labeler
-from labelgraph_labeler.worker import WorkerHealth, run_worker
 from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
 
 JPEG = draw_scene(False, seed="labeler-tests")
@@ -250,7 +242,8 @@ def lane(lane_for: Callable[[str], Lane]) -> Lane:
 
 
 class InProcessLabeler:
-    """`labeler run` on a thread of this process (its own event loop), stopped on demand."""
+    """`labeler run` (bootstrap.serve, what the entrypoint runs) on a thread of this process,
+    its own event loop, stopped on demand."""
 
     def __init__(self, settings: LabelerSettings,
                  built: Callable[[Labeler], None] = lambda _: None,
@@ -288,18 +281,12 @@ class InProcessLabeler:
             self._started.set()
 
     async def _serve(self) -> None:
-        size_thread_pool(self.settings)
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        labeler = build_labeler(self.settings, self._factories)
-        self._built(labeler)
-        queue = await asyncio.to_thread(build_queue, self.settings)
-        await labeler.publisher.start()
-        self._started.set()
-        try:
-            await run_worker(labeler, queue, self._stop, WorkerHealth(),
-                             build_worker_policy(self.settings))
-        finally:
-            await labeler.publisher.stop()
+
+        def connected(labeler: Labeler) -> None:
+            self._built(labeler)
+            self._started.set()
+        await serve(self.settings, self._stop, self._factories, connected)
 
 
 @pytest.fixture
@@ -322,7 +309,8 @@ def in_process() -> Callable[..., InProcessLabeler]:
     def make(built: Callable[[Labeler], None] = lambda _: None,
              factories: dict[str, DetectorFactory] | None = None,
              **overrides: Any) -> InProcessLabeler:
-        return InProcessLabeler(LabelerSettings(**overrides), built,
+        # Port 0: the ops server runs as in production, on a port the system picks.
+        return InProcessLabeler(LabelerSettings(**{"LABELER_OPS_PORT": 0, **overrides}), built,
                                 {**DETECTOR_FACTORIES, **(factories or {})})
 
     return make

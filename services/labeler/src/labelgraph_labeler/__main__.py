@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import signal
 import sys
 from datetime import date
@@ -14,39 +13,22 @@ from urllib.parse import urlparse
 
 from labelgraph_labeler.bootstrap import (
     UnknownDetectorKind,
-    build_queue,
-    build_worker_policy,
     connected_labeler,
     planned_detectors,
+    serve,
     size_thread_pool,
 )
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import RelabelSummary, backfill, relabel
-from labelgraph_labeler.worker import WorkerHealth, run_worker
-from labelgraph_observability import OpsServer, configure_logging
-
-log = logging.getLogger("labelgraph_labeler")
+from labelgraph_observability import configure_logging
 
 
-async def _run(settings: LabelerSettings) -> None:
-    size_thread_pool(settings)
+async def _until_signalled(settings: LabelerSettings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    health = WorkerHealth()
-    ops = OpsServer(settings.ops_host, settings.ops_port, health.ready)
-    await ops.start()
-    try:
-        queue = await asyncio.to_thread(build_queue, settings)
-        async with connected_labeler(settings) as labeler:
-            log.info("labelling uploads from queue %s with %s", settings.image_queue_name,
-                     ", ".join(detector.name for detector in labeler.detectors),
-                     extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
-            await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
-    finally:
-        await ops.stop()
-        log.info("stopped")
+    await serve(settings, stop)
 
 
 async def _backfill(settings: LabelerSettings, full: bool, until: date | None) -> None:
@@ -102,7 +84,7 @@ def main() -> None:
     except UnknownDetectorKind as error:
         raise SystemExit(f"labeler: {error}") from None
     if args.command == "run":
-        asyncio.run(_run(settings))
+        asyncio.run(_until_signalled(settings))
     elif args.command == "backfill":
         asyncio.run(_backfill(settings, args.full, args.until))
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,10 @@ from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.domain import Detector, KeyLayout
 from labelgraph_labeler.handlers import ConfiguredDetector, Labeler
 from labelgraph_labeler.ports import EventPublisher
-from labelgraph_labeler.worker import WorkerPolicy
+from labelgraph_labeler.worker import WorkerHealth, WorkerPolicy, run_worker
+from labelgraph_observability import OpsServer
+
+log = logging.getLogger("labelgraph_labeler")
 
 
 @dataclass(frozen=True)
@@ -161,3 +165,26 @@ def size_thread_pool(settings: LabelerSettings) -> None:
     threads = settings.concurrency * len(settings.detector_entries) + 4
     loop.set_default_executor(ThreadPoolExecutor(max_workers=threads,
                                                  thread_name_prefix="labeler"))
+
+
+async def serve(settings: LabelerSettings, stop: asyncio.Event,
+                factories: Mapping[str, DetectorFactory] = DETECTOR_FACTORIES,
+                connected: Callable[[Labeler], None] = lambda _: None) -> None:
+    """`labeler run`: label uploads with the ops endpoints up until stop is set, then finish
+    the images in hand. `connected` sees the labeler once its publisher is connected,
+    before the first poll."""
+    size_thread_pool(settings)
+    health = WorkerHealth()
+    ops = OpsServer(settings.ops_host, settings.ops_port, health.ready)
+    await ops.start()
+    try:
+        queue = await asyncio.to_thread(build_queue, settings)
+        async with connected_labeler(settings, factories) as labeler:
+            connected(labeler)
+            log.info("labelling uploads from queue %s with %s", settings.image_queue_name,
+                     ", ".join(detector.name for detector in labeler.detectors),
+                     extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
+            await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
+    finally:
+        await ops.stop()
+        log.info("stopped")
