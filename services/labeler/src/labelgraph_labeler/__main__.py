@@ -42,16 +42,32 @@ async def _backfill(settings: LabelerSettings, full: bool, until: date | None) -
         for name, summary in summaries.items()}}))
 
 
+def _stop_on_first_signal() -> asyncio.Event:
+    """Set by the first Ctrl-C or SIGTERM; a second Ctrl-C interrupts at once."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def first(sig: signal.Signals) -> None:
+        stop.set()
+        loop.remove_signal_handler(sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, first, sig)
+    return stop
+
+
 async def _relabel(settings: LabelerSettings, url: str) -> None:
     size_thread_pool(settings)
     location = urlparse(url)
     if location.scheme != "s3" or not location.netloc:
         raise SystemExit(f"relabel wants s3://bucket/prefix, got {url!r}")
+    stop = _stop_on_first_signal()  # Ctrl-C: finish the images in hand, then the summary
     async with connected_labeler(settings) as labeler:
         summary = await relabel(labeler, location.netloc, location.path.lstrip("/"),
-                                settings.concurrency, _progress_bar)
+                                settings.concurrency, _progress_bar, stop)
     print(file=sys.stderr)
-    print(json.dumps({"images": summary.images, "by_detector": {
+    print(json.dumps({"images": summary.images, "stopped_early": summary.stopped_early,
+                      "by_detector": {
         name: {**outcomes, "failed_by_reason": dict(summary.failures[name])}
         for name, outcomes in summary.outcomes.items()}, "seconds": round(summary.seconds, 1)}))
 

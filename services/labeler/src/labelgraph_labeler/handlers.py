@@ -183,6 +183,7 @@ class RelabelSummary:
     outcomes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     failures: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     seconds: float = 0.0
+    stopped_early: bool = False
 
     def count(self, results: list[Result]) -> None:
         self.images += 1
@@ -193,9 +194,10 @@ class RelabelSummary:
 
 
 async def relabel(labeler: Labeler, bucket: str, prefix: str, concurrency: int,
-                  progress: Callable[[int, RelabelSummary], None]) -> RelabelSummary:
+                  progress: Callable[[int, RelabelSummary], None],
+                  stop: asyncio.Event | None = None) -> RelabelSummary:
     """Label every existing object under prefix again, with every detector (say, with a new
-    model version or other settings)."""
+    model version or other settings); once stop is set, only the images in hand."""
     began, summary = time.monotonic(), RelabelSummary()
     keys = await asyncio.to_thread(lambda: list(labeler.images.keys(bucket, prefix)))
     pending = iter(keys)
@@ -203,6 +205,9 @@ async def relabel(labeler: Labeler, bucket: str, prefix: str, concurrency: int,
     async def work() -> None:
         # A fixed set of workers, not one task per key: prefixes can hold millions.
         for key in pending:
+            if stop is not None and stop.is_set():
+                summary.stopped_early = True
+                return
             try:
                 results = await label_image(labeler, Upload(bucket, key))
             except Exception as error:
@@ -220,7 +225,8 @@ async def relabel(labeler: Labeler, bucket: str, prefix: str, concurrency: int,
 
 @dataclass
 class BackfillSummary:
-    """What a backfill run published, how many images it refused, where it checkpointed."""
+    """What a backfill run published, how many images it refused, and the checkpoint stored
+    after it (never moved backwards: a `--full --until` re-run of the past leaves it)."""
 
     events: int = 0
     batches: int = 0
@@ -244,10 +250,11 @@ async def _backfill_table(detector: ConfiguredDetector, publisher: EventPublishe
     broker has acknowledged every event before it.
     """
     table, checkpoints = detector.table, detector.checkpoints
-    checkpoint = None if full else await asyncio.to_thread(checkpoints.load)
+    stored = await asyncio.to_thread(checkpoints.load)
+    checkpoint = None if full else stored
     first = checkpoint.capture_date if checkpoint else await asyncio.to_thread(
         table.earliest_capture_date)
-    summary = BackfillSummary(checkpoint=checkpoint)
+    summary = BackfillSummary(checkpoint=stored)
     last = until or datetime.now(UTC).date() + timedelta(days=1)  # cameras run ahead of UTC
     days = list(days_to_read(first, last, checkpoint)) if first else []
     # Most days of a long history are empty: read several at once, publish them in order.
@@ -260,6 +267,11 @@ async def _backfill_table(detector: ConfiguredDetector, publisher: EventPublishe
     return summary
 
 
+def _is_after(reached: Checkpoint, stored: Checkpoint | None) -> bool:
+    return stored is None or ((reached.capture_date, reached.event_ts)
+                              > (stored.capture_date, stored.event_ts))
+
+
 async def _publish_batch(detector: ConfiguredDetector, publisher: EventPublisher, batch: Batch,
                          summary: BackfillSummary) -> None:
     # Refused images are named, not retried: their rows will never make a valid event,
@@ -269,11 +281,14 @@ async def _publish_batch(detector: ConfiguredDetector, publisher: EventPublisher
                   detector.name, why, extra={"object_key": key, "detector": detector.name,
                                              "reason": "invalid_event"})
     await publisher.publish_all(batch.events)
-    await asyncio.to_thread(detector.checkpoints.save, batch.reached)
+    # The checkpoint is shared with the runs to come: a re-run of the past must not make
+    # the next plain backfill publish everything after it again.
+    if _is_after(batch.reached, summary.checkpoint):
+        await asyncio.to_thread(detector.checkpoints.save, batch.reached)
+        summary.checkpoint = batch.reached
     summary.events += len(batch.events)
     summary.refused += len(batch.refused)
     summary.batches += 1
-    summary.checkpoint = batch.reached
-    log.info("backfill of %s: %d events published, checkpoint %s", detector.name,
+    log.info("backfill of %s: %d events published, up to %s", detector.name,
              summary.events, batch.reached.to_json().decode(),
              extra={"detector": detector.name})
