@@ -83,5 +83,5 @@ down: ## Stop the compose stack (its volumes stay; `make down COMPOSE_ARGS=-v` d
 logs: ## Follow the compose stack's logs (`make logs SERVICE=labeler` for one).
 	$(COMPOSE) logs --follow $(SERVICE)
 
-clean: ## Remove the environments and the stack's state.
-	rm -rf .venv .tools .devstack
+clean: ## Remove the environments, the stack's state and the fetched static assets.
+	rm -rf .venv .tools .devstack services/api/web/node_modules $(VENDOR)

@@ -179,3 +179,15 @@ def test_the_contract_exports_the_committed_schemas(tmp_path):
     written = {path.name: path.read_text() for path in tmp_path.iterdir()}
     committed = {path.name: path.read_text() for path in (ROOT / "schemas").iterdir()}
     assert written == committed
+
+
+def test_make_clean_removes_what_the_targets_fetched_and_nothing_tracked():
+    removed = subprocess.run(["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert removed[:2] == ["rm", "-rf"]
+    paths = removed[2:]
+    assert {".venv", ".tools", ".devstack", "services/api/web/node_modules",
+            "services/api/src/labelgraph_api/pages/static/vendor"} <= set(paths)
+    tracked = subprocess.run(["git", "ls-files", "--", *paths], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout
+    assert tracked == "", f"make clean would delete tracked files: {tracked}"
