@@ -45,13 +45,15 @@ MAX_INSTANCES = 100
 _EVENT_ID_NAMESPACE = uuid.UUID("6f1c3c52-54a4-4c55-9d0e-7e1b0c5f4a10")
 
 
-class _Strict(BaseModel):
+class _IgnoresUnknownFields(BaseModel):
+    """The event's parts: frozen, exact in their types, and blind to fields they do not know."""
+
     # Unknown fields are ignored, not rejected: producers may add optional fields later
     # and older consumers must keep working.
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class BoundingBox(_Strict):
+class BoundingBox(_IgnoresUnknownFields):
     """Where an instance is, as ratios of the image's width and height (Rekognition's)."""
 
     width: Ratio = Field(description="Box width / image width.", examples=[0.21])
@@ -60,7 +62,7 @@ class BoundingBox(_Strict):
     top: Ratio = Field(description="Top edge / image height.", examples=[0.3])
 
 
-class LabelInstance(_Strict):
+class LabelInstance(_IgnoresUnknownFields):
     """One occurrence of a label in the image."""
 
     bounding_box: BoundingBox = Field(description="Where the instance is.")
@@ -68,7 +70,7 @@ class LabelInstance(_Strict):
                                 examples=[98.7])
 
 
-class DetectedLabel(_Strict):
+class DetectedLabel(_IgnoresUnknownFields):
     """One label the detector reported for the image."""
 
     name: Name = Field(description=f"Label name as the detector spells it: 1-{NAME_MAX_CHARS} "
@@ -84,7 +86,7 @@ class DetectedLabel(_Strict):
                                            f"{MAX_INSTANCES}).")
 
 
-class ImageLabeled(_Strict):
+class ImageLabeled(_IgnoresUnknownFields):
     """An image was labelled by a detector: the message on the image-labels topic."""
 
     schema_version: Annotated[Literal[1], NotBoolean] = Field(

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-ROLLUP_DIMENSIONS = ("camera", "year", "month", "day", "hour")
 # The review queue's cursor scores of its first two phases (the third's is a confidence).
 DISAGREEMENT = -2.0
 UNLABELLED = -1.0

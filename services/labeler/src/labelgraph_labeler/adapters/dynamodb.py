@@ -71,11 +71,6 @@ class DynamoDBLabelTable:
                                     "table_rejected") from None
             raise
 
-    def rows_of(self, object_key: str) -> list[Row]:
-        return list(self._query(KeyConditionExpression="object_key = :key",
-                                ExpressionAttributeValues={":key": {"S": object_key}},
-                                ConsistentRead=True))
-
     def rows_of_day(self, day: date, after_ts: int | None) -> list[Row]:
         """The day's rows in event_ts order, through the capture-date index."""
         condition, values = "capture_date = :day", {":day": {"S": day.isoformat()}}

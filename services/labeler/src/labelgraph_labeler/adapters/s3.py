@@ -92,6 +92,3 @@ class S3CheckpointStore:
     def save(self, checkpoint: Checkpoint) -> None:
         self._client.put_object(Bucket=self._bucket, Key=self.key, Body=checkpoint.to_json(),
                                 ContentType="application/json")
-
-    def clear(self) -> None:
-        self._client.delete_object(Bucket=self._bucket, Key=self.key)
