@@ -1,4 +1,7 @@
+import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from labelgraph_contract.schema import rendered
 
@@ -12,13 +15,33 @@ def test_committed_schema_files_match_the_model():
         assert committed == text, f"schemas/{name} drifted from the model: run `make schemas`"
 
 
-def test_asyncapi_names_the_topic_and_resolves_its_references():
-    import json
+def references(node: Any) -> Iterator[str]:
+    """Every $ref anywhere in a JSON document."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            yield node["$ref"]
+        for value in node.values():
+            yield from references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from references(value)
 
+
+def resolve(document: Any, reference: str) -> Any:
+    """The node a local reference (#/a/b) points at; KeyError when there is none."""
+    assert reference.startswith("#/"), f"{reference}: not a reference inside the document"
+    node = document
+    for part in reference[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def test_asyncapi_names_the_topic_and_resolves_its_references():
     document = json.loads((SCHEMAS / "image-labels.asyncapi.json").read_text())
     assert document["channels"]["imageLabels"]["address"] == "image-labels"
-    schemas = document["components"]["schemas"]
-    text = json.dumps(document)
+    found = set(references(document))
+    # Each of the event's models is referred to, and every reference lands on a node.
     for name in ("ImageLabeled", "DetectedLabel", "LabelInstance", "BoundingBox"):
-        assert name in schemas
-    assert "#/$defs/" not in text
+        assert f"#/components/schemas/{name}" in found
+    for reference in found:
+        assert isinstance(resolve(document, reference), dict), reference
