@@ -8,6 +8,7 @@ of each page go to test-output/pages/ for a person to look at.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import secrets
 import shutil
@@ -16,11 +17,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import ConsoleMessage, Locator, Page, expect, sync_playwright
+from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from labelgraph_contract import (
     DetectedLabel,
@@ -28,10 +30,9 @@ from labelgraph_contract import (
     captured_fields,
     labelling_event_id,
 )
-from labelgraph_demo.loading import aws_client, publish_events
 from labelgraph_demo.samples import CAMERA_ZONE
-from labelgraph_demo.services import ServiceProcesses
-from labelgraph_devstack.testing import draw_scene
+from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_devstack.testing import aws_client, draw_scene, publish_events
 
 pytestmark = pytest.mark.stack
 
@@ -185,12 +186,19 @@ def browser() -> Any:
 
 
 @pytest.fixture
-def page(site, browser) -> Any:  # site first: it runs asyncio, which Playwright's loop forbids
+def console_errors() -> list[str]:
+    """What the page fixture recorded; a test that provokes an error takes it out here."""
+    return []
+
+
+# site first: it runs asyncio, which Playwright's loop forbids.
+@pytest.fixture
+def page(site, browser, console_errors) -> Any:
     """A signed-in page that records console errors; the test fails on any."""
     api_url, _ = site
     context = browser.new_context(base_url=api_url, viewport={"width": 1280, "height": 900})
     tab = context.new_page()
-    errors: list[str] = []
+    errors = console_errors
     tab.on("console", lambda m: _record_error(m, errors))
     tab.on("pageerror", lambda e: errors.append(str(e)))
     tab.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
@@ -508,3 +516,126 @@ def test_hostile_names_are_shown_as_text_on_every_page_and_run_nothing(site, pag
     hover_every_chart_item(page)
     shoot(page, "hostile-accuracy")
     assert_nothing_ran(page)
+
+
+# Requests that race: a held route stands for a slow answer, released once the newer one
+# has painted (a page that aborted it makes the release fail, which is the point).
+def _release(route: Route, url: str | None = None) -> None:
+    with contextlib.suppress(PlaywrightError):  # the page aborted it while it was held
+        route.continue_(url=url)
+
+
+def _until(page: Page, condition: Any, timeout: float = 10) -> None:
+    """Lets Playwright deliver events (route handlers run then) until condition() holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the page never sent the request"
+        page.wait_for_timeout(20)
+
+
+def _settled(page: Page) -> None:
+    """Lets a released answer reach the page's script: a frame and a task later."""
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => setTimeout(done)))")
+
+
+def test_an_older_answer_never_paints_over_the_newest(page):
+    held: list[Route] = []
+    page.route("**/sightings?**", lambda route: held.append(route) if not held
+               else route.continue_())
+    page.goto(f"/ui/overview?label={LABEL}&window=2h&min_confidence=90")
+    sign_in(page)
+    _until(page, lambda: held)
+    page.get_by_label("Min confidence").fill("98")
+    page.get_by_label("Min confidence").press("Tab")
+    summary = page.get_by_test_id("summary")
+    newest = f"{expected_above(98)} images with {LABEL} at 98+"
+    expect(summary).to_contain_text(newest)
+    _release(held[0])
+    older = held[0].request.response()  # once it has answered, or failed
+    _settled(page)
+    expect(summary).to_contain_text(newest)
+    expect(page.locator("#status")).to_have_text("")
+    assert older is None  # aborted by the newer load
+
+
+def test_an_answer_that_arrives_after_a_newer_one_is_dropped(page):
+    """The sequence numbers behind the abort: an answer no signal stopped paints nothing."""
+    page.goto("/ui/overview")
+    sign_in(page)
+    outcome = page.evaluate("""async () => {
+      const { LatestLoad } = await import('/ui/static/common.js');
+      const loads = new LatestLoad();
+      const painted = [];
+      let answerOld;
+      const old = loads.run(() => new Promise((done) => { answerOld = done; }),
+                            (answer) => painted.push(answer));
+      const busyWhileLoading = loads.busy;
+      const newest = await loads.run(async () => 'newest', (answer) => painted.push(answer));
+      answerOld('old');
+      return { painted, busyWhileLoading, newest, old: await old, busyAfter: loads.busy };
+    }""")
+    assert outcome == {"painted": ["newest"], "busyWhileLoading": True, "newest": True,
+                       "old": False, "busyAfter": False}
+
+
+class GalleryPages:
+    """Serves /images at two images a page, and holds the first next page once armed."""
+
+    def __init__(self, page: Page) -> None:
+        self.held: list[tuple[Route, str]] = []
+        self.cursors: list[str] = []
+        self.armed = True
+        page.route("**/images?**", self._handle)
+
+    def _handle(self, route: Route) -> None:
+        url = urlsplit(route.request.url)
+        query = [(name, "2" if name == "limit" else value) for name, value in parse_qsl(url.query)]
+        two_a_page = url._replace(query=urlencode(query)).geturl()
+        cursor = dict(query).get("cursor")
+        if cursor is not None:
+            self.cursors.append(cursor)
+        if cursor is not None and self.armed:
+            self.armed = False
+            self.held.append((route, two_a_page))
+        else:
+            route.continue_(url=two_a_page)
+
+    def release_last(self) -> Route:
+        route, url = self.held[-1]
+        _release(route, url)
+        return route
+
+
+def test_gallery_loads_each_page_once_and_a_restart_drops_the_page_in_flight(page):
+    pages = GalleryPages(page)
+    cam_a = sum(1 for image in IMAGES if image[0] == CAM_A)
+    page.goto(f"/ui/images?camera={CAM_A}&window=all")
+    sign_in(page)
+    cards = page.get_by_test_id("gallery").locator("figure")
+    expect(cards).to_have_count(2)
+    _until(page, lambda: pages.held)  # the scroll sentinel asked for the second page
+    page.get_by_role("button", name="Load more").click()  # while that page is loading
+    _settled(page)
+    pages.release_last()
+    expect(cards).to_have_count(cam_a)
+    expect(page.get_by_test_id("shown")).to_have_text(f"{cam_a} images shown")
+    keys = [card.get_attribute("data-key") for card in cards.all()]
+    assert len(set(keys)) == cam_a
+    assert pages.cursors.count(pages.cursors[0]) == 1
+
+    # A new filter while the next page is in flight: that page never joins the new grid.
+    pages.armed = True
+    page.reload()
+    expect(cards).to_have_count(2)
+    _until(page, lambda: len(pages.held) == 2)
+    page.get_by_label("Label").fill(LABEL)
+    page.get_by_label("Label").press("Tab")
+    labelled = expected_above(0, (CAM_A,))
+    expect(page.get_by_test_id("shown")).to_have_text(f"{labelled} images shown")
+    expect(cards).to_have_count(labelled)
+    older = pages.release_last().request.response()
+    _settled(page)
+    expect(cards).to_have_count(labelled)
+    for card in cards.all():
+        expect(card).to_contain_text(LABEL)
+    assert older is None  # aborted by the restart

@@ -1,6 +1,8 @@
 // Accuracy: the detectors against reviewers' verdicts, per camera, side by side on the same
 // images, and across thresholds.
-import { api, chart, el, filters, guarded, percent, table, WINDOWS, windowRange } from "./common.js";
+import {
+  api, chart, el, filters, LatestLoad, percent, table, WINDOWS, windowRange,
+} from "./common.js";
 
 const content = document.getElementById("content");
 const summary = el("p", { class: "summary", "data-testid": "accuracy-summary" });
@@ -12,6 +14,7 @@ const perDetector = el("div", { class: "detector-tables" });
 content.prepend(summary, perCamera);
 content.append(compared, perDetector);
 recallChart.getDom().before(compared);
+const loads = new LatestLoad();
 
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
@@ -19,14 +22,29 @@ const read = filters([
   { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "target_recall", label: "Target recall %", type: "number", value: "95", min: 1, max: 100, step: 1 },
   { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
-], (values) => guarded(() => load(values)));
+], load);
 
-async function load({ label, threshold, thresholds, target_recall, window }) {
+function load({ label, threshold, thresholds, target_recall, window }) {
   const query = { label, threshold, step: 5, ...windowRange(window) };
-  const cameras = (await api("/cameras")).map((c) => c.camera);
-  const [overall, side, ...each] = await Promise.all([
-    api("/accuracy", query), api("/accuracy/detectors", { ...query, thresholds, target_recall }),
-    ...cameras.map((camera) => api("/accuracy", { ...query, camera }))]);
+  return loads.run(async (signal) => {
+    const cameras = (await api("/cameras", {}, { signal })).map((c) => c.camera);
+    const answers = await Promise.all([
+      api("/accuracy", query, { signal }),
+      api("/accuracy/detectors", { ...query, thresholds, target_recall }, { signal }),
+      ...cameras.map((camera) => api("/accuracy", { ...query, camera }, { signal }))]);
+    return [cameras, ...answers];
+  }, ([cameras, overall, side, ...each]) => paint(threshold, cameras, overall, side, each), clear);
+}
+
+function clear() {
+  for (const text of [summary, compared]) text.textContent = "";
+  perCamera.replaceChildren();
+  perDetector.replaceChildren();
+  curveChart.clear();
+  recallChart.clear();
+}
+
+function paint(threshold, cameras, overall, side, each) {
   const at = overall.at_threshold;
   summary.textContent = `${overall.reviewed} reviewed images; at ${threshold}: precision ` +
     `${percent(at.precision)}, recall ${percent(at.recall)}, false-negative rate ` +
@@ -101,4 +119,4 @@ function drawCurve(curve) {
   }, true);
 }
 
-guarded(() => load(read()));
+load(read());

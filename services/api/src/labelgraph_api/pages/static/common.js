@@ -77,14 +77,39 @@ export function say(text, isError = false) {
   status.className = isError ? "error" : "";
 }
 
-/** Runs an async page load, reporting errors in the status line instead of the console. */
-export async function guarded(load) {
-  try {
+/** Loads of one kind, the newest wins: starting one aborts the one in flight, an answer
+ * that arrives after a newer load started is never painted (an aborted fetch may still
+ * resolve), and `busy` says one is in flight. The status line belongs to the newest load. */
+export class LatestLoad {
+  #sequence = 0;
+  #controller = null;
+
+  get busy() {
+    return this.#controller !== null;
+  }
+
+  /** fetchAll(signal) answers, paint(answer) shows it; on failure clear() removes what the
+   * load would have replaced, so an error never sits above stale figures. True if painted. */
+  async run(fetchAll, paint, clear = () => {}) {
+    this.#controller?.abort();
+    const controller = new AbortController();
+    const mine = ++this.#sequence;
+    this.#controller = controller;
     say("Loading…");
-    await load();
-    say("");
-  } catch (error) {
-    say(error.message, true);
+    try {
+      const answer = await fetchAll(controller.signal);
+      if (mine !== this.#sequence) return false;
+      paint(answer);
+      say("");
+      return true;
+    } catch (error) {
+      if (mine !== this.#sequence) return false;
+      clear();
+      say(error.message, true);
+      return false;
+    } finally {
+      if (mine === this.#sequence) this.#controller = null;
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Confidence: the histogram of a label's confidences, with a movable threshold.
 import {
-  api, cameraOptions, chart, detectorOptions, el, filters, guarded, WINDOWS, windowRange,
+  api, cameraOptions, chart, detectorOptions, el, filters, LatestLoad, WINDOWS, windowRange,
 } from "./common.js";
 
 const content = document.getElementById("content");
@@ -11,20 +11,22 @@ const sliderLabel = el("label", { class: "threshold" }, "Threshold ", slider, el
 const histogram = chart(content);
 content.prepend(sliderLabel, counts);
 let buckets = [];
+const loads = new LatestLoad();
 
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
   { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
   { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
   { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
-], (values) => guarded(() => load(values)));
+], load);
 
 slider.addEventListener("input", draw);
 
-async function load({ label, camera, detector, window }) {
-  const result = await api("/confidence-histogram", { label, camera, detector, ...windowRange(window) });
-  buckets = result.buckets;
-  draw();
+function load({ label, camera, detector, window }) {
+  const query = { label, camera, detector, ...windowRange(window) };
+  return loads.run((signal) => api("/confidence-histogram", query, { signal }),
+    (result) => { buckets = result.buckets; draw(); },
+    () => { buckets = []; counts.textContent = ""; histogram.clear(); });
 }
 
 function draw() {
@@ -45,4 +47,4 @@ function draw() {
   }, true);
 }
 
-guarded(() => load(read()));
+load(read());

@@ -1,17 +1,25 @@
 // Images: a filtered gallery, newest first; more load as you scroll; full size on click.
 import {
-  api, boxLegend, boxOutlines, cameraOptions, detectorOptions, el, filters, guarded, labelsByDetector,
-  localTime, say, WINDOWS, windowRange,
+  api, boxLegend, boxOutlines, cameraOptions, detectorOptions, el, filters, labelsByDetector,
+  LatestLoad, localTime, WINDOWS, windowRange,
 } from "./common.js";
 
+const PAGE_SIZE = 24;
 const content = document.getElementById("content");
 const total = el("p", { class: "summary", "data-testid": "shown" });
 const grid = el("div", { class: "gallery", "data-testid": "gallery" });
 const more = el("button", { type: "button", hidden: true }, "Load more");
 const lightbox = el("dialog", { class: "lightbox", onclick: () => lightbox.close() });
 content.append(total, grid, more, lightbox);
+// One gallery load at a time: a restart aborts a next page in flight (so it never lands in
+// the new grid), and a next page waits for nothing else (so no cursor is loaded twice).
+const loads = new LatestLoad();
 let next = null;
 let query = {};
+// Infinite scroll: the button doubles as the sentinel that loads the next page.
+const sentinel = new IntersectionObserver((entries) => {
+  if (entries.some((e) => e.isIntersecting)) loadMore();
+});
 
 const read = filters([
   { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
@@ -21,21 +29,36 @@ const read = filters([
   { name: "max_confidence", label: "Max confidence", type: "number", min: 0, max: 100, step: 1 },
   { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
   { name: "hour", label: "Hour of day", type: "number", min: 0, max: 23, step: 1, placeholder: "any" },
-], (values) => guarded(() => restart(values)));
+], restart);
 
-async function restart({ window, ...values }) {
-  query = { ...values, ...windowRange(window) };
-  grid.replaceChildren();
-  next = null;
-  await loadPage();
+function restart({ window, ...values }) {
+  const wanted = { ...values, ...windowRange(window) };
+  return loads.run((signal) => api("/images", { ...wanted, limit: PAGE_SIZE }, { signal }),
+    (page) => { query = wanted; grid.replaceChildren(); append(page); }, clear);
 }
 
-async function loadPage() {
-  const page = await api("/images", { ...query, cursor: next, limit: 24 });
+function loadMore() {
+  if (loads.busy || !next) return;
+  const cursor = next;
+  loads.run((signal) => api("/images", { ...query, cursor, limit: PAGE_SIZE }, { signal }), append);
+}
+
+function append(page) {
   grid.append(...page.items.map(card));
   next = page.next_cursor;
   more.hidden = !next;
   total.textContent = `${grid.children.length} images shown${next ? " (more below)" : ""}`;
+  // Observed afresh, a sentinel still in view after this page reports so and loads the next.
+  sentinel.unobserve(more);
+  sentinel.observe(more);
+}
+
+// A refused filter shows no images, and no count of the ones the previous filter found.
+function clear() {
+  grid.replaceChildren();
+  next = null;
+  more.hidden = true;
+  total.textContent = "";
 }
 
 function card(image) {
@@ -55,10 +78,6 @@ function enlarge(image) {
   lightbox.showModal();
 }
 
-more.addEventListener("click", () => guarded(loadPage));
-// Infinite scroll: the button doubles as the sentinel that loads the next page.
-new IntersectionObserver((entries) => {
-  if (entries.some((e) => e.isIntersecting) && next) loadPage().catch((e) => say(e.message, true));
-}).observe(more);
+more.addEventListener("click", loadMore);
 
-guarded(() => restart(read()));
+restart(read());

@@ -1,7 +1,7 @@
 // Overview: where a label was seen in a window, per camera and per camera x hour of day.
 import {
-  api, chart, detectorOptions, el, escapeHtml, filters, galleryHref, guarded, localTime, table, WINDOWS,
-  windowRange,
+  api, chart, detectorOptions, el, escapeHtml, filters, galleryHref, LatestLoad, localTime, table,
+  WINDOWS, windowRange,
 } from "./common.js";
 
 const HOURS = [...Array(24).keys()];
@@ -12,21 +12,25 @@ const heatChart = chart(content);
 const tables = el("div");
 content.prepend(summary);
 content.append(tables);
+const loads = new LatestLoad();
 
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
   { name: "window", label: "Window", value: "2h", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
   { name: "min_confidence", label: "Min confidence", type: "number", value: "90", min: 0, max: 100, step: 1 },
   { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
-], (values) => guarded(() => load(values)));
+], load);
 
-async function load({ label, window, min_confidence, detector }) {
-  const range = windowRange(window);
-  const query = { label, min_confidence, detector, ...range };
-  const [sightings, rollup] = await Promise.all([
-    api("/sightings", query),
-    api("/rollups", { by: ["camera", "hour"], ...query }),
-  ]);
+function load({ label, window, min_confidence, detector }) {
+  const query = { label, min_confidence, detector, ...windowRange(window) };
+  return loads.run((signal) => Promise.all([
+    api("/sightings", query, { signal }),
+    api("/rollups", { by: ["camera", "hour"], ...query }, { signal }),
+  ]), ([sightings, rollup]) => paint(sightings, rollup, { label, window, min_confidence, detector }),
+  clear);
+}
+
+function paint(sightings, rollup, { label, window, min_confidence, detector }) {
   const link = (extra) => galleryHref({ label, min_confidence, window, detector, ...extra });
   summary.textContent = `${sightings.images} images with ${label} at ${min_confidence}+ in the ${WINDOWS[window][0]}`;
   drawCameras(sightings.cameras, link);
@@ -34,6 +38,14 @@ async function load({ label, window, min_confidence, detector }) {
   tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest"],
     sightings.cameras.map((c) => [el("a", { href: link({ camera: c.camera }) }, c.camera),
                                   String(c.images), localTime(c.last_at)])));
+}
+
+// An error replaces the previous answer: no summary, chart or table of other filters stays.
+function clear() {
+  summary.textContent = "";
+  cameraChart.clear();
+  heatChart.clear();
+  tables.replaceChildren();
 }
 
 function drawCameras(cameras, link) {
@@ -70,4 +82,4 @@ function drawHeatMap(rows, link) {
   });
 }
 
-guarded(() => load(read()));
+load(read());

@@ -1,6 +1,6 @@
 // Review: one image at a time; y / n say whether the label is there, s skips; next at once.
 import {
-  api, boxLegend, boxOutlines, el, filters, guarded, labelsByDetector, localTime, safeUrl, say,
+  api, boxLegend, boxOutlines, el, filters, LatestLoad, labelsByDetector, localTime, safeUrl, say,
 } from "./common.js";
 
 const REVIEWER = "labelgraph-reviewer";
@@ -32,6 +32,8 @@ let current = null;
 let reviewed = 0;
 // Judged or skipped here: never shown again, even if a verdict is still in flight.
 const done = new Set();
+// A refill of an old filter's queue is aborted by the new filter's, never appended to it.
+const refills = new LatestLoad();
 
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
@@ -42,15 +44,18 @@ const read = filters([
 ], (values) => {
   localStorage.setItem(REVIEWER, values.reviewer);
   queue = []; cursor = null;
-  guarded(advance);
+  advance();
 });
 
-async function refill() {
+/** True once the queue holds the next page; false if a newer refill took over or it failed. */
+function refill() {
   const { label, camera, threshold, thresholds } = read();
-  const page = await api("/review-queue", { label, camera, threshold, thresholds, cursor, limit: 20 });
-  cursor = page.next_cursor;
-  queue.push(...page.items.filter((item) => !done.has(item.object_key)));
-  queue.slice(0, 3).forEach((item) => { new Image().src = safeUrl(item.url); });  // preload
+  const query = { label, camera, threshold, thresholds, cursor, limit: 20 };
+  return refills.run((signal) => api("/review-queue", query, { signal }), (page) => {
+    cursor = page.next_cursor;
+    queue.push(...page.items.filter((item) => !done.has(item.object_key)));
+    queue.slice(0, 3).forEach((item) => { new Image().src = safeUrl(item.url); });  // preload
+  });
 }
 
 async function advance() {
@@ -59,7 +64,7 @@ async function advance() {
 }
 
 async function show() {
-  if (queue.length < 3 && (cursor || queue.length === 0)) await refill();
+  if (queue.length < 3 && (cursor || queue.length === 0) && !(await refill())) return;
   current = queue.shift() ?? null;
   image.hidden = !current;
   if (!current) {
@@ -107,7 +112,7 @@ async function decide(present) {
 addEventListener("keydown", (event) => {
   if (event.target.closest("input, select, textarea, dialog")) return;
   const action = { y: () => decide(true), n: () => decide(false), s: () => advance() }[event.key];
-  if (action) { event.preventDefault(); guarded(action); }
+  if (action) { event.preventDefault(); action(); }
 });
 
-guarded(show);
+show();
