@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields, labelling_event_id
-from labelgraph_demo.loading import publish_events
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_devstack.testing import publish_events
 
 pytestmark = pytest.mark.stack
 

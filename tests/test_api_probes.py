@@ -21,9 +21,9 @@ import httpx
 import pytest
 from neo4j import GraphDatabase
 
-from labelgraph_demo.services import free_port
 from labelgraph_devstack.graph import GraphAccess, arcadedb
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import free_port
 from labelgraph_devstack.process import ManagedProcess, Spawner
 
 pytestmark = pytest.mark.stack

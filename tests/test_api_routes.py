@@ -32,9 +32,9 @@ from labelgraph_contract import (
     encode_event,
     labelling_event_id,
 )
-from labelgraph_demo.loading import aws_client, publish_events
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_devstack.testing import aws_client, publish_events
 
 pytestmark = pytest.mark.stack
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,7 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from labelgraph_demo.services import free_port
+from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import free_port
 
 pytestmark = pytest.mark.stack
 
@@ -28,14 +28,16 @@ def api_process(env: dict[str, str], **settings: str) -> Iterator[str]:
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        def answers() -> bool:
             assert process.poll() is None, process.communicate()[0].decode()
             try:
-                httpx.get(f"{url}/health", timeout=2)
-                break
+                httpx.get(f"{url}/health", timeout=2)  # any answer: some tests expect a 503
+                return True
             except httpx.TransportError:
-                time.sleep(0.1)
+                return False
+
+        # Fails after the timeout rather than handing a test an api that never started.
+        wait_for(answers, 30, what=f"the api on {url} answering")
         yield url
     finally:
         process.terminate()

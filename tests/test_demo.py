@@ -26,8 +26,8 @@ from labelgraph_demo.samples import (
     make_samples,
     photo_truth,
 )
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
 

@@ -25,7 +25,6 @@ from urllib.parse import unquote, urlsplit
 import boto3
 import botocore.session
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from moto.server import ThreadedMotoServer
 
 from labelgraph_api.s3 import ImageLinks, signing_client
@@ -34,7 +33,7 @@ from labelgraph_api.verdicts import StoredVerdict
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_ports
-from labelgraph_devstack.testing import draw_scene
+from labelgraph_devstack.testing import create_topics, draw_scene
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.bootstrap import build_labeler, build_queue, build_worker_policy
 from labelgraph_labeler.config import LabelerSettings
@@ -224,21 +223,12 @@ def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     try:
         wait_for(spec.ready)
         bootstrap = f"127.0.0.1:{port}"
-        asyncio.run(_create_topic(bootstrap, DEFAULTS.label_topic))
+        asyncio.run(create_topics(bootstrap, [DEFAULTS.label_topic], partitions=1))
         monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", bootstrap)
         yield bootstrap
     finally:
         process.terminate()
         process.wait(10)
-
-
-async def _create_topic(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, 1, 1)])
-    finally:
-        await admin.close()
 
 
 def image_key(stamp: str = "20161105-071530") -> str:

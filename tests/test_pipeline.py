@@ -10,31 +10,24 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from labelgraph_contract import decode_event
-from labelgraph_demo.loading import aws_client, teach_stub, upload
+from labelgraph_contract import ImageLabeled, decode_event
+from labelgraph_demo.loading import teach_stub, upload
 from labelgraph_demo.samples import PHOTOS, Sample, object_key
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_devstack.testing import aws_client, read_until_quiet
 
 pytestmark = pytest.mark.stack
 
 
 
 
-async def events_for(env: dict[str, str], key: str) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        env["LABEL_TOPIC"], bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None,
-    )
-    await consumer.start()
-    try:
-        batches = await consumer.getmany(timeout_ms=3000)
-        return [decode_event(r.value) for rs in batches.values() for r in rs
-                if r.key == key.encode()]
-    finally:
-        await consumer.stop()
+async def events_for(env: dict[str, str], key: str) -> list[ImageLabeled]:
+    """Every event for `key` in the whole topic: every partition, read until it is quiet
+    (a single poll may answer for some partitions only, and a copy would come later)."""
+    records = await read_until_quiet(env["KAFKA_BOOTSTRAP_SERVERS"], env["LABEL_TOPIC"])
+    return [decode_event(r.value) for r in records if r.key == key.encode()]
 
 
 def test_an_uploaded_image_is_labelled_stored_published_graphed_and_served(stack, tmp_path):

@@ -17,14 +17,14 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from neo4j import GraphDatabase
 
 from labelgraph_contract import ImageLabeled, decode_event, encode_event, label_table_name
-from labelgraph_demo.loading import aws_client, provision_detectors, teach_stub, upload
+from labelgraph_demo.loading import provision_detectors, teach_stub, upload
 from labelgraph_demo.samples import PHOTOS, Sample, object_key, photo_truth
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_devstack.testing import aws_client, produce, read_until_quiet
 
 pytestmark = pytest.mark.stack
 
@@ -124,32 +124,13 @@ def events_of(env: dict[str, str], keys: list[str]) -> list[ImageLabeled]:
 
 
 async def _read_topic(env: dict[str, str], keys: set[str]) -> list[ImageLabeled]:
-    consumer = AIOKafkaConsumer(
-        env["LABEL_TOPIC"], bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
-        auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        found = []
-        # Tansu's end offsets are unreliable: read until a poll comes back empty.
-        while batches := await consumer.getmany(timeout_ms=1500):
-            found += [decode_event(r.value) for rs in batches.values() for r in rs
-                      if r.key is not None and r.key.decode() in keys]
-        return found
-    finally:
-        await consumer.stop()
+    records = await read_until_quiet(env["KAFKA_BOOTSTRAP_SERVERS"], env["LABEL_TOPIC"])
+    return [decode_event(r.value) for r in records
+            if r.key is not None and r.key.decode() in keys]
 
 
 async def _publish_again(env: dict[str, str], events: list[ImageLabeled]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"], acks="all")
-    await producer.start()
-    try:
-        for event in events:
-            record = encode_event(event)
-            await producer.send(env["LABEL_TOPIC"], record.value, key=record.key,
-                                headers=record.headers)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await produce(env["KAFKA_BOOTSTRAP_SERVERS"], env["LABEL_TOPIC"], map(encode_event, events))
 
 
 def _all_after_relabel(env: dict[str, str], keys: list[str]) -> list[ImageLabeled] | None:

@@ -25,10 +25,10 @@ from neo4j import GraphDatabase
 from labelgraph_api import queries
 from labelgraph_api.domain import review_key
 from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields, labelling_event_id
-from labelgraph_demo.loading import aws_client, publish_events
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack import EmbeddedStack
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_devstack.testing import aws_client, publish_events
 
 pytestmark = pytest.mark.stack
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
 import boto3
 import pytest
 
+from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import free_port
 from labelgraph_kafka import KafkaSettings
 from labelgraph_provision.kafka import ensure_topics
 from labelgraph_provision.settings import ProvisionSettings
@@ -43,12 +43,6 @@ def healthcheck_command(stage) -> list[str]:
     (check,) = stage.all("HEALTHCHECK")
     command = json.loads(check.split(" CMD ", 1)[1])
     return [PYTHON if word == "python" else word for word in command]
-
-
-def free_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return str(sock.getsockname()[1])
 
 
 def isolated(image: str, env: dict[str, str]) -> dict[str, str]:
@@ -87,7 +81,7 @@ def test_the_image_probe_follows_the_service(dockerfiles, stack, image, tmp_path
     host, port = LISTEN[image]
     env = {**stack.env, **image_env(final), **isolated(image, stack.env),
            "PATH": f"{REPO / '.venv' / 'bin'}:/usr/bin:/bin",
-           host: "127.0.0.1", port: free_port()}  # loopback only on this shared machine
+           host: "127.0.0.1", port: str(free_port())}  # loopback only on this shared machine
     entrypoint = json.loads(final.all("ENTRYPOINT")[-1])
     command = [PYTHON, *entrypoint[1:], *json.loads((final.all("CMD") or ["[]"])[-1])]
     check = healthcheck_command(final)
@@ -96,12 +90,11 @@ def test_the_image_probe_follows_the_service(dockerfiles, stack, image, tmp_path
     log = (tmp_path / f"{image}.log").open("wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while probe(check, env) != 0:
+        def healthy() -> bool:
             assert process.poll() is None, (tmp_path / f"{image}.log").read_text()
-            assert time.monotonic() < deadline, "never healthy:\n" + (
-                tmp_path / f"{image}.log").read_text()
-            time.sleep(0.5)
+            return probe(check, env) == 0
+
+        wait_for(healthy, 60, interval=0.5, what=f"{image} healthy")
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 import os
 import secrets
-import socket
 import subprocess
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +23,9 @@ import boto3
 import httpx
 import pytest
 from PIL import Image
+
+from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = [REPO / "compose.yaml", Path(__file__).with_name("compose.test.yaml")]
@@ -71,21 +72,15 @@ def compose(stack_env: dict[str, str], project: str, *args: str, timeout: float 
         env=stack_env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def free_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return str(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def running(engine: Any) -> Iterator[RunningStack]:
     """The whole stack, up and healthy, under a project name of its own."""
     project = f"labelgraph-test-{uuid.uuid4().hex[:8]}"
     env = {**{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "DOCKER_HOST")},
            "NEO4J_PASSWORD": secrets.token_hex(12), "API_KEYS": secrets.token_hex(12),
-           "API_PUBLISHED_PORT": free_port(), "NEO4J_BROWSER_PORT": free_port(),
-           "NEO4J_BOLT_PORT": free_port(), "LABELER_POLL_WAIT_SECONDS": "1"}
-    env["LOCALSTACK_PUBLISHED_PORT"] = free_port()
+           "API_PUBLISHED_PORT": str(free_port()), "NEO4J_BROWSER_PORT": str(free_port()),
+           "NEO4J_BOLT_PORT": str(free_port()), "LABELER_POLL_WAIT_SECONDS": "1"}
+    env["LOCALSTACK_PUBLISHED_PORT"] = str(free_port())
     env["API_PUBLIC_S3_ENDPOINT_URL"] = f"http://127.0.0.1:{env['LOCALSTACK_PUBLISHED_PORT']}"
     stack = RunningStack(project, env, engine)
     try:
@@ -95,16 +90,6 @@ def running(engine: Any) -> Iterator[RunningStack]:
         yield stack
     finally:
         compose(env, project, "down", "--volumes", "--remove-orphans")
-
-
-def wait_for(probe: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout}s")
 
 
 def jpeg() -> bytes:
@@ -152,7 +137,7 @@ def test_an_uploaded_image_is_labelled_and_served_by_the_api(running):
         response = httpx.get(f"{api}/images/{key}", headers=headers, timeout=10)
         return response.json() if response.status_code == 200 else None
 
-    image = wait_for(labelled, 120, f"{key} through the api")
+    image = wait_for(labelled, 120, interval=0.5, what=f"{key} through the api")
     assert image["camera"] == camera
     assert [(label["name"], label["confidence"]) for label in image["labels"]] == [
         ("Person", 99.1), ("Plant", 77.5)]

@@ -8,7 +8,6 @@ import json
 import os
 import random
 import threading
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,8 +18,7 @@ from secrets import token_hex
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka import ConsumerRecord
 from neo4j import Driver, GraphDatabase
 from prometheus_client import REGISTRY
 
@@ -33,12 +31,12 @@ from labelgraph_contract import (
     encode_event,
     labelling_event_id,
 )
-from labelgraph_demo.services import free_port
 from labelgraph_devstack import graph as devgraph
 from labelgraph_devstack import kafka as devkafka
 from labelgraph_devstack.polling import wait_for
-from labelgraph_devstack.ports import free_ports
+from labelgraph_devstack.ports import free_port, free_ports
 from labelgraph_devstack.process import ManagedProcess, Spawner
+from labelgraph_devstack.testing import Message, create_topics, produce, read_until
 from labelgraph_graph_writer.bootstrap import serve
 from labelgraph_graph_writer.config import GraphWriterSettings
 
@@ -168,15 +166,19 @@ class Kit:
         return name
 
     def create_topics(self, names: list[str], partitions: int = 3) -> None:
-        asyncio.run(_create_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], names, partitions))
+        asyncio.run(create_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], names, partitions))
 
     def produce(self, topic: str, items: Iterable[ImageLabeled | tuple[bytes, bytes | None]]
                 ) -> None:
         """Send events (encoded as the labeler does) or raw (key, value) pairs, in order."""
-        asyncio.run(_produce(self.env["KAFKA_BOOTSTRAP_SERVERS"], topic, list(items)))
+        records = [encode_event(item) if isinstance(item, ImageLabeled) else Message(*item)
+                   for item in items]
+        asyncio.run(produce(self.env["KAFKA_BOOTSTRAP_SERVERS"], topic, records))
 
     def read_topic(self, topic: str, count: int, timeout: float = 20) -> list[ConsumerRecord]:
-        return asyncio.run(_read(self.env["KAFKA_BOOTSTRAP_SERVERS"], topic, count, timeout))
+        """The topic's first `count` records (fails if fewer come within timeout)."""
+        return asyncio.run(read_until(self.env["KAFKA_BOOTSTRAP_SERVERS"], topic,
+                                      lambda records: len(records) >= count, timeout))
 
     def settings(self, topic: str, **overrides: Any) -> GraphWriterSettings:
         group = f"gw-test-{uuid.uuid4().hex[:10]}"
@@ -377,44 +379,3 @@ def helpers() -> Any:
         wait_for = staticmethod(wait_for)
         processed_events = staticmethod(processed_events)
     return Helpers
-
-
-async def _create_topics(servers: str, names: list[str], partitions: int) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, partitions, 1) for name in names])
-    finally:
-        await admin.close()
-
-
-async def _produce(servers: str, topic: str,
-                   items: list[ImageLabeled | tuple[bytes, bytes | None]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all")
-    await producer.start()
-    try:
-        for item in items:
-            if isinstance(item, ImageLabeled):
-                record = encode_event(item)
-                await producer.send(topic, value=record.value, key=record.key,
-                                    headers=record.headers)
-            else:
-                await producer.send(topic, value=item[1], key=item[0])
-        await producer.flush()
-    finally:
-        await producer.stop()
-
-
-async def _read(servers: str, topic: str, count: int, timeout: float) -> list[ConsumerRecord]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=servers, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    records: list[ConsumerRecord] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while len(records) < count and time.monotonic() < deadline:
-            batches = await consumer.getmany(timeout_ms=500)
-            records += [r for rs in batches.values() for r in rs]
-        return records
-    finally:
-        await consumer.stop()

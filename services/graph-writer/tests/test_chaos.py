@@ -20,7 +20,7 @@ import uuid
 import httpx
 import pytest
 
-from labelgraph_demo.services import ServiceProcesses
+from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from neo4j.exceptions import ConstraintError
 
-from labelgraph_demo.services import ServiceProcesses
+from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,15 +18,12 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client import REGISTRY
 
 from labelgraph_contract import ImageLabeled, decode_event, label_table_name
-from labelgraph_demo.loading import aws_client
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
-from labelgraph_devstack.testing import draw_scene
+from labelgraph_devstack.testing import aws_client, create_topics, draw_scene, read_until
 from labelgraph_labeler.bootstrap import DETECTOR_FACTORIES, DetectorFactory, serve
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import Labeler
@@ -157,35 +153,10 @@ class Lane:
     def events(self, until: Callable[[list[ImageLabeled]], bool], timeout: float = 30,
                topic: str | None = None, bootstrap: str | None = None) -> list[ImageLabeled]:
         """Every event on the topic from its beginning, read until `until` holds."""
-        return asyncio.run(_read_events(bootstrap or self.env["KAFKA_BOOTSTRAP_SERVERS"],
-                                        topic or self.topic, until, timeout))
-
-
-async def _read_events(bootstrap: str, topic: str, until: Callable[[list[ImageLabeled]], bool],
-                       timeout: float) -> list[ImageLabeled]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    events: list[ImageLabeled] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while not until(events):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"events on {topic} never matched; got {len(events)}")
-            batches = await consumer.getmany(timeout_ms=300)
-            events.extend(decode_event(r.value) for rs in batches.values() for r in rs)
-        return events
-    finally:
-        await consumer.stop()
-
-
-async def create_topic(bootstrap: str, topic: str, partitions: int = 3) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, partitions, 1)])
-    finally:
-        await admin.close()
+        records = asyncio.run(read_until(
+            bootstrap or self.env["KAFKA_BOOTSTRAP_SERVERS"], topic or self.topic,
+            lambda records: until([decode_event(r.value) for r in records]), timeout))
+        return [decode_event(r.value) for r in records]
 
 
 def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition",
@@ -213,7 +184,7 @@ def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition"
     for queue, _ in names.upload_queues:
         sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"])
     topic = f"labels-{suffix}"
-    asyncio.run(create_topic(stack_env["KAFKA_BOOTSTRAP_SERVERS"], topic))
+    asyncio.run(create_topics(stack_env["KAFKA_BOOTSTRAP_SERVERS"], [topic]))
     env = {**stack_env, "IMAGE_BUCKET": names.image_bucket,
            "IMAGE_QUEUE_NAME": names.image_queue_name, "LABEL_TABLE": names.label_table,
            "LABEL_TOPIC": topic, "LABELER_DETECTORS": detectors,
@@ -294,7 +265,7 @@ def new_topic(lane: Lane) -> Callable[[], str]:
     """Creates another fresh topic on the lane's broker and returns its name."""
     def create() -> str:
         topic = f"replay-{uuid.uuid4().hex[:10]}"
-        asyncio.run(create_topic(lane.env["KAFKA_BOOTSTRAP_SERVERS"], topic))
+        asyncio.run(create_topics(lane.env["KAFKA_BOOTSTRAP_SERVERS"], [topic]))
         return topic
 
     return create

@@ -7,7 +7,8 @@ import time
 import httpx
 import pytest
 
-from labelgraph_demo.services import ServiceProcesses, free_port
+from labelgraph_devstack.ports import free_port
+from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
 

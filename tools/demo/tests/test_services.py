@@ -3,7 +3,6 @@
 import re
 import socket
 import threading
-import time
 from contextlib import closing
 from pathlib import Path
 
@@ -11,7 +10,8 @@ import httpx
 import pytest
 
 from labelgraph_demo.__main__ import _print_guide, _wait_for_stop
-from labelgraph_demo.services import ServiceDied, ServiceProcesses
+from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.services import ServiceDied, ServiceProcesses
 
 # Nothing listens on port 1: the graph-writer waits it out, which is all these tests need.
 NO_STACK = {"NEO4J_URI": "bolt://127.0.0.1:1", "NEO4J_PASSWORD": "unused-here",
@@ -31,14 +31,13 @@ class FakeServices:
 
 
 def wait_for_log_line(log: Path, pattern: str, services: ServiceProcesses) -> re.Match[str]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def said() -> re.Match[str] | None:
         found = re.search(pattern, log.read_text() if log.exists() else "")
-        if found:
-            return found
-        services.raise_if_exited()
-        time.sleep(0.1)
-    raise AssertionError(f"{log} never said {pattern!r}: {log.read_text()}")
+        if not found:
+            services.raise_if_exited()
+        return found
+
+    return wait_for(said, 60, what=f"{log} saying {pattern!r}")
 
 
 def test_waiting_for_ctrl_c_stops_when_a_service_dies():

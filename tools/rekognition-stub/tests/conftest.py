@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+
+from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import free_port
 
 VENV_BIN = Path(sys.executable).parent
 CREDENTIALS = {
@@ -45,21 +46,6 @@ class RunningStub:
     max_inline_bytes: int = MAX_INLINE_BYTES
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until(ready: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ready():
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} not ready after {timeout} s")
-
-
 def responds(url: str) -> bool:
     try:
         httpx.get(url, timeout=1)
@@ -87,7 +73,7 @@ def moto_url() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: responds(f"{url}/moto-api/"), "moto_server")
+        wait_for(lambda: responds(f"{url}/moto-api/"), 15, interval=0.05, what="moto_server")
         yield url
     finally:
         stop(process)
@@ -128,6 +114,6 @@ def _announced_url(log_file: Path, process: subprocess.Popen[bytes]) -> str:
             raise RuntimeError(f"stub exited: {log_file.read_text()}")
         return marker in log_file.read_text()
 
-    wait_until(announced, "rekognition stub")
+    wait_for(announced, 15, interval=0.05, what="rekognition stub")
     line = next(line for line in log_file.read_text().splitlines() if marker in line)
     return line.split(marker, 1)[1].strip()

@@ -29,8 +29,8 @@ from labelgraph_demo.loading import (
     write_ground_truth,
 )
 from labelgraph_demo.samples import DEMO_DETECTORS, STAND_IN, make_samples
-from labelgraph_demo.services import ServiceDied, ServiceProcesses
 from labelgraph_devstack import EmbeddedStack, envfile
+from labelgraph_devstack.services import ServiceDied, ServiceProcesses
 
 log = logging.getLogger("labelgraph_demo")
 

@@ -9,7 +9,8 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T], timeout: float = 90, interval: float = 0.1) -> T:
+def wait_for(probe: Callable[[], T], timeout: float = 90, interval: float = 0.1,
+             what: str = "condition") -> T:
     """Poll probe() until it returns something truthy, and return it; fail after timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -17,4 +18,4 @@ def wait_for(probe: Callable[[], T], timeout: float = 90, interval: float = 0.1)
         if result:
             return result
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s")
+    raise AssertionError(f"{what} not met within {timeout}s")

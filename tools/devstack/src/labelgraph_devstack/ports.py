@@ -22,6 +22,12 @@ def free_ports(count: int) -> list[int]:
         return ports
 
 
+def free_port() -> int:
+    """One port the kernel considers free right now."""
+    (port,) = free_ports(1)
+    return port
+
+
 def ensure_free(component: str, port: int) -> None:
     with socket.socket() as sock:
         # As the servers do: a port whose old connections linger in TIME_WAIT is free.

@@ -1,16 +1,16 @@
-"""The three labelgraph services as real processes, wired to a running stack's environment."""
+"""The three labelgraph services as real processes, wired to a running stack's environment:
+for the demo, the tests and the benchmarks."""
 
 from __future__ import annotations
 
 import os
-import socket
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import free_port
+from labelgraph_devstack.probes import http_ok
 from labelgraph_devstack.process import ManagedProcess, Spawner, log_tail
 
 SERVICE_COMMANDS = {
@@ -22,13 +22,6 @@ SERVICE_COMMANDS = {
 
 class ServiceDied(RuntimeError):
     """A service process ended while the demo still needed it."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -73,16 +66,15 @@ class ServiceProcesses:
             self._wait_for_api(ready_timeout)
 
     def _wait_for_api(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.raise_if_exited()
-            try:
-                if httpx.get(f"{self.api_url}/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"api not ready after {timeout}s: see {self.log_dir}/api.log")
+        def ready() -> bool:
+            self.raise_if_exited()  # a dead api is told at once, not after the timeout
+            return http_ok(f"{self.api_url}/ready")
+
+        try:
+            wait_for(ready, timeout, interval=0.2)
+        except AssertionError:
+            raise TimeoutError(
+                f"api not ready after {timeout}s: see {self.log_dir}/api.log") from None
 
     def raise_if_exited(self) -> None:
         """Raises ServiceDied, with the end of its log, for the first service that ended."""
