@@ -1,11 +1,12 @@
 import asyncio
 import json
 import logging
-import socket
 
 import httpx
 from prometheus_client import CollectorRegistry, Counter
 
+from labelgraph_devstack.ports import ensure_free, free_port
+from labelgraph_devstack.probes import tcp_accepts
 from labelgraph_observability import JsonFormatter, OpsServer, ops_app
 
 
@@ -40,9 +41,7 @@ def test_readiness_reports_the_reason_and_metrics_are_exposed():
 
 
 def test_ops_server_serves_on_a_real_port_and_stops():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
 
     async def ready() -> str | None:
         return None
@@ -54,5 +53,9 @@ def test_ops_server_serves_on_a_real_port_and_stops():
             response = await client.get(f"http://127.0.0.1:{port}/health")
         await server.stop()
         assert response.json() == {"status": "ok"}
+        # Stopped means the port is free again: nothing answers, and it can be bound anew
+        # (with SO_REUSEADDR, as a restarted server would).
+        assert not tcp_accepts(port)
+        ensure_free("ops server", port)
 
     asyncio.run(scenario())
