@@ -639,3 +639,37 @@ def test_gallery_loads_each_page_once_and_a_restart_drops_the_page_in_flight(pag
     for card in cards.all():
         expect(card).to_contain_text(LABEL)
     assert older is None  # aborted by the restart
+
+
+def _take_refusals(errors: list[str], status: int) -> list[str]:
+    """The console lines a refused request leaves (its response, Chromium's own line)."""
+    taken = [e for e in errors if f"{status} " in e or f"status of {status}" in e]
+    errors[:] = [e for e in errors if e not in taken]
+    return taken
+
+
+def test_a_refused_filter_clears_what_it_invalidates(page, console_errors):
+    page.goto(f"/ui/images?camera={CAM_A}&window=all")
+    sign_in(page)
+    cards = page.get_by_test_id("gallery").locator("figure")
+    cam_a = sum(1 for image in IMAGES if image[0] == CAM_A)
+    expect(page.get_by_test_id("shown")).to_have_text(f"{cam_a} images shown")
+    page.get_by_label("Min confidence").fill("50")  # a range without a label: a 422
+    page.get_by_label("Min confidence").press("Tab")
+    expect(page.locator("#status.error")).to_contain_text("label")
+    expect(cards).to_have_count(0)
+    expect(page.get_by_test_id("shown")).to_have_text("")
+    assert _take_refusals(console_errors, 422)
+
+    page.goto(f"/ui/overview?label={LABEL}&window=2h&min_confidence=90")
+    summary = page.get_by_test_id("summary")
+    expect(summary).to_contain_text(f"{expected_above(90)} images with")
+    page.get_by_label("Min confidence").fill("101")
+    page.get_by_label("Min confidence").press("Tab")
+    expect(page.locator("#status.error")).to_contain_text("min_confidence")
+    expect(summary).to_have_text("")
+    expect(page.get_by_test_id("per-camera")).to_have_count(0)
+    assert page.locator(".chart").evaluate_all(
+        "boxes => boxes.map((box) => echarts.getInstanceByDom(box).getOption()?.series?.length"
+        " ?? 0)") == [0, 0]
+    assert _take_refusals(console_errors, 422)
