@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from labelgraph_contract import DetectedLabel
+from labelgraph_contract import BoundingBox, DetectedLabel, LabelInstance
 from labelgraph_labeler.adapters.sqs import Upload, uploads
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
 from labelgraph_labeler.domain import (
@@ -16,7 +16,7 @@ from labelgraph_labeler.domain import (
     backoff_delay,
     labelling_event,
 )
-from labelgraph_labeler.rows import label_rows
+from labelgraph_labeler.rows import event_from_rows, label_rows
 
 LAYOUT = KeyLayout.from_settings(DEFAULT_KEY_PATTERN, "America/Los_Angeles")
 KEY = "alarms/frontdoor/2016-11-05/07/sub/img_20161105-071530.jpg"
@@ -34,8 +34,9 @@ def test_camera_is_the_second_segment():
 @pytest.mark.parametrize("key", ["frontdoor.jpg", "alarms/frontdoor/nodate/x.jpg",
                                  "alarms/frontdoor/2016-11-05/07/img_20161105-071530.txt"])
 def test_keys_off_the_layout_are_refused_with_the_key_in_the_message(key):
-    with pytest.raises(KeyLayoutError, match="does not match"):
+    with pytest.raises(KeyLayoutError, match="does not match") as refused:
         LAYOUT.camera(key)
+    assert repr(key) in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -70,16 +71,21 @@ def test_pattern_without_camera_group_is_refused():
 
 
 def test_rows_carry_the_original_attributes_and_rebuild_the_event():
-    detection = Detection([DetectedLabel(name="Person", confidence=99.25, parents=["Human"])],
-                          "3.0")
+    box = LabelInstance(bounding_box=BoundingBox(left=0.1, top=0.2, width=0.3, height=0.4),
+                        confidence=98.5)
+    detection = Detection([DetectedLabel(name="Person", confidence=99.25, parents=["Human"]),
+                           DetectedLabel(name="Dog", confidence=80.0, instances=[box])], "3.0")
     event = labelling_event(stored(), detection, camera="frontdoor",
                             captured_at=LAYOUT.captured_at(stored()), detector="aws-rekognition",
                             parameters={}, labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
-    [row] = label_rows(event)
+    rows = label_rows(event)
+    row = rows[0]
     assert row["object_key"] == KEY and row["label"] == "Person"
     assert row["confidence"] == Decimal("99.25")
     assert row["event_ts"] == event.event_ts and row["capture_date"] == "2016-11-05"
     assert row["event_id"] == event.event_id and json.loads(row["instances_json"]) == []
+    # What the backfill republishes: the very event, boxes and all, from the rows alone.
+    assert event_from_rows(reversed(rows)) == event
 
 
 def test_notification_keys_are_url_decoded_and_test_events_ignored():
