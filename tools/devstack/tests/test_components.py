@@ -5,6 +5,7 @@ import io
 import uuid
 
 import boto3
+import httpx
 import neo4j
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -89,10 +90,17 @@ def test_the_stub_labels_an_image_read_from_moto(stack_env: dict[str, str]) -> N
     image = io.BytesIO()
     Image.new("RGB", (32, 32), "gray").save(image, "JPEG")
     boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=image.getvalue())
+    # A rule for this key alone (the stub is shared by the session): what it must answer.
+    taught = [{"Name": "Heron", "Confidence": 87.5, "Parents": [{"Name": "Bird"}]}]
+    httpx.post(f"{stack_env['REKOGNITION_STUB_URL']}/_stub/rules/prepend", timeout=10, json={
+        "rules": [{"match": {"bucket": bucket, "key_glob": key}, "labels": taught}]}
+    ).raise_for_status()
 
     # AWS_ENDPOINT_URL_REKOGNITION sends this client to the stub, the rest to moto.
     response = boto3.client("rekognition").detect_labels(
         Image={"S3Object": {"Bucket": bucket, "Name": key}}
     )
 
-    assert isinstance(response["Labels"], list)
+    # The stub read the object from moto (a missing one is an error) and matched its key.
+    assert [(label["Name"], label["Confidence"], label["Parents"])
+            for label in response["Labels"]] == [("Heron", 87.5, [{"Name": "Bird"}])]
