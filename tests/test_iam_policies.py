@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import boto3
 import botocore.session
+import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -175,6 +176,9 @@ def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
+    # An in-process moto keeps its state in module globals that every ThreadedMotoServer of
+    # the process shares: another test's bucket would hide this one's CreateBucket.
+    httpx.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
     for name, value in {"AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION,
                         "AWS_EC2_METADATA_DISABLED": "true"}.items():

@@ -171,7 +171,9 @@ def test_documented_command_runs_here(command):
 
 def test_the_contract_exports_the_committed_schemas(tmp_path):
     # `make schemas`'s recipe, into a temp dir: what it writes is what is committed
-    recipe = subprocess.run(["make", "-n", "schemas"], cwd=ROOT, capture_output=True, text=True,
+    # --no-print-directory: under `make test` a nested make names its directory otherwise.
+    recipe = subprocess.run(["make", "--no-print-directory", "-n", "schemas"], cwd=ROOT,
+                            capture_output=True, text=True,
                             check=True).stdout.splitlines()[-1]
     assert recipe == f"{PY} -m labelgraph_contract export schemas"
     export = [sys.executable, "-m", "labelgraph_contract", "export", str(tmp_path)]
@@ -182,7 +184,8 @@ def test_the_contract_exports_the_committed_schemas(tmp_path):
 
 
 def test_make_clean_removes_what_the_targets_fetched_and_nothing_tracked():
-    removed = subprocess.run(["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True,
+    removed = subprocess.run(["make", "--no-print-directory", "-n", "clean"], cwd=ROOT,
+                             capture_output=True, text=True,
                              check=True).stdout.split()
     assert removed[:2] == ["rm", "-rf"]
     paths = removed[2:]

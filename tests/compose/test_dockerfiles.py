@@ -138,7 +138,9 @@ def place(source: str, context: Path) -> None:
     target = context / source
     target.parent.mkdir(parents=True, exist_ok=True)
     if origin.is_dir():
-        shutil.copytree(origin, target, ignore=shutil.ignore_patterns(*dockerignored()))
+        # Into what an earlier COPY made, as Docker merges folders.
+        shutil.copytree(origin, target, ignore=shutil.ignore_patterns(*dockerignored()),
+                        dirs_exist_ok=True)
     else:
         shutil.copy2(origin, target)
 
