@@ -27,6 +27,7 @@ from labelgraph_api.domain import review_key
 from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields, labelling_event_id
 from labelgraph_devstack import EmbeddedStack
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import free_port
 from labelgraph_devstack.services import ServiceProcesses
 from labelgraph_devstack.testing import aws_client, publish_events
 
@@ -80,7 +81,9 @@ class Deployment:
         return sum(row["images"] for row in self.get("/cameras"))
 
     def run(self, *command: str) -> str:
-        done = subprocess.run([sys.executable, "-m", *command], env={**os.environ, **self.env},
+        # A port of its own for the rebuild's ops server: the default one may be taken.
+        env = {**os.environ, **self.env, "GRAPH_WRITER_OPS_PORT": str(free_port())}
+        done = subprocess.run([sys.executable, "-m", *command], env=env,
                               capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr[-3000:]
         return done.stdout
