@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from labelgraph_contract import ImageLabeled, decode_event
-from labelgraph_demo.loading import teach_stub, upload
-from labelgraph_demo.samples import PHOTOS, Sample, object_key
+from labelgraph_demo.loading import upload
+from labelgraph_demo.samples import PHOTOS, Sample, object_key, stub_rules
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceProcesses
 from labelgraph_devstack.testing import aws_client, read_until_quiet
@@ -43,7 +43,10 @@ def test_an_uploaded_image_is_labelled_stored_published_graphed_and_served(stack
 
     api_key = uuid.uuid4().hex
     with ServiceProcesses(env, tmp_path / "logs", extra_env={"API_KEYS": api_key}) as services:
-        teach_stub(env["REKOGNITION_STUB_URL"], [sample])
+        # Prepended, not the demo's whole rules document: the stub is the session's, and
+        # replacing its rules (and model version) broke the labeler tests that ran later.
+        httpx.post(f"{env['REKOGNITION_STUB_URL']}/_stub/rules/prepend", timeout=10,
+                   json={"rules": stub_rules([sample])["rules"]}).raise_for_status()
         upload(env, [sample])
 
         image = wait_for(lambda: _image_with_labels(services.api_url, sample.key, api_key))
