@@ -24,7 +24,7 @@ from labelgraph_labeler.domain import (
     KeyLayout,
     StoredImage,
 )
-from labelgraph_labeler.handlers import ConfiguredDetector, Labeler
+from labelgraph_labeler.handlers import ConfiguredDetector, Labeler, label_image
 from labelgraph_labeler.rows import Checkpoint, Row
 
 UPLOADED_AT = datetime(2016, 11, 5, 15, 15, 30, tzinfo=UTC)
@@ -217,6 +217,12 @@ class FakeWorld:
     queue: FakeUploadQueue
     tables: dict[str, FakeLabelTable]
     checkpoints: dict[str, FakeCheckpointStore]
+
+    async def labelled(self, bucket: str, *keys: str) -> None:
+        """Each key uploaded, then labelled as on its first delivery."""
+        for key in keys:
+            self.images.put(bucket, key)
+            await label_image(self.labeler, Upload(bucket, key), first_delivery=True)
 
 
 def fake_world(excluded_cameras: frozenset[str] = frozenset(),

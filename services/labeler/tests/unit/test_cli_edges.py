@@ -7,20 +7,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from labelgraph_labeler.adapters.sqs import Upload
-from labelgraph_labeler.fakes import FakeWorld, fake_world
-from labelgraph_labeler.handlers import RelabelSummary, backfill, label_image, relabel
+from labelgraph_labeler.fakes import fake_world
+from labelgraph_labeler.handlers import RelabelSummary, backfill, relabel
 from labelgraph_labeler.rows import Checkpoint
 
 BUCKET = "security-alarms"
 FIRST_DAY, LATER_DAY = "alarms/frontdoor/2016-11-05/07/a_20161105-071530.jpg", \
     "alarms/frontdoor/2016-11-06/07/b_20161106-071530.jpg"
-
-
-async def labelled(world: FakeWorld, *keys: str) -> None:
-    for each in keys:
-        world.images.put(BUCKET, each)
-        await label_image(world.labeler, Upload(BUCKET, each), first_delivery=True)
 
 
 @pytest.mark.asyncio
@@ -53,7 +46,7 @@ async def test_a_relabel_that_ran_to_the_end_did_not_stop_early():
 @pytest.mark.asyncio
 async def test_a_full_backfill_of_the_past_leaves_the_shared_checkpoint_where_it_was():
     world = fake_world()
-    await labelled(world, FIRST_DAY, LATER_DAY)
+    await world.labelled(BUCKET, FIRST_DAY, LATER_DAY)
     await backfill(world.labeler, full=False, batch_size=1, until=date(2016, 11, 30))
     reached = Checkpoint(date(2016, 11, 6),
                          int(datetime(2016, 11, 6, 7, 15, 30, tzinfo=UTC).timestamp()))
@@ -71,9 +64,9 @@ async def test_a_full_backfill_of_the_past_leaves_the_shared_checkpoint_where_it
 @pytest.mark.asyncio
 async def test_a_full_backfill_moves_the_checkpoint_once_it_passes_it():
     world = fake_world()
-    await labelled(world, FIRST_DAY)
+    await world.labelled(BUCKET, FIRST_DAY)
     await backfill(world.labeler, full=False, batch_size=1, until=date(2016, 11, 30))
-    await labelled(world, LATER_DAY)
+    await world.labelled(BUCKET, LATER_DAY)
 
     await backfill(world.labeler, full=True, batch_size=1, until=date(2016, 11, 30))
 

@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from labelgraph_labeler.adapters.kafka import PublishFailed
-from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.domain import ImageRejected
-from labelgraph_labeler.fakes import FakeDetector, FakeWorld, fake_world
-from labelgraph_labeler.handlers import backfill, label_image, relabel
+from labelgraph_labeler.fakes import FakeDetector, fake_world
+from labelgraph_labeler.handlers import backfill, relabel
 from labelgraph_labeler.rows import Checkpoint
 
 BUCKET = "security-alarms"
@@ -20,12 +19,6 @@ UNTIL = date(2016, 11, 30)
 def key(camera: str, stamp: str, name: str = "img") -> str:
     day = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}"
     return f"alarms/{camera}/{day}/{stamp[9:11]}/{name}_{stamp}.jpg"
-
-
-async def labelled(world: FakeWorld, *keys: str) -> None:
-    for each in keys:
-        world.images.put(BUCKET, each)
-        await label_image(world.labeler, Upload(BUCKET, each), first_delivery=True)
 
 
 @pytest.mark.asyncio
@@ -67,7 +60,7 @@ async def test_backfill_publishes_each_table_again_as_the_same_events_and_checkp
     world = fake_world(one=FakeDetector({"Person": 91.0}), two=FakeDetector({"Car": 55.5}))
     keys = [key("frontdoor", "20161105-071530", "a"), key("porch", "20161105-071530", "b"),
             key("frontdoor", "20161107-120000", "c")]
-    await labelled(world, *keys)
+    await world.labelled(BUCKET, *keys)
     live = sorted(world.publisher.published, key=lambda event: event.event_id)
     world.publisher.published.clear()
 
@@ -85,9 +78,9 @@ async def test_backfill_publishes_each_table_again_as_the_same_events_and_checkp
 async def test_backfill_resumes_after_its_checkpoint_and_full_ignores_it():
     world = fake_world()
     first, later = key("frontdoor", "20161105-071530", "a"), key("frontdoor", "20161106-071530")
-    await labelled(world, first)
+    await world.labelled(BUCKET, first)
     await backfill(world.labeler, full=False, batch_size=1, until=UNTIL)
-    await labelled(world, later)
+    await world.labelled(BUCKET, later)
     world.publisher.published.clear()
 
     resumed = await backfill(world.labeler, full=False, batch_size=1, until=UNTIL)
@@ -103,7 +96,7 @@ async def test_backfill_resumes_after_its_checkpoint_and_full_ignores_it():
 @pytest.mark.asyncio
 async def test_a_failed_publish_leaves_the_checkpoint_where_it_was():
     world = fake_world()
-    await labelled(world, key("frontdoor", "20161105-071530"))
+    await world.labelled(BUCKET, key("frontdoor", "20161105-071530"))
     world.publisher.down = "broker gone"
 
     with pytest.raises(PublishFailed):
