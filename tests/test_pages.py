@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -42,6 +43,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "pages"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+READER_ZONE = "Asia/Tokyo"
 API_KEY = secrets.token_hex(16)
 RUN = uuid.uuid4().hex[:6]
 LABEL = f"Visitor{RUN}"
@@ -196,7 +198,10 @@ def console_errors() -> list[str]:
 def page(site, browser, console_errors) -> Any:
     """A signed-in page that records console errors; the test fails on any."""
     api_url, _ = site
-    context = browser.new_context(base_url=api_url, viewport={"width": 1280, "height": 900})
+    # The reader's clock is never the cameras' (America/Los_Angeles): a time converted to
+    # the browser's zone shows.
+    context = browser.new_context(base_url=api_url, viewport={"width": 1280, "height": 900},
+                                  timezone_id=READER_ZONE)
     tab = context.new_page()
     errors = console_errors
     tab.on("console", lambda m: _record_error(m, errors))
@@ -673,3 +678,39 @@ def test_a_refused_filter_clears_what_it_invalidates(page, console_errors):
         "boxes => boxes.map((box) => echarts.getInstanceByDom(box).getOption()?.series?.length"
         " ?? 0)") == [0, 0]
     assert _take_refusals(console_errors, 422)
+
+
+def _stamped(moment: datetime) -> str:
+    """A time as the pages show it: its own clock, then its offset (2016-11-30 23:30:05 -08:00)."""
+    iso = moment.replace(microsecond=0).isoformat()
+    return f"{iso[:10]} {iso[11:19]} {iso[19:]}"
+
+
+def test_every_time_is_on_the_cameras_clock_with_its_offset_said_once(site, page):
+    _, events = site
+    captured = {event.object_key: event.captured_at for event in events}
+    newest_a = max((event for event in events if event.camera == CAM_A),
+                   key=lambda event: event.captured_at)
+    page.goto(f"/ui/images?camera={CAM_A}&window=all")
+    sign_in(page)
+    first = page.get_by_test_id("gallery").locator("figure").first
+    expect(first).to_have_attribute("data-key", newest_a.object_key)
+    expect(first.locator("figcaption")).to_contain_text(_stamped(newest_a.captured_at))
+    assert newest_a.captured_at.utcoffset() != datetime.now(ZoneInfo(READER_ZONE)).utcoffset()
+
+    page.goto(f"/ui/overview?label={LABEL}&window=2h&min_confidence=90")
+    table = page.get_by_test_id("per-camera")
+    expect(table.locator("th").nth(2)).to_have_text("Latest (UTC)")
+    expect(table.locator("tbody tr").filter(has_text=CAM_A).locator("td").nth(2)).to_have_text(
+        _stamped(newest_a.captured_at.astimezone(UTC)))
+
+    page.goto(f"/ui/review?label={LABEL}&camera={CAM_B}&reviewer=tester")
+    image = page.locator("img.review-image")
+    expect(image).to_have_attribute("data-key", re.compile(rf"^alarms/{CAM_B}/"))
+    shown = captured[image.get_attribute("data-key") or ""]
+    expect(page.locator("p.question")).to_contain_text(f"({CAM_B}, {_stamped(shown)})")
+
+    for slug in ("overview", "confidence", "images", "review", "accuracy"):
+        page.goto(f"/ui/{slug}")
+        expect(page.get_by_test_id("clock")).to_have_count(1)
+        expect(page.get_by_test_id("clock")).to_contain_text("each camera's own clock")

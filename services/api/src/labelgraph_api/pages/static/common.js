@@ -188,9 +188,16 @@ export async function cameraOptions() {
   return [["", "all cameras"], ...cameras.map((c) => [c.camera, c.camera])];
 }
 
-/** A stored time in the reader's locale; a dash when the api had none to give. */
-export function localTime(value) {
-  return value ? new Date(value).toLocaleString() : "–";
+const STAMP = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** A time on the clock the api gave it in, with that clock's UTC offset, never converted to
+ * the reader's: "2016-11-30 23:30:05 -08:00"; a dash when the api had none to give. */
+export function stampedTime(value) {
+  if (!value) return "–";
+  const parts = STAMP.exec(value);
+  if (!parts) return String(value);
+  const [, date, time, offset] = parts;
+  return `${date} ${time} ${offset === "Z" ? "+00:00" : offset}`;
 }
 
 export function percent(value) {

@@ -1,7 +1,7 @@
 // Images: a filtered gallery, newest first; more load as you scroll; full size on click.
 import {
   api, boxLegend, boxOutlines, cameraOptions, detectorOptions, el, filters, labelsByDetector,
-  LatestLoad, localTime, WINDOWS, windowRange,
+  LatestLoad, stampedTime, WINDOWS, windowRange,
 } from "./common.js";
 
 const PAGE_SIZE = 24;
@@ -66,7 +66,7 @@ function card(image) {
     el("img", { src: image.url, alt: image.object_key, loading: "lazy",
                 onclick: () => enlarge(image) }),
     el("figcaption", {}, el("strong", {}, image.camera), " ",
-       localTime(image.captured_at), labelsByDetector(image, query.detector)));
+       stampedTime(image.captured_at), labelsByDetector(image, query.detector)));
 }
 
 // Full size, with every detector's boxes drawn over the image (the filtered one's alone).

@@ -1,7 +1,7 @@
 // Overview: where a label was seen in a window, per camera and per camera x hour of day.
 import {
-  api, chart, detectorOptions, el, escapeHtml, filters, galleryHref, LatestLoad, localTime, table,
-  WINDOWS, windowRange,
+  api, chart, detectorOptions, el, escapeHtml, filters, galleryHref, LatestLoad, stampedTime,
+  table, WINDOWS, windowRange,
 } from "./common.js";
 
 const HOURS = [...Array(24).keys()];
@@ -35,9 +35,9 @@ function paint(sightings, rollup, { label, window, min_confidence, detector }) {
   summary.textContent = `${sightings.images} images with ${label} at ${min_confidence}+ in the ${WINDOWS[window][0]}`;
   drawCameras(sightings.cameras, link);
   drawHeatMap(rollup.rows, link);
-  tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest"],
+  tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest (UTC)"],
     sightings.cameras.map((c) => [el("a", { href: link({ camera: c.camera }) }, c.camera),
-                                  String(c.images), localTime(c.last_at)])));
+                                  String(c.images), stampedTime(c.last_at)])));
 }
 
 // An error replaces the previous answer: no summary, chart or table of other filters stays.

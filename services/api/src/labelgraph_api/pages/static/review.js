@@ -1,6 +1,7 @@
 // Review: one image at a time; y / n say whether the label is there, s skips; next at once.
 import {
-  api, boxLegend, boxOutlines, el, filters, LatestLoad, labelsByDetector, localTime, safeUrl, say,
+  api, boxLegend, boxOutlines, el, filters, labelsByDetector, LatestLoad, safeUrl, say,
+  stampedTime,
 } from "./common.js";
 
 const REVIEWER = "labelgraph-reviewer";
@@ -85,7 +86,7 @@ async function show() {
   labels.replaceChildren(labelsByDetector(current));
   reason.textContent = `Why: ${REASONS[current.reason] ?? current.reason}`;
   question.textContent = `Is there a ${read().label} in this image? (${current.camera}, ` +
-    `${localTime(current.captured_at)})`;
+    `${stampedTime(current.captured_at)})`;
 }
 
 async function decide(present) {
