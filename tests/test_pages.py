@@ -705,6 +705,8 @@ def test_every_time_is_on_the_cameras_clock_with_its_offset_said_once(site, page
         _stamped(newest_a.captured_at.astimezone(UTC)))
 
     page.goto(f"/ui/review?label={LABEL}&camera={CAM_B}&reviewer=tester")
+    expect(page.get_by_label("Camera")).to_have_value(CAM_B)  # a list, as on the other pages
+    expect(page.get_by_label("Camera").locator("option", has_text=CAM_A)).to_have_count(1)
     image = page.locator("img.review-image")
     expect(image).to_have_attribute("data-key", re.compile(rf"^alarms/{CAM_B}/"))
     shown = captured[image.get_attribute("data-key") or ""]

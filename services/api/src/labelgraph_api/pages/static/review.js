@@ -1,7 +1,7 @@
 // Review: one image at a time; y / n say whether the label is there, s skips; next at once.
 import {
-  api, boxLegend, boxOutlines, el, filters, labelsByDetector, LatestLoad, safeUrl, say,
-  stampedTime,
+  api, boxLegend, boxOutlines, cameraOptions, el, filters, labelsByDetector, LatestLoad, safeUrl,
+  say, stampedTime,
 } from "./common.js";
 
 const REVIEWER = "labelgraph-reviewer";
@@ -38,7 +38,7 @@ const refills = new LatestLoad();
 
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
-  { name: "camera", label: "Camera", value: "", placeholder: "all" },
+  { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
   { name: "threshold", label: "Threshold", type: "number", value: "90", min: 0, max: 100, step: 1 },
   { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "reviewer", label: "Reviewer", value: localStorage.getItem(REVIEWER) || "reviewer" },
