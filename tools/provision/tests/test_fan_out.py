@@ -3,7 +3,6 @@ upload, as S3's own event, each with its dead-letter queue; runs again change no
 
 import json
 import time
-import uuid
 from dataclasses import replace
 from urllib.parse import unquote_plus
 
@@ -16,15 +15,11 @@ pytestmark = pytest.mark.stack
 
 
 @pytest.fixture
-def settings(stack_env: dict[str, str]) -> ProvisionSettings:
-    suffix = uuid.uuid4().hex[:10]
-    return replace(
-        ProvisionSettings.from_env(stack_env),
-        image_bucket=f"alarms-{suffix}", image_queue_name=f"uploads-{suffix}",
-        image_dlq_name=f"uploads-{suffix}-dlq", label_table=f"labels_{suffix}",
-        verdict_table=f"verdicts_{suffix}", image_topic_name=f"uploads-{suffix}",
-        image_queue_names=(f"uploads-{suffix}", f"uploads-{suffix}-local"),
-    )
+def settings(settings: ProvisionSettings) -> ProvisionSettings:
+    """conftest's private settings, with uploads fanned out to two queues through a topic."""
+    queue = settings.image_queue_name
+    return replace(settings, image_topic_name=queue,
+                   image_queue_names=(queue, f"{queue}-local"))
 
 
 def bodies(queue: str, until: int) -> list[dict]:

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from urllib.parse import unquote_plus
@@ -22,21 +21,6 @@ from labelgraph_provision import (
 )
 
 pytestmark = pytest.mark.stack
-
-
-@pytest.fixture
-def settings(stack_env: dict[str, str]) -> ProvisionSettings:
-    suffix = uuid.uuid4().hex[:10]
-    return replace(
-        ProvisionSettings.from_env(stack_env),
-        image_bucket=f"alarms-{suffix}",
-        image_queue_name=f"uploads-{suffix}",
-        image_dlq_name=f"uploads-{suffix}-dlq",
-        label_table=f"labels_{suffix}",
-        verdict_table=f"verdicts_{suffix}",
-        label_topic=f"labels-{suffix}",
-        label_dlq_topic=f"labels-{suffix}.dlq",
-    )
 
 
 @pytest.fixture
