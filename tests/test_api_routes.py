@@ -590,6 +590,7 @@ def test_health_ready_docs_and_metrics_are_open(api):
     ("/rollups", {}),
     ("/rollups", {"by": "week"}),
     ("/rollups", {"by": ["year", "year"]}),
+    ("/rollups", {"by": "year", "min_confidence": 50}),  # a confidence needs a label
     ("/accuracy", {"threshold": 100.5}),
     ("/accuracy", {"step": 0}),
     ("/review-queue", {"cursor": "WzEsIDIsIDNd"}),

@@ -24,15 +24,19 @@ async def rollup(
     camera: Cameras = None,
     label: Annotated[str | None, Query(min_length=1, max_length=200,
                                        description="Count only images with this label.")] = None,
-    min_confidence: Annotated[float, Query(ge=0, le=100)] = 0,
+    min_confidence: Annotated[float | None, Query(
+        ge=0, le=100, description="Least confidence of the label (needs label).")] = None,
     since: Since = None, until: Until = None, detector: Detector = None,
 ) -> dict[str, Any]:
     """Image counts grouped by time (and camera), optionally of images with a label
     (from the detector, when one is given; else images the detector labelled)."""
     if len(set(by)) != len(by):
         raise BadRequest("each dimension may appear once in by")
+    if min_confidence is not None and not label:
+        # As /images: a confidence without a label would be silently ignored.
+        raise BadRequest("min_confidence needs a label")
     check_window(since, until)
     span = await questions.window_of(graph, epoch(since), epoch(until))
     rows = await questions.rollup(graph, span, by=by, cameras=camera, label=label,
-                                  min_confidence=min_confidence, detector=detector)
+                                  min_confidence=min_confidence or 0, detector=detector)
     return {"by": by, "rows": roll_up(rows, by)}
