@@ -7,6 +7,7 @@ import threading
 
 from prometheus_client import REGISTRY
 
+from labelgraph_devstack.polling import wait_until
 from labelgraph_labeler.worker import Acknowledgements
 
 
@@ -33,9 +34,7 @@ async def acknowledge(queue: SlowQueue, receipts: list[str]) -> None:
     acks = Acknowledgements(queue)  # type: ignore[arg-type]
     deleting = asyncio.create_task(acks.run())
     acks.add(receipts[0])
-    async with asyncio.timeout(5):
-        while not queue.calls:  # the first goes alone, at once
-            await asyncio.sleep(0.005)
+    await wait_until(lambda: queue.calls, timeout=5)  # the first goes alone, at once
     for receipt in receipts[1:]:  # these arrive while that call is out
         acks.add(receipt)
     queue.release.set()

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from labelgraph_devstack.polling import wait_until
 from labelgraph_labeler.adapters.sqs import QueueMissing
 from labelgraph_labeler.bootstrap import build_queue
 from labelgraph_labeler.config import LabelerSettings
@@ -45,12 +46,6 @@ class AnsweringBroker:
         return None
 
 
-async def until(condition: Any, timeout: float = 30) -> None:
-    async with asyncio.timeout(timeout):
-        while not await condition():
-            await asyncio.sleep(0.05)
-
-
 def queue_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records
             if getattr(record, "check", None) == "queue"
@@ -64,14 +59,14 @@ async def outage_and_recovery(sqs: Any, health: WorkerHealth) -> tuple[str, str 
     worker = asyncio.create_task(run_worker(
         labeler, queue, stop, health, WorkerPolicy(2, 5, 0.01, 0.05)))
     try:
-        await until(lambda: _is(health, None))
+        await wait_until(lambda: _is(health, None), timeout=30, interval=0.05)
         url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
         sqs.delete_queue(QueueUrl=url)                  # LocalStack restarted
-        await until(lambda: _is(health, "does not exist"))
+        await wait_until(lambda: _is(health, "does not exist"), timeout=30, interval=0.05)
         await asyncio.sleep(0.5)                        # many failed polls meanwhile
         during = await health.ready() or ""
         sqs.create_queue(QueueName=QUEUE)               # make up: provision again
-        await until(lambda: _is(health, None))
+        await wait_until(lambda: _is(health, None), timeout=30, interval=0.05)
         return during, await health.ready()
     finally:
         stop.set()

@@ -11,6 +11,7 @@ from aiokafka import ConsumerRecord
 from neo4j.exceptions import ServiceUnavailable
 
 from labelgraph_contract import ImageLabeled, captured_fields, encode_event, labelling_event_id
+from labelgraph_devstack.polling import wait_until
 from labelgraph_graph_writer.fakes import FakeWorld, fake_world
 from labelgraph_graph_writer.readiness import Readiness
 from labelgraph_graph_writer.retrying import Retry
@@ -42,9 +43,7 @@ async def run_until(world: FakeWorld, done: Callable[[], bool],
     retry = Retry(readiness or Readiness(), waiting_on(world.stream, stop),
                   initial_seconds=0.001, max_seconds=0.002)
     loop = asyncio.create_task(run_worker(world.writer, world.stream, retry, stop, 100))
-    async with asyncio.timeout(10):  # a bound on a hang, not a measurement
-        while not done():
-            await asyncio.sleep(0.001)
+    await wait_until(done, timeout=10)  # a bound on a hang, not a measurement
     stop.set()
     await loop
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from labelgraph_devstack.polling import wait_until
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.domain import ImageRejected, backoff_delay
 from labelgraph_labeler.fakes import FakeDetector, FakeWorld, fake_world
@@ -29,9 +30,7 @@ async def run_until(world: FakeWorld, done: Callable[[], bool],
     stop = asyncio.Event()
     worker = asyncio.create_task(run_worker(world.labeler, world.queue, stop,
                                             health or WorkerHealth(), POLICY))
-    async with asyncio.timeout(10):  # a bound on a hang, not a measurement
-        while not done():
-            await asyncio.sleep(0.001)
+    await wait_until(done, timeout=10)  # a bound on a hang, not a measurement
     stop.set()
     await worker
 

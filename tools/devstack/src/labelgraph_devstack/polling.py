@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -19,3 +21,20 @@ def wait_for(probe: Callable[[], T], timeout: float = 90, interval: float = 0.1,
             return result
         time.sleep(interval)
     raise AssertionError(f"{what} not met within {timeout}s")
+
+
+async def wait_until(probe: Callable[[], object | Awaitable[object]], timeout: float = 10,
+                     interval: float = 0.001, what: str = "condition") -> None:
+    """wait_for on an event loop: poll probe() (plain or async) until it holds, yielding
+    to the loop between tries; fail after timeout."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                result = probe()
+                if inspect.isawaitable(result):
+                    result = await result
+                if result:
+                    return
+                await asyncio.sleep(interval)
+    except TimeoutError:
+        raise AssertionError(f"{what} not met within {timeout}s") from None
