@@ -239,13 +239,18 @@ def test_labels_by_prefix_most_frequent_first_and_paginated(api):
 
 def expected_sightings(images: list[Img], label: str, since: int, until: int,
                        minimum: float) -> list[dict[str, Any]]:
-    hits: dict[str, list[int]] = {}
+    hits: dict[str, list[Img]] = {}
     for image in images:
         confidence = image.labels.get(label)
         if confidence is not None and confidence >= minimum and since <= image.ts < until:
-            hits.setdefault(image.camera, []).append(image.ts)
-    rows = [{"camera": camera, "images": len(ts), "first_at": iso_utc(min(ts)),
-             "last_at": iso_utc(max(ts))} for camera, ts in hits.items()]
+            hits.setdefault(image.camera, []).append(image)
+    rows = []
+    for camera, found in hits.items():
+        latest = max(found, key=lambda image: image.ts)
+        rows.append({"camera": camera, "images": len(found),
+                     "first_at": iso_utc(min(image.ts for image in found)),
+                     "last_at": iso_utc(latest.ts),
+                     "last_captured_at": latest.captured.isoformat()})
     return sorted(rows, key=lambda row: (-row["images"], row["camera"]))
 
 
@@ -271,6 +276,17 @@ def test_sightings_of_a_label_over_an_explicit_window(api):
     assert parse(body["since"]) == since
 
 
+def test_label_filters_match_the_graph_spelling_in_any_case(api):
+    since = datetime(2016, 1, 1, tzinfo=UTC).isoformat()
+    asked = api.ok("/sightings", api.mine(label=TAGS[1].upper(), since=since))
+    assert asked == {**api.ok("/sightings", api.mine(label=TAGS[1], since=since)),
+                     "until": asked["until"]}
+    assert asked["label"] == TAGS[1] and asked["images"] > 0
+    histogram = api.ok("/confidence-histogram", api.mine(label=TAGS[2].lower()))
+    assert histogram["label"] == TAGS[2]
+    assert histogram["buckets"] == expected_histogram(api.images, TAGS[2], None)
+
+
 def test_sightings_empty_when_nothing_matches(api):
     body = api.ok("/sightings", {"camera": f"nocam-{RUN}"})
     assert body["images"] == 0 and body["cameras"] == []
@@ -292,6 +308,21 @@ def test_confidence_histogram_per_rounded_value(api):
     assert {"confidence": 73, "images": sum(
         1 for image in api.images if image.person() == 72.5)} in body["buckets"]
     assert body["images"] == sum(1 for image in api.images if image.person() is not None)
+    assert body["without_label"] == sum(1 for image in api.images if image.person() is None)
+    assert body["without_label"] > 0
+
+
+def test_images_without_the_label_count_within_the_window_and_detector(api):
+    since = datetime(2017, 11, 1, tzinfo=LA)
+    until = datetime(2018, 1, 1, tzinfo=LA)
+    window = {"since": since.isoformat(), "until": until.isoformat()}
+    scoped = [image for image in api.images if since.timestamp() <= image.ts < until.timestamp()]
+    body = api.ok("/confidence-histogram", api.mine(label=TAGS[1], **window))
+    assert body["without_label"] == sum(1 for image in scoped if TAGS[1] not in image.labels)
+    assert body["images"] + body["without_label"] == len(scoped)
+    # Another detector labelled none of these images: none are in its scope.
+    other = api.ok("/confidence-histogram", api.mine(label=TAGS[1], detector=SSD, **window))
+    assert other["images"] == other["without_label"] == 0
 
 
 def test_confidence_histogram_per_bucket_width_camera_and_window(api):
@@ -526,6 +557,11 @@ def test_verdicts_accuracy_curve_and_review_queue(api):
     assert body["at_threshold"] == confusion(pairs, 90)
     assert body["curve"] == [confusion(pairs, float(t)) for t in range(0, 101, 10)]
     assert body["at_threshold"]["false_negatives"] > 0
+    assert body["per_camera"] == [
+        {"camera": camera, "reviewed": sum(1 for i in judged if i.camera == camera),
+         "at_threshold": confusion([(truth[i.key], i.person()) for i in judged
+                                    if i.camera == camera], 90)}
+        for camera in sorted(CAMERAS)]
 
     one_camera = [(truth[i.key], i.person()) for i in judged if i.camera == CAMERAS[0]]
     body = api.ok("/accuracy", {"camera": CAMERAS[0], "threshold": 50})

@@ -69,6 +69,8 @@ class CameraSightings(BaseModel):
                                  "the representable range.")
     last_at: StoredTime = Field(description="Latest matching capture (UTC); null if out of "
                                 "the representable range.")
+    last_captured_at: StoredTime = Field(description="Latest matching capture as the camera "
+                                         "stamped it, with its offset; null if unknown.")
 
 
 class Sightings(Window):
@@ -93,6 +95,8 @@ class ConfidenceHistogram(Window):
     label: str = Field(description="Label asked for.")
     bucket_width: float | None = Field(description="Bucket width; null means rounded values.")
     images: int = Field(description="Images with the label in scope.")
+    without_label: int = Field(description="Images in scope without the label at any "
+                               "confidence (with a detector: that it labelled).")
     buckets: list[HistogramBucket] = Field(description="Non-empty buckets, lowest first.")
 
 
@@ -179,6 +183,14 @@ class ConfusionCounts(BaseModel):
     false_negative_rate: float | None = Field(description="FN / (TP + FN).")
 
 
+class CameraAccuracy(BaseModel):
+    """The detector against reviewers on one camera's reviewed images."""
+
+    camera: str = Field(description="Camera name.")
+    reviewed: int = Field(description="Reviewed images of this camera in scope.")
+    at_threshold: ConfusionCounts = Field(description="Counts at the asked threshold.")
+
+
 class Accuracy(Window):
     """How accurate the detector is on reviewed images."""
 
@@ -188,6 +200,8 @@ class Accuracy(Window):
     reviewed: int = Field(description="Reviewed images in scope.")
     at_threshold: ConfusionCounts = Field(description="Counts at the asked threshold.")
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
+    per_camera: list[CameraAccuracy] = Field(
+        description="Each camera with reviewed images in scope, by name, and its counts.")
 
 
 class TargetRecall(BaseModel):

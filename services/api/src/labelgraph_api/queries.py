@@ -181,6 +181,40 @@ RETURN CASE WHEN 'camera' IN $by THEN camera.camera_name END AS camera,
 """
 ROLLUP_ON_DATES = _FROM_DATES + _ROLLUP
 
+# The images in scope (with $detector: the images it labelled): what a label's histogram
+# is out of. It reads the window's images, not their labels.
+IMAGE_COUNT_ON_DATES = _FROM_DATES + """
+  AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
+""" + _CAMERA + """
+RETURN count(image) AS images
+"""
+
+# The capture time, as the camera stamped it, of given images found by camera and epoch
+# second: the heat map's latest capture per camera. $dates are the local dates those
+# seconds can fall on.
+CAPTURES_ON_DATES = """
+MATCH (iso:ISODate) WHERE iso.iso_date IN $dates
+MATCH (iso)<-[:HAS_TIMESTAMP]-(image:Image)
+WHERE image.timestamp IN $timestamps
+MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
+WHERE camera.camera_name IN $cameras
+RETURN camera.camera_name AS camera, image.timestamp AS timestamp,
+       image.isodate AS captured_at
+"""
+
+# A label's name as the graph spells it, for a name asked in any case: the labels are a
+# few hundred nodes, and an exact match (the unique key) is tried first.
+LABEL_NAMED = """
+MATCH (label:Label) WHERE label.label_name = $label
+RETURN label.label_name AS label
+"""
+LABEL_NAMED_ANY_CASE = """
+MATCH (label:Label) WHERE toLower(label.label_name) = toLower($label)
+RETURN label.label_name AS label
+ORDER BY label
+LIMIT 1
+"""
+
 # The image is its own first clause: its unique key is the anchor on both engines.
 IMAGE = """
 MATCH (image:Image {object_key: $object_key})
@@ -223,8 +257,8 @@ WHERE image.timestamp >= $since AND image.timestamp < $until
 """ + _CAMERA + """
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
 WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
-RETURN image.object_key AS object_key, review.present AS present,
-       max(has_label.confidence) AS confidence
+RETURN image.object_key AS object_key, camera.camera_name AS camera,
+       review.present AS present, max(has_label.confidence) AS confidence
 """
 
 # Each reviewed image in scope with who labelled it and each detector's confidence of the

@@ -16,9 +16,11 @@ from labelgraph_api.graph import GraphReader
 from labelgraph_api.windows import (
     CHUNK_DATES_MAX,
     DAY_SECONDS,
+    EARLIEST,
     FIRST_CHUNK_DATES,
     LATEST,
     Window,
+    dates_around,
     needs_known_dates,
     newest_first,
     settled_from,
@@ -47,12 +49,48 @@ async def sightings(graph: GraphReader, span: Window, **scope: Any) -> list[Row]
     return await graph.rows(queries.SIGHTINGS_OF_LABEL, **span.bounds, **scope)
 
 
+async def latest_captures(graph: GraphReader, rows: Sequence[Row]) -> dict[str, str]:
+    """Each sightings row's latest capture as its camera stamped it: camera -> ISO text."""
+    wanted = {(row["camera"], row["last_ts"]) for row in rows if row["last_ts"] is not None}
+    if not wanted:
+        return {}
+    dates = sorted({day for _, ts in wanted for day in dates_around(ts)})
+    found = await graph.rows(queries.CAPTURES_ON_DATES, dates=dates,
+                             timestamps=sorted({ts for _, ts in wanted}),
+                             cameras=sorted({camera for camera, _ in wanted}))
+    return {row["camera"]: row["captured_at"] for row in found
+            if (row["camera"], row["timestamp"]) in wanted}
+
+
 async def confidence_histogram(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
     """Images per confidence bucket of a label."""
     if span.short:
         return await graph.rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
                                 **span.bounds, **scope)
     return await graph.rows(queries.HISTOGRAM_OF_LABEL, **span.bounds, **scope)
+
+
+async def images_in_scope(graph: GraphReader, span: Window, cameras: Sequence[str] | None,
+                          detector: str | None) -> int:
+    """How many images the window holds (on those cameras; with a detector, it labelled).
+
+    Over all time and every detector that is the cameras' degree counts; otherwise it
+    reads the window's images (not their labels): a long window costs what it holds."""
+    if span.since == EARLIEST and span.until == LATEST and detector is None:
+        counts = await graph.rows(queries.CAMERA_IMAGES)
+        return sum(row["images"] for row in counts if cameras is None or row["camera"] in cameras)
+    rows = await graph.rows(queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
+                            **span.bounds, cameras=cameras, detector=detector)
+    return sum(row["images"] for row in rows)
+
+
+async def label_named(graph: GraphReader, name: str) -> str:
+    """The label as the graph spells it, matched in any case; the name itself if none."""
+    for query in (queries.LABEL_NAMED, queries.LABEL_NAMED_ANY_CASE):
+        rows = await graph.rows(query, label=name)
+        if rows:
+            return str(rows[0]["label"])
+    return name
 
 
 async def search_images(graph: GraphReader, span: Window, labels: Sequence[str],

@@ -86,6 +86,12 @@ def settled_from(lowest: str) -> int:
     return int(midnight.timestamp()) + DAY_SECONDS
 
 
+def dates_around(timestamp: int) -> tuple[str, ...]:
+    """The local dates a capture at this epoch second can be filed under (any offset)."""
+    first, last = _edge(timestamp, -SLACK), _edge(timestamp, SLACK)
+    return tuple(_calendar(first, last)) if first and last else ()
+
+
 Fetch = Callable[[list[str]], Awaitable[list[Row]]]
 
 

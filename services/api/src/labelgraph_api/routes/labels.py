@@ -38,11 +38,13 @@ async def label_sightings(
     until = until or datetime.now(UTC)
     since = since or window_before(until, HEAT_MAP_WINDOW)
     check_window(since, until)
+    label = await questions.label_named(graph, label)
     span = await questions.window_of(graph, epoch(since), epoch(until))
     rows = await questions.sightings(graph, span, label=label, cameras=camera,
                                      detector=detector, min_confidence=min_confidence)
-    cameras = [{**row, "first_at": utc(row["first_ts"]), "last_at": utc(row["last_ts"])}
-               for row in rows]
+    latest = await questions.latest_captures(graph, rows)
+    cameras = [{**row, "first_at": utc(row["first_ts"]), "last_at": utc(row["last_ts"]),
+                "last_captured_at": latest.get(row["camera"])} for row in rows]
     return {"label": label, "since": since, "until": until, "min_confidence": min_confidence,
             "images": sum(row["images"] for row in rows), "cameras": cameras}
 
@@ -56,12 +58,16 @@ async def confidence_histogram(
 ) -> dict[str, Any]:
     """Images per confidence value of a label: shows an all-or-nothing detector at a glance."""
     check_window(since, until)
+    label = await questions.label_named(graph, label)
     span = await questions.window_of(graph, epoch(since), epoch(until))
     rows = await questions.confidence_histogram(graph, span, label=label, cameras=camera,
                                                 detector=detector, width=bucket_width)
+    labelled = sum(row["images"] for row in rows)
+    in_scope = await questions.images_in_scope(graph, span, camera, detector)
     buckets = [{"confidence": row["bucket"], "images": row["images"]} for row in rows]
     return {"label": label, "since": since, "until": until, "bucket_width": bucket_width,
-            "images": sum(row["images"] for row in rows), "buckets": buckets}
+            "images": labelled, "without_label": max(0, in_scope - labelled),
+            "buckets": buckets}
 
 
 @router.get("/detectors", response_model=DetectorList)

@@ -76,14 +76,21 @@ async def accuracy(
 ) -> dict[str, Any]:
     """TP/FP/FN/TN, precision, recall and miss rate of the detector against reviewers."""
     check_window(since, until)
+    label = await questions.label_named(graph, label)
     span = await questions.window_of(graph, epoch(since), epoch(until))
     rows = await questions.reviewed(graph, span, label=label, cameras=camera,
                                     detector=detector)
     verdicts = [(row["present"], row["confidence"]) for row in rows]
+    per_camera: dict[str, list[tuple[bool, float | None]]] = {}
+    for row in rows:
+        per_camera.setdefault(row["camera"], []).append((row["present"], row["confidence"]))
     return {"label": label, "cameras": camera, "since": since, "until": until,
             "detector": detector, "reviewed": len(verdicts),
             "at_threshold": _counts(confusion(verdicts, threshold)),
-            "curve": [_counts(point) for point in curve(verdicts, step)]}
+            "curve": [_counts(point) for point in curve(verdicts, step)],
+            "per_camera": [{"camera": name, "reviewed": len(per_camera[name]),
+                            "at_threshold": _counts(confusion(per_camera[name], threshold))}
+                           for name in sorted(per_camera)]}
 
 
 def _counts(point: Confusion) -> dict[str, Any]:
