@@ -46,9 +46,10 @@ run: install assets ## The whole pipeline on the embedded stack with sample imag
 test: install assets browser ## The whole suite, starting the embedded stack itself.
 	$(PY) -m pytest
 
-# The unit tier is every package's tests/unit/: use cases over fakes, no server, no browser.
+# The unit tier is every package's tests/unit/: pure logic and use cases over fakes, no server,
+# no subprocess, no browser.
 UNIT_TESTS := $(wildcard */*/tests/unit)
-test-unit: install ## The fast tier alone: the use cases over in-memory fakes, in seconds.
+test-unit: install ## The fast tier alone: pure logic and use cases over fakes, in seconds.
 	$(PY) -m pytest $(UNIT_TESTS)
 
 lint: install ## ruff and mypy over every package.

@@ -5,7 +5,7 @@ from typing import Any
 
 from labelgraph_contract.schema import rendered
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[4] / "schemas"
 
 
 def test_committed_schema_files_match_the_model():

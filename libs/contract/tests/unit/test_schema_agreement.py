@@ -23,7 +23,7 @@ from jsonschema.exceptions import ValidationError
 from labelgraph_contract import InvalidEvent, decode_event
 
 SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[3] / "schemas" / "image-labels.v1.json").read_text())
+    (Path(__file__).resolve().parents[4] / "schemas" / "image-labels.v1.json").read_text())
 
 
 def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
