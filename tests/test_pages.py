@@ -716,3 +716,28 @@ def test_every_time_is_on_the_cameras_clock_with_its_offset_said_once(site, page
         page.goto(f"/ui/{slug}")
         expect(page.get_by_test_id("clock")).to_have_count(1)
         expect(page.get_by_test_id("clock")).to_contain_text("each camera's own clock")
+
+
+# The scope fields each page's questions take; every page's are the same fields.
+SCOPE_FIELDS = {"overview": ("window", "camera", "detector"),
+                "confidence": ("window", "camera", "detector"),
+                "images": ("window", "camera", "detector"),
+                "accuracy": ("window", "camera", "detector"),
+                "review": ("window", "camera")}
+FIELD_STATE = """(select) => ({ label: select.closest('label').firstChild.textContent,
+  value: select.value, options: [...select.options].map((o) => [o.value, o.textContent]) })"""
+
+
+def test_the_window_camera_and_detector_fields_are_the_same_on_every_page(page):
+    page.goto("/ui/overview")
+    sign_in(page)
+    seen: dict[str, dict[str, Any]] = {}
+    for slug, names in SCOPE_FIELDS.items():
+        page.goto(f"/ui/{slug}")
+        for name in names:
+            state = page.locator(f'#filters select[name="{name}"]').evaluate(FIELD_STATE)
+            assert state == seen.setdefault(name, state), (slug, name)
+    assert seen["window"]["value"] == "all"
+    assert seen["camera"]["value"] == seen["detector"]["value"] == ""
+    assert [CAM_A, CAM_A] in seen["camera"]["options"]
+    assert [SSD, SSD] in seen["detector"]["options"]

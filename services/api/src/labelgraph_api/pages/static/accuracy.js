@@ -1,8 +1,7 @@
 // Accuracy: the detectors against reviewers' verdicts, per camera, side by side on the same
 // images, and across thresholds.
-import {
-  api, chart, el, filters, LatestLoad, percent, table, WINDOWS, windowRange,
-} from "./common.js";
+import { api, chart, el, LatestLoad, percent, table } from "./common.js";
+import { filters, scopeFields, windowRange } from "./forms.js";
 
 const content = document.getElementById("content");
 const summary = el("p", { class: "summary", "data-testid": "accuracy-summary" });
@@ -16,16 +15,19 @@ content.append(compared, perDetector);
 recallChart.getDom().before(compared);
 const loads = new LatestLoad();
 
+const scope = await scopeFields("camera", "detector", "window");
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
+  scope.camera,
+  scope.detector,
   { name: "threshold", label: "Threshold", type: "number", value: "90", min: 0, max: 100, step: 1 },
   { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "target_recall", label: "Target recall %", type: "number", value: "95", min: 1, max: 100, step: 1 },
-  { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
+  scope.window,
 ], load);
 
-function load({ label, threshold, thresholds, target_recall, window }) {
-  const query = { label, threshold, step: 5, ...windowRange(window) };
+function load({ label, camera, detector, threshold, thresholds, target_recall, window }) {
+  const query = { label, camera, detector, threshold, step: 5, ...windowRange(window) };
   return loads.run(async (signal) => {
     const cameras = (await api("/cameras", {}, { signal })).map((c) => c.camera);
     const answers = await Promise.all([

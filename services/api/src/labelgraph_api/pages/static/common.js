@@ -1,4 +1,5 @@
-// What every page shares: the API client with the login dialog, filters, small DOM helpers.
+// What every page shares: the API client with the login dialog, small DOM helpers (the
+// filter form is in forms.js).
 
 const KEY = "labelgraph-api-key";
 const status = document.getElementById("status");
@@ -143,51 +144,6 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-export const WINDOWS = {
-  "2h": ["last 2 hours", 2 * 3600],
-  "24h": ["last 24 hours", 24 * 3600],
-  "7d": ["last 7 days", 7 * 86400],
-  "30d": ["last 30 days", 30 * 86400],
-  all: ["all time", null],
-};
-
-/** since/until (ISO 8601 with offset) for a window preset, as the API wants them. */
-export function windowRange(preset) {
-  const seconds = WINDOWS[preset]?.[1];
-  if (!seconds) return {};
-  const until = new Date();
-  return { since: new Date(until - seconds * 1000).toISOString(), until: until.toISOString() };
-}
-
-/** The filter form: fields from the URL's query (so links and reloads keep them). */
-export function filters(fields, onChange) {
-  const form = document.getElementById("filters");
-  const query = new URLSearchParams(location.search);
-  for (const field of fields) {
-    const value = query.get(field.name) ?? field.value ?? "";
-    const input = field.options
-      ? el("select", { name: field.name },
-           field.options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)))
-      : el("input", { name: field.name, type: field.type ?? "text", value, min: field.min,
-                      max: field.max, step: field.step, placeholder: field.placeholder });
-    form.append(el("label", {}, field.label, input));
-  }
-  const read = () => Object.fromEntries(new FormData(form).entries());
-  form.addEventListener("change", () => {
-    const values = read();
-    history.replaceState(null, "", `?${new URLSearchParams(values)}`);
-    onChange(values);
-  });
-  form.addEventListener("submit", (event) => event.preventDefault());
-  return read;
-}
-
-/** A camera <select> option list: all cameras first. */
-export async function cameraOptions() {
-  const cameras = await api("/cameras");
-  return [["", "all cameras"], ...cameras.map((c) => [c.camera, c.camera])];
-}
-
 const STAMP = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** A time on the clock the api gave it in, with that clock's UTC offset, never converted to
@@ -225,13 +181,6 @@ export function galleryHref(params) {
   const query = new URLSearchParams(
     Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== ""));
   return `/ui/images?${query}`;
-}
-
-/** A detector <select> option list: every detector first (names from a bounded scan). */
-export async function detectorOptions() {
-  const { detectors } = await api("/detectors");
-  detectors.forEach((d) => detectorColour(d.detector));  // boxes coloured in the names' order
-  return [["", "all detectors"], ...detectors.map((d) => [d.detector, d.detector])];
 }
 
 /** An image's labels, one list per detector (each labelling side by side), as text; with

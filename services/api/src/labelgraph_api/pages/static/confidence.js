@@ -1,7 +1,6 @@
 // Confidence: the histogram of a label's confidences, with a movable threshold.
-import {
-  api, cameraOptions, chart, detectorOptions, el, filters, LatestLoad, WINDOWS, windowRange,
-} from "./common.js";
+import { api, chart, el, LatestLoad } from "./common.js";
+import { filters, scopeFields, windowRange } from "./forms.js";
 
 const content = document.getElementById("content");
 const counts = el("p", { class: "summary", "data-testid": "threshold-counts" });
@@ -13,11 +12,9 @@ content.prepend(sliderLabel, counts);
 let buckets = [];
 const loads = new LatestLoad();
 
+const scope = await scopeFields("camera", "detector", "window");
 const read = filters([
-  { name: "label", label: "Label", value: "Person" },
-  { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
-  { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
-  { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
+  { name: "label", label: "Label", value: "Person" }, scope.camera, scope.detector, scope.window,
 ], load);
 
 slider.addEventListener("input", draw);

@@ -1,8 +1,8 @@
 // Images: a filtered gallery, newest first; more load as you scroll; full size on click.
 import {
-  api, boxLegend, boxOutlines, cameraOptions, detectorOptions, el, filters, labelsByDetector,
-  LatestLoad, stampedTime, WINDOWS, windowRange,
+  api, boxLegend, boxOutlines, el, labelsByDetector, LatestLoad, stampedTime,
 } from "./common.js";
+import { filters, scopeFields, windowRange } from "./forms.js";
 
 const PAGE_SIZE = 24;
 const content = document.getElementById("content");
@@ -21,13 +21,14 @@ const sentinel = new IntersectionObserver((entries) => {
   if (entries.some((e) => e.isIntersecting)) loadMore();
 });
 
+const scope = await scopeFields("camera", "detector", "window");
 const read = filters([
-  { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
+  scope.camera,
   { name: "label", label: "Label", value: "", placeholder: "any" },
-  { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
+  scope.detector,
   { name: "min_confidence", label: "Min confidence", type: "number", min: 0, max: 100, step: 1 },
   { name: "max_confidence", label: "Max confidence", type: "number", min: 0, max: 100, step: 1 },
-  { name: "window", label: "Window", value: "all", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
+  scope.window,
   { name: "hour", label: "Hour of day", type: "number", min: 0, max: 23, step: 1, placeholder: "any" },
 ], restart);
 

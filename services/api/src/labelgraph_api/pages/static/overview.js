@@ -1,8 +1,8 @@
 // Overview: where a label was seen in a window, per camera and per camera x hour of day.
 import {
-  api, chart, detectorOptions, el, escapeHtml, filters, galleryHref, LatestLoad, stampedTime,
-  table, WINDOWS, windowRange,
+  api, chart, el, escapeHtml, galleryHref, LatestLoad, stampedTime, table,
 } from "./common.js";
+import { filters, scopeFields, windowRange, windowText } from "./forms.js";
 
 const HOURS = [...Array(24).keys()];
 const content = document.getElementById("content");
@@ -14,25 +14,34 @@ content.prepend(summary);
 content.append(tables);
 const loads = new LatestLoad();
 
+const scope = await scopeFields("window", "camera", "detector");
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
-  { name: "window", label: "Window", value: "2h", options: Object.entries(WINDOWS).map(([k, [t]]) => [k, t]) },
+  scope.window,
+  scope.camera,
   { name: "min_confidence", label: "Min confidence", type: "number", value: "90", min: 0, max: 100, step: 1 },
-  { name: "detector", label: "Detector", value: "", options: await detectorOptions() },
+  scope.detector,
 ], load);
 
-function load({ label, window, min_confidence, detector }) {
-  const query = { label, min_confidence, detector, ...windowRange(window) };
+// /sightings reads a missing window as the last 2 hours (its heat map's default), so all
+// time is asked for as from the first day the calendar has.
+const ALL_TIME = { since: "0001-01-01T00:00:00Z" };
+
+function load({ label, window, camera, min_confidence, detector }) {
+  const range = windowRange(window);
+  const query = { label, camera, min_confidence, detector,
+                  ...(range.since ? range : ALL_TIME) };
   return loads.run((signal) => Promise.all([
     api("/sightings", query, { signal }),
     api("/rollups", { by: ["camera", "hour"], ...query }, { signal }),
-  ]), ([sightings, rollup]) => paint(sightings, rollup, { label, window, min_confidence, detector }),
-  clear);
+  ]), ([sightings, rollup]) => paint(sightings, rollup, { label, window, camera, min_confidence,
+                                                          detector }), clear);
 }
 
-function paint(sightings, rollup, { label, window, min_confidence, detector }) {
-  const link = (extra) => galleryHref({ label, min_confidence, window, detector, ...extra });
-  summary.textContent = `${sightings.images} images with ${label} at ${min_confidence}+ in the ${WINDOWS[window][0]}`;
+function paint(sightings, rollup, { label, window, camera, min_confidence, detector }) {
+  const link = (extra) => galleryHref({ label, min_confidence, window, camera, detector, ...extra });
+  summary.textContent =
+    `${sightings.images} images with ${label} at ${min_confidence}+ ${windowText(window)}`;
   drawCameras(sightings.cameras, link);
   drawHeatMap(rollup.rows, link);
   tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest (UTC)"],

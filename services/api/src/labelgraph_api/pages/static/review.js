@@ -1,8 +1,8 @@
 // Review: one image at a time; y / n say whether the label is there, s skips; next at once.
 import {
-  api, boxLegend, boxOutlines, cameraOptions, el, filters, labelsByDetector, LatestLoad, safeUrl,
-  say, stampedTime,
+  api, boxLegend, boxOutlines, el, labelsByDetector, LatestLoad, safeUrl, say, stampedTime,
 } from "./common.js";
+import { filters, scopeFields, windowRange } from "./forms.js";
 
 const REVIEWER = "labelgraph-reviewer";
 const content = document.getElementById("content");
@@ -36,9 +36,12 @@ const done = new Set();
 // A refill of an old filter's queue is aborted by the new filter's, never appended to it.
 const refills = new LatestLoad();
 
+// The queue takes no detector: it weighs every detector's answer.
+const scope = await scopeFields("camera", "window");
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
-  { name: "camera", label: "Camera", value: "", options: await cameraOptions() },
+  scope.camera,
+  scope.window,
   { name: "threshold", label: "Threshold", type: "number", value: "90", min: 0, max: 100, step: 1 },
   { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "reviewer", label: "Reviewer", value: localStorage.getItem(REVIEWER) || "reviewer" },
@@ -50,8 +53,9 @@ const read = filters([
 
 /** True once the queue holds the next page; false if a newer refill took over or it failed. */
 function refill() {
-  const { label, camera, threshold, thresholds } = read();
-  const query = { label, camera, threshold, thresholds, cursor, limit: 20 };
+  const { label, camera, window, threshold, thresholds } = read();
+  const query = { label, camera, ...windowRange(window), threshold, thresholds, cursor,
+                  limit: 20 };
   return refills.run((signal) => api("/review-queue", query, { signal }), (page) => {
     cursor = page.next_cursor;
     queue.push(...page.items.filter((item) => !done.has(item.object_key)));
