@@ -512,9 +512,15 @@ def test_hostile_names_are_shown_as_text_on_every_page_and_run_nothing(site, pag
     page.keyboard.press("y")
     expect(page.get_by_test_id("reviewed-count")).to_have_text("1 reviewed")
     assert_nothing_ran(page)
+    # A verdict on the other camera too: the accuracy table lists cameras with verdicts.
+    page.goto(f"/ui/review?{urlencode({'label': HOSTILE_LABEL, 'camera': HOSTILE_CAMERA_2})}"
+              "&reviewer=tester")
+    expect(page.locator("p.question")).to_contain_text(HOSTILE_CAMERA_2)
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("reviewed-count")).to_have_text("1 reviewed")
 
     page.goto(f"/ui/accuracy?{urlencode({'label': HOSTILE_LABEL, 'window': 'all'})}")
-    expect(page.get_by_test_id("accuracy-summary")).to_contain_text("1 reviewed images")
+    expect(page.get_by_test_id("accuracy-summary")).to_contain_text("2 reviewed images")
     for camera in hostile_cameras:
         expect(page.get_by_test_id("accuracy-table").locator("tbody tr").filter(
             has_text=camera)).to_have_count(1)
@@ -741,3 +747,39 @@ def test_the_window_camera_and_detector_fields_are_the_same_on_every_page(page):
     assert seen["camera"]["value"] == seen["detector"]["value"] == ""
     assert [CAM_A, CAM_A] in seen["camera"]["options"]
     assert [SSD, SSD] in seen["detector"]["options"]
+
+
+def _api_paths(page: Page, api_url: str) -> list[str]:
+    """The paths of the api's JSON routes the page requests from now on (not /ui's own)."""
+    paths: list[str] = []
+
+    def record(request: Any) -> None:
+        url = urlsplit(request.url)
+        if request.url.startswith(api_url) and not url.path.startswith("/ui/"):
+            paths.append(url.path)
+    page.on("request", record)
+    return paths
+
+
+def test_the_accuracy_page_asks_two_questions_whatever_the_cameras(site, page):
+    api_url, _ = site
+    page.goto("/ui/overview")
+    sign_in(page)  # the key is in the tab before the counted load
+    expect(page.get_by_test_id("summary")).to_contain_text("images with")  # its own loaded
+    paths = _api_paths(page, api_url)
+    page.goto(f"/ui/accuracy?label={LABEL}&threshold=90&window=all")
+    expect(page.get_by_test_id("detectors-summary")).to_contain_text("detectors compared")
+    answer = httpx.get(f"{api_url}/accuracy", params={"label": LABEL, "threshold": 90},
+                       headers={"X-API-Key": API_KEY}, timeout=10).json()
+    rows = page.get_by_test_id("accuracy-table").locator("tbody tr")
+    expect(rows).to_have_count(1 + len(answer["per_camera"]))
+    for row, camera in zip(rows.all()[1:], answer["per_camera"], strict=True):
+        expect(row.locator("td").nth(1)).to_have_text(str(camera["reviewed"]))
+    _settled(page)
+    # The form's option lists (/cameras, /detectors) once, then one load: two requests.
+    assert sorted(paths) == ["/accuracy", "/accuracy/detectors", "/cameras", "/detectors"]
+    page.get_by_label("Threshold", exact=True).fill("50")
+    page.get_by_label("Threshold", exact=True).press("Tab")
+    expect(page.get_by_test_id("accuracy-summary")).to_contain_text("at 50:")
+    _settled(page)
+    assert sorted(paths[4:]) == ["/accuracy", "/accuracy/detectors"]

@@ -28,14 +28,11 @@ const read = filters([
 
 function load({ label, camera, detector, threshold, thresholds, target_recall, window }) {
   const query = { label, camera, detector, threshold, step: 5, ...windowRange(window) };
-  return loads.run(async (signal) => {
-    const cameras = (await api("/cameras", {}, { signal })).map((c) => c.camera);
-    const answers = await Promise.all([
-      api("/accuracy", query, { signal }),
-      api("/accuracy/detectors", { ...query, thresholds, target_recall }, { signal }),
-      ...cameras.map((camera) => api("/accuracy", { ...query, camera }, { signal }))]);
-    return [cameras, ...answers];
-  }, ([cameras, overall, side, ...each]) => paint(threshold, cameras, overall, side, each), clear);
+  // Two requests whatever the number of cameras: /accuracy answers per camera as well.
+  return loads.run((signal) => Promise.all([
+    api("/accuracy", query, { signal }),
+    api("/accuracy/detectors", { ...query, thresholds, target_recall }, { signal }),
+  ]), ([overall, side]) => paint(threshold, overall, side), clear);
 }
 
 function clear() {
@@ -46,7 +43,7 @@ function clear() {
   recallChart.clear();
 }
 
-function paint(threshold, cameras, overall, side, each) {
+function paint(threshold, overall, side) {
   const at = overall.at_threshold;
   summary.textContent = `${overall.reviewed} reviewed images; at ${threshold}: precision ` +
     `${percent(at.precision)}, recall ${percent(at.recall)}, false-negative rate ` +
@@ -59,7 +56,7 @@ function paint(threshold, cameras, overall, side, each) {
   };
   perCamera.replaceChildren(table("accuracy-table",
     ["Camera", "Reviewed", "TP", "FP", "FN", "TN", "Precision", "Recall", "Miss rate"],
-    [row("all cameras", overall), ...cameras.map((c, i) => row(c, each[i]))]));
+    [row("all cameras", overall), ...overall.per_camera.map((c) => row(c.camera, c))]));
   drawCurve(overall.curve);
   showDetectors(side);
 }
