@@ -251,17 +251,49 @@ def test_overview_asks_for_the_key_then_shows_sightings_per_camera(page):
         expected_above(98, (CAM_A,)))
 
 
-def test_confidence_threshold_line_splits_the_images(page):
+def _histogram(api_url: str, **params: Any) -> dict[str, Any]:
+    """What the api answers the confidence page's question."""
+    return httpx.get(f"{api_url}/confidence-histogram", params=params,
+                     headers={"X-API-Key": API_KEY}, timeout=10).json()
+
+
+# The confidence page's chart: the first series is the bar of the images without the label.
+WITHOUT_BAR = "box => echarts.getInstanceByDom(box).getOption().series[0].data[0]"
+
+
+def test_confidence_threshold_line_splits_the_images_and_shows_those_without_the_label(
+        site, page):
+    api_url, _ = site
     page.goto(f"/ui/confidence?label={LABEL}&window=all")
     sign_in(page)
     counts = page.get_by_test_id("threshold-counts")
     labelled = expected_above(0)
+    # Over every camera, the other modules' images are in scope too: the api says how many.
+    without = _histogram(api_url, label=LABEL)["without_label"]
+    assert without >= sum(1 for image in IMAGES if image[2] is None) > 0
     expect(counts).to_have_text(f"{expected_above(90)} images at or above 90, "
-                                f"{labelled - expected_above(90)} below")
+                                f"{labelled - expected_above(90)} below, "
+                                f"{without} without the label")
+    assert page.locator(".chart").evaluate(WITHOUT_BAR) == without
     page.get_by_test_id("threshold").fill("98")
     expect(counts).to_have_text(f"{expected_above(98)} images at or above 98, "
-                                f"{labelled - expected_above(98)} below")
+                                f"{labelled - expected_above(98)} below, "
+                                f"{without} without the label")
     shoot(page, "confidence")
+
+    page.get_by_label("Camera").select_option(CAM_A)  # one camera: every number known here
+    cam_a = [confidence for camera, _, confidence, _ in IMAGES if camera == CAM_A]
+    expect(counts).to_contain_text(f", {cam_a.count(None)} without the label")
+    assert _histogram(api_url, label=LABEL, camera=CAM_A)["without_label"] == cam_a.count(None)
+
+    # With a detector, the images that detector labelled without the label.
+    for detector in (AWS, SSD):
+        page.goto(f"/ui/confidence?label={DUO_LABEL}&camera={CAM_C}&detector={detector}"
+                  "&window=all")
+        missing = sum(1 for _, confidences, _ in DUO_IMAGES if confidences[detector] is None)
+        expect(counts).to_contain_text(f", {missing} without the label")
+        assert _histogram(api_url, label=DUO_LABEL, camera=CAM_C,
+                          detector=detector)["without_label"] == missing
 
 
 def test_gallery_filters_by_camera_and_label_and_opens_full_size(page):
@@ -483,9 +515,10 @@ def test_hostile_names_are_shown_as_text_on_every_page_and_run_nothing(site, pag
 
     page.goto(f"/ui/confidence?{urlencode({'label': HOSTILE_LABEL, 'window': 'all'})}")
     labelled = [labels[HOSTILE_LABEL] for _, _, labels, _ in HOSTILE_IMAGES]
+    without = _histogram(site[0], label=HOSTILE_LABEL)["without_label"]
     expect(page.get_by_test_id("threshold-counts")).to_have_text(
         f"{sum(c >= 90 for c in labelled)} images at or above 90, "
-        f"{sum(c < 90 for c in labelled)} below")
+        f"{sum(c < 90 for c in labelled)} below, {without} without the label")
     expect(page.get_by_label("Camera").locator("option", has_text=HOSTILE_CAMERA)).to_have_count(1)
     hover_every_chart_item(page)
     assert_nothing_ran(page)
