@@ -28,9 +28,9 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
-from labelgraph_api.s3 import ImageLinks, signing_client
-from labelgraph_api.verdict_table import VerdictTable
-from labelgraph_api.verdicts import StoredVerdict
+from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
+from labelgraph_api.adapters.verdict_table import VerdictTable
+from labelgraph_api.domain import StoredVerdict
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_ports
@@ -299,7 +299,7 @@ def test_api_policy_covers_image_links_and_the_verdict_table(moto, monkeypatch):
     provisioned()
     with recording(monkeypatch) as recorder:
         session = boto3.session.Session()
-        links = ImageLinks(signing_client(session, REGION, None), DEFAULTS.image_bucket, 60)
+        links = S3ImageLinks(signing_client(session, REGION, None), DEFAULTS.image_bucket, 60)
         table = VerdictTable(session.client("dynamodb"), DEFAULTS.verdict_table)
         key = image_key()
         asyncio.run(_use_verdicts(table, key))

@@ -26,7 +26,7 @@ PARAMETERS: dict[str, Any] = {
     "label": "Person", "labels": ["Person"], "detector": None, "cameras": None,
     "min_confidence": 90.0, "max_confidence": 100.0, "width": None, "hour": None,
     "after_ts": 2**62, "after_key": "", "after_score": -1.0, "limit": 50, "by": ["month"],
-    "object_key": "alarms/frontdoor/x.jpg",
+    "object_key": "alarms/frontdoor/x.jpg", "timestamps": [1478350000],
 }
 # Each statement and the index it must start from.
 WINDOWED = {
@@ -36,7 +36,8 @@ WINDOWED = {
     "SIGHTINGS_OF_LABEL": "NodeUniqueIndexSeek", "HISTOGRAM_OF_LABEL": "NodeUniqueIndexSeek",
     "IMAGES_OF_LABEL": "NodeUniqueIndexSeek", "LABELLED_OF_LABEL": "NodeUniqueIndexSeek",
     "CAMERA_SPANS_ON_DATES": "NodeUniqueIndexSeek", "IMAGE": "NodeUniqueIndexSeek",
-    "IMAGE_EXISTS": "NodeUniqueIndexSeek",
+    "IMAGE_EXISTS": "NodeUniqueIndexSeek", "IMAGE_COUNT_ON_DATES": "NodeUniqueIndexSeek",
+    "CAPTURES_ON_DATES": "NodeUniqueIndexSeek", "LABEL_NAMED": "NodeUniqueIndexSeek",
 }
 
 

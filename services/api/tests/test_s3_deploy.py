@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
 from labelgraph_api.config import ApiSettings
-from labelgraph_api.s3 import ImageLinks, signing_client
 
 KEY = "alarms/cam1/2024-05-01/12/snap 20240501-120000.jpg"
 
@@ -26,7 +26,7 @@ def no_endpoint_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def signed(region: str, public_endpoint: str | None, bucket: str = "security-alarms") -> str:
     client = signing_client(boto3.session.Session(), region, public_endpoint)
-    return ImageLinks(client, bucket, 900).url(None, KEY)
+    return S3ImageLinks(client, bucket, 900).url(None, KEY)
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])

@@ -8,16 +8,17 @@ from collections.abc import Awaitable, Callable
 
 import boto3
 import uvicorn
-from neo4j import AsyncGraphDatabase
 
-from labelgraph_api import verdicts
+from labelgraph_api.adapters.graph import GraphSession, open_driver
+from labelgraph_api.adapters.verdict_graph import VerdictProjection
+from labelgraph_api.adapters.verdict_table import VerdictTable
 from labelgraph_api.app import create_app
 from labelgraph_api.config import ApiSettings
-from labelgraph_api.graph import GraphReader
-from labelgraph_api.verdict_table import VerdictTable
+from labelgraph_api.handlers import verdicts
+from labelgraph_api.ports import VerdictGraph, VerdictStore
 from labelgraph_observability import configure_logging
 
-Maintenance = Callable[[GraphReader, VerdictTable], Awaitable[int]]
+Maintenance = Callable[[VerdictGraph, VerdictStore], Awaitable[int]]
 MAINTENANCE: dict[str, Maintenance] = {
     "restore-verdicts": verdicts.restore_verdicts,
     "adopt-graph-verdicts": verdicts.adopt_graph_verdicts,
@@ -44,11 +45,10 @@ def main() -> None:
 
 
 async def _maintain(settings: ApiSettings, task: Maintenance) -> int:
-    driver = AsyncGraphDatabase.driver(
-        settings.neo4j_uri,
-        auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()))
+    driver = open_driver(settings)
     try:
-        graph = GraphReader(driver, settings.neo4j_database, settings.query_timeout_seconds)
+        graph = VerdictProjection(GraphSession(driver, settings.neo4j_database,
+                                               settings.query_timeout_seconds))
         await graph.ensure_schema()
         client = boto3.session.Session().client("dynamodb",
                                                 region_name=settings.aws_default_region)

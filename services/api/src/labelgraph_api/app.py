@@ -12,18 +12,21 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
-from neo4j import AsyncGraphDatabase
 from neo4j.exceptions import DriverError, Neo4jError
 
-from labelgraph_api import observability, verdicts
+from labelgraph_api import observability
+from labelgraph_api.adapters.graph import GraphSession, GraphTimeout, open_driver
+from labelgraph_api.adapters.graph_reads import CypherReads
+from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
+from labelgraph_api.adapters.verdict_graph import VerdictProjection
+from labelgraph_api.adapters.verdict_table import VerdictStoreUnavailable, VerdictTable
 from labelgraph_api.config import ApiSettings
 from labelgraph_api.deps import RefusedKeyLimiter, require_api_key
 from labelgraph_api.domain import BadRequest
-from labelgraph_api.graph import GraphReader, GraphTimeout
+from labelgraph_api.handlers.verdicts import restore_verdicts
 from labelgraph_api.pages import router as pages
+from labelgraph_api.ports import GraphReads, ImageLinks, VerdictGraph, VerdictStore
 from labelgraph_api.routes import health, images, labels, reviews, rollups
-from labelgraph_api.s3 import ImageLinks, signing_client
-from labelgraph_api.verdict_table import VerdictStoreUnavailable, VerdictTable
 
 log = logging.getLogger("labelgraph_api")
 
@@ -31,26 +34,25 @@ log = logging.getLogger("labelgraph_api")
 def create_app(settings: ApiSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Retries of a lost connection end within half the query budget, so an unreachable
-        # graph answers 503 rather than running into the timeout's 504.
-        driver = AsyncGraphDatabase.driver(
-            settings.neo4j_uri,
-            auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
-            max_transaction_retry_time=settings.query_timeout_seconds / 2,
-        )
-        app.state.graph = GraphReader(driver, settings.neo4j_database,
-                                      settings.query_timeout_seconds)
+        driver = open_driver(settings)
+        session = GraphSession(driver, settings.neo4j_database, settings.query_timeout_seconds)
+        # Typed on the ports, so mypy checks each adapter keeps its port's promises.
+        reads: GraphReads = CypherReads(session)
+        verdict_graph: VerdictGraph = VerdictProjection(session)
         aws = boto3.session.Session()
         s3 = signing_client(aws, settings.aws_default_region, settings.public_s3_endpoint_url)
-        app.state.links = ImageLinks(s3, settings.image_bucket, settings.presign_seconds)
-        app.state.verdicts = VerdictTable(
+        links: ImageLinks = S3ImageLinks(s3, settings.image_bucket, settings.presign_seconds)
+        store: VerdictStore = VerdictTable(
             aws.client("dynamodb", region_name=settings.aws_default_region),
             settings.verdict_table)
+        app.state.reads, app.state.verdict_graph = reads, verdict_graph
+        app.state.links, app.state.verdicts = links, store
         app.state.api_keys = settings.key_set
         if not settings.key_set:
             log.warning("API_INSECURE_NO_AUTH is set: every route is open without a key")
         # In the background: a graph that is down at start must not hold up /health.
-        schema = asyncio.create_task(_prepare_graph(app.state.graph, app.state.verdicts))
+        schema = asyncio.create_task(_prepare_graph(app.state.verdict_graph,
+                                                    app.state.verdicts))
         try:
             yield
         finally:
@@ -92,7 +94,7 @@ def _serve_docs(app: FastAPI) -> None:
             swagger_favicon_url=f"{vendor}/favicon-32x32.png")
 
 
-async def _prepare_graph(graph: GraphReader, store: VerdictTable,
+async def _prepare_graph(graph: VerdictGraph, store: VerdictStore,
                          retry_seconds: float = 2.0) -> None:
     """The Review schema, then every stored verdict projected again (a lost graph heals).
 
@@ -102,7 +104,7 @@ async def _prepare_graph(graph: GraphReader, store: VerdictTable,
     while True:
         try:
             await graph.ensure_schema()
-            await verdicts.restore_verdicts(graph, store)
+            await restore_verdicts(graph, store)
             return
         except (DriverError, Neo4jError, GraphTimeout, OSError,
                 VerdictStoreUnavailable) as error:

@@ -15,18 +15,21 @@ from fastapi import Depends, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import AwareDatetime
 
-from labelgraph_api.graph import GraphReader
 from labelgraph_api.observability import KEY_CHECKS_LIMITED, KEY_REFUSALS
-from labelgraph_api.s3 import ImageLinks
-from labelgraph_api.verdict_table import VerdictTable
+from labelgraph_api.ports import GraphReads, ImageLinks, VerdictGraph, VerdictStore
 
 log = logging.getLogger("labelgraph_api")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                                description="One of the keys in API_KEYS.")
 
 
-def _graph(request: Request) -> GraphReader:
-    graph: GraphReader = request.app.state.graph
+def _reads(request: Request) -> GraphReads:
+    reads: GraphReads = request.app.state.reads
+    return reads
+
+
+def _verdict_graph(request: Request) -> VerdictGraph:
+    graph: VerdictGraph = request.app.state.verdict_graph
     return graph
 
 
@@ -35,8 +38,8 @@ def _links(request: Request) -> ImageLinks:
     return links
 
 
-def _verdicts(request: Request) -> VerdictTable:
-    verdicts: VerdictTable = request.app.state.verdicts
+def _verdicts(request: Request) -> VerdictStore:
+    verdicts: VerdictStore = request.app.state.verdicts
     return verdicts
 
 
@@ -135,9 +138,10 @@ async def require_api_key(request: Request,
                             headers={"WWW-Authenticate": "X-API-Key"})
 
 
-Graph = Annotated[GraphReader, Depends(_graph)]
+Reads = Annotated[GraphReads, Depends(_reads)]
+ReviewGraph = Annotated[VerdictGraph, Depends(_verdict_graph)]
 Links = Annotated[ImageLinks, Depends(_links)]
-Verdicts = Annotated[VerdictTable, Depends(_verdicts)]
+Verdicts = Annotated[VerdictStore, Depends(_verdicts)]
 ReadyTimeout = Annotated[float, Depends(_ready_timeout)]
 Since = Annotated[AwareDatetime | None, Query(
     description="Start of the window, ISO 8601 with offset (inclusive).")]

@@ -9,7 +9,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -126,6 +126,20 @@ def _is_box(entry: Any) -> bool:
         return False
     *ratios, confidence = entry
     return all(0 <= ratio <= 1 for ratio in ratios) and 0 <= confidence <= 100
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    """One reviewer's verdict on one label of one image, as the verdict table stores it."""
+
+    object_key: str
+    label: str
+    present: bool
+    reviewer: str
+    reviewed_at: str  # ISO 8601 in UTC, same format always, so it orders as a string
+
+    def as_row(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def review_key(object_key: str, label: str) -> str:

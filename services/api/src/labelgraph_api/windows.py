@@ -28,6 +28,8 @@ CALENDAR_DAYS_MAX = 400
 DATE_ANCHOR_DAYS_MAX = 9
 FIRST_CHUNK_DATES = 3
 CHUNK_DATES_MAX = 96
+# Images whose detectors a detector scan reads at most: the newest ones of the window.
+DETECTOR_SCAN_IMAGES = 2_000
 
 Row = dict[str, Any]
 

@@ -1,4 +1,4 @@
-"""The review queue's phases against a fake graph: which statements a page costs."""
+"""The review queue's phases against a fake Bolt session: which statements a page costs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from labelgraph_api import queries, questions
+from labelgraph_api import queries
+from labelgraph_api.adapters.graph_reads import CypherReads
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED
 from labelgraph_api.windows import LATEST, window
 
@@ -19,7 +20,7 @@ def item(key: str, timestamp: int) -> dict[str, Any]:
     return {"object_key": key, "timestamp": timestamp, "labels": [], "detectors": []}
 
 
-class FakeGraph:
+class FakeSession:
     """Answers each queue statement with its own image; records every statement asked."""
 
     def __init__(self, detectors: list[list[str]]) -> None:
@@ -28,13 +29,10 @@ class FakeGraph:
 
     async def rows(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
         self.asked.append(query)
-        assert query == queries.DETECTORS_ON_DATES
-        lists = self.detectors[:parameters["limit"]]
-        return [{"detectors": names, "images": lists.count(names)}
-                for names in map(list, {tuple(names) for names in lists})]
-
-    async def images(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
-        self.asked.append(query)
+        if query == queries.DETECTORS_ON_DATES:
+            lists = self.detectors[:parameters["limit"]]
+            return [{"detectors": names, "images": lists.count(names)}
+                    for names in map(list, {tuple(names) for names in lists})]
         name = {queries.DISAGREEING_OF_LABEL: "disagreeing",
                 queries.UNLABELLED_ON_DATES: "unlabelled",
                 queries.LABELLED_OF_LABEL: "labelled"}[query]
@@ -43,22 +41,22 @@ class FakeGraph:
         return [item(name, 1_000)]
 
 
-def first_page(graph: FakeGraph, after: tuple[float, int, str] | None = None) -> list[str]:
+def first_page(session: FakeSession, after: tuple[float, int, str] | None = None) -> list[str]:
     span = window(None, None, DAYS)
-    rows = asyncio.run(questions.review_queue(graph, span, after, 10,  # type: ignore[arg-type]
-                                              **SCOPE))
+    reads = CypherReads(session)  # type: ignore[arg-type]
+    rows = asyncio.run(reads.review_queue(span, after, 10, **SCOPE))
     return [row["object_key"] for row in rows]
 
 
 def test_with_one_detector_the_first_page_never_looks_for_disagreements():
-    graph = FakeGraph([["aws-rekognition"]] * 5)
+    graph = FakeSession([["aws-rekognition"]] * 5)
     assert first_page(graph) == ["unlabelled", "labelled"]
     assert queries.DISAGREEING_OF_LABEL not in graph.asked
     assert graph.asked[0] == queries.DETECTORS_ON_DATES
 
 
 def test_graphs_written_before_detectors_were_listed_have_none_to_disagree():
-    graph = FakeGraph([[]] * 5)
+    graph = FakeSession([[]] * 5)
     assert first_page(graph) == ["unlabelled", "labelled"]
     assert queries.DISAGREEING_OF_LABEL not in graph.asked
 
@@ -68,15 +66,15 @@ def test_graphs_written_before_detectors_were_listed_have_none_to_disagree():
     [["aws-rekognition"], ["opencv-hog"], ["aws-rekognition"]],  # each on its own images
 ])
 def test_two_detectors_in_the_scanned_images_put_disagreements_first(detectors):
-    graph = FakeGraph(detectors)
+    graph = FakeSession(detectors)
     assert first_page(graph) == ["disagreeing", "unlabelled", "labelled"]
 
 
 def test_a_page_inside_the_disagreements_goes_on_without_a_new_scan():
-    graph = FakeGraph([["aws-rekognition"]])
+    graph = FakeSession([["aws-rekognition"]])
     assert first_page(graph, (DISAGREEMENT, LATEST - 1, "")) == [
         "disagreeing", "unlabelled", "labelled"]
     assert queries.DETECTORS_ON_DATES not in graph.asked
-    later = FakeGraph([["aws-rekognition", "opencv-hog"]])
+    later = FakeSession([["aws-rekognition", "opencv-hog"]])
     assert first_page(later, (UNLABELLED, LATEST - 1, "")) == ["unlabelled", "labelled"]
     assert later.asked[0] == queries.UNLABELLED_ON_DATES

@@ -1,6 +1,7 @@
-"""The api's read use cases: each picks its statement's anchor and bounds, then runs it.
+"""The graph's reads: each question picks its statement's anchor and bounds, then runs it.
 
-The anchor is chosen here, in Python, from what the question asks: the window's dates of
+The anchor is a plan, so it is chosen here beside the statements, from what the question
+asks (the handlers only ask): the window's dates of
 the time tree for a short window, one label's edges over a long one (windows.py says which
 is short). Paging walks the dates back from the cursor, so page 1,000 costs what page 1 does.
 """
@@ -11,11 +12,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from labelgraph_api import queries
-from labelgraph_api.domain import DISAGREEMENT, UNLABELLED
-from labelgraph_api.graph import GraphReader
+from labelgraph_api.adapters.graph import GraphSession
+from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, stored_boxes
 from labelgraph_api.windows import (
     CHUNK_DATES_MAX,
     DAY_SECONDS,
+    DETECTOR_SCAN_IMAGES,
     EARLIEST,
     FIRST_CHUNK_DATES,
     LATEST,
@@ -30,232 +32,259 @@ from labelgraph_api.windows import (
 Row = dict[str, Any]
 # Date chunks a label search tries before it starts from its rarest label instead.
 LABEL_SEARCH_DATE_FETCHES = 2
-# Images whose detectors a detector scan reads at most: the newest ones of the window.
-DETECTOR_SCAN_IMAGES = 2_000
 NO_CURSOR = {"after_ts": LATEST, "after_key": ""}
 
 
-async def window_of(graph: GraphReader, since: int | None, until: int | None) -> Window:
-    """The window with its dates: listed from the calendar, or from the graph when open."""
-    known = await graph.dates() if needs_known_dates(since, until) else None
-    return window(since, until, known)
+class CypherReads:
+    """The graph's answers to the api's questions: each picks its anchor, then runs it."""
 
+    def __init__(self, session: GraphSession) -> None:
+        self._session = session
 
-async def sightings(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
-    """Images with a label at or above a confidence, per camera."""
-    if span.short:
-        return await graph.rows(queries.SIGHTINGS_ON_DATES, dates=list(span.dates),
-                                **span.bounds, **scope)
-    return await graph.rows(queries.SIGHTINGS_OF_LABEL, **span.bounds, **scope)
+    async def ping(self) -> None:
+        await self._session.ping()
 
+    async def _rows(self, query: str, **parameters: Any) -> list[Row]:
+        return await self._session.rows(query, **parameters)
 
-async def latest_captures(graph: GraphReader, rows: Sequence[Row]) -> dict[str, str]:
-    """Each sightings row's latest capture as its camera stamped it: camera -> ISO text."""
-    wanted = {(row["camera"], row["last_ts"]) for row in rows if row["last_ts"] is not None}
-    if not wanted:
-        return {}
-    dates = sorted({day for _, ts in wanted for day in dates_around(ts)})
-    found = await graph.rows(queries.CAPTURES_ON_DATES, dates=dates,
-                             timestamps=sorted({ts for _, ts in wanted}),
-                             cameras=sorted({camera for camera, _ in wanted}))
-    return {row["camera"]: row["captured_at"] for row in found
-            if (row["camera"], row["timestamp"]) in wanted}
+    async def _dates(self) -> list[str]:
+        """Every camera-local date the time tree holds (a few hundred a year), in no order."""
+        return [row["iso_date"] for row in await self._rows(queries.DATES)]
 
+    async def _images(self, query: str, **parameters: Any) -> list[Row]:
+        """Image items of one of the paging statements, labels sorted, nulls dropped."""
+        return _clean(await self._rows(query, **parameters))
 
-async def confidence_histogram(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
-    """Images per confidence bucket of a label."""
-    if span.short:
-        return await graph.rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
-                                **span.bounds, **scope)
-    return await graph.rows(queries.HISTOGRAM_OF_LABEL, **span.bounds, **scope)
+    async def image(self, object_key: str) -> Row | None:
+        """One image with its labels and reviewers' verdicts; None if the graph has none."""
+        rows = await self._images(queries.IMAGE, object_key=object_key, detector=None)
+        if not rows:
+            return None
+        # OPTIONAL MATCH with no review collects one all-null map, as for labels.
+        reviews = [review for review in rows[0]["reviews"] if review["label"] is not None]
+        return {**rows[0], "reviews": sorted(reviews, key=lambda review: review["label"])}
 
+    async def labels(self, prefix: str | None, offset: int, limit: int) -> list[Row]:
+        """Labels with their image counts, most frequent first."""
+        return await self._rows(queries.LABELS, prefix=prefix, offset=offset, limit=limit)
 
-async def images_in_scope(graph: GraphReader, span: Window, cameras: Sequence[str] | None,
-                          detector: str | None) -> int:
-    """How many images the window holds (on those cameras; with a detector, it labelled).
+    async def window_of(self, since: int | None, until: int | None) -> Window:
+        """The window with its dates: listed from the calendar, or from the graph when open."""
+        known = await self._dates() if needs_known_dates(since, until) else None
+        return window(since, until, known)
 
-    Over all time and every detector that is the cameras' degree counts; otherwise it
-    reads the window's images (not their labels): a long window costs what it holds."""
-    if span.since == EARLIEST and span.until == LATEST and detector is None:
-        counts = await graph.rows(queries.CAMERA_IMAGES)
-        return sum(row["images"] for row in counts if cameras is None or row["camera"] in cameras)
-    rows = await graph.rows(queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
-                            **span.bounds, cameras=cameras, detector=detector)
-    return sum(row["images"] for row in rows)
-
-
-async def label_named(graph: GraphReader, name: str) -> str:
-    """The label as the graph spells it, matched in any case; the name itself if none."""
-    for query in (queries.LABEL_NAMED, queries.LABEL_NAMED_ANY_CASE):
-        rows = await graph.rows(query, label=name)
-        if rows:
-            return str(rows[0]["label"])
-    return name
-
-
-async def search_images(graph: GraphReader, span: Window, labels: Sequence[str],
-                        after: tuple[int, str] | None, limit: int, **scope: Any) -> list[Row]:
-    """Images newest first after the cursor, carrying every asked label in range."""
-    cursor = {"after_ts": after[0], "after_key": after[1]} if after else NO_CURSOR
-    reach = span.before(after[0]) if after else span
-    parameters = {**span.bounds, **cursor, **scope, "labels": list(labels), "limit": limit}
-
-    async def on_dates(dates: list[str]) -> list[Row]:
-        return await graph.images(queries.IMAGES_ON_DATES, dates=dates, **parameters)
-
-    # A common label fills a page from a few dates; a rare one would walk the whole
-    # window, so after a few chunks the search starts from the rarest asked label.
-    budget = LABEL_SEARCH_DATE_FETCHES if labels else None
-    rows = await newest_first(on_dates, reach.dates, limit, max_fetches=budget)
-    if rows is not None:
-        return rows
-    return await graph.images(queries.IMAGES_OF_LABEL, label=await _rarest(graph, labels),
-                              **parameters)
-
-
-async def rollup(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
-    """Image counts grouped in Cypher by the asked time parts and camera."""
-    return await graph.rows(queries.ROLLUP_ON_DATES, dates=list(span.dates), **span.bounds,
-                            **scope)
-
-
-async def reviewed(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
-    """Each reviewed image in scope with the reviewer's truth and the detector's confidence."""
-    return await graph.rows(queries.REVIEWED, **span.bounds, **scope)
-
-
-async def reviewed_by_detector(graph: GraphReader, span: Window, **scope: Any) -> list[Row]:
-    """Each reviewed image in scope: the truth, who labelled it, each detector's confidence."""
-    rows = await graph.rows(queries.REVIEWED_BY_DETECTOR, **span.bounds, **scope)
-    return [{**row, "confidences": {label["detector"]: label["confidence"]
-                                    for label in row["labels"] if label["detector"] is not None}}
-            for row in rows]
-
-
-async def detectors(graph: GraphReader, span: Window, budget: int) -> tuple[Row, int, bool]:
-    """Images per detector among the window's newest `budget` images (walking dates back).
-
-    Returns ({detector: images}, images scanned, whether that was every image of the window).
-    """
-    seen: dict[str, int] = {}
-    scanned, remaining, size = 0, list(span.dates), FIRST_CHUNK_DATES
-    while remaining and scanned < budget:
-        chunk, remaining = remaining[-size:], remaining[:-size]
-        for row in await graph.rows(queries.DETECTORS_ON_DATES, dates=chunk, **span.bounds,
-                                    limit=budget - scanned):
-            scanned += row["images"]
-            for name in set(row["detectors"]):
-                seen[name] = seen.get(name, 0) + row["images"]
-        size = min(size * 2, CHUNK_DATES_MAX)
-    return seen, scanned, not remaining and scanned < budget
-
-
-async def review_queue(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
-                       limit: int, **scope: Any) -> list[Row]:
-    """Unreviewed images: where detectors disagree, then without the label, newest first;
-    then the least confident. scope holds the label, cameras and the detectors' thresholds."""
-    phase = None if after is None else after[0]
-    rows: list[Row] = []
-    if phase == DISAGREEMENT or (phase is None and await _several_detectors(graph, span)):
-        rows = await _disagreeing(graph, span, after if phase == DISAGREEMENT else None, limit,
-                                  **scope)
-    if len(rows) < limit and (phase is None or phase < 0):
-        rows += await _unlabelled(graph, span, after if phase == UNLABELLED else None,
-                                  limit - len(rows), **scope)
-    if len(rows) < limit:
-        cursor = ({"after_score": after[0], "after_ts": after[1], "after_key": after[2]}
-                  if after and after[0] >= 0 else {"after_score": -1.0, **NO_CURSOR})
-        parameters = {**span.bounds, **cursor, **scope, "detector": None,
-                      "limit": limit - len(rows)}
+    async def sightings(self, span: Window, **scope: Any) -> list[Row]:
+        """Images with a label at or above a confidence, per camera."""
         if span.short:
-            rows += await graph.images(queries.LABELLED_ON_DATES, dates=list(span.dates),
-                                       **parameters)
+            return await self._rows(queries.SIGHTINGS_ON_DATES, dates=list(span.dates),
+                                    **span.bounds, **scope)
+        return await self._rows(queries.SIGHTINGS_OF_LABEL, **span.bounds, **scope)
+
+    async def latest_captures(self, rows: Sequence[Row]) -> dict[str, str]:
+        """Each sightings row's latest capture as its camera stamped it: camera -> ISO text."""
+        wanted = {(row["camera"], row["last_ts"]) for row in rows if row["last_ts"] is not None}
+        if not wanted:
+            return {}
+        dates = sorted({day for _, ts in wanted for day in dates_around(ts)})
+        found = await self._rows(queries.CAPTURES_ON_DATES, dates=dates,
+                                 timestamps=sorted({ts for _, ts in wanted}),
+                                 cameras=sorted({camera for camera, _ in wanted}))
+        return {row["camera"]: row["captured_at"] for row in found
+                if (row["camera"], row["timestamp"]) in wanted}
+
+    async def confidence_histogram(self, span: Window, **scope: Any) -> list[Row]:
+        """Images per confidence bucket of a label."""
+        if span.short:
+            return await self._rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
+                                    **span.bounds, **scope)
+        return await self._rows(queries.HISTOGRAM_OF_LABEL, **span.bounds, **scope)
+
+    async def images_in_scope(self, span: Window, cameras: Sequence[str] | None,
+                              detector: str | None) -> int:
+        """How many images the window holds (on those cameras; with a detector, it labelled).
+
+        Over all time and every detector that is the cameras' degree counts; otherwise it
+        reads the window's images (not their labels): a long window costs what it holds."""
+        if span.since == EARLIEST and span.until == LATEST and detector is None:
+            counts = await self._rows(queries.CAMERA_IMAGES)
+            return sum(row["images"] for row in counts
+                       if cameras is None or row["camera"] in cameras)
+        rows = await self._rows(queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
+                                **span.bounds, cameras=cameras, detector=detector)
+        return sum(row["images"] for row in rows)
+
+    async def label_named(self, name: str) -> str:
+        """The label as the graph spells it, matched in any case; the name itself if none."""
+        for query in (queries.LABEL_NAMED, queries.LABEL_NAMED_ANY_CASE):
+            rows = await self._rows(query, label=name)
+            if rows:
+                return str(rows[0]["label"])
+        return name
+
+    async def search_images(self, span: Window, labels: Sequence[str],
+                            after: tuple[int, str] | None, limit: int, **scope: Any) -> list[Row]:
+        """Images newest first after the cursor, carrying every asked label in range."""
+        cursor = {"after_ts": after[0], "after_key": after[1]} if after else NO_CURSOR
+        reach = span.before(after[0]) if after else span
+        parameters = {**span.bounds, **cursor, **scope, "labels": list(labels), "limit": limit}
+
+        async def on_dates(dates: list[str]) -> list[Row]:
+            return await self._images(queries.IMAGES_ON_DATES, dates=dates, **parameters)
+
+        # A common label fills a page from a few dates; a rare one would walk the whole
+        # window, so after a few chunks the search starts from the rarest asked label.
+        budget = LABEL_SEARCH_DATE_FETCHES if labels else None
+        rows = await newest_first(on_dates, reach.dates, limit, max_fetches=budget)
+        if rows is not None:
+            return rows
+        return await self._images(queries.IMAGES_OF_LABEL, label=await self._rarest(labels),
+                                  **parameters)
+
+    async def rollup(self, span: Window, **scope: Any) -> list[Row]:
+        """Image counts grouped in Cypher by the asked time parts and camera."""
+        return await self._rows(queries.ROLLUP_ON_DATES, dates=list(span.dates), **span.bounds,
+                                **scope)
+
+    async def reviewed(self, span: Window, **scope: Any) -> list[Row]:
+        """Each reviewed image in scope with the reviewer's truth and the detector's confidence."""
+        return await self._rows(queries.REVIEWED, **span.bounds, **scope)
+
+    async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
+        """Each reviewed image in scope: the truth, who labelled it, each detector's confidence."""
+        rows = await self._rows(queries.REVIEWED_BY_DETECTOR, **span.bounds, **scope)
+        return [{**row, "confidences": {label["detector"]: label["confidence"]
+                                        for label in row["labels"]
+                                        if label["detector"] is not None}}
+                for row in rows]
+
+    async def detectors(self, span: Window, budget: int) -> tuple[Row, int, bool]:
+        """Images per detector among the window's newest `budget` images (walking dates back).
+
+        Returns ({detector: images}, images scanned, whether that was every image of the window).
+        """
+        seen: dict[str, int] = {}
+        scanned, remaining, size = 0, list(span.dates), FIRST_CHUNK_DATES
+        while remaining and scanned < budget:
+            chunk, remaining = remaining[-size:], remaining[:-size]
+            for row in await self._rows(queries.DETECTORS_ON_DATES, dates=chunk, **span.bounds,
+                                        limit=budget - scanned):
+                scanned += row["images"]
+                for name in set(row["detectors"]):
+                    seen[name] = seen.get(name, 0) + row["images"]
+            size = min(size * 2, CHUNK_DATES_MAX)
+        return seen, scanned, not remaining and scanned < budget
+
+    async def review_queue(self, span: Window, after: tuple[float, int, str] | None,
+                           limit: int, **scope: Any) -> list[Row]:
+        """Unreviewed images: where detectors disagree, then without the label, newest first;
+        then the least confident. scope holds the label, cameras and the detectors' thresholds."""
+        phase = None if after is None else after[0]
+        rows: list[Row] = []
+        if phase == DISAGREEMENT or (phase is None and await self._several_detectors(span)):
+            rows = await self._disagreeing(span, after if phase == DISAGREEMENT else None,
+                                           limit, **scope)
+        if len(rows) < limit and (phase is None or phase < 0):
+            rows += await self._unlabelled(span, after if phase == UNLABELLED else None,
+                                           limit - len(rows), **scope)
+        if len(rows) < limit:
+            cursor = ({"after_score": after[0], "after_ts": after[1], "after_key": after[2]}
+                      if after and after[0] >= 0 else {"after_score": -1.0, **NO_CURSOR})
+            parameters = {**span.bounds, **cursor, **scope, "detector": None,
+                          "limit": limit - len(rows)}
+            if span.short:
+                rows += await self._images(queries.LABELLED_ON_DATES, dates=list(span.dates),
+                                           **parameters)
+            else:
+                rows += await self._images(queries.LABELLED_OF_LABEL, **parameters)
+        return rows
+
+    async def _several_detectors(self, span: Window) -> bool:
+        """Whether the window's newest images show two detectors, so disagreements may exist.
+
+        Looking for them costs a pass over the window's images or the label's edges and finds
+        nothing where one detector labels everything: the bounded scan spares that pass. When
+        the scan reads only the newest images, a stretch further back labelled by two detectors
+        while the newest are labelled by one is not put first (a narrower window finds it).
+        """
+        seen, _, _ = await self.detectors(span, DETECTOR_SCAN_IMAGES)
+        return len(seen) > 1
+
+    async def _disagreeing(self, span: Window, after: tuple[float, int, str] | None,
+                           limit: int, **scope: Any) -> list[Row]:
+        cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
+        parameters = {**span.bounds, **cursor, **scope, "detector": None, "hour": None,
+                      "limit": limit}
+        if not span.short:  # one pass over the label's edges beats walking many dates
+            rows = await self._images(queries.DISAGREEING_OF_LABEL, **parameters)
         else:
-            rows += await graph.images(queries.LABELLED_OF_LABEL, **parameters)
-    return rows
+            reach = span.before(after[1]) if after else span
 
+            async def on_dates(dates: list[str]) -> list[Row]:
+                return await self._images(queries.DISAGREEING_ON_DATES, dates=dates, **parameters)
 
-async def _several_detectors(graph: GraphReader, span: Window) -> bool:
-    """Whether the window's newest images show two detectors, so disagreements may exist.
+            rows = await newest_first(on_dates, reach.dates, limit) or []
+        return [{**row, "score": DISAGREEMENT} for row in rows]
 
-    Looking for them costs a pass over the window's images or the label's edges and finds
-    nothing where one detector labels everything: the bounded scan spares that pass. When
-    the scan reads only the newest images, a stretch further back labelled by two detectors
-    while the newest are labelled by one is not put first (a narrower window finds it).
-    """
-    seen, _, _ = await detectors(graph, span, DETECTOR_SCAN_IMAGES)
-    return len(seen) > 1
-
-
-async def _disagreeing(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
-                       limit: int, **scope: Any) -> list[Row]:
-    cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
-    parameters = {**span.bounds, **cursor, **scope, "detector": None, "hour": None,
-                  "limit": limit}
-    if not span.short:  # one pass over the label's edges beats walking many dates
-        rows = await graph.images(queries.DISAGREEING_OF_LABEL, **parameters)
-    else:
+    async def _unlabelled(self, span: Window, after: tuple[float, int, str] | None,
+                          limit: int, label: str, cameras: Any, **_thresholds: Any) -> list[Row]:
+        cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
         reach = span.before(after[1]) if after else span
 
         async def on_dates(dates: list[str]) -> list[Row]:
-            return await graph.images(queries.DISAGREEING_ON_DATES, dates=dates, **parameters)
+            return await self._images(queries.UNLABELLED_ON_DATES, dates=dates, **span.bounds,
+                                      **cursor, label=label, cameras=cameras, detector=None,
+                                      hour=None, limit=limit)
 
         rows = await newest_first(on_dates, reach.dates, limit) or []
-    return [{**row, "score": DISAGREEMENT} for row in rows]
+        return [{**row, "score": UNLABELLED} for row in rows]
+
+    async def cameras(self) -> list[Row]:
+        """Every camera with its image count and first and last capture."""
+        counts = {row["camera"]: row["images"]
+                  for row in await self._rows(queries.CAMERA_IMAGES)}
+        dates = sorted(await self._dates())
+        wanted = {camera for camera, images in counts.items() if images}
+        first = await self._camera_ends(dates, wanted, newest=False)
+        last = await self._camera_ends(dates[::-1], wanted, newest=True)
+        return [{"camera": camera, "images": images, "first_ts": first.get(camera),
+                 "last_ts": last.get(camera)} for camera, images in counts.items() if images]
+
+    async def _camera_ends(self, dates: Sequence[str], wanted: set[str],
+                           newest: bool) -> dict[str, int]:
+        """Each wanted camera's last (or first) capture, walking dates from that end in chunks.
+
+        A camera's end is final once no date beyond the chunk can hold a capture past it.
+        """
+        ends: dict[str, int] = {}
+        found: set[str] = set()
+        walked = 0
+        size = FIRST_CHUNK_DATES
+        field, better = ("last_ts", max) if newest else ("first_ts", min)
+        while walked < len(dates) and found < wanted:
+            chunk = list(dates[walked:walked + size])
+            walked += len(chunk)
+            for row in await self._rows(queries.CAMERA_SPANS_ON_DATES, dates=chunk):
+                held = ends.get(row["camera"])
+                ends[row["camera"]] = row[field] if held is None else better(held, row[field])
+            edge = chunk[-1]
+            found = {camera for camera, ts in ends.items()
+                     if (ts >= settled_from(edge) if newest
+                         else ts < settled_from(edge) - DAY_SECONDS)}
+            size = min(size * 2, CHUNK_DATES_MAX)
+        return ends
+
+    async def _rarest(self, labels: Sequence[str]) -> str:
+        edges = {row["label"]: row["edges"]
+                 for row in await self._rows(queries.LABEL_EDGES, labels=list(labels))}
+        # A label the graph does not know has no images: it is the cheapest anchor of all.
+        return min(labels, key=lambda name: (edges.get(name, 0), name))
 
 
-async def _unlabelled(graph: GraphReader, span: Window, after: tuple[float, int, str] | None,
-                      limit: int, label: str, cameras: Any, **_thresholds: Any) -> list[Row]:
-    cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
-    reach = span.before(after[1]) if after else span
-
-    async def on_dates(dates: list[str]) -> list[Row]:
-        return await graph.images(queries.UNLABELLED_ON_DATES, dates=dates, **span.bounds,
-                                  **cursor, label=label, cameras=cameras, detector=None,
-                                  hour=None, limit=limit)
-
-    rows = await newest_first(on_dates, reach.dates, limit) or []
-    return [{**row, "score": UNLABELLED} for row in rows]
-
-
-async def cameras(graph: GraphReader) -> list[Row]:
-    """Every camera with its image count and first and last capture."""
-    counts = {row["camera"]: row["images"] for row in await graph.rows(queries.CAMERA_IMAGES)}
-    dates = sorted(await graph.dates())
-    wanted = {camera for camera, images in counts.items() if images}
-    first = await _camera_ends(graph, dates, wanted, newest=False)
-    last = await _camera_ends(graph, dates[::-1], wanted, newest=True)
-    return [{"camera": camera, "images": images, "first_ts": first.get(camera),
-             "last_ts": last.get(camera)} for camera, images in counts.items() if images]
-
-
-async def _camera_ends(graph: GraphReader, dates: Sequence[str], wanted: set[str],
-                       newest: bool) -> dict[str, int]:
-    """Each wanted camera's last (or first) capture, walking dates from that end in chunks.
-
-    A camera's end is final once no date beyond the chunk can hold a capture past it.
-    """
-    ends: dict[str, int] = {}
-    found: set[str] = set()
-    walked = 0
-    size = FIRST_CHUNK_DATES
-    field, better = ("last_ts", max) if newest else ("first_ts", min)
-    while walked < len(dates) and found < wanted:
-        chunk = list(dates[walked:walked + size])
-        walked += len(chunk)
-        for row in await graph.rows(queries.CAMERA_SPANS_ON_DATES, dates=chunk):
-            held = ends.get(row["camera"])
-            ends[row["camera"]] = row[field] if held is None else better(held, row[field])
-        edge = chunk[-1]
-        found = {camera for camera, ts in ends.items()
-                 if (ts >= settled_from(edge) if newest
-                     else ts < settled_from(edge) - DAY_SECONDS)}
-        size = min(size * 2, CHUNK_DATES_MAX)
-    return ends
-
-
-async def _rarest(graph: GraphReader, labels: Sequence[str]) -> str:
-    edges = {row["label"]: row["edges"]
-             for row in await graph.rows(queries.LABEL_EDGES, labels=list(labels))}
-    # A label the graph does not know has no images: it is the cheapest anchor of all.
-    return min(labels, key=lambda name: (edges.get(name, 0), name))
+def _clean(rows: list[Row]) -> list[Row]:
+    # OPTIONAL MATCH with no label collects one all-null map: drop it; most confident first.
+    for row in rows:
+        row["detectors"] = row["detectors"] or []
+        row["labels"] = sorted(({**label, "boxes": stored_boxes(label["boxes"])}
+                                for label in row["labels"] if label["name"] is not None),
+                               key=lambda label: (-label["confidence"], label["name"]))
+    return rows

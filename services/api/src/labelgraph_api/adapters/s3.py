@@ -40,7 +40,7 @@ def _endpoint_is_configured(session: boto3.session.Session, region: str) -> bool
     return bool(configured.meta.endpoint_url != aws_default.meta.endpoint_url)
 
 
-class ImageLinks:
+class S3ImageLinks:
     """Signs time-limited URLs to image objects."""
 
     def __init__(self, client: Any, default_bucket: str, expires_seconds: int) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from labelgraph_api.verdicts import StoredVerdict
+from labelgraph_api.domain import StoredVerdict
 
 # Newest wins: two reviewers racing leave the later verdict, in the table and the graph.
 _NOT_OLDER = "attribute_not_exists(reviewed_at) OR reviewed_at <= :reviewed_at"

@@ -8,7 +8,7 @@ import logging
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from labelgraph_api.deps import Graph, ReadyTimeout
+from labelgraph_api.deps import Reads, ReadyTimeout
 
 router = APIRouter(tags=["health"])
 log = logging.getLogger("labelgraph_api")
@@ -21,12 +21,12 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready")
-async def ready(graph: Graph, timeout: ReadyTimeout) -> JSONResponse:
+async def ready(reads: Reads, timeout: ReadyTimeout) -> JSONResponse:
     """The graph answers within API_READY_TIMEOUT_SECONDS."""
     # Bounded: a frozen graph accepts the connection and then never answers the handshake.
     try:
         async with asyncio.timeout(timeout):
-            await graph.ping()
+            await reads.ping()
     except Exception as error:  # any failure to reach the graph means not ready
         # The details (addresses, driver text) go to the log: /ready needs no key.
         log.warning("not ready: graph unreachable: %s", _describe(error, timeout))

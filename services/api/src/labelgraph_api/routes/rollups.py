@@ -6,9 +6,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from labelgraph_api import questions
-from labelgraph_api.deps import Cameras, Detector, Graph, Since, Until
-from labelgraph_api.domain import BadRequest, check_window, epoch, roll_up
+from labelgraph_api.deps import Cameras, Detector, Reads, Since, Until
+from labelgraph_api.handlers import rollups
 from labelgraph_api.models import Rollup
 
 router = APIRouter(tags=["rollups"])
@@ -17,7 +16,7 @@ Dimension = Literal["camera", "year", "month", "day", "hour"]
 
 @router.get("/rollups", response_model=Rollup, response_model_exclude_none=True)
 async def rollup(
-    graph: Graph,
+    reads: Reads,
     by: Annotated[list[Dimension], Query(
         description="Dimensions to group by, repeatable: year&by=month compares Nov 2016 "
                     "with Dec 2017, month alone compares all Novembers with all Decembers.")],
@@ -30,13 +29,6 @@ async def rollup(
 ) -> dict[str, Any]:
     """Image counts grouped by time (and camera), optionally of images with a label
     (from the detector, when one is given; else images the detector labelled)."""
-    if len(set(by)) != len(by):
-        raise BadRequest("each dimension may appear once in by")
-    if min_confidence is not None and not label:
-        # As /images: a confidence without a label would be silently ignored.
-        raise BadRequest("min_confidence needs a label")
-    check_window(since, until)
-    span = await questions.window_of(graph, epoch(since), epoch(until))
-    rows = await questions.rollup(graph, span, by=by, cameras=camera, label=label,
-                                  min_confidence=min_confidence or 0, detector=detector)
-    return {"by": by, "rows": roll_up(rows, by)}
+    return await rollups.rollup(reads, by=list(by), cameras=camera, label=label,
+                                min_confidence=min_confidence, since=since, until=until,
+                                detector=detector)

@@ -1,0 +1,1 @@
+"""The api's outside systems, each behind a port of labelgraph_api.ports."""

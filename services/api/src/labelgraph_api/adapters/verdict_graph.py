@@ -1,0 +1,32 @@
+"""The verdicts' copy in the graph: Review nodes, the api's only writes."""
+
+from __future__ import annotations
+
+from labelgraph_api import queries
+from labelgraph_api.adapters.graph import GraphSession
+from labelgraph_api.domain import StoredVerdict, review_key
+
+
+class VerdictProjection:
+    """Projects verdicts of the verdict table onto Review nodes (newest wins)."""
+
+    def __init__(self, session: GraphSession) -> None:
+        self._session = session
+
+    async def ensure_schema(self) -> None:
+        """Create the Review key constraint and object-key index (idempotent)."""
+        for statement in queries.SCHEMA:
+            await self._session.write(statement)
+
+    async def image_exists(self, object_key: str) -> bool:
+        return bool(await self._session.rows(queries.IMAGE_EXISTS, object_key=object_key))
+
+    async def project(self, verdicts: list[StoredVerdict]) -> None:
+        """Write verdicts onto their Review nodes; an older one never replaces a newer."""
+        rows = [{**verdict.as_row(), "review_key": review_key(verdict.object_key, verdict.label)}
+                for verdict in verdicts]
+        await self._session.write(queries.PROJECT_VERDICTS, verdicts=rows)
+
+    async def graph_verdicts(self) -> list[StoredVerdict]:
+        """Every verdict the graph holds (graphs from before the table hold some only here)."""
+        return [StoredVerdict(**row) for row in await self._session.rows(queries.GRAPH_VERDICTS)]

@@ -1,0 +1,26 @@
+"""Use case of rollups: image counts by year, month, day and hour (camera-local time)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from labelgraph_api.domain import BadRequest, roll_up
+from labelgraph_api.handlers.scope import label_of, window_of
+from labelgraph_api.ports import GraphReads
+
+
+async def rollup(reads: GraphReads, *, by: list[str], cameras: list[str] | None,
+                 label: str | None, min_confidence: float | None, since: datetime | None,
+                 until: datetime | None, detector: str | None) -> dict[str, Any]:
+    """Image counts grouped by the asked dimensions, of images with a label if one is given
+    (from the detector, when one is given; else images the detector labelled)."""
+    if len(set(by)) != len(by):
+        raise BadRequest("each dimension may appear once in by")
+    if min_confidence is not None and not label:
+        # As /images: a confidence without a label would be silently ignored.
+        raise BadRequest("min_confidence needs a label")
+    span = await window_of(reads, since, until)
+    rows = await reads.rollup(span, by=by, cameras=cameras, label=await label_of(reads, label),
+                              min_confidence=min_confidence or 0, detector=detector)
+    return {"by": by, "rows": roll_up(rows, by)}

@@ -1,0 +1,171 @@
+"""The api's use cases over the fakes of labelgraph_api.fakes: no server, milliseconds each."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from labelgraph_api.domain import BadRequest, StoredVerdict
+from labelgraph_api.fakes import FakeImage, FakeWorld, fake_world
+from labelgraph_api.handlers import accuracy, images, labels, rollups, verdicts
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+PACIFIC = timedelta(hours=-8)
+
+
+def image(key: str, camera: str, minutes_ago: int, **labels: float) -> FakeImage:
+    """An image Rekognition labelled; `labels` maps a name to its confidence."""
+    moment = NOW - timedelta(minutes=minutes_ago)
+    stamped = moment.astimezone(timezone(PACIFIC)).isoformat()
+    return FakeImage(key, camera, int(moment.timestamp()), stamped,
+                     {(name, "aws-rekognition"): value for name, value in labels.items()},
+                     ["aws-rekognition"])
+
+
+@pytest.fixture
+def world() -> FakeWorld:
+    return fake_world([
+        image("a", "front", 10, Person=99.0, Car=60.0),
+        image("b", "front", 20, Person=40.0),
+        image("c", "back", 30, Car=80.0),
+        image("d", "back", 40),
+        image("e", "front", 300, Person=95.0),  # outside the heat map's two hours
+    ])
+
+
+def search(world: FakeWorld, **asked: object) -> dict:
+    params = {"cameras": None, "labels": [], "min_confidence": None, "max_confidence": None,
+              "since": None, "until": None, "hour": None, "detector": None, "limit": 2,
+              "cursor": None, **asked}
+    return images.search_images(world.reads, world.links, **params)  # type: ignore[arg-type]
+
+
+@pytest.mark.asyncio
+async def test_image_pages_follow_their_cursor_to_the_end_without_repeats(world):
+    keys, cursor, pages = [], None, 0
+    while True:
+        page = await search(world, cursor=cursor)
+        keys += [item["object_key"] for item in page["items"]]
+        assert all(item["url"].endswith(item["object_key"]) for item in page["items"])
+        pages, cursor = pages + 1, page["next_cursor"]
+        if cursor is None:
+            break
+    assert keys == ["a", "b", "c", "d", "e"] and pages == 3
+
+
+@pytest.mark.asyncio
+async def test_a_confidence_range_needs_a_label_and_a_window_its_order(world):
+    with pytest.raises(BadRequest, match="needs at least one label"):
+        await search(world, min_confidence=50)
+    with pytest.raises(BadRequest, match="since must be before until"):
+        await search(world, since=NOW, until=NOW - timedelta(hours=1))
+
+
+@pytest.mark.asyncio
+async def test_a_label_asked_in_another_case_finds_the_graphs_spelling(world):
+    page = await search(world, labels=["person"], limit=10)
+    assert [item["object_key"] for item in page["items"]] == ["a", "b", "e"]
+
+
+@pytest.mark.asyncio
+async def test_the_heat_map_covers_two_hours_and_says_the_latest_on_the_camera_clock(world):
+    body = await labels.sightings(world.reads, label="PERSON", since=None, until=None,
+                                  cameras=None, min_confidence=90, detector=None)
+    assert body["label"] == "Person" and body["until"] - body["since"] == timedelta(hours=2)
+    assert [(row["camera"], row["images"]) for row in body["cameras"]] == [("front", 1)]
+    latest = body["cameras"][0]["last_captured_at"]
+    assert latest.endswith("-08:00") and latest == world.reads.images[0].captured_at
+
+
+@pytest.mark.asyncio
+async def test_the_histogram_counts_the_images_without_the_label_in_its_scope(world):
+    body = await labels.confidence_histogram(world.reads, label="Person", cameras=None,
+                                             since=None, until=None, detector=None,
+                                             bucket_width=None)
+    assert body["images"] == 3 and body["without_label"] == 2
+    front = await labels.confidence_histogram(world.reads, label="Person", cameras=["front"],
+                                              since=None, until=None, detector=None,
+                                              bucket_width=None)
+    assert front["without_label"] == 0
+    other = await labels.confidence_histogram(world.reads, label="Person", cameras=None,
+                                              since=None, until=None, detector="opencv-hog",
+                                              bucket_width=None)
+    assert other["images"] == other["without_label"] == 0
+
+
+@pytest.mark.asyncio
+async def test_accuracy_comes_overall_and_per_camera_in_one_answer(world):
+    for key, present in (("a", True), ("b", True), ("c", False), ("d", True)):
+        world.reads.reviews[(key, "Person")] = present
+    body = await accuracy.accuracy(world.reads, label="person", cameras=None, since=None,
+                                   until=None, detector=None, threshold=90, step=50)
+    assert body["reviewed"] == 4
+    assert body["at_threshold"]["true_positives"] == 1
+    assert body["at_threshold"]["false_negatives"] == 2  # b below the bar, d unlabelled
+    assert [(c["camera"], c["reviewed"], c["at_threshold"]["false_negatives"])
+            for c in body["per_camera"]] == [("back", 2, 1), ("front", 2, 1)]
+
+
+@pytest.mark.asyncio
+async def test_the_review_queue_gives_unlabelled_first_then_least_confident_with_reasons(world):
+    world.reads.reviews[("a", "Person")] = True
+    items, cursor = [], None
+    while True:
+        page = await accuracy.review_queue(world.reads, world.links, label="Person",
+                                           cameras=None, since=None, until=None, limit=2,
+                                           cursor=cursor, threshold=90, thresholds=[])
+        items += page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert [(item["object_key"], item["reason"], item["label_confidence"]) for item in items] \
+        == [("c", "unlabelled", None), ("d", "unlabelled", None),
+            ("b", "least confident", 40.0), ("e", "least confident", 95.0)]
+
+
+@pytest.mark.asyncio
+async def test_rollups_refuse_a_dimension_twice_and_a_confidence_without_a_label(world):
+    asked = {"cameras": None, "since": None, "until": None, "detector": None}
+    with pytest.raises(BadRequest, match="once"):
+        await rollups.rollup(world.reads, by=["camera", "camera"], label=None,
+                             min_confidence=None, **asked)
+    with pytest.raises(BadRequest, match="needs a label"):
+        await rollups.rollup(world.reads, by=["camera"], label=None, min_confidence=50,
+                             **asked)
+    body = await rollups.rollup(world.reads, by=["camera"], label="car", min_confidence=70,
+                                **asked)
+    assert body["rows"] == [{"camera": "back", "images": 1}]
+
+
+@pytest.mark.asyncio
+async def test_a_verdict_is_stored_before_it_is_projected_and_under_the_graphs_spelling(world):
+    world.verdict_graph.fail_projection = True
+    with pytest.raises(ConnectionError):
+        await verdicts.record_verdict(world.reads, world.verdict_graph, world.store,
+                                      object_key="d", label="person", present=True,
+                                      reviewer="ann")
+    [kept] = await world.store.all()  # the table took it: the next start projects it
+    assert (kept.label, kept.present, kept.reviewer) == ("Person", True, "ann")
+    world.verdict_graph.fail_projection = False
+    assert await verdicts.restore_verdicts(world.verdict_graph, world.store) == 1
+    assert world.reads.reviews == {("d", "Person"): True}
+
+
+@pytest.mark.asyncio
+async def test_a_verdict_on_an_unknown_image_is_refused_and_nothing_is_stored(world):
+    assert await verdicts.record_verdict(world.reads, world.verdict_graph, world.store,
+                                         object_key="nowhere", label="Person", present=True,
+                                         reviewer="ann") is None
+    assert await world.store.all() == [] and world.verdict_graph.projected == []
+
+
+@pytest.mark.asyncio
+async def test_adopting_the_graphs_verdicts_never_overwrites_a_later_one(world):
+    newer = StoredVerdict("a", "Person", True, "bob", "2026-12-02T10:00:00+00:00")
+    await world.store.record(newer)
+    world.verdict_graph.graph_only = [
+        StoredVerdict("a", "Person", False, "old", "2020-01-01T00:00:00+00:00"),
+        StoredVerdict("b", "Person", False, "old", "2020-01-01T00:00:00+00:00")]
+    assert await verdicts.adopt_graph_verdicts(world.verdict_graph, world.store) == 1
+    assert {(v.object_key, v.reviewer) for v in await world.store.all()} == {
+        ("a", "bob"), ("b", "old")}
