@@ -44,9 +44,9 @@ function paint(sightings, rollup, { label, window, camera, min_confidence, detec
     `${sightings.images} images with ${label} at ${min_confidence}+ ${windowText(window)}`;
   drawCameras(sightings.cameras, link);
   drawHeatMap(rollup.rows, link);
-  tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest (UTC)"],
+  tables.replaceChildren(table("per-camera", ["Camera", "Images", "Latest"],
     sightings.cameras.map((c) => [el("a", { href: link({ camera: c.camera }) }, c.camera),
-                                  String(c.images), stampedTime(c.last_at)])));
+                                  String(c.images), stampedTime(c.last_captured_at)])));
 }
 
 // An error replaces the previous answer: no summary, chart or table of other filters stays.
