@@ -12,7 +12,6 @@ import contextlib
 import re
 import secrets
 import shutil
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +30,7 @@ from labelgraph_contract import (
     captured_fields,
     labelling_event_id,
 )
-from labelgraph_demo.samples import CAMERA_ZONE
+from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceProcesses
 from labelgraph_devstack.testing import aws_client, draw_scene, publish_events
 
@@ -43,6 +42,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "pages"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+# The cameras' clock, as the demo's cameras keep it; the reader's is another.
+CAMERA_ZONE = ZoneInfo("America/Los_Angeles")
 READER_ZONE = "Asia/Tokyo"
 API_KEY = secrets.token_hex(16)
 RUN = uuid.uuid4().hex[:6]
@@ -164,18 +165,18 @@ def site(stack, tmp_path_factory) -> Any:
         services.stop()
 
 
-def _wait_until_written(api_url: str, expected: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_until_written(api_url: str, expected: int) -> None:
     cameras = [CAM_A, CAM_B, HOSTILE_CAMERA, HOSTILE_CAMERA_2, CAM_C]
-    while time.monotonic() < deadline:
+
+    def written() -> bool:
         page = httpx.get(f"{api_url}/images", params={"camera": cameras, "limit": 100},
                          headers={"X-API-Key": API_KEY}, timeout=10).json()
         both = [item for item in page["items"] if item["camera"] != CAM_C
                 or len(item["detectors"]) == 2]
-        if len(both) == expected:
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"the graph-writer did not write {expected} images in {timeout}s")
+        return len(both) == expected
+
+    wait_for(written, timeout=60, interval=0.25,
+             what=f"the graph-writer writing {expected} images")
 
 
 @pytest.fixture(scope="module")
@@ -571,10 +572,12 @@ def _release(route: Route, url: str | None = None) -> None:
 
 def _until(page: Page, condition: Any, timeout: float = 10) -> None:
     """Lets Playwright deliver events (route handlers run then) until condition() holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the page never sent the request"
-        page.wait_for_timeout(20)
+    def delivered() -> bool:
+        page.wait_for_timeout(20)  # Playwright delivers events only while it waits itself
+        return bool(condition())
+
+    if not condition():
+        wait_for(delivered, timeout=timeout, interval=0, what="the page's request")
 
 
 def _settled(page: Page) -> None:
