@@ -85,7 +85,7 @@ HOSTILE_BOXES: dict[str, list[Box]] = {HOSTILE_LABEL: [(0.05, 0.1, 0.4, 0.5, 97.
 AWS, SSD = "aws-rekognition", "ssd-mobilenet-v2-coco"
 DUO_LABEL = f"Walker{RUN}"
 CAM_C = f"pagesc{RUN}"
-DUO_IMAGES = [
+DUO_IMAGES: list[tuple[int, dict[str, float | None], bool]] = [
     (12, {AWS: 98.0, SSD: 40.0}, True),   # AWS flags it at 90, SSD does not: a disagreement
     (22, {AWS: None, SSD: 85.0}, True),   # neither flags it at 90
     (32, {AWS: 95.0, SSD: 91.0}, False),  # both flag it
