@@ -45,8 +45,8 @@ from api_questions import (
 from dataset import generate_events
 
 from labelgraph_contract import ImageLabeled
-from labelgraph_demo.services import ServiceProcesses
 from labelgraph_devstack import EmbeddedStack
+from labelgraph_devstack.services import ServiceProcesses
 from labelgraph_devstack.testing import publish_events
 
 TOPIC = "api-bench"

@@ -16,15 +16,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from dataset import generate_events
 from neo4j import AsyncDriver, AsyncManagedTransaction
 from prometheus_client import REGISTRY
 from report import record, run_facts
 
-from labelgraph_contract import ImageLabeled, encode_event
+from labelgraph_contract import ImageLabeled
 from labelgraph_devstack import EmbeddedStack
+from labelgraph_devstack.testing import publish_events
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.bootstrap import build_driver, serve
 from labelgraph_graph_writer.config import GraphWriterSettings
@@ -169,17 +168,7 @@ async def end_to_end(stack_env: dict[str, str], driver: AsyncDriver,
     """Label rows per second from the first batch consumed to the last one committed."""
     topic = f"bench-{time.time_ns()}"
     servers = stack_env["KAFKA_BOOTSTRAP_SERVERS"]
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
-    await admin.start()
-    await admin.create_topics([NewTopic(topic, 6, 1)])
-    await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=servers, acks="all", linger_ms=5)
-    await producer.start()
-    for event in events:
-        record = encode_event(event)
-        await producer.send(topic, record.value, key=record.key, headers=record.headers)
-    await producer.flush()
-    await producer.stop()
+    await publish_events(servers, topic, events, partitions=6)
     graph = LabelGraph(driver, "neo4j")
     await graph.wipe()
     settings = GraphWriterSettings(  # type: ignore[call-arg]

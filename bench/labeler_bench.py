@@ -28,10 +28,10 @@ import httpx
 from dataset import CAMERA_ZONE, generate_events
 from report import record, run_facts
 
-from labelgraph_demo.loading import aws_client
-from labelgraph_demo.services import ServiceProcesses, free_port
 from labelgraph_devstack import EmbeddedStack
-from labelgraph_devstack.testing import draw_scene
+from labelgraph_devstack.ports import free_port
+from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_devstack.testing import aws_client, draw_scene
 from labelgraph_provision.dynamodb import ensure_label_table
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

@@ -13,26 +13,13 @@ import time
 import uuid
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
-
 from labelgraph_devstack import EmbeddedStack
+from labelgraph_devstack.testing import Message, produce
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 KCAT_BLOCK = re.search(r"^```sh\n(set -a; source \.devstack/stack\.env.*?)^```", README,
                        re.S | re.M)
 HEADERS = [("content-type", b"application/json"), ("event-type", b"ImageLabeled")]
-
-
-async def produce_one_batch(bootstrap: str, keys: list[str]) -> None:
-    # one batch of several records: the case where Tansu's offsets have misled clients before
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=50)
-    await producer.start()
-    try:
-        sent = [await producer.send("image-labels", f'{{"n": {n}}}'.encode(), key=key.encode(),
-                                    headers=HEADERS) for n, key in enumerate(keys)]
-        await asyncio.gather(*sent)
-    finally:
-        await producer.stop()
 
 
 def lines_into(terminal: int, lines: queue.Queue[str]) -> None:
@@ -63,7 +50,10 @@ def test_the_readmes_kcat_command_reads_the_topic_from_the_embedded_broker(
     (tmp_path / ".devstack").mkdir()
     shutil.copy(stack.env_file, tmp_path / ".devstack" / "stack.env")
     keys = [f"kcat-test/{uuid.uuid4()}/{n}.jpg" for n in range(3)]
-    asyncio.run(produce_one_batch(stack.env["KAFKA_BOOTSTRAP_SERVERS"], keys))
+    # Sent together, so they travel in one batch (produce lingers): the case where Tansu's
+    # offsets have misled clients before.
+    asyncio.run(produce(stack.env["KAFKA_BOOTSTRAP_SERVERS"], "image-labels", [
+        Message(key.encode(), f'{{"n": {n}}}'.encode(), HEADERS) for n, key in enumerate(keys)]))
 
     # on a terminal, as a person runs it: kcat buffers its output into a pipe
     terminal, kcat_side = pty.openpty()

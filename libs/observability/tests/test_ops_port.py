@@ -1,12 +1,12 @@
 """A worker whose ops port is taken stops with one line that names it, not a traceback."""
 
 import asyncio
-import socket
 import subprocess
 import sys
 
 import pytest
 
+from labelgraph_devstack import ports
 from labelgraph_observability import OpsPortUnavailable, OpsServer
 
 SERVE_ON = """
@@ -26,10 +26,8 @@ async def always_ready() -> str | None:
 
 @pytest.fixture
 def held_port():
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield holder.getsockname()[1]
+    with ports.held_port() as port:
+        yield port
 
 
 def test_a_taken_port_is_refused_with_its_address(held_port):

@@ -7,15 +7,14 @@ import asyncio
 import json
 import os
 import random
-import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from secrets import token_hex
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -27,38 +26,38 @@ from labelgraph_contract import (
     DetectedLabel,
     ImageLabeled,
     LabelInstance,
-    captured_fields,
     encode_event,
-    labelling_event_id,
 )
 from labelgraph_devstack import graph as devgraph
 from labelgraph_devstack import kafka as devkafka
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_port, free_ports
 from labelgraph_devstack.process import ManagedProcess, Spawner
-from labelgraph_devstack.testing import Message, create_topics, produce, read_until
+from labelgraph_devstack.testing import (
+    CAPTURED,
+    LABELED_AT,
+    Message,
+    ServiceThread,
+    create_topics,
+    labelled_event,
+    produce,
+    read_until,
+)
 from labelgraph_graph_writer.bootstrap import serve
 from labelgraph_graph_writer.config import GraphWriterSettings
-
-ZONE = timezone(timedelta(hours=-8))
-LABELED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def make_event(camera: str, index: int, labels: dict[str, float], *, minutes: int = 0,
                detector: str = "aws-rekognition", etag: str = "etag",
                captured: datetime | None = None, key: str | None = None) -> ImageLabeled:
-    """An event for image `index` of `camera`, labelled `minutes` after LABELED_AT."""
-    captured = captured or datetime(2016, 11, 5, 7, 15, 30, tzinfo=ZONE) + timedelta(
-        hours=index * 7)
+    """An event for image `index` of `camera`, labelled `minutes` after LABELED_AT, each
+    label with one boxed instance."""
+    captured = captured or CAPTURED + timedelta(hours=index * 7)
     key = key or f"alarms/{camera}/{captured:%Y-%m-%d}/{captured:%H}/img_{index}.jpg"
-    identity = dict(bucket="security-alarms", object_key=key, image_etag=etag,
-                    detector=detector, model_version="3.0")
-    return ImageLabeled.model_validate(dict(
-        event_id=labelling_event_id(**identity), **identity, camera=camera,
-        **captured_fields(captured), labeled_at=LABELED_AT + timedelta(minutes=minutes),
-        labels=[DetectedLabel(name=name, confidence=conf, instances=[LabelInstance(
-            bounding_box=BoundingBox(**BOX), confidence=conf)])
-            for name, conf in labels.items()]))
+    boxed = [DetectedLabel(name=name, confidence=conf, instances=[LabelInstance(
+        bounding_box=BoundingBox(**BOX), confidence=conf)]) for name, conf in labels.items()]
+    return labelled_event(key, boxed, camera=camera, captured=captured, detector=detector,
+                          labeled_at=LABELED_AT + timedelta(minutes=minutes), etag=etag)
 
 
 BOX = {"left": 0.125, "top": 0.0625, "width": 0.5, "height": 0.25}
@@ -314,54 +313,26 @@ def processed_events() -> float:
     return sum(value or 0.0 for value in values)
 
 
-
-
-class WriterThread:
+class WriterThread(ServiceThread):
     """The real service (consumer, graph, ops server) in a thread, stopped like by SIGTERM."""
 
     def __init__(self, settings: GraphWriterSettings) -> None:
+        super().__init__(self._serve_writer, "the writer")
         self.settings = settings
         self.ops_url = f"http://127.0.0.1:{settings.ops_port}"
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, daemon=True)
 
-    def _main(self) -> None:
-        async def body() -> None:
-            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-            self._started.set()
-            await serve(self.settings, self._stop)
-        try:
-            asyncio.run(body())
-        except BaseException as error:  # re-raised in the test's thread
-            self._error = error
-            self._started.set()
+    async def _serve_writer(self, stop: asyncio.Event, started: Callable[[], None]) -> None:
+        started()  # at once: readiness is what the tests look at, through the ops server
+        await serve(self.settings, stop)
 
-    def __enter__(self) -> WriterThread:
+    def __enter__(self) -> Self:
         self._baseline = processed_events()
-        self._thread.start()
-        self._started.wait(30)
-        return self
+        return super().__enter__()
 
     def process(self, total: int, timeout: float = 60) -> None:
         """Wait until this writer has finished with `total` messages since it started."""
         target = self._baseline + total
-        wait_for(lambda: self._alive() and processed_events() >= target, timeout)
-
-    def _alive(self) -> bool:
-        if self._error is not None:
-            raise self._error
-        return True
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-        assert not self._thread.is_alive(), "the writer did not stop within 30 s"
-        if self._error is not None and exc[0] is None:
-            raise self._error
+        wait_for(lambda: self.alive() and processed_events() >= target, timeout)
 
 
 @pytest.fixture

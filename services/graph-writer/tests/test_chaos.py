@@ -20,6 +20,7 @@ import uuid
 import httpx
 import pytest
 
+from labelgraph_devstack.probes import http_ok
 from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
@@ -58,7 +59,7 @@ def test_sigkills_a_clean_graph_restart_and_an_empty_broker_end_in_the_exact_gra
         writers.stop()
 
     def written_at_least(count: int) -> None:
-        helpers.wait_for(lambda: _alive(writers) and _images(kit, cameras) >= count,
+        helpers.wait_for(lambda: writers.running() and _images(kit, cameras) >= count,
                          timeout=120, interval=0.2)
 
     try:
@@ -78,12 +79,12 @@ def test_sigkills_a_clean_graph_restart_and_an_empty_broker_end_in_the_exact_gra
 
         expected = helpers.expected_graph(everything)
         try:
-            helpers.wait_for(lambda: _alive(writers) and kit.snapshot(keys) == expected,
+            helpers.wait_for(lambda: writers.running() and kit.snapshot(keys) == expected,
                              timeout=180, interval=1)
         except AssertionError:
             assert kit.snapshot(keys) == expected  # says how it differs
             raise
-        helpers.wait_for(lambda: _answers(f"{ops}/ready"), timeout=30)
+        helpers.wait_for(lambda: http_ok(f"{ops}/ready"), timeout=30)
         assert "graph_writer_dead_letters_total" in httpx.get(f"{ops}/metrics").text
     finally:
         writers.stop()
@@ -102,15 +103,3 @@ def test_sigkills_a_clean_graph_restart_and_an_empty_broker_end_in_the_exact_gra
 def _images(kit, cameras: list[str]) -> int:
     return int(kit.query(IMAGES_WRITTEN, cameras=cameras)[0]["n"])
 
-
-def _alive(writers: ServiceProcesses) -> bool:
-    code = writers.processes["graph-writer"].exit_code()
-    assert code is None, f"graph-writer exited with {code}"
-    return True
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False

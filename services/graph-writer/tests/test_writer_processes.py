@@ -14,6 +14,7 @@ import pytest
 from neo4j.exceptions import ConstraintError
 from prometheus_client.parser import text_string_to_metric_families
 
+from labelgraph_devstack.probes import http_ok
 from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
@@ -42,17 +43,17 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(
     try:
         for threshold in sorted(random.Random(seed).sample(range(100, 2000), 3)):
             services.start(names=("graph-writer",))
-            helpers.wait_for(lambda t=threshold: _alive(services) and images_written() >= t,
+            helpers.wait_for(lambda t=threshold: services.running() and images_written() >= t,
                              timeout=120)
             os.kill(services.processes["graph-writer"].pid, signal.SIGKILL)
             services.stop()
         unwritten = len(set(keys)) - images_written()
         services.start(names=("graph-writer",))
         expected = helpers.expected_graph(events)
-        helpers.wait_for(lambda: _alive(services) and kit.snapshot(keys) == expected,
+        helpers.wait_for(lambda: services.running() and kit.snapshot(keys) == expected,
                          timeout=180, interval=1)
         ops = f"http://127.0.0.1:{env['GRAPH_WRITER_OPS_PORT']}"
-        helpers.wait_for(lambda: _answers(f"{ops}/health"), timeout=60)
+        helpers.wait_for(lambda: http_ok(f"{ops}/health"), timeout=60)
         # The last process wrote what the kills left: its counters say so.
         metrics = _samples(httpx.get(f"{ops}/metrics").text)
         assert metrics["graph_writer_batches_total"] >= 1
@@ -69,19 +70,6 @@ def _samples(exposition: str) -> dict[str, float]:
         for sample in family.samples:
             totals[sample.name] = totals.get(sample.name, 0) + sample.value
     return totals
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _alive(services: ServiceProcesses) -> bool:
-    code = services.processes["graph-writer"].exit_code()
-    assert code is None, f"graph-writer exited with {code}"
-    return True
 
 
 def test_schema_creates_constraints_and_index_idempotently(kit):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +22,13 @@ from prometheus_client import REGISTRY
 from labelgraph_contract import ImageLabeled, decode_event, label_table_name
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
-from labelgraph_devstack.testing import aws_client, create_topics, draw_scene, read_until
+from labelgraph_devstack.testing import (
+    ServiceThread,
+    aws_client,
+    create_topics,
+    draw_scene,
+    read_until,
+)
 from labelgraph_labeler.bootstrap import DETECTOR_FACTORIES, DetectorFactory, serve
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import Labeler
@@ -212,52 +217,23 @@ def lane(lane_for: Callable[[str], Lane]) -> Lane:
     return lane_for("aws-rekognition")
 
 
-class InProcessLabeler:
+class InProcessLabeler(ServiceThread):
     """`labeler run` (bootstrap.serve, what the entrypoint runs) on a thread of this process,
     its own event loop, stopped on demand."""
 
     def __init__(self, settings: LabelerSettings,
                  built: Callable[[Labeler], None] = lambda _: None,
                  factories: dict[str, DetectorFactory] | None = None) -> None:
+        super().__init__(self._serve_labeler, "the labeler")
         self.settings = settings
         self._factories = factories or dict(DETECTOR_FACTORIES)
         self._built = built  # sees the adapters before the first poll (to watch calls)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, daemon=True)
 
-    def __enter__(self) -> InProcessLabeler:
-        self._thread.start()
-        if not self._started.wait(30):
-            raise AssertionError("labeler did not start")
-        if self._error:
-            raise self._error
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop and self._stop:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
-        assert not self._thread.is_alive(), "labeler did not stop"
-        if self._error:
-            raise self._error
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as error:
-            self._error = error
-            self._started.set()
-
-    async def _serve(self) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-
+    async def _serve_labeler(self, stop: asyncio.Event, started: Callable[[], None]) -> None:
         def connected(labeler: Labeler) -> None:
             self._built(labeler)
-            self._started.set()
-        await serve(self.settings, self._stop, self._factories, connected)
+            started()
+        await serve(self.settings, stop, self._factories, connected)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from labelgraph_devstack.ports import free_port
+from labelgraph_devstack.probes import http_status
 from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
@@ -28,7 +29,7 @@ def test_a_labeler_killed_mid_stream_and_restarted_labels_every_image_once(lane,
             lane.put(key)
         services.start(names=("labeler",))
         ops = f"http://127.0.0.1:{ops_port}"
-        lane.wait_for(lambda: _status(f"{ops}/ready") == 200)
+        lane.wait_for(lambda: http_status(f"{ops}/ready") == 200)
         lane.wait_for(lambda: _labelled_count(ops) >= 10, interval=0.02)
         os.kill(services.processes["labeler"].pid, signal.SIGKILL)
         services.processes["labeler"].reap(10)
@@ -107,10 +108,3 @@ def _labelled_count(ops: str) -> float:
     return next((float(line.split()[1]) for line in text.splitlines()
                  if line.startswith('labeler_images_labeled_total{detector="aws-rekognition"} ')),
                 0)
-
-
-def _status(url: str) -> int:
-    try:
-        return httpx.get(url, timeout=2).status_code
-    except httpx.TransportError:
-        return 0

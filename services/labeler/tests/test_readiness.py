@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from labelgraph_devstack.ports import free_port
+from labelgraph_devstack.probes import http_status
 from labelgraph_devstack.services import ServiceProcesses
 
 pytestmark = pytest.mark.stack
@@ -31,22 +32,22 @@ def test_ready_follows_the_broker_and_uploads_wait_for_it_unspent(lane, tmp_path
     ready = f"http://127.0.0.1:{ops_port}/ready"
     try:
         services.start(names=("labeler",))
-        lane.wait_for(lambda: _status(ready) == 200, timeout=30)
+        lane.wait_for(lambda: http_status(ready) == 200, timeout=30)
 
         kafka.kill()
         kafka.wait()
-        lane.wait_for(lambda: _status(ready) == 503, timeout=BOUND, interval=0.05)
+        lane.wait_for(lambda: http_status(ready) == 503, timeout=BOUND, interval=0.05)
         assert "Kafka" in httpx.get(ready, timeout=2).text
         # While the broker is away the labeler takes no upload: none spends its receives
         # (3 here) on publishes bound to fail, so none reaches the dead-letter queue.
         lane.put(key)
         time.sleep(4)  # an absence: nothing to poll for, so a span of several checks
         assert lane.stub_calls(key) == 0 and lane.queue_depth() == 1
-        assert _status(ready) == 503
+        assert http_status(ready) == 503
 
         kafka = start_broker()  # an empty broker on the same port
         back = time.monotonic()
-        lane.wait_for(lambda: _status(ready) == 200, timeout=BOUND, interval=0.05)
+        lane.wait_for(lambda: http_status(ready) == 200, timeout=BOUND, interval=0.05)
         assert time.monotonic() - back < BOUND
         lane.wait_for(lambda: lane.queue_depth() == 0, timeout=30)
         assert lane.dead_letters() == [] and lane.stub_calls(key) == 1
@@ -61,10 +62,3 @@ def test_ready_follows_the_broker_and_uploads_wait_for_it_unspent(lane, tmp_path
     log = (tmp_path / "logs" / "labeler.log").read_text()
     down = [line for line in log.splitlines() if "not ready" in line and "Kafka" in line]
     assert 1 <= len(down) <= 2, down
-
-
-def _status(url: str) -> int:
-    try:
-        return httpx.get(url, timeout=2).status_code
-    except httpx.TransportError:
-        return 0

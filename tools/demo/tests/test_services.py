@@ -1,7 +1,6 @@
 """The demo's service processes: their ops ports are named, and a death is noticed and told."""
 
 import re
-import socket
 import threading
 from contextlib import closing
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from labelgraph_demo.__main__ import _print_guide, _wait_for_stop
 from labelgraph_devstack.polling import wait_for
+from labelgraph_devstack.ports import held_port
 from labelgraph_devstack.services import ServiceDied, ServiceProcesses
 
 # Nothing listens on port 1: the graph-writer waits it out, which is all these tests need.
@@ -71,10 +71,7 @@ def test_the_graph_writer_logs_the_ops_port_it_serves_on(tmp_path):
 
 
 def test_a_service_whose_ops_port_is_taken_dies_with_one_line_and_is_named(tmp_path):
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        port = holder.getsockname()[1]
+    with held_port() as port:
         services = ServiceProcesses(NO_STACK, tmp_path, graph_writer_ops_port=port)
         with closing(services), pytest.raises(ServiceDied) as died:
             services.start(names=("graph-writer",))

@@ -4,11 +4,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from labelgraph_devstack.polling import wait_for
 
 pytestmark = pytest.mark.stack
 
@@ -27,11 +28,11 @@ class Up:
             )
 
     def wait_started(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while "Ctrl-C stops everything" not in self.output.read_text():
-            assert self.process.poll() is None, self.output.read_text()
-            assert time.monotonic() < deadline, self.output.read_text()
-            time.sleep(0.1)
+        def started() -> bool:
+            assert self.process.poll() is None, self.output.read_text()  # died: say why now
+            return "Ctrl-C stops everything" in self.output.read_text()
+
+        wait_for(started, timeout, what=f"the ready line in {self.output}")
 
     def children(self) -> list[int]:
         tasks = Path(f"/proc/{self.process.pid}/task").glob("*/children")
@@ -64,11 +65,8 @@ def _dead(pid: int) -> bool:
     return state in ("Z", "X")  # killed; reaped later by whoever adopted it
 
 
-def _wait_dead(pids: list[int], timeout: float = 10) -> list[int]:
-    deadline = time.monotonic() + timeout
-    while (alive := [p for p in pids if not _dead(p)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return alive
+def _wait_dead(pids: list[int], timeout: float = 10) -> None:
+    wait_for(lambda: all(_dead(pid) for pid in pids), timeout, what=f"the end of {pids}")
 
 
 def test_up_serves_env_refuses_a_twin_and_stops_on_sigterm(up: Up) -> None:
@@ -85,7 +83,7 @@ def test_up_serves_env_refuses_a_twin_and_stops_on_sigterm(up: Up) -> None:
     assert env.returncode == 0 and "NEO4J_URI=bolt://127.0.0.1:" in env.stdout
     assert twin.returncode == 1 and "another devstack" in twin.stderr
     assert code == 0
-    assert _wait_dead(children) == []
+    _wait_dead(children)
     assert after.returncode == 1 and "no devstack is running" in after.stderr
 
 
@@ -97,4 +95,4 @@ def test_children_die_with_a_sigkilled_parent(up: Up) -> None:
     up.process.wait()
 
     assert len(children) == 4
-    assert _wait_dead(children) == []
+    _wait_dead(children)

@@ -1,6 +1,5 @@
 """Starting, stopping and restarting leave the right processes, and only those."""
 
-import socket
 import sys
 import threading
 import time
@@ -22,6 +21,7 @@ from labelgraph_devstack import (
 )
 from labelgraph_devstack import aws as aws_component
 from labelgraph_devstack.lock import StateLock
+from labelgraph_devstack.ports import held_port
 from labelgraph_devstack.process import Spawner
 from labelgraph_devstack.spec import ComponentSpec, package_dir
 
@@ -134,10 +134,7 @@ def test_a_failed_start_names_the_component_and_cleans_up(
 
 
 def test_a_fixed_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with held_port() as port:
         stack = EmbeddedStack(tmp_path, ports=StackPorts(kafka=port))
 
         with pytest.raises(PortInUseError, match=f"port {port} for Kafka"):

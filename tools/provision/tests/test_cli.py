@@ -1,9 +1,10 @@
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
+
+from labelgraph_devstack.ports import free_port
 
 
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -16,14 +17,8 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_an_unreachable_backend_fails_with_a_clear_message() -> None:
-    port = _closed_port()
+    port = free_port()
     result = _run(
         {
             "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
@@ -49,7 +44,7 @@ def test_running_it_on_a_provisioned_stack_changes_nothing(stack_env: dict[str, 
 
 
 def test_contradicting_kafka_settings_fail_before_anything_is_created() -> None:
-    port = _closed_port()
+    port = free_port()
     result = _run({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
                    "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISM": "PLAIN",
                    "KAFKA_SASL_PASSWORD": "never-shown-7c1"})
@@ -63,7 +58,7 @@ def test_contradicting_kafka_settings_fail_before_anything_is_created() -> None:
 
 @pytest.mark.stack
 def test_only_aws_leaves_kafka_alone(stack_env: dict[str, str]) -> None:
-    result = _run({**stack_env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{_closed_port()}"},
+    result = _run({**stack_env, "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"},
                   "--only", "aws")
 
     assert result.returncode == 0, result.stderr
@@ -73,7 +68,7 @@ def test_only_aws_leaves_kafka_alone(stack_env: dict[str, str]) -> None:
 
 @pytest.mark.stack
 def test_only_kafka_leaves_aws_alone(stack_env: dict[str, str]) -> None:
-    result = _run({**stack_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_closed_port()}"},
+    result = _run({**stack_env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"},
                   "--only", "kafka")
 
     assert result.returncode == 0, result.stderr

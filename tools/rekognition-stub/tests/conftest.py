@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_port
+from labelgraph_devstack.probes import http_ok
 
 VENV_BIN = Path(sys.executable).parent
 CREDENTIALS = {
@@ -46,14 +46,6 @@ class RunningStub:
     max_inline_bytes: int = MAX_INLINE_BYTES
 
 
-def responds(url: str) -> bool:
-    try:
-        httpx.get(url, timeout=1)
-    except httpx.HTTPError:
-        return False
-    return True
-
-
 def stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     try:
@@ -73,7 +65,7 @@ def moto_url() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: responds(f"{url}/moto-api/"), 15, interval=0.05, what="moto_server")
+        wait_for(lambda: http_ok(f"{url}/moto-api/"), 15, interval=0.05, what="moto_server")
         yield url
     finally:
         stop(process)

@@ -1,13 +1,8 @@
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
-from labelgraph_contract import (
-    BoundingBox,
-    DetectedLabel,
-    ImageLabeled,
-    LabelInstance,
-    captured_fields,
-)
+from labelgraph_contract import BoundingBox, DetectedLabel, ImageLabeled, LabelInstance
+from labelgraph_devstack.testing import LABELED_AT, labelled_event
 from labelgraph_graph_writer.domain import (
     OLDEST,
     ImageState,
@@ -27,15 +22,9 @@ def ids(name: str) -> str:
 
 
 def event(labels: dict[str, float], *, minutes: int = 0, key: str = "k", camera: str = "front",
-          detector: str = "aws-rekognition", event_id: str = "e1",
-          captured: datetime = CAPTURED) -> ImageLabeled:
-    return ImageLabeled(
-        event_id=ids(event_id), bucket="bucket", object_key=key, image_etag="x", camera=camera,
-        detector=detector, model_version="3.0",
-        labeled_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=minutes),
-        labels=[DetectedLabel(name=name, confidence=c) for name, c in labels.items()],
-        **captured_fields(captured),  # type: ignore[arg-type]
-    )
+          detector: str = "aws-rekognition", event_id: str = "e1") -> ImageLabeled:
+    return labelled_event(key, labels, camera=camera, detector=detector, event_id=ids(event_id),
+                          captured=CAPTURED, labeled_at=LABELED_AT + timedelta(minutes=minutes))
 
 
 def test_time_tree_values_are_the_cameras_local_clock():

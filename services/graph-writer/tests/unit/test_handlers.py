@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta
 
 from aiokafka import ConsumerRecord, TopicPartition
 from neo4j.exceptions import ConstraintError, ServiceUnavailable
 
-from labelgraph_contract import ImageLabeled, captured_fields, encode_event, labelling_event_id
+from labelgraph_contract import ImageLabeled, encode_event
+from labelgraph_devstack.testing import CAPTURED, labelled_event
 from labelgraph_graph_writer.adapters.kafka import LabelConsumer
 from labelgraph_graph_writer.fakes import FakeDeadLetters, FakeGraph
 from labelgraph_graph_writer.handlers import (
@@ -26,16 +27,10 @@ from labelgraph_graph_writer.readiness import Condition, Readiness
 from labelgraph_graph_writer.retrying import Retry
 from labelgraph_kafka import KafkaSettings
 
-CAPTURED = datetime(2016, 11, 5, 7, 15, 30, tzinfo=timezone(timedelta(hours=-8)))
-
 
 def event(index: int) -> ImageLabeled:
-    identity = dict(bucket="security-alarms", object_key=f"alarms/front/img_{index}.jpg",
-                    image_etag="etag", detector="aws-rekognition", model_version="3.0")
-    return ImageLabeled.model_validate(dict(
-        event_id=labelling_event_id(**identity), **identity, camera="front",
-        **captured_fields(CAPTURED + timedelta(hours=index)),
-        labeled_at=datetime(2026, 11, 1, tzinfo=UTC), labels=[]))
+    return labelled_event(f"alarms/front/img_{index}.jpg",
+                          captured=CAPTURED + timedelta(hours=index))
 
 
 def record(offset: int, item: ImageLabeled | None = None, *,

@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from aiokafka import ConsumerRecord
 from neo4j.exceptions import ServiceUnavailable
 
-from labelgraph_contract import ImageLabeled, captured_fields, encode_event, labelling_event_id
-from labelgraph_devstack.polling import wait_until
+from labelgraph_contract import ImageLabeled, encode_event
+from labelgraph_devstack import polling
+from labelgraph_devstack.testing import CAPTURED, labelled_event
 from labelgraph_graph_writer.fakes import FakeWorld, fake_world
 from labelgraph_graph_writer.readiness import Readiness
 from labelgraph_graph_writer.retrying import Retry
 from labelgraph_graph_writer.worker import run_worker, waiting_on
 
-CAPTURED = datetime(2016, 11, 5, 7, 15, 30, tzinfo=timezone(timedelta(hours=-8)))
-
 
 def event(index: int, camera: str = "front") -> ImageLabeled:
-    identity = dict(bucket="security-alarms", object_key=f"alarms/{camera}/img_{index}.jpg",
-                    image_etag="etag", detector="aws-rekognition", model_version="3.0")
-    return ImageLabeled.model_validate(dict(
-        event_id=labelling_event_id(**identity), **identity, camera=camera,
-        **captured_fields(CAPTURED + timedelta(hours=index)),
-        labeled_at=datetime(2026, 11, 1, tzinfo=UTC), labels=[]))
+    return labelled_event(f"alarms/{camera}/img_{index}.jpg", camera=camera,
+                          captured=CAPTURED + timedelta(hours=index))
 
 
 def record(offset: int, value: bytes | None = None) -> ConsumerRecord:
@@ -39,13 +34,11 @@ def record(offset: int, value: bytes | None = None) -> ConsumerRecord:
 async def run_until(world: FakeWorld, done: Callable[[], bool],
                     readiness: Readiness | None = None) -> None:
     """Run the loop as the service does until `done` holds, then stop it."""
-    stop = asyncio.Event()
-    retry = Retry(readiness or Readiness(), waiting_on(world.stream, stop),
-                  initial_seconds=0.001, max_seconds=0.002)
-    loop = asyncio.create_task(run_worker(world.writer, world.stream, retry, stop, 100))
-    await wait_until(done, timeout=10)  # a bound on a hang, not a measurement
-    stop.set()
-    await loop
+    async def loop(stop: asyncio.Event) -> None:
+        retry = Retry(readiness or Readiness(), waiting_on(world.stream, stop),
+                      initial_seconds=0.001, max_seconds=0.002)
+        await run_worker(world.writer, world.stream, retry, stop, 100)
+    await polling.run_until(loop, done)
 
 
 @pytest.mark.asyncio

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from labelgraph_devstack.polling import wait_until
+from labelgraph_devstack import polling
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.domain import ImageRejected, backoff_delay
 from labelgraph_labeler.fakes import FakeDetector, FakeWorld, fake_world
@@ -27,12 +27,8 @@ def upload(world: FakeWorld, name: str = "img") -> Upload:
 async def run_until(world: FakeWorld, done: Callable[[], bool],
                     health: WorkerHealth | None = None) -> None:
     """Run the worker until `done` holds, then stop it and wait for it to finish."""
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(world.labeler, world.queue, stop,
-                                            health or WorkerHealth(), POLICY))
-    await wait_until(done, timeout=10)  # a bound on a hang, not a measurement
-    stop.set()
-    await worker
+    await polling.run_until(lambda stop: run_worker(world.labeler, world.queue, stop,
+                                                    health or WorkerHealth(), POLICY), done)
 
 
 @pytest.mark.asyncio

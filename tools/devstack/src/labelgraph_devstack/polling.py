@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -38,3 +38,14 @@ async def wait_until(probe: Callable[[], object | Awaitable[object]], timeout: f
                 await asyncio.sleep(interval)
     except TimeoutError:
         raise AssertionError(f"{what} not met within {timeout}s") from None
+
+
+async def run_until(loop: Callable[[asyncio.Event], Coroutine[Any, Any, object]],
+                    done: Callable[[], object | Awaitable[object]], timeout: float = 10) -> None:
+    """Run loop(stop) as a task until done() holds, then set stop and wait for the loop to
+    end, as a service stops it; fail after timeout (a bound on a hang, not a measurement)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(loop(stop))
+    await wait_until(done, timeout, what="the loop's condition")
+    stop.set()
+    await task

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import socket
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
 from labelgraph_devstack.errors import PortInUseError
 
@@ -26,6 +27,16 @@ def free_port() -> int:
     """One port the kernel considers free right now."""
     (port,) = free_ports(1)
     return port
+
+
+@contextmanager
+def held_port() -> Iterator[int]:
+    """A port that is taken (bound and listening here) until the block ends, for tests of
+    what a server does when its port is someone else's."""
+    with socket.socket() as holder:
+        holder.bind((HOST, 0))
+        holder.listen()
+        yield holder.getsockname()[1]
 
 
 def ensure_free(component: str, port: int) -> None:

@@ -22,11 +22,18 @@ def tcp_accepts(port: int) -> bool:
 
 
 def http_ok(url: str) -> bool:
+    return 200 <= http_status(url, timeout=1.0) < 300
+
+
+def http_status(url: str, timeout: float = 2.0) -> int:
+    """The status a GET of url answers; 0 when nothing answers."""
     try:
-        with LOOPBACK_HTTP.open(url, timeout=1.0) as response:
-            return 200 <= int(response.status) < 300
+        with LOOPBACK_HTTP.open(url, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as refused:  # urllib raises for 4xx and 5xx
+        return refused.code
     except (urllib.error.URLError, OSError):
-        return False
+        return 0
 
 
 def bolt_answers(uri: str, user: str, password: str, database: str) -> bool:

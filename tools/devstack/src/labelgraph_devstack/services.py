@@ -76,6 +76,11 @@ class ServiceProcesses:
             raise TimeoutError(
                 f"api not ready after {timeout}s: see {self.log_dir}/api.log") from None
 
+    def running(self) -> bool:
+        """True while every service runs, for a wait's condition; ServiceDied if one ended."""
+        self.raise_if_exited()
+        return True
+
     def raise_if_exited(self) -> None:
         """Raises ServiceDied, with the end of its log, for the first service that ended."""
         for name, process in self.processes.items():

@@ -1,29 +1,42 @@
 """Test support: a drawn camera still, for tests and benchmarks that need a JPEG a stub
-labels (what it shows does not matter to them; real detectors get samples/photos), and the
-Kafka and AWS chores of tests: a fresh topic, records sent and read back, a client of the
-stack's moto.
+labels (what it shows does not matter to them; real detectors get samples/photos); an event
+of the contract as the labeler makes it; the Kafka and AWS chores of tests (a fresh topic,
+records sent and read back, a client of the stack's moto); and a service run on a thread of
+the test's process (ServiceThread).
 
 Needs Pillow, which the workspace's dev group installs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Protocol, Self
 
 import boto3
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from PIL import Image, ImageDraw
 
-from labelgraph_contract import ImageLabeled, encode_event
+from labelgraph_contract import (
+    DetectedLabel,
+    ImageLabeled,
+    captured_fields,
+    encode_event,
+    labelling_event_id,
+)
 
 Headers = list[tuple[str, bytes]]
+# A still stamped on its camera's clock (8 h behind UTC), and when it was labelled.
+CAPTURED = datetime(2016, 11, 5, 7, 15, 30, tzinfo=timezone(timedelta(hours=-8)))
+LABELED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def draw_scene(has_person: bool, seed: str, hidden: bool = False) -> bytes:
@@ -48,6 +61,22 @@ def draw_scene(has_person: bool, seed: str, hidden: bool = False) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=80)
     return buffer.getvalue()
+
+
+def labelled_event(key: str, labels: Mapping[str, float] | list[DetectedLabel] | None = None,
+                   *, camera: str = "front", captured: datetime = CAPTURED,
+                   labeled_at: datetime = LABELED_AT, detector: str = "aws-rekognition",
+                   etag: str = "etag", event_id: str | None = None) -> ImageLabeled:
+    """One labelling of `key` as the labeler sends it, with the event id it derives unless
+    one is given; labels by name and confidence, or as the contract's DetectedLabels."""
+    identity = dict(bucket="security-alarms", object_key=key, image_etag=etag,
+                    detector=detector, model_version="3.0")
+    if labels is None or isinstance(labels, Mapping):
+        labels = [DetectedLabel(name=name, confidence=confidence)
+                  for name, confidence in (labels or {}).items()]
+    return ImageLabeled.model_validate(dict(
+        event_id=event_id or labelling_event_id(**identity), **identity, camera=camera,
+        **captured_fields(captured), labeled_at=labeled_at, labels=labels))
 
 
 class Sendable(Protocol):
@@ -148,3 +177,53 @@ async def _reader(bootstrap: str, topic: str) -> AsyncIterator[AIOKafkaConsumer]
         yield consumer
     finally:
         await consumer.stop()
+
+
+# serve(stop, started): runs the service until `stop` is set, calls started() once it serves.
+Serve = Callable[[asyncio.Event, Callable[[], None]], Awaitable[None]]
+
+
+class ServiceThread:
+    """A service's serve() on a thread of the test's process, on an event loop of its own,
+    stopped as SIGTERM stops it (its stop event set). What serve() raises is raised in the
+    test's thread: at the start, from alive(), or at the exit."""
+
+    def __init__(self, serve: Serve, name: str, timeout: float = 30) -> None:
+        self._serve, self._name, self._timeout = serve, name, timeout
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as error:  # re-raised in the test's thread
+            self._error = error
+            self._started.set()
+
+    async def _run(self) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        await self._serve(self._stop, self._started.set)
+
+    def alive(self) -> bool:
+        """True while serve() has not failed; its error once it has."""
+        if self._error is not None:
+            raise self._error
+        return True
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        if not self._started.wait(self._timeout):
+            raise AssertionError(f"{self._name} did not start within {self._timeout} s")
+        self.alive()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(self._timeout)
+        assert not self._thread.is_alive(), f"{self._name} did not stop within {self._timeout} s"
+        if exc[0] is None:  # else the test's own failure is the one to see
+            self.alive()
