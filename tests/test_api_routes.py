@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neo4j import GraphDatabase
@@ -34,7 +33,7 @@ from labelgraph_contract import (
 )
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceProcesses
-from labelgraph_devstack.testing import aws_client, publish_events
+from labelgraph_devstack.testing import aws_client, produce, publish_events
 
 pytestmark = pytest.mark.stack
 
@@ -153,6 +152,9 @@ class Api:
     images: list[Img]
     env: dict[str, str]
     topic: str
+    # The verdicts the api accepted, (key, label) -> (present, reviewer): the graph keeps
+    # them, so a test expects them whichever tests ran before it.
+    verdicts: dict[tuple[str, str], tuple[bool, str]] = field(default_factory=dict)
 
     def get(self, path: str, params: Any = None, key: str | None = KEY) -> httpx.Response:
         headers = {"X-API-Key": key} if key else {}
@@ -164,7 +166,18 @@ class Api:
         return response.json()
 
     def put(self, path: str, body: Any) -> httpx.Response:
-        return httpx.put(f"{self.url}{path}", json=body, headers={"X-API-Key": KEY}, timeout=30)
+        response = httpx.put(f"{self.url}{path}", json=body, headers={"X-API-Key": KEY},
+                             timeout=30)
+        if path == "/verdicts" and response.status_code == 200:
+            judged = response.json()
+            self.verdicts[body["object_key"], judged["label"]] = (judged["present"],
+                                                                  judged["reviewer"])
+        return response
+
+    def reviews_of(self, key: str) -> list[tuple[str, bool, str]]:
+        """What /images/{key} lists as its reviews: the latest verdict per label."""
+        return sorted((label, *verdict) for (judged, label), verdict in self.verdicts.items()
+                      if judged == key)
 
     def mine(self, **params: Any) -> dict[str, Any]:
         """Query parameters scoped to this module's cameras."""
@@ -392,24 +405,14 @@ def test_image_pagination_is_stable_under_inserts(api):
     first = api.ok("/images", params)
     newer = Img(f"alarms/{CAMERAS[0]}/new/{RUN}.jpg", CAMERAS[0],
                 (NOW + timedelta(minutes=1)).astimezone(LA), {"Plant": 60.0})
-    asyncio.run(produce_more(api, newer))
+    asyncio.run(produce(api.env["KAFKA_BOOTSTRAP_SERVERS"], api.topic,
+                        [encode_event(event(newer))]))
     wait_for(lambda: api.get(f"/images/{newer.key}").status_code == 200)
     rest = all_pages(api, "/images", {**params, "cursor": first["next_cursor"]})
     keys = [item["object_key"] for item in first["items"] + rest]
     assert keys == newest_first(api.images)
     api.images.append(newer)  # later tests see it too
     assert api.ok("/images", params)["items"][0]["object_key"] == newer.key
-
-
-async def produce_more(api: Api, image: Img) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=api.env["KAFKA_BOOTSTRAP_SERVERS"])
-    await producer.start()
-    try:
-        record = encode_event(event(image))
-        await producer.send_and_wait(api.topic, record.value, key=record.key,
-                                     headers=record.headers)
-    finally:
-        await producer.stop()
 
 
 def test_image_detail_and_unknown_key(api):
@@ -419,7 +422,8 @@ def test_image_detail_and_unknown_key(api):
     assert body["detectors"] == [DETECTOR]
     assert {label["detector"] for label in body["labels"]} == {DETECTOR}
     assert {label["name"]: label["confidence"] for label in body["labels"]} == image.labels
-    assert body["reviews"] == []
+    reviews = sorted((r["label"], r["present"], r["reviewer"]) for r in body["reviews"])
+    assert reviews == api.reviews_of(image.key)  # none, unless a verdicts test ran first
     missing = api.get(f"/images/alarms/nothing/{RUN}.jpg")
     assert missing.status_code == 404 and RUN in missing.json()["detail"]
 
