@@ -15,7 +15,7 @@ content.append(compared, perDetector);
 recallChart.getDom().before(compared);
 const loads = new LatestLoad();
 
-const scope = await scopeFields("camera", "detector", "window");
+const scope = await scopeFields(["camera", "detector", "window"]);
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
   scope.camera,

@@ -13,7 +13,7 @@ content.prepend(sliderLabel, counts);
 let answer = { buckets: [], without_label: 0 };
 const loads = new LatestLoad();
 
-const scope = await scopeFields("camera", "detector", "window");
+const scope = await scopeFields(["camera", "detector", "window"]);
 const read = filters([
   { name: "label", label: "Label", value: "Person" }, scope.camera, scope.detector, scope.window,
 ], load);

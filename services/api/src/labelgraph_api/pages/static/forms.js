@@ -35,11 +35,13 @@ const SCOPE_DEFAULTS = { window: "all", camera: "", detector: "" };
 
 /** The named scope fields ("window", "camera", "detector"), by name, for filters(): each
  * page places the ones its questions take among its own fields. Only the option lists
- * asked for are fetched, side by side. */
-export async function scopeFields(...names) {
+ * asked for are fetched, side by side. `defaults` overrides a field's default where a
+ * page's question has its own (the overview: the last 2 hours). */
+export async function scopeFields(names, defaults = {}) {
   const options = await Promise.all(names.map((name) => SCOPE_OPTIONS[name]()));
   return Object.fromEntries(names.map((name, i) => [name, {
-    name, label: SCOPE_LABELS[name], value: SCOPE_DEFAULTS[name], options: options[i],
+    name, label: SCOPE_LABELS[name], value: defaults[name] ?? SCOPE_DEFAULTS[name],
+    options: options[i],
   }]));
 }
 

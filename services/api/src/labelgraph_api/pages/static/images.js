@@ -21,7 +21,7 @@ const sentinel = new IntersectionObserver((entries) => {
   if (entries.some((e) => e.isIntersecting)) loadMore();
 });
 
-const scope = await scopeFields("camera", "detector", "window");
+const scope = await scopeFields(["camera", "detector", "window"]);
 const read = filters([
   scope.camera,
   { name: "label", label: "Label", value: "", placeholder: "any" },

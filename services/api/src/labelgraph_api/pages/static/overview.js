@@ -14,7 +14,9 @@ content.prepend(summary);
 content.append(tables);
 const loads = new LatestLoad();
 
-const scope = await scopeFields("window", "camera", "detector");
+const scope = await scopeFields(["window", "camera", "detector"],
+  // The landing page answers the first question: where was the label seen lately.
+  { window: "2h" });
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
   scope.window,

@@ -37,7 +37,7 @@ const done = new Set();
 const refills = new LatestLoad();
 
 // The queue takes no detector: it weighs every detector's answer.
-const scope = await scopeFields("camera", "window");
+const scope = await scopeFields(["camera", "window"]);
 const read = filters([
   { name: "label", label: "Label", value: "Person" },
   scope.camera,
