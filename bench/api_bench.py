@@ -46,6 +46,7 @@ from dataset import generate_events
 
 from labelgraph_contract import ImageLabeled
 from labelgraph_devstack import EmbeddedStack
+from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceProcesses
 from labelgraph_devstack.testing import publish_events
 
@@ -128,16 +129,14 @@ def cursor_after(client: httpx.Client, depth: int) -> dict[str, Any]:
 def wait_loaded(client: httpx.Client, services: ServiceProcesses, expected: int,
                 timeout: float) -> None:
     """Until /cameras counts `expected` images; fails if a service dies or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def loaded() -> bool:
         codes = {name: process.exit_code() for name, process in services.processes.items()}
         if any(code is not None for code in codes.values()):
             raise RuntimeError(f"a service exited while the graph was built: {codes}")
         _, _, body = ask(client, Probe("GET", "/cameras"))
-        if body is not None and sum(row["images"] for row in body) >= expected:
-            return
-        time.sleep(2)
-    raise TimeoutError(f"graph not at {expected} images after {timeout:.0f} s")
+        return body is not None and sum(row["images"] for row in body) >= expected
+
+    wait_for(loaded, timeout, interval=2, what=f"graph at {expected} images")
 
 
 def publish(bootstrap: str, events: Iterator[ImageLabeled], count: int,

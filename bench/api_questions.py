@@ -82,6 +82,10 @@ def _images(body: Any) -> Any:
     return body["images"]
 
 
+def _histogram(body: Any) -> Any:
+    return body["images"], body["without_label"]
+
+
 def _page(order: list[Shot], number: int) -> list[str]:
     return [shot.object_key for shot in order[(number - 1) * PAGE:number * PAGE]]
 
@@ -93,6 +97,13 @@ def questions(shots: Sequence[Shot], cursors: dict[int, str | None],
     person = [shot for shot in order if shot.person]
     two_hours = sum(shot.person for shot in in_window(shots, TWO_HOURS))
     month = sum(shot.person for shot in in_window(shots, ONE_MONTH))
+
+    def with_and_without(span: tuple[Any, Any] | None) -> tuple[int, int]:
+        """A histogram's Person images and the images in its window without Person."""
+        scoped = in_window(shots, span) if span else list(shots)
+        labelled = sum(shot.person for shot in scoped)
+        return labelled, len(scoped) - labelled
+
     images = "/images"
     asked: dict[str, Question] = {
         "heat map, Person >= 90, last 2 hours (landing page)": fixed(
@@ -100,9 +111,13 @@ def questions(shots: Sequence[Shot], cursors: dict[int, str | None],
         "heat map, Person >= 90, last month": fixed(
             Probe("GET", "/sightings", window(ONE_MONTH)), month, _images),
         "confidence histogram, Person, last 2 hours": fixed(
-            Probe("GET", "/confidence-histogram", window(TWO_HOURS)), two_hours, _images),
+            Probe("GET", "/confidence-histogram", window(TWO_HOURS)),
+            with_and_without(TWO_HOURS), _histogram),
+        "confidence histogram, Person, last month": fixed(
+            Probe("GET", "/confidence-histogram", window(ONE_MONTH)),
+            with_and_without(ONE_MONTH), _histogram),
         "confidence histogram, Person, all time": fixed(
-            Probe("GET", "/confidence-histogram"), len(person), _images),
+            Probe("GET", "/confidence-histogram"), with_and_without(None), _histogram),
         "images, newest 50 (page 1)": fixed(
             Probe("GET", images, {"limit": PAGE}), _page(order, 1), _keys),
     }

@@ -30,6 +30,7 @@ from labelgraph_demo.loading import (
 )
 from labelgraph_demo.samples import DEMO_DETECTORS, STAND_IN, make_samples
 from labelgraph_devstack import EmbeddedStack, envfile
+from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceDied, ServiceProcesses
 
 log = logging.getLogger("labelgraph_demo")
@@ -104,20 +105,23 @@ def _wait_for_stop(stop: threading.Event, services: ServiceWatch, interval: floa
 def _wait_until_labelled(services: ServiceProcesses, expected: int,
                          timeout: float = 300) -> None:
     """Until each of the three detectors' labellings of every image is in the graph."""
-    deadline = time.monotonic() + timeout
     seen: dict[str, int] = {}
-    while time.monotonic() < deadline:
+
+    def labelled() -> bool:
         services.raise_if_exited()
         try:
             listed = httpx.get(f"{services.api_url}/detectors", timeout=5).json()["detectors"]
         except httpx.TransportError:  # the api just died: the next check names it
             listed = []
-        seen = {entry["detector"]: entry["images"] for entry in listed}
-        if len(seen) == DEMO_DETECTORS.count(",") + 1 and min(seen.values()) >= expected:
-            return
-        time.sleep(0.5)
-    log.warning("after %ds the api has, of %d images, %s: see the logs", timeout, expected,
-                seen)
+        seen.clear()
+        seen.update({entry["detector"]: entry["images"] for entry in listed})
+        return len(seen) == DEMO_DETECTORS.count(",") + 1 and min(seen.values()) >= expected
+
+    try:
+        wait_for(labelled, timeout, interval=0.5, what="every image labelled")
+    except AssertionError:
+        log.warning("after %ds the api has, of %d images, %s: see the logs", timeout,
+                    expected, seen)
 
 
 def _print_guide(api_url: str, ops_urls: dict[str, str], state_dir: Path,
