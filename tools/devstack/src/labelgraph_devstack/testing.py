@@ -69,13 +69,14 @@ def labelled_event(key: str, labels: Mapping[str, float] | list[DetectedLabel] |
                    etag: str = "etag", event_id: str | None = None) -> ImageLabeled:
     """One labelling of `key` as the labeler sends it, with the event id it derives unless
     one is given; labels by name and confidence, or as the contract's DetectedLabels."""
-    identity = dict(bucket="security-alarms", object_key=key, image_etag=etag,
-                    detector=detector, model_version="3.0")
+    identity = {"bucket": "security-alarms", "object_key": key, "image_etag": etag,
+                "detector": detector, "model_version": "3.0"}
     if labels is None or isinstance(labels, Mapping):
         labels = [DetectedLabel(name=name, confidence=confidence)
                   for name, confidence in (labels or {}).items()]
+    derived = labelling_event_id(**identity, parameters=None)
     return ImageLabeled.model_validate(dict(
-        event_id=event_id or labelling_event_id(**identity), **identity, camera=camera,
+        event_id=event_id or derived, **identity, camera=camera,
         **captured_fields(captured), labeled_at=labeled_at, labels=labels))
 
 
