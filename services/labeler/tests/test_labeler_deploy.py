@@ -52,8 +52,27 @@ def queue_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
             or "upload queue" in record.getMessage()]
 
 
+FAILED_POLLS = 5  # enough for a line per failure to show, were one logged
+
+
+def counting_failed_polls(queue: Any) -> list[int]:
+    """Wrap the queue's receive so the test can wait for failed polls instead of sleeping."""
+    failed = [0]
+    receive = queue.receive
+
+    def counted(max_messages: int) -> Any:
+        try:
+            return receive(max_messages)
+        except Exception:
+            failed[0] += 1
+            raise
+    queue.receive = counted
+    return failed
+
+
 async def outage_and_recovery(sqs: Any, health: WorkerHealth) -> tuple[str, str | None]:
     queue = await asyncio.to_thread(build_queue, LabelerSettings())
+    failed = counting_failed_polls(queue)
     stop = asyncio.Event()
     labeler: Any = SimpleNamespace(publisher=AnsweringBroker())
     worker = asyncio.create_task(run_worker(
@@ -63,7 +82,8 @@ async def outage_and_recovery(sqs: Any, health: WorkerHealth) -> tuple[str, str 
         url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
         sqs.delete_queue(QueueUrl=url)                  # LocalStack restarted
         await wait_until(lambda: _is(health, "does not exist"), timeout=30, interval=0.05)
-        await asyncio.sleep(0.5)                        # many failed polls meanwhile
+        failed[0] = 0
+        await wait_until(lambda: failed[0] >= FAILED_POLLS, timeout=30)  # many failed polls
         during = await health.ready() or ""
         sqs.create_queue(QueueName=QUEUE)               # make up: provision again
         await wait_until(lambda: _is(health, None), timeout=30, interval=0.05)

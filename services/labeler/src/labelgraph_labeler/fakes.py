@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,6 +27,9 @@ from labelgraph_labeler.handlers import ConfiguredDetector, Labeler, label_image
 from labelgraph_labeler.rows import Checkpoint, Row
 
 UPLOADED_AT = datetime(2016, 11, 5, 15, 15, 30, tzinfo=UTC)
+# An empty receive waits this long for a notification, as SQS's long poll does (for far
+# less: a stopping worker checks its stop flag between polls).
+LONG_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -141,7 +143,7 @@ class FakeUploadQueue:
 
     def __post_init__(self) -> None:
         self.answer_polls.set()
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()  # notified when a notification arrives
 
     def send(self, *uploads: Upload, receives: int = 1, body: str | None = None) -> str:
         """Queue a notification of the uploads; returns its receipt."""
@@ -151,7 +153,9 @@ class FakeUploadQueue:
             {"eventName": "ObjectCreated:Put",
              "s3": {"bucket": {"name": u.bucket}, "object": {"key": u.key}}} for u in uploads]})
         problem = None if body is None else "not an S3 notification"
-        self.waiting.append(Notification(receipt, text, list(uploads), receives, problem))
+        with self._lock:
+            self.waiting.append(Notification(receipt, text, list(uploads), receives, problem))
+            self._lock.notify_all()
         return receipt
 
     @property
@@ -163,9 +167,9 @@ class FakeUploadQueue:
         self.answer_polls.wait(timeout=5)
         with self._lock:
             self.polls += 1
+            if not self.waiting:  # a long poll: answers when a notification arrives
+                self._lock.wait(timeout=LONG_POLL_SECONDS)
             taken, self.waiting = self.waiting[:max_messages], self.waiting[max_messages:]
-        if not taken:
-            time.sleep(0.001)  # an empty long poll: a nap keeps the loop from spinning
         return taken
 
     def is_last_receive(self, notification: Notification) -> bool:
