@@ -87,7 +87,9 @@ class DetectedLabel(_IgnoresUnknownFields):
 
 
 class ImageLabeled(_IgnoresUnknownFields):
-    """An image was labelled by a detector: the message on the image-labels topic."""
+    """An image was labelled by a detector: the message on the image-labels topic; its JSON
+    is at most 1,000,000 bytes (MAX_EVENT_BYTES), a producer keeping the most confident labels
+    that fit."""
 
     schema_version: Annotated[Literal[1], NotBoolean] = Field(
         default=SCHEMA_VERSION, description="Version of this schema; bumps mean a new topic."

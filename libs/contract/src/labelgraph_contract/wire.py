@@ -19,6 +19,15 @@ EVENT_TYPE = "ImageLabeled"
 
 Headers = list[tuple[str, bytes]]
 
+# The largest message value the contract permits: the event's JSON, in bytes. The field
+# bounds alone would allow tens of megabytes (1,000 labels of 100 boxes and 32 parents each),
+# which no broker takes; a producer trims or refuses before it writes anything.
+MAX_EVENT_BYTES = 1_000_000
+# What a topic's max.message.bytes and a producer's max_request_size must allow at least: the
+# largest value, its key (at most 1,024 bytes), headers and a record batch's framing. Kafka's
+# defaults (1,048,588 and 1,048,576) do.
+MAX_RECORD_BYTES = 1_048_576
+
 
 @dataclass(frozen=True)
 class KafkaRecord:
@@ -27,6 +36,10 @@ class KafkaRecord:
     key: bytes
     value: bytes
     headers: Headers
+
+
+class EventTooLarge(ValueError):
+    """An event whose JSON is over MAX_EVENT_BYTES: no topic of the contract carries it."""
 
 
 class InvalidEvent(ValueError):
@@ -38,10 +51,15 @@ class InvalidEvent(ValueError):
 
 
 def encode_event(event: ImageLabeled) -> KafkaRecord:
-    """The record for an event: keyed by object key so one image's events stay ordered."""
+    """The record for an event: keyed by object key so one image's events stay ordered;
+    EventTooLarge over MAX_EVENT_BYTES."""
+    value = event.model_dump_json().encode()
+    if len(value) > MAX_EVENT_BYTES:
+        raise EventTooLarge(f"the event is {len(value):,} bytes of JSON, over the contract's "
+                            f"{MAX_EVENT_BYTES:,}")
     return KafkaRecord(
         key=event.object_key.encode(),
-        value=event.model_dump_json().encode(),
+        value=value,
         headers=[
             (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode()),
             (HEADER_SCHEMA_VERSION, str(SCHEMA_VERSION).encode()),
@@ -54,6 +72,9 @@ def decode_event(value: bytes | None) -> ImageLabeled:
     """Parse and validate a message value, or raise InvalidEvent with a readable reason."""
     if value is None:
         raise InvalidEvent("message has no value (tombstone)")
+    if len(value) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"message value of {len(value):,} bytes, over the contract's "
+                           f"{MAX_EVENT_BYTES:,}")
     try:
         return ImageLabeled.model_validate_json(value)
     except ValidationError as error:

@@ -4,7 +4,14 @@ from datetime import UTC, datetime
 import pytest
 
 from labelgraph_contract import (
+    MAX_EVENT_BYTES,
+    MAX_RECORD_BYTES,
+    BoundingBox,
+    DetectedLabel,
+    EventTooLarge,
+    ImageLabeled,
     InvalidEvent,
+    LabelInstance,
     captured_fields,
     decode_event,
     encode_event,
@@ -102,3 +109,30 @@ def test_confidence_outside_0_100_is_rejected():
     payload["labels"][0]["confidence"] = 100.5
     with pytest.raises(InvalidEvent, match="labels.0.confidence"):
         decode_event(json.dumps(payload).encode())
+
+
+def _oversized_event() -> ImageLabeled:
+    # 1,000 labels of 100 boxes each: valid field by field, about 9 MB of JSON.
+    box = LabelInstance(bounding_box=BoundingBox(width=0.123456, height=0.123456,
+                                                 left=0.123456, top=0.123456),
+                        confidence=55.123456)
+    labels = [DetectedLabel(name=f"label {n}", confidence=50.0, instances=[box] * 100)
+              for n in range(1000)]
+    return make_event(labels=labels)
+
+
+def test_an_event_over_the_contracts_bytes_is_never_encoded():
+    with pytest.raises(EventTooLarge, match="over the contract's 1,000,000"):
+        encode_event(_oversized_event())
+
+
+def test_a_message_over_the_contracts_bytes_is_invalid_without_parsing_it():
+    value = _oversized_event().model_dump_json().encode()
+    assert len(value) > MAX_EVENT_BYTES
+    with pytest.raises(InvalidEvent, match="over the contract's"):
+        decode_event(value)
+
+
+def test_the_largest_record_fits_kafkas_default_limits():
+    # Kafka's topic max.message.bytes and producer max_request_size defaults.
+    assert MAX_EVENT_BYTES + 1024 + 4096 <= MAX_RECORD_BYTES <= min(1_048_588, 1_048_576)
