@@ -14,6 +14,10 @@ DEFAULT_KEY_PATTERN = (
     r"(?:.*/)?(?P<name>[^/]+)_(?P<stamp>\d{8}-\d{6})\.(?i:jpe?g|png)$"
 )
 
+# Cameras send at most a few tens of megapixels (an 8K frame is 33 MP); a 40 MP image is
+# 120 MB once decoded to 8-bit BGR, and the labeler holds a few at once.
+DEFAULT_MAX_PIXELS = 40_000_000
+
 
 class LabelerSettings(KafkaSettings):
     """Everything the labeler reads from its environment (the KAFKA_* connection settings
@@ -50,6 +54,11 @@ class LabelerSettings(KafkaSettings):
     )
     excluded_cameras: str = Field("", alias="LABELER_EXCLUDED_CAMERAS",
                                   description="Comma-separated cameras never labelled.")
+    max_pixels: int = Field(
+        DEFAULT_MAX_PIXELS, ge=1, alias="LABELER_MAX_PIXELS",
+        description="Most pixels (width x height, as the image's header states them) of an "
+        "image the labeler takes; a larger one is refused as too_large before any detector "
+        "runs. Pillow refuses above about 179 million whatever this says.")
     concurrency: int = Field(8, ge=1, le=256, alias="LABELER_CONCURRENCY",
                              description="Images handled at once.")
     poll_wait_seconds: int = Field(10, ge=0, le=20, alias="LABELER_POLL_WAIT_SECONDS",

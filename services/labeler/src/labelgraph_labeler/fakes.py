@@ -14,8 +14,9 @@ from typing import Any
 
 from labelgraph_contract import DetectedLabel, ImageLabeled
 from labelgraph_labeler.adapters.kafka import PublishFailed
+from labelgraph_labeler.adapters.s3 import ImageHeader, image_header
 from labelgraph_labeler.adapters.sqs import Notification, Upload
-from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
+from labelgraph_labeler.config import DEFAULT_KEY_PATTERN, DEFAULT_MAX_PIXELS
 from labelgraph_labeler.domain import (
     Detection,
     ImageRejected,
@@ -30,23 +31,38 @@ UPLOADED_AT = datetime(2016, 11, 5, 15, 15, 30, tzinfo=UTC)
 # An empty receive waits this long for a notification, as SQS's long poll does (for far
 # less: a stopping worker checks its stop flag between polls).
 LONG_POLL_SECONDS = 0.05
+# A 1x1 grey PNG (67 bytes): the smallest upload whose header the labeler takes.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154"
+    "789c636800000082008177cd72b60000000049454e44ae426082")
 
 
 @dataclass
 class FakeImageStore:
-    """A bucket of objects: (bucket, key) -> bytes; a missing one is refused as S3 does."""
+    """A bucket of objects: (bucket, key) -> bytes; a missing one is refused as S3 does,
+    a header read as the S3 adapter reads it (from the whole object: no range here)."""
 
     objects: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    max_pixels: int = DEFAULT_MAX_PIXELS
     described: list[str] = field(default_factory=list)
+    headers_read: list[str] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
 
-    def put(self, bucket: str, key: str, content: bytes = b"jpeg") -> None:
+    def put(self, bucket: str, key: str, content: bytes = TINY_PNG) -> None:
         self.objects[bucket, key] = content
 
     def describe(self, bucket: str, key: str) -> StoredImage:
         self.described.append(key)
         self._refuse_missing(bucket, key)
         return StoredImage(bucket, key, f"etag-{len(self.objects[bucket, key])}", UPLOADED_AT)
+
+    def checked_header(self, bucket: str, key: str) -> ImageHeader:
+        self.headers_read.append(key)
+        self._refuse_missing(bucket, key)
+        header = image_header(self.objects[bucket, key])
+        if header is None:
+            raise ImageRejected(f"s3://{bucket}/{key}: no JPEG or PNG header", "not_image")
+        return header.checked(self.max_pixels)
 
     def content(self, bucket: str, key: str) -> bytes:
         self.fetched.append(key)

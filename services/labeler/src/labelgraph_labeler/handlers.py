@@ -135,6 +135,9 @@ async def _prepared(labeler: Labeler, upload: Upload) -> _Image | None:
         metrics.IMAGES_EXCLUDED.inc()
         return None
     stored = await asyncio.to_thread(labeler.images.describe, upload.bucket, key)
+    # Before any detector, Rekognition included (it reads the object itself): an image
+    # whose header states too many pixels, or that has none, is refused undecoded.
+    await asyncio.to_thread(labeler.images.checked_header, upload.bucket, key)
     # The bytes are fetched at most once, by the first detector that reads them.
     source = ImageSource(upload.bucket, key, lambda: labeler.images.content(upload.bucket, key))
     return _Image(stored, camera, labeler.layout.captured_at(stored), source)

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from labelgraph_contract import ImageLabeled
+from labelgraph_labeler.adapters.s3 import ImageHeader  # a plain value type, no I/O
 from labelgraph_labeler.adapters.sqs import Notification  # a plain message type, no I/O
 from labelgraph_labeler.domain import Detector, StoredImage
 from labelgraph_labeler.rows import Checkpoint, Row
@@ -26,6 +27,12 @@ class ImageStore(Protocol):
 
     def describe(self, bucket: str, key: str) -> StoredImage:
         """ETag, metadata and LastModified; ImageRejected if it is missing or forbidden."""
+        ...
+
+    def checked_header(self, bucket: str, key: str) -> ImageHeader:
+        """The image's format and size from its header, nothing decoded; ImageRejected
+        "not_image" when it has no JPEG or PNG header, "too_large" when it has more pixels
+        than the labeler takes (LABELER_MAX_PIXELS)."""
         ...
 
     def content(self, bucket: str, key: str) -> bytes:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
+from PIL import Image
 
+from labelgraph_labeler.config import DEFAULT_MAX_PIXELS
 from labelgraph_labeler.domain import ImageRejected, StoredImage
 from labelgraph_labeler.rows import Checkpoint
 
@@ -17,14 +21,56 @@ _FORBIDDEN = frozenset({"403", "AccessDenied", "Forbidden"})
 
 # Rekognition's own limit for an image in S3; a camera still is a few hundred kB.
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
+# A camera still's JPEG frame header follows its EXIF block, a thumbnail included, which
+# JPEG bounds at 64 KiB; a PNG's is in its first 33 bytes. An image whose header lies
+# further in is read whole (up to MAX_IMAGE_BYTES) to find it.
+HEADER_BYTES = 64 * 1024
+# What Rekognition takes and cameras send; OpenCV would decode GIF, WebP and more, which a
+# labeler with several detectors would then label with some of them only.
+IMAGE_FORMATS = ("JPEG", "PNG")
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """An image's format and size as its header states them, before any pixel is decoded."""
+
+    format: str
+    width: int
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+    def checked(self, max_pixels: int) -> ImageHeader:
+        """This header; ImageRejected ("too_large") if its image has more than max_pixels."""
+        if self.pixels > max_pixels:
+            raise ImageRejected(f"{self.format} of {self.width:,} x {self.height:,} pixels, "
+                                f"over the {max_pixels:,} pixels decoded", "too_large")
+        return self
+
+
+def image_header(data: bytes) -> ImageHeader | None:
+    """The JPEG or PNG header at the start of data, None when it holds none (another
+    format, no image, or cut before its header ends); nothing is decoded."""
+    try:
+        # Lazy: Image.open parses the header only, whatever size it states.
+        with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as image:
+            return ImageHeader(str(image.format), *image.size)
+    except Image.DecompressionBombError as error:
+        # Pillow's own bound (about 179 MP), stated before ours can be applied.
+        raise ImageRejected(str(error), "too_large") from None
+    except (OSError, SyntaxError, ValueError):  # UnidentifiedImageError is an OSError
+        return None
 
 
 class S3ImageStore:
     """Reads object metadata, lists objects, and reads an image's bytes for local models
     (Rekognition reads the object itself)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         self._client = client
+        self._max_pixels = max_pixels
 
     def describe(self, bucket: str, key: str) -> StoredImage:
         try:
@@ -54,6 +100,34 @@ class S3ImageStore:
         finally:
             body.close()
 
+    def checked_header(self, bucket: str, key: str) -> ImageHeader:
+        """The image's header from its first HEADER_BYTES (the whole object if it lies
+        further in); ImageRejected "not_image" without one, "too_large" above max_pixels."""
+        first, size = self._first_bytes(bucket, key)
+        header = image_header(first)
+        if header is None and len(first) < size:
+            header = image_header(self.content(bucket, key))
+        if header is None:
+            raise ImageRejected(f"s3://{bucket}/{key}: {size:,} bytes with no JPEG or PNG "
+                                "header", "not_image")
+        return header.checked(self._max_pixels)
+
+    def _first_bytes(self, bucket: str, key: str) -> tuple[bytes, int]:
+        """Up to HEADER_BYTES from the object's start, and the object's size."""
+        try:
+            response = self._client.get_object(Bucket=bucket, Key=key,
+                                               Range=f"bytes=0-{HEADER_BYTES - 1}")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b"", 0  # S3 has no first byte of an empty object to give
+            _raise_classified(error, bucket, key)
+        body = response["Body"]
+        try:
+            # A server that ignores Range sends the whole object: read no more of it.
+            return body.read(HEADER_BYTES), _object_size(response)
+        finally:
+            body.close()
+
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
         """Every key under prefix, page by page."""
         for page in self._client.get_paginator("list_objects_v2").paginate(
@@ -61,6 +135,13 @@ class S3ImageStore:
         ):
             for item in page.get("Contents", []):
                 yield item["Key"]
+
+
+def _object_size(response: dict[str, Any]) -> int:
+    """The whole object's size: after the slash of "bytes 0-65535/1234567" for a range."""
+    if "ContentRange" in response:
+        return int(response["ContentRange"].rpartition("/")[2])
+    return int(response["ContentLength"])
 
 
 def _raise_classified(error: ClientError, bucket: str, key: str) -> NoReturn:
