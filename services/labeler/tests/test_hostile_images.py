@@ -137,3 +137,16 @@ def memory_mb(pid: int, field: str) -> float:
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024  # kB
     raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def test_labeler_max_pixels_sets_the_bound_the_running_labeler_refuses_above(
+        lane, in_process):
+    key = lane.key()  # the lane's drawn still is 320 x 240: 76,800 pixels
+
+    with in_process(LABELER_MAX_PIXELS=320 * 240 - 1):
+        lane.put(key)
+        lane.wait_for(lambda: lane.queue_depth(f"{lane.queue}-dlq") == 1, timeout=20)
+
+    [dead] = lane.dead_letters()
+    assert dead["MessageAttributes"]["failure-reason"]["StringValue"] == "too_large"
+    assert lane.stub_calls(key) == 0 and lane.rows(key) == []

@@ -119,7 +119,7 @@ def build_labeler(settings: LabelerSettings,
     dynamodb = session.client("dynamodb", config=pooled.merge(Config(parameter_validation=False)))
     wiring = Wiring(settings, session, pooled)
     return Labeler(
-        images=S3ImageStore(s3),
+        images=S3ImageStore(s3, max_pixels=settings.max_pixels),
         detectors=tuple(
             ConfiguredDetector(
                 entry.name, factory(wiring),
