@@ -116,18 +116,11 @@ class Lane:
     def rows(self, key: str, detector: str = "aws-rekognition") -> list[dict[str, Any]]:
         """The image's rows in the detector's own table."""
         table = self.client_resource().Table(label_table_name(self.table, detector))
-        return list(table.query(KeyConditionExpression="object_key = :k",
-                                ExpressionAttributeValues={":k": key},
-                                ConsistentRead=True)["Items"])
+        return _every_page(table.query, KeyConditionExpression="object_key = :k",
+                           ExpressionAttributeValues={":k": key}, ConsistentRead=True)
 
     def all_rows(self) -> list[dict[str, Any]]:
-        table, rows, arguments = self.client_resource().Table(self.table), [], {}
-        while True:
-            page = table.scan(**arguments)
-            rows.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return rows
-            arguments = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+        return _every_page(self.client_resource().Table(self.table).scan)
 
     def client_resource(self) -> Any:
         if "dynamodb-resource" not in self._clients:
@@ -162,6 +155,17 @@ class Lane:
             bootstrap or self.env["KAFKA_BOOTSTRAP_SERVERS"], topic or self.topic,
             lambda records: until([decode_event(r.value) for r in records]), timeout))
         return [decode_event(r.value) for r in records]
+
+
+def _every_page(call: Callable[..., Any], **arguments: Any) -> list[dict[str, Any]]:
+    """Every item of a query or scan, past DynamoDB's 1 MB pages."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = call(**arguments)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition",

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from labelgraph_contract import DetectedLabel, ImageLabeled
-from labelgraph_labeler.adapters.kafka import PublishFailed
+from labelgraph_labeler.adapters.kafka import PublishFailed, PublishRefused
 from labelgraph_labeler.adapters.sqs import Notification, Upload
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
 from labelgraph_labeler.domain import (
@@ -112,14 +112,19 @@ class FakeEventPublisher:
 
     published: list[ImageLabeled] = field(default_factory=list)
     down: str | None = None
+    # Object keys whose events the topic refuses for good (too large for it, say).
+    refuses: set[str] = field(default_factory=set)
 
     async def publish(self, event: ImageLabeled) -> None:
-        await self.publish_all([event])
+        for _, why in await self.publish_all([event]):
+            raise PublishRefused(why)
 
-    async def publish_all(self, events: list[ImageLabeled]) -> None:
+    async def publish_all(self, events: list[ImageLabeled]) -> list[tuple[ImageLabeled, str]]:
         if self.down:
             raise PublishFailed(self.down)
-        self.published.extend(events)
+        refused = [event for event in events if event.object_key in self.refuses]
+        self.published.extend(event for event in events if event not in refused)
+        return [(event, "the topic refused it") for event in refused]
 
     async def check(self) -> str | None:
         return self.down

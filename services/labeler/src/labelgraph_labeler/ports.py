@@ -71,10 +71,13 @@ class CheckpointStore(Protocol):
 class EventPublisher(Protocol):
     """The label topic (Kafka). Raises PublishFailed when the broker does not take events."""
 
-    async def publish(self, event: ImageLabeled) -> None: ...
+    async def publish(self, event: ImageLabeled) -> None:
+        """PublishRefused (an ImageRejected) if the topic can never take the event."""
+        ...
 
-    async def publish_all(self, events: list[ImageLabeled]) -> None:
-        """Returns once the broker has acknowledged every event."""
+    async def publish_all(self, events: list[ImageLabeled]) -> list[tuple[ImageLabeled, str]]:
+        """Returns once the broker has acknowledged every event but those it refused for
+        good, which it returns with why."""
         ...
 
     async def check(self) -> str | None:
