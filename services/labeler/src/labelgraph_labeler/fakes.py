@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from labelgraph_contract import DetectedLabel, ImageLabeled
+from labelgraph_labeler.adapters.dynamodb import TableMissing
 from labelgraph_labeler.adapters.kafka import PublishFailed, PublishRefused
 from labelgraph_labeler.adapters.sqs import Notification, Upload
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
@@ -68,9 +69,12 @@ class FakeLabelTable:
 
     rows: dict[tuple[str, str], Row] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)  # keys whose rows a write read first
+    missing: bool = False  # deleted by an operator: every call fails as DynamoDB's would
 
     def replace_rows(self, object_key: str, rows: list[dict[str, Any]], *,
                      first_write: bool = False) -> None:
+        if self.missing:
+            raise TableMissing("the label table fake does not exist")
         if not first_write:
             self.reads.append(object_key)
             for held in [k for k in self.rows if k[0] == object_key]:
@@ -90,6 +94,9 @@ class FakeLabelTable:
     def earliest_capture_date(self) -> date | None:
         days = [row["capture_date"] for row in self.rows.values()]
         return date.fromisoformat(min(days)) if days else None
+
+    def check(self) -> str | None:
+        return "the label table fake does not exist" if self.missing else None
 
 
 @dataclass

@@ -38,7 +38,8 @@ class ImageStore(Protocol):
 
 
 class LabelTable(Protocol):
-    """One detector's label rows (DynamoDB), the source of truth. Blocking."""
+    """One detector's label rows (DynamoDB), the source of truth. Blocking; every call
+    raises TableMissing while the table does not exist."""
 
     def replace_rows(self, object_key: str, rows: list[dict[str, Any]], *,
                      first_write: bool = False) -> None:
@@ -52,6 +53,10 @@ class LabelTable(Protocol):
 
     def earliest_capture_date(self) -> date | None:
         """The first capture day in the table, None when it is empty."""
+        ...
+
+    def check(self) -> str | None:
+        """None when the table exists and takes writes, else why not."""
         ...
 
 
