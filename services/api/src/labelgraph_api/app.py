@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from neo4j.exceptions import DriverError, Neo4jError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from labelgraph_api import observability
 from labelgraph_api.adapters.graph import GraphSession, GraphTimeout, open_driver
@@ -32,6 +33,8 @@ log = logging.getLogger("labelgraph_api")
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
+    settings.refuse_to_serve_without_keys()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = open_driver(settings)
@@ -75,7 +78,19 @@ def create_app(settings: ApiSettings) -> FastAPI:
         app.include_router(router, dependencies=[Depends(require_api_key)])
     observability.instrument(app)
     _map_errors(app)
+    _read_proxy_headers(app, settings)
     return app
+
+
+def _read_proxy_headers(app: FastAPI, settings: ApiSettings) -> None:
+    """The client's address from X-Forwarded-For, only when a trusted proxy sent it.
+
+    Outermost, so the key limiter and the access log see the client, not the proxy.
+    uvicorn's own handling (which trusts loopback) is off in `serve`: this is the only one.
+    """
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=[str(network) for network in settings.trusted_proxies])
 
 
 def _serve_docs(app: FastAPI) -> None:
