@@ -21,6 +21,7 @@ from labelgraph_api.adapters.graph_reads import CypherReads
 from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
 from labelgraph_api.adapters.verdict_graph import VerdictProjection
 from labelgraph_api.adapters.verdict_table import VerdictStoreUnavailable, VerdictTable
+from labelgraph_api.bounded_body import BoundedBody
 from labelgraph_api.config import ApiSettings
 from labelgraph_api.deps import RefusedKeyLimiter, require_api_key
 from labelgraph_api.domain import BadRequest
@@ -76,6 +77,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     _serve_docs(app)
     for router in (images.router, labels.router, rollups.router, reviews.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
+    # Inside the access log's middleware, so a refused body is logged and counted.
+    app.add_middleware(BoundedBody)
     observability.instrument(app)
     _map_errors(app)
     _read_proxy_headers(app, settings)
