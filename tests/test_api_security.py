@@ -156,3 +156,14 @@ def test_a_body_of_the_bound_is_parsed_and_one_byte_more_is_not(api_url):
     assert put_verdict(api_url, content=padded_to(MAX_BODY_BYTES)).status_code == 422  # read
     assert put_verdict(api_url, content=padded_to(MAX_BODY_BYTES + 1)).status_code == 413
 
+
+# --- /docs and /openapi.json send the pages' security headers (issue 21) ----------------
+
+@pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
+def test_the_docs_send_the_pages_security_headers(api_url, path):
+    page = httpx.get(f"{api_url}/ui/overview", timeout=10)
+    served = httpx.get(f"{api_url}{path}", timeout=10)
+    assert served.status_code == 200
+    for header in ("Content-Security-Policy", "X-Content-Type-Options"):
+        assert page.headers[header]
+        assert served.headers.get(header) == page.headers[header], header

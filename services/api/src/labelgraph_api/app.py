@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 import boto3
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from neo4j.exceptions import DriverError, Neo4jError
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -31,6 +30,24 @@ from labelgraph_api.ports import GraphReads, ImageLinks, VerdictGraph, VerdictSt
 from labelgraph_api.routes import health, images, labels, reviews, rollups
 
 log = logging.getLogger("labelgraph_api")
+
+SWAGGER_UI = "/ui/static/vendor/swagger-ui"
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{{{title}}}}</title>
+<link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{SWAGGER_UI}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
+<script src="/ui/static/docs.js"></script>
+</body>
+</html>
+"""
 
 
 def create_app(settings: ApiSettings) -> FastAPI:
@@ -63,10 +80,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
             schema.cancel()
             await driver.close()
 
-    # /docs from our own static files (see _serve_docs); ReDoc would load from a CDN.
+    # /docs and /openapi.json are ours (see _serve_docs); ReDoc would load from a CDN.
     app = FastAPI(title="labelgraph", version="0.2.0", lifespan=lifespan,
                   description="Questions about what security cameras saw.",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.key_limiter = RefusedKeyLimiter(settings.key_failure_limit,
                                               settings.key_failure_window_seconds)
     app.state.ready_timeout = settings.ready_timeout_seconds
@@ -97,19 +114,21 @@ def _read_proxy_headers(app: FastAPI, settings: ApiSettings) -> None:
 
 
 def _serve_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the vendored assets: FastAPI's default loads it from a CDN,
-    which leaves the page blank on a machine without internet."""
-    vendor = "/ui/static/vendor/swagger-ui"
+    """Swagger UI at /docs from the vendored assets (FastAPI's default loads it from a CDN,
+    which leaves the page blank on a machine without internet), started by a script file
+    rather than FastAPI's inline one, so /docs and /openapi.json send the pages' security
+    headers and the page runs under their Content-Security-Policy."""
     if not (pages.VENDOR_DIR / "swagger-ui" / "swagger-ui-bundle.js").is_file():
         raise RuntimeError(f"{pages.VENDOR_DIR}/swagger-ui is missing: run `make assets`")
+    html = DOCS_PAGE.replace("{{title}}", f"{app.title} - docs")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - docs",
-            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
-            swagger_css_url=f"{vendor}/swagger-ui.css",
-            swagger_favicon_url=f"{vendor}/favicon-32x32.png")
+        return HTMLResponse(html, headers=pages.SECURITY_HEADERS)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi(), headers=pages.SECURITY_HEADERS)
 
 
 async def _prepare_graph(graph: VerdictGraph, store: VerdictStore,
