@@ -12,7 +12,7 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 
-from labelgraph_contract import EventTooLarge, ImageLabeled, encode_event
+from labelgraph_contract import MAX_RECORD_BYTES, EventTooLarge, ImageLabeled, encode_event
 from labelgraph_kafka import KafkaSettings, kafka_client_options
 from labelgraph_labeler.domain import ImageRejected
 
@@ -44,8 +44,11 @@ class LabelPublisher:
         # No enable_idempotence: duplicates are harmless (event_id de-duplicates), and some
         # Kafka-protocol brokers (Tansu) do not support InitProducerId.
         timeout_ms = int(timeout_seconds * 1000)
+        # The largest record the contract allows, from the contract itself, so the producer
+        # and the topics' max.message.bytes (provisioning) can never drift apart.
         self._producer = AIOKafkaProducer(**kafka_client_options(connection), acks="all",
-                                          request_timeout_ms=timeout_ms)
+                                          request_timeout_ms=timeout_ms,
+                                          max_request_size=MAX_RECORD_BYTES)
         self._timeout = timeout_seconds
         self._check_seconds = check_seconds
 
