@@ -68,17 +68,23 @@ class Lane:
         """labeler_images_failed_total of one reason (detector "" for a refused message)."""
         return metric("labeler_images_failed_total", detector=detector, reason=reason)
 
-    @staticmethod
-    def broker_starter(port: int, state_dir: Path) -> Callable[[], subprocess.Popen[bytes]]:
-        """Starts (again) a private Tansu broker on `port`; each start waits until it answers."""
+    def broker_starter(self, port: int, state_dir: Path) -> Callable[..., subprocess.Popen[bytes]]:
+        """Starts (again) a private Tansu broker on `port`; each start waits until it answers
+        and, unless `provisioned=False`, creates the lane's topic on it as provisioning would
+        (no client creates it: the broker holds nothing across a restart)."""
         broker = tansu(port, state_dir)
 
-        def start() -> subprocess.Popen[bytes]:
+        def start(provisioned: bool = True) -> subprocess.Popen[bytes]:
             process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
             wait_for(broker.ready)
+            if provisioned:
+                self.create_topic(port)
             return process
         return start
+
+    def create_topic(self, port: int) -> None:
+        asyncio.run(create_topics(f"127.0.0.1:{port}", [self.topic]))
 
     env: dict[str, str]
     bucket: str

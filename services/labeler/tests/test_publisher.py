@@ -18,6 +18,7 @@ from labelgraph_contract import (
     captured_fields,
     labelling_event_id,
 )
+from labelgraph_labeler.adapters import kafka as publisher_module
 from labelgraph_labeler.adapters.kafka import LabelPublisher, PublishFailed, PublishRefused
 from labelgraph_labeler.config import LabelerSettings
 
@@ -98,3 +99,13 @@ def test_an_unreachable_broker_is_an_outage_not_a_refusal(lane):
 
     with pytest.raises(PublishFailed):
         publishing(lane, down)
+
+
+def test_the_publishers_record_limit_follows_the_contract(lane, monkeypatch):
+    # Were the contract's limit this small, an ordinary event would be refused before it
+    # left the process: the producer takes its limit from the contract's constant, not from
+    # aiokafka's default that happens to match it today.
+    monkeypatch.setattr(publisher_module, "MAX_RECORD_BYTES", 200)
+
+    with pytest.raises(PublishRefused, match="MessageSizeTooLarge"):
+        publishing(lane, lambda publisher: publisher.publish(event(lane, "ordinary")))

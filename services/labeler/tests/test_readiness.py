@@ -47,7 +47,13 @@ def test_ready_follows_the_broker_and_uploads_wait_for_it_unspent(lane, tmp_path
         assert lane.stub_calls(key) == 0 and lane.queue_depth() == 1
         assert http_status(ready) == 503
 
-        kafka = start_broker()  # an empty broker on the same port
+        # An empty broker on the same port: it answers, but without the topic, which no
+        # client may create (a broker would give it its own partitions and settings).
+        kafka = start_broker(provisioned=False)
+        lane.wait_for(lambda: "does not know topic" in httpx.get(ready, timeout=2).text,
+                      timeout=BOUND, interval=0.05)
+        assert http_status(ready) == 503 and lane.queue_depth() == 1
+        lane.create_topic(port)  # provisioning runs
         back = time.monotonic()
         lane.wait_for(lambda: http_status(ready) == 200, timeout=BOUND, interval=0.05)
         assert time.monotonic() - back < BOUND
