@@ -7,6 +7,7 @@ the limiter's per-client accounting is exercised for real.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from labelgraph_api.bounded_body import MAX_BODY_BYTES
+from labelgraph_contract.bounds import NAME_MAX_CHARS
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceProcesses
 
@@ -101,3 +104,66 @@ def test_text_no_encoder_takes_gets_a_422_not_a_500(api_url, path, method):
                              headers={"Content-Type": "application/json", "X-API-Key": KEY})
     assert response.status_code == 422, response.text
     assert "ud800" not in response.text and response.json()["detail"]
+
+
+# --- a verdict is read strictly (issue 21) ----------------------------------------------
+
+UNKNOWN_IMAGE = {"object_key": "nowhere/never.jpg", "label": "Person", "present": True,
+                 "reviewer": "ann"}
+
+
+def put_verdict(api_url: str, **request: Any) -> httpx.Response:
+    headers = {"X-API-Key": KEY, "Content-Type": "application/json"}
+    return httpx.put(f"{api_url}/verdicts", headers=headers, timeout=30, **request)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("present", "yes"), ("present", "true"), ("present", 1),
+    ("label", "Per\x00son"), ("reviewer", "ann\nbob"), ("reviewer", "ann\u0085"),
+    ("object_key", "cam/\x1b[2J.jpg"), ("comment", "an unknown field"),
+])
+def test_a_verdict_with_a_loose_type_a_control_character_or_an_unknown_field_is_a_422(
+        api_url, field, value):
+    assert put_verdict(api_url, json=UNKNOWN_IMAGE).status_code == 404  # well-formed: checked
+    refused = put_verdict(api_url, json={**UNKNOWN_IMAGE, field: value})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["loc"] == ["body", field]
+
+
+def test_a_verdicts_names_have_the_contracts_bounds(api_url):
+    longest = "x" * NAME_MAX_CHARS
+    for field in ("label", "reviewer"):
+        assert put_verdict(api_url, json={**UNKNOWN_IMAGE, field: longest}).status_code == 404
+        assert put_verdict(api_url, json={**UNKNOWN_IMAGE, field: longest + "x"}
+                           ).status_code == 422
+
+
+def test_a_body_over_the_bound_is_a_413_whether_its_length_is_declared_or_not(api_url):
+    huge = json.dumps({**UNKNOWN_IMAGE, "padding": "x" * 5_000_000}).encode()
+    assert put_verdict(api_url, content=huge).status_code == 413
+    chunks = (huge[start:start + 65_536] for start in range(0, len(huge), 65_536))
+    chunked = put_verdict(api_url, content=chunks)
+    assert chunked.status_code == 413
+    assert chunked.request.headers.get("Transfer-Encoding") == "chunked"
+
+
+def test_a_body_of_the_bound_is_parsed_and_one_byte_more_is_not(api_url):
+    def padded_to(size: int) -> bytes:
+        body = json.dumps({**UNKNOWN_IMAGE, "padding": ""}).encode()
+        return body.replace(b'"padding": ""', b'"padding": "' + b"x" * (size - len(body)) + b'"')
+
+    assert len(padded_to(MAX_BODY_BYTES)) == MAX_BODY_BYTES
+    assert put_verdict(api_url, content=padded_to(MAX_BODY_BYTES)).status_code == 422  # read
+    assert put_verdict(api_url, content=padded_to(MAX_BODY_BYTES + 1)).status_code == 413
+
+
+# --- /docs and /openapi.json send the pages' security headers (issue 21) ----------------
+
+@pytest.mark.parametrize("path", ["/docs", "/openapi.json"])
+def test_the_docs_send_the_pages_security_headers(api_url, path):
+    page = httpx.get(f"{api_url}/ui/overview", timeout=10)
+    served = httpx.get(f"{api_url}{path}", timeout=10)
+    assert served.status_code == 200
+    for header in ("Content-Security-Policy", "X-Content-Type-Options"):
+        assert page.headers[header]
+        assert served.headers.get(header) == page.headers[header], header

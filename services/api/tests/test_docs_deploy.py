@@ -44,10 +44,12 @@ def test_docs_references_only_the_apis_own_assets_and_each_is_served(client):
         assert url.startswith("/") and not url.startswith("//"), url
         served = client.get(url)
         assert served.status_code == 200, url
-        assert len(served.content) > 500, url
+        assert len(served.content) > 500 or url == "/ui/static/docs.js", url
     kinds = {client.get(url).headers["content-type"].split(";")[0] for url in refs.urls}
     assert {"text/javascript", "text/css", "image/png"} <= kinds
-    assert "url: '/openapi.json'" in refs.script or 'url: "/openapi.json"' in refs.script
+    # Started from a file, not inline: the page runs under the pages' script-src 'self'.
+    assert refs.script.strip() == "labelgraph - docs"
+    assert 'url: "/openapi.json"' in client.get("/ui/static/docs.js").text
     assert client.get("/openapi.json").status_code == 200
 
 

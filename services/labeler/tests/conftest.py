@@ -68,17 +68,23 @@ class Lane:
         """labeler_images_failed_total of one reason (detector "" for a refused message)."""
         return metric("labeler_images_failed_total", detector=detector, reason=reason)
 
-    @staticmethod
-    def broker_starter(port: int, state_dir: Path) -> Callable[[], subprocess.Popen[bytes]]:
-        """Starts (again) a private Tansu broker on `port`; each start waits until it answers."""
+    def broker_starter(self, port: int, state_dir: Path) -> Callable[..., subprocess.Popen[bytes]]:
+        """Starts (again) a private Tansu broker on `port`; each start waits until it answers
+        and, unless `provisioned=False`, creates the lane's topic on it as provisioning would
+        (no client creates it: the broker holds nothing across a restart)."""
         broker = tansu(port, state_dir)
 
-        def start() -> subprocess.Popen[bytes]:
+        def start(provisioned: bool = True) -> subprocess.Popen[bytes]:
             process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
             wait_for(broker.ready)
+            if provisioned:
+                self.create_topic(port)
             return process
         return start
+
+    def create_topic(self, port: int) -> None:
+        asyncio.run(create_topics(f"127.0.0.1:{port}", [self.topic]))
 
     env: dict[str, str]
     bucket: str
@@ -116,18 +122,11 @@ class Lane:
     def rows(self, key: str, detector: str = "aws-rekognition") -> list[dict[str, Any]]:
         """The image's rows in the detector's own table."""
         table = self.client_resource().Table(label_table_name(self.table, detector))
-        return list(table.query(KeyConditionExpression="object_key = :k",
-                                ExpressionAttributeValues={":k": key},
-                                ConsistentRead=True)["Items"])
+        return _every_page(table.query, KeyConditionExpression="object_key = :k",
+                           ExpressionAttributeValues={":k": key}, ConsistentRead=True)
 
     def all_rows(self) -> list[dict[str, Any]]:
-        table, rows, arguments = self.client_resource().Table(self.table), [], {}
-        while True:
-            page = table.scan(**arguments)
-            rows.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return rows
-            arguments = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+        return _every_page(self.client_resource().Table(self.table).scan)
 
     def client_resource(self) -> Any:
         if "dynamodb-resource" not in self._clients:
@@ -162,6 +161,17 @@ class Lane:
             bootstrap or self.env["KAFKA_BOOTSTRAP_SERVERS"], topic or self.topic,
             lambda records: until([decode_event(r.value) for r in records]), timeout))
         return [decode_event(r.value) for r in records]
+
+
+def _every_page(call: Callable[..., Any], **arguments: Any) -> list[dict[str, Any]]:
+    """Every item of a query or scan, past DynamoDB's 1 MB pages."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = call(**arguments)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def provision_lane(stack_env: dict[str, str], detectors: str = "aws-rekognition",

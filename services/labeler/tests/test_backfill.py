@@ -15,7 +15,17 @@ from decimal import Decimal
 
 import pytest
 
-from labelgraph_contract import DetectedLabel
+from labelgraph_contract import (
+    MAX_EVENT_BYTES,
+    BoundingBox,
+    DetectedLabel,
+    ImageLabeled,
+    LabelInstance,
+    captured_fields,
+    encode_event,
+    label_table_name,
+    labelling_event_id,
+)
 from labelgraph_labeler.bootstrap import build_labeler
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.domain import Detection, StoredImage, labelling_event
@@ -141,11 +151,87 @@ def test_rows_that_make_no_valid_event_are_named_and_skipped_not_a_stop(lane, ne
     assert {e.object_key for e in published} == set(events)
 
 
-def write_rows(lane, images: int) -> dict[str, object]:
-    """Rows as the labeler writes them, straight into the lane's table."""
+def test_a_rebuild_with_a_poisoned_row_restores_every_other_image_of_every_detector(
+        lane_for, new_topic):
+    # A labelling written before events were bounded: its rows make a 1.3 MB event, which
+    # no topic takes. It is the first image of the history, so whatever stops on it stops
+    # the rebuild of everything.
+    lane = lane_for("aws-rekognition,hog=opencv-hog")
+    poisoned = lane.key(stamp="20161031-000000", name="poisoned")
+    write_event_rows(lane, oversized_event(lane, poisoned))
+    events = [*write_rows(lane, images=6).values(),
+              *write_rows(lane, images=4, detector="hog").values()]
+    replay = new_topic()
+    env = {**os.environ, "LABEL_TOPIC": replay, "LABELER_BACKFILL_BATCH_SIZE": "2"}
+
+    done = subprocess.run([sys.executable, "-m", "labelgraph_labeler", "backfill", "--full",
+                           "--until", str(UNTIL)], env=env, capture_output=True, timeout=120)
+
+    published = lane.events(lambda got: len(got) >= len(events), topic=replay)
+    assert {(e.object_key, e.detector) for e in published} == {
+        (e.object_key, e.detector) for e in events}
+    report = json.loads(done.stdout.splitlines()[-1])["by_detector"]
+    assert report["aws-rekognition"]["events"] == 6
+    assert report["aws-rekognition"]["refused"] == 1
+    assert report["aws-rekognition"]["refused_examples"][0]["object_key"] == poisoned
+    assert "over the contract's 1,000,000" in report["aws-rekognition"]["refused_examples"][0][
+        "why"]
+    assert (report["hog"]["events"], report["hog"]["refused"]) == (4, 0)
+    assert done.returncode == 1  # said only once everything else was published
+    assert b"1 images not published" in done.stderr
+
+
+def test_relabel_with_a_thousand_labels_keeps_the_table_and_the_topic_in_agreement(lane):
+    key = lane.key()
+    # 1,000 labels of ten boxes each: about 1.5 MB of JSON, over any Kafka default.
+    box = {"Width": 0.123456, "Height": 0.123456, "Left": 0.123456, "Top": 0.123456}
+    lane.teach({"match": {"key": key}, "labels": [
+        {"Name": f"Thing {n:04}", "Confidence": 99 - n / 20, "Parents": [{"Name": "Object"}],
+         "Instances": [{"BoundingBox": box, "Confidence": 99 - n / 20}] * 10}
+        for n in range(1000)]})
+    lane.put(key)
+    env = {**os.environ, "LABELER_MAX_LABELS": "1000"}
+
+    done = subprocess.run([sys.executable, "-m", "labelgraph_labeler", "relabel",
+                           f"s3://{lane.bucket}/{key}"], env=env, capture_output=True,
+                          timeout=120, check=True)
+
+    summary = json.loads(done.stdout.splitlines()[-1])
+    assert summary["by_detector"]["aws-rekognition"] == {"labeled": 1, "failed_by_reason": {}}
+    [event] = lane.events(lambda events: len(events) >= 1)
+    assert len(encode_event(event).value) <= MAX_EVENT_BYTES
+    kept = [label.name for label in event.labels]
+    assert 10 < len(kept) < 1000
+    assert kept == [f"Thing {n:04}" for n in range(len(kept))]  # the most confident ones
+    assert sorted(row["label"] for row in lane.rows(key)) == kept
+    assert b'"reason": "event_trimmed"' in done.stdout + done.stderr
+
+
+def oversized_event(lane, key: str) -> ImageLabeled:
+    captured = datetime(2016, 10, 31, tzinfo=UTC)
+    box = LabelInstance(bounding_box=BoundingBox(width=0.123456, height=0.123456,
+                                                 left=0.123456, top=0.123456), confidence=60.5)
+    fields = dict(bucket=lane.bucket, object_key=key, image_etag="e", detector="aws-rekognition",
+                  model_version="3.0")
+    return ImageLabeled.model_validate(dict(
+        **fields, event_id=labelling_event_id(**fields), camera="frontdoor",
+        **captured_fields(captured), labeled_at=datetime.now(UTC),
+        labels=[DetectedLabel(name=f"Thing {n}", confidence=60.5, instances=[box] * 10)
+                for n in range(1000)]))
+
+
+def write_event_rows(lane, event: ImageLabeled) -> None:
+    table = lane.client_resource().Table(label_table_name(lane.table, event.detector))
+    with table.batch_writer() as batch:
+        for row in label_rows(event):
+            batch.put_item(Item=row)
+
+
+def write_rows(lane, images: int, detector: str = "aws-rekognition") -> dict[str, object]:
+    """Rows as the labeler writes them, straight into the detector's table."""
     start = datetime(2016, 11, 1, tzinfo=UTC)
     events = {}
-    table = lane.client_resource().Table(lane.table)
+    table = lane.client_resource().Table(label_table_name(lane.table, detector))
     with table.batch_writer() as batch:
         for index in range(images):
             captured = start + timedelta(seconds=1500 * index)
@@ -153,7 +239,7 @@ def write_rows(lane, images: int) -> dict[str, object]:
             image = StoredImage(lane.bucket, key, uuid.uuid4().hex, captured)
             labels = [DetectedLabel(name="Plant", confidence=60 + index % 40)] if index % 3 else []
             event = labelling_event(image, Detection(labels, "3.0"), camera="frontdoor",
-                                    captured_at=captured, detector="aws-rekognition",
+                                    captured_at=captured, detector=detector,
                                     parameters={}, labeled_at=datetime.now(UTC))
             events[key] = event
             for row in label_rows(event):

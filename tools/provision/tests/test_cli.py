@@ -1,8 +1,11 @@
+import asyncio
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from labelgraph_devstack.ports import free_port
 
@@ -75,3 +78,27 @@ def test_only_kafka_leaves_aws_alone(stack_env: dict[str, str]) -> None:
     assert "topic image-labels.dlq already exists" in result.stderr
     assert "bucket" not in result.stderr
     assert "0 created, 0 updated, 2 already existed" in result.stderr
+
+
+@pytest.mark.stack
+def test_a_topic_too_small_for_an_event_fails_the_run_saying_what_to_run(
+        stack_env: dict[str, str]) -> None:
+    topic = f"small-{uuid.uuid4().hex[:10]}"
+
+    async def create() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=stack_env["KAFKA_BOOTSTRAP_SERVERS"])
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(topic, 6, 1,
+                                                topic_configs={"max.message.bytes": "1000"})])
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    result = _run({**stack_env, "LABEL_TOPIC": topic}, "--only", "kafka")
+
+    assert result.returncode == 1
+    assert f"provisioning failed: topic {topic} takes messages of at most 1,000 bytes" \
+        in result.stderr
+    assert f"--entity-name {topic} --add-config max.message.bytes=1048588" in result.stderr
+    assert "Traceback" not in result.stderr

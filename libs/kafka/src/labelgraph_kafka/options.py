@@ -7,6 +7,7 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
+from labelgraph_kafka.auto_create import never_auto_create_topics
 from labelgraph_kafka.msk_iam import MskIamTokenProvider
 from labelgraph_kafka.settings import (
     PASSWORD_MECHANISMS,
@@ -18,7 +19,11 @@ from labelgraph_kafka.settings import (
 
 def kafka_client_options(settings: KafkaSettings) -> dict[str, Any]:
     """bootstrap_servers, security_protocol and, as the protocol needs them, ssl_context and
-    the sasl_* arguments. Holds the password in clear: hand it to a client, never log it."""
+    the sasl_* arguments. Holds the password in clear: hand it to a client, never log it.
+
+    Every client is made from these options, so this is also where topic auto-creation is
+    turned off for all of them (aiokafka has no per-client option: see auto_create)."""
+    never_auto_create_topics()
     protocol = settings.kafka_security_protocol
     options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap_servers,
                                "security_protocol": protocol}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 
 import boto3
@@ -13,7 +14,7 @@ from labelgraph_api.adapters.graph import GraphSession, open_driver
 from labelgraph_api.adapters.verdict_graph import VerdictProjection
 from labelgraph_api.adapters.verdict_table import VerdictTable
 from labelgraph_api.app import create_app
-from labelgraph_api.config import ApiSettings
+from labelgraph_api.config import ApiSettings, KeysMissing
 from labelgraph_api.handlers import verdicts
 from labelgraph_api.ports import VerdictGraph, VerdictStore
 from labelgraph_observability import configure_logging
@@ -36,12 +37,22 @@ def main() -> None:
     configure_logging("api")
     settings = ApiSettings()  # type: ignore[call-arg]
     if command == "serve":
-        # Access lines come from our middleware, as JSON with the route and duration.
-        uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                    access_log=False, log_config=None)
+        _serve(settings)
         return
     count = asyncio.run(_maintain(settings, MAINTENANCE[command]))
     print(f"{command}: {count} verdicts")
+
+
+def _serve(settings: ApiSettings) -> None:
+    try:
+        app = create_app(settings)
+    except KeysMissing as error:
+        sys.exit(str(error))
+    # Access lines come from our middleware, as JSON with the route and duration. Proxy
+    # headers are the app's to read (API_TRUSTED_PROXIES): uvicorn's own reading would
+    # trust any loopback peer, or whatever FORWARDED_ALLOW_IPS says.
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, access_log=False,
+                log_config=None, proxy_headers=False)
 
 
 async def _maintain(settings: ApiSettings, task: Maintenance) -> int:

@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 import boto3
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from neo4j.exceptions import DriverError, Neo4jError
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from labelgraph_api import observability
 from labelgraph_api.adapters.graph import GraphSession, GraphTimeout, open_driver
@@ -20,6 +20,7 @@ from labelgraph_api.adapters.graph_reads import CypherReads
 from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
 from labelgraph_api.adapters.verdict_graph import VerdictProjection
 from labelgraph_api.adapters.verdict_table import VerdictStoreUnavailable, VerdictTable
+from labelgraph_api.bounded_body import BoundedBody
 from labelgraph_api.config import ApiSettings
 from labelgraph_api.deps import RefusedKeyLimiter, require_api_key
 from labelgraph_api.domain import BadRequest
@@ -30,8 +31,28 @@ from labelgraph_api.routes import health, images, labels, reviews, rollups
 
 log = logging.getLogger("labelgraph_api")
 
+SWAGGER_UI = "/ui/static/vendor/swagger-ui"
+DOCS_PAGE = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{{{title}}}}</title>
+<link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css">
+<link rel="icon" type="image/png" href="{SWAGGER_UI}/favicon-32x32.png">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="{SWAGGER_UI}/swagger-ui-bundle.js"></script>
+<script src="/ui/static/docs.js"></script>
+</body>
+</html>
+"""
+
 
 def create_app(settings: ApiSettings) -> FastAPI:
+    settings.refuse_to_serve_without_keys()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         driver = open_driver(settings)
@@ -59,10 +80,10 @@ def create_app(settings: ApiSettings) -> FastAPI:
             schema.cancel()
             await driver.close()
 
-    # /docs from our own static files (see _serve_docs); ReDoc would load from a CDN.
+    # /docs and /openapi.json are ours (see _serve_docs); ReDoc would load from a CDN.
     app = FastAPI(title="labelgraph", version="0.2.0", lifespan=lifespan,
                   description="Questions about what security cameras saw.",
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None)
     app.state.key_limiter = RefusedKeyLimiter(settings.key_failure_limit,
                                               settings.key_failure_window_seconds)
     app.state.ready_timeout = settings.ready_timeout_seconds
@@ -73,25 +94,41 @@ def create_app(settings: ApiSettings) -> FastAPI:
     _serve_docs(app)
     for router in (images.router, labels.router, rollups.router, reviews.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
+    # Inside the access log's middleware, so a refused body is logged and counted.
+    app.add_middleware(BoundedBody)
     observability.instrument(app)
     _map_errors(app)
+    _read_proxy_headers(app, settings)
     return app
 
 
+def _read_proxy_headers(app: FastAPI, settings: ApiSettings) -> None:
+    """The client's address from X-Forwarded-For, only when a trusted proxy sent it.
+
+    Outermost, so the key limiter and the access log see the client, not the proxy.
+    uvicorn's own handling (which trusts loopback) is off in `serve`: this is the only one.
+    """
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware,
+                           trusted_hosts=[str(network) for network in settings.trusted_proxies])
+
+
 def _serve_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the vendored assets: FastAPI's default loads it from a CDN,
-    which leaves the page blank on a machine without internet."""
-    vendor = "/ui/static/vendor/swagger-ui"
+    """Swagger UI at /docs from the vendored assets (FastAPI's default loads it from a CDN,
+    which leaves the page blank on a machine without internet), started by a script file
+    rather than FastAPI's inline one, so /docs and /openapi.json send the pages' security
+    headers and the page runs under their Content-Security-Policy."""
     if not (pages.VENDOR_DIR / "swagger-ui" / "swagger-ui-bundle.js").is_file():
         raise RuntimeError(f"{pages.VENDOR_DIR}/swagger-ui is missing: run `make assets`")
+    html = DOCS_PAGE.replace("{{title}}", f"{app.title} - docs")
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - docs",
-            swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
-            swagger_css_url=f"{vendor}/swagger-ui.css",
-            swagger_favicon_url=f"{vendor}/favicon-32x32.png")
+        return HTMLResponse(html, headers=pages.SECURITY_HEADERS)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi(), headers=pages.SECURITY_HEADERS)
 
 
 async def _prepare_graph(graph: VerdictGraph, store: VerdictStore,

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class KeysMissing(ValueError):
+    """Serving was asked for with no API key and without the dev flag."""
 
 
 class ApiSettings(BaseSettings):
@@ -45,6 +51,12 @@ class ApiSettings(BaseSettings):
     key_failure_window_seconds: float = Field(
         60.0, gt=0, le=86_400, alias="API_KEY_FAILURE_WINDOW_SECONDS",
         description="Length of the sliding window over which refused keys are counted.")
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        (), alias="API_TRUSTED_PROXIES",
+        description="Comma-separated addresses or CIDR networks of the proxies in front of "
+        "the api. Only from these peers are X-Forwarded-For and X-Forwarded-Proto read (the "
+        "client is the header's right-most address that is no trusted proxy); empty: the "
+        "client is the connection's peer and the headers are ignored.")
     verdict_table: str = Field(
         "security_alarm_image_verdicts", alias="VERDICT_TABLE",
         description="DynamoDB table holding reviewers' verdicts (their system of record).")
@@ -55,11 +67,18 @@ class ApiSettings(BaseSettings):
         # compose passes `API_PUBLIC_S3_ENDPOINT_URL=` for real AWS: sign for AWS itself.
         return None if value == "" else value
 
-    @model_validator(mode="after")
-    def _refuse_without_keys(self) -> ApiSettings:
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    def refuse_to_serve_without_keys(self) -> None:
+        """Serving needs keys or the dev flag; the maintenance commands need neither."""
         if not self.key_set and not self.insecure_no_auth:
-            raise ValueError("API_KEYS is empty: set keys, or API_INSECURE_NO_AUTH=true for dev")
-        return self
+            raise KeysMissing("API_KEYS is empty: set keys, or API_INSECURE_NO_AUTH=true "
+                              "for dev")
 
     @property
     def key_set(self) -> frozenset[str]:

@@ -8,11 +8,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
 )
+
+from labelgraph_contract.bounds import NAME_MAX_CHARS, Name, ObjectKey
 
 log = logging.getLogger("labelgraph_api")
 
@@ -149,10 +153,18 @@ class ImagePage(BaseModel):
 class VerdictIn(BaseModel):
     """A reviewer's verdict on whether a label is truly on an image."""
 
-    object_key: str = Field(min_length=1, max_length=1024, description="S3 object key.")
-    label: str = Field("Person", min_length=1, max_length=200, description="Label judged.")
-    present: bool = Field(description="Whether the label is truly in the image.")
-    reviewer: str = Field(min_length=1, max_length=200, description="Who judged it.")
+    # A person's words go to the system of record: no "yes" read as true, no field dropped
+    # unread, and names bounded as every other name (they reach logs, terminals and pages).
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    object_key: ObjectKey = Field(description="S3 object key (at most 1,024 bytes of UTF-8, "
+                                  "no control characters).")
+    label: Name = Field("Person", description=f"Label judged: 1-{NAME_MAX_CHARS} characters, "
+                        "no control characters.")
+    present: StrictBool = Field(description="Whether the label is truly in the image: true "
+                                "or false.")
+    reviewer: Name = Field(description=f"Who judged it: 1-{NAME_MAX_CHARS} characters, no "
+                           "control characters.")
 
 
 class Verdict(BaseModel):

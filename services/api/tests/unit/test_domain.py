@@ -7,7 +7,7 @@ import base64
 import pytest
 from pydantic import ValidationError
 
-from labelgraph_api.config import ApiSettings
+from labelgraph_api.config import ApiSettings, KeysMissing
 from labelgraph_api.domain import (
     BadRequest,
     confusion,
@@ -99,13 +99,29 @@ def test_the_curve_runs_from_0_to_100():
     assert [point.threshold for point in curve([], 30)] == [0, 30, 60, 90, 100]
 
 
-def test_settings_refuse_no_keys_unless_the_dev_flag_is_set(monkeypatch):
+def test_settings_refuse_to_serve_without_keys_unless_the_dev_flag_is_set(monkeypatch):
     monkeypatch.setenv("NEO4J_PASSWORD", "secret")
     monkeypatch.delenv("API_KEYS", raising=False)
     monkeypatch.delenv("API_INSECURE_NO_AUTH", raising=False)
-    with pytest.raises(ValidationError, match="API_KEYS is empty"):
-        ApiSettings()
+    keyless = ApiSettings()  # the maintenance commands need no key
+    with pytest.raises(KeysMissing, match="API_KEYS is empty"):
+        keyless.refuse_to_serve_without_keys()
     monkeypatch.setenv("API_INSECURE_NO_AUTH", "true")
+    ApiSettings().refuse_to_serve_without_keys()
     assert ApiSettings().key_set == frozenset()
     monkeypatch.setenv("API_KEYS", " one, two ,,")
     assert ApiSettings().key_set == {"one", "two"}
+
+
+def test_trusted_proxies_are_addresses_or_networks_and_none_by_default(monkeypatch):
+    monkeypatch.setenv("NEO4J_PASSWORD", "secret")
+    monkeypatch.setenv("API_KEYS", "k")
+    monkeypatch.delenv("API_TRUSTED_PROXIES", raising=False)
+    assert ApiSettings().trusted_proxies == ()
+    monkeypatch.setenv("API_TRUSTED_PROXIES", " 10.0.0.0/24, 192.0.2.7,,::1 ")
+    assert [str(net) for net in ApiSettings().trusted_proxies] == [
+        "10.0.0.0/24", "192.0.2.7/32", "::1/128"]
+    for wrong in ("*", "10.0.0.7/24", "proxy.internal"):  # everyone, host bits, a name
+        monkeypatch.setenv("API_TRUSTED_PROXIES", wrong)
+        with pytest.raises(ValidationError, match="API_TRUSTED_PROXIES"):
+            ApiSettings()

@@ -37,9 +37,16 @@ async def _backfill(settings: LabelerSettings, full: bool, until: date | None) -
                                    until=until)
     print(json.dumps({"by_detector": {
         name: {"events": summary.events, "batches": summary.batches, "refused": summary.refused,
+               "refused_examples": [{"object_key": key, "why": why}
+                                    for key, why in summary.refused_examples],
                "checkpoint": summary.checkpoint.to_json().decode() if summary.checkpoint
                else None}
         for name, summary in summaries.items()}}))
+    refused = sum(summary.refused for summary in summaries.values())
+    if refused:
+        # Everything else is published by now: the exit status only says it was not all.
+        raise SystemExit(f"backfill: {refused} images not published (their rows make no "
+                         "event the topic takes); every other image was, see the log")
 
 
 def _stop_on_first_signal() -> asyncio.Event:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from labelgraph_contract import (
+    MAX_EVENT_BYTES,
     DetectedLabel,
     ImageLabeled,
     captured_fields,
@@ -191,7 +192,8 @@ def labelling_event(
     """The contract event for one labelling; ContractBreachError if it cannot be one.
 
     `parameters` (the detector's settings) enter the event id only: a labelling with other
-    settings may give other labels, so it must not share an id with this one.
+    settings may give other labels, so it must not share an id with this one. An event over
+    the contract's MAX_EVENT_BYTES keeps its most confident labels that fit (see fitted).
     """
     identity = dict(
         bucket=image.bucket,
@@ -201,7 +203,7 @@ def labelling_event(
         model_version=detection.model_version,
     )
     try:
-        return ImageLabeled.model_validate(
+        event = ImageLabeled.model_validate(
             dict(
                 event_id=labelling_event_id(**identity, parameters=parameters),
                 **identity,
@@ -213,6 +215,27 @@ def labelling_event(
         )
     except ValidationError as error:
         raise ContractBreachError.of(error) from None
+    return fitted(event)
+
+
+def fitted(event: ImageLabeled) -> ImageLabeled:
+    """The event, or when its JSON is over MAX_EVENT_BYTES, the event with as many of its
+    most confident labels as fit (its labels are in canonical order, most confident first).
+
+    Trimmed before any row is written, so the table and the topic hold the same labels; the
+    same labelling always trims the same way, so its event_id still names one content.
+    """
+    def fits(count: int) -> bool:
+        trimmed = event.model_copy(update={"labels": event.labels[:count]})
+        return len(trimmed.model_dump_json().encode()) <= MAX_EVENT_BYTES
+
+    if fits(len(event.labels)):
+        return event
+    kept, too_many = 0, len(event.labels)  # fits(kept) holds, fits(too_many) does not
+    while too_many - kept > 1:
+        middle = (kept + too_many) // 2
+        kept, too_many = (middle, too_many) if fits(middle) else (kept, middle)
+    return event.model_copy(update={"labels": event.labels[:kept]})
 
 
 def canonical_order(labels: list[DetectedLabel]) -> list[DetectedLabel]:

@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from labelgraph_contract import DetectedLabel, ImageLabeled
-from labelgraph_labeler.adapters.kafka import PublishFailed
+from labelgraph_labeler.adapters.dynamodb import TableMissing
+from labelgraph_labeler.adapters.kafka import PublishFailed, PublishRefused
 from labelgraph_labeler.adapters.s3 import ImageHeader, image_header
 from labelgraph_labeler.adapters.sqs import Notification, Upload
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN, DEFAULT_MAX_PIXELS
@@ -84,9 +85,12 @@ class FakeLabelTable:
 
     rows: dict[tuple[str, str], Row] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)  # keys whose rows a write read first
+    missing: bool = False  # deleted by an operator: every call fails as DynamoDB's would
 
     def replace_rows(self, object_key: str, rows: list[dict[str, Any]], *,
                      first_write: bool = False) -> None:
+        if self.missing:
+            raise TableMissing("the label table fake does not exist")
         if not first_write:
             self.reads.append(object_key)
             for held in [k for k in self.rows if k[0] == object_key]:
@@ -106,6 +110,9 @@ class FakeLabelTable:
     def earliest_capture_date(self) -> date | None:
         days = [row["capture_date"] for row in self.rows.values()]
         return date.fromisoformat(min(days)) if days else None
+
+    def check(self) -> str | None:
+        return "the label table fake does not exist" if self.missing else None
 
 
 @dataclass
@@ -128,14 +135,19 @@ class FakeEventPublisher:
 
     published: list[ImageLabeled] = field(default_factory=list)
     down: str | None = None
+    # Object keys whose events the topic refuses for good (too large for it, say).
+    refuses: set[str] = field(default_factory=set)
 
     async def publish(self, event: ImageLabeled) -> None:
-        await self.publish_all([event])
+        for _, why in await self.publish_all([event]):
+            raise PublishRefused(why)
 
-    async def publish_all(self, events: list[ImageLabeled]) -> None:
+    async def publish_all(self, events: list[ImageLabeled]) -> list[tuple[ImageLabeled, str]]:
         if self.down:
             raise PublishFailed(self.down)
-        self.published.extend(events)
+        refused = [event for event in events if event.object_key in self.refuses]
+        self.published.extend(event for event in events if event not in refused)
+        return [(event, "the topic refused it") for event in refused]
 
     async def check(self) -> str | None:
         return self.down

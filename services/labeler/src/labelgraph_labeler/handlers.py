@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from labelgraph_contract import MAX_EVENT_BYTES
 from labelgraph_labeler import metrics
 from labelgraph_labeler.adapters.kafka import PublishFailed
 from labelgraph_labeler.adapters.sqs import Upload
@@ -40,6 +41,7 @@ from labelgraph_labeler.rows import (
 log = logging.getLogger(__name__)
 
 DAYS_READ_AHEAD = 8
+REFUSED_EXAMPLES = 10
 
 
 class Outcome(enum.Enum):
@@ -153,18 +155,27 @@ async def _label_with(labeler: Labeler, detector: ConfiguredDetector, image: _Im
                                 captured_at=image.captured_at, detector=name,
                                 parameters=detector.model.parameters,
                                 labeled_at=datetime.now(UTC))
+        _note_trimmed(name, key, len(detection.labels), len(event.labels))
         # Rows first: if the publish fails the message is redelivered and both are redone.
         # Both come from the one event, so the table holds exactly the labels published.
         await asyncio.to_thread(detector.table.replace_rows, key, label_rows(event),
                                 first_write=first_delivery)
+        with metrics.PUBLISH_SECONDS.time():
+            await labeler.publisher.publish(event)
     except ImageRejected as error:
         return _refused(name, key, error)
-    with metrics.PUBLISH_SECONDS.time():
-        await labeler.publisher.publish(event)
     metrics.IMAGES_LABELED.labels(name).inc()
     log.info("%s: labelled by %s with %d labels", key, name, len(event.labels),
              extra={"object_key": key, "detector": name, "event_id": event.event_id})
     return Result(name, Outcome.LABELED)
+
+
+def _note_trimmed(detector: str, key: str, reported: int, kept: int) -> None:
+    if kept < reported:
+        log.warning("%s: %s reported %d labels, the %d most confident fit the contract's "
+                    "%s-byte event", key, detector, reported, kept, f"{MAX_EVENT_BYTES:,}",
+                    extra={"object_key": key, "detector": detector, "reason": "event_trimmed"})
+        metrics.LABELS_TRIMMED.labels(detector).inc(reported - kept)
 
 
 def _refused(detector: str, key: str, error: ImageRejected) -> Result:
@@ -235,6 +246,13 @@ class BackfillSummary:
     batches: int = 0
     refused: int = 0
     checkpoint: Checkpoint | None = None
+    # The first refused images with why, for the closing report (the log names every one).
+    refused_examples: list[tuple[str, str]] = field(default_factory=list)
+
+    def note_refused(self, refusals: list[tuple[str, str]]) -> None:
+        self.refused += len(refusals)
+        room = REFUSED_EXAMPLES - len(self.refused_examples)
+        self.refused_examples.extend(refusals[:max(room, 0)])
 
 
 async def backfill(labeler: Labeler, *, full: bool, batch_size: int,
@@ -277,20 +295,21 @@ def _is_after(reached: Checkpoint, stored: Checkpoint | None) -> bool:
 
 async def _publish_batch(detector: ConfiguredDetector, publisher: EventPublisher, batch: Batch,
                          summary: BackfillSummary) -> None:
-    # Refused images are named, not retried: their rows will never make a valid event,
-    # and stopping on them would stop the rebuild of everything after them.
-    for key, why in batch.refused:
-        log.error("%s: not published, its rows in %s make no valid event: %s", key,
+    # Refused images are named, not retried: their rows will never make an event the topic
+    # takes, and stopping on them would stop the rebuild of everything after them.
+    refused = await publisher.publish_all(batch.events)
+    refusals = batch.refused + [(event.object_key, why) for event, why in refused]
+    for key, why in refusals:
+        log.error("%s: not published, its rows in %s make no event the topic takes: %s", key,
                   detector.name, why, extra={"object_key": key, "detector": detector.name,
                                              "reason": "invalid_event"})
-    await publisher.publish_all(batch.events)
     # The checkpoint is shared with the runs to come: a re-run of the past must not make
     # the next plain backfill publish everything after it again.
     if _is_after(batch.reached, summary.checkpoint):
         await asyncio.to_thread(detector.checkpoints.save, batch.reached)
         summary.checkpoint = batch.reached
-    summary.events += len(batch.events)
-    summary.refused += len(batch.refused)
+    summary.events += len(batch.events) - len(refused)
+    summary.note_refused(refusals)
     summary.batches += 1
     log.info("backfill of %s: %d events published, up to %s", detector.name,
              summary.events, batch.reached.to_json().decode(),

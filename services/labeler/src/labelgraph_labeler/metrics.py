@@ -11,6 +11,9 @@ IMAGES_LABELED = Counter("labeler_images_labeled_total",
 IMAGES_FAILED = Counter("labeler_images_failed_total",
                         "Images recorded as failed, never retried, by detector and reason.",
                         ["detector", "reason"])
+LABELS_TRIMMED = Counter("labeler_labels_trimmed_total",
+                         "Least confident labels left out of an event (and its rows) to fit "
+                         "the contract's largest event, by detector.", ["detector"])
 IMAGES_EXCLUDED = Counter("labeler_images_excluded_total",
                           "Images of excluded cameras, acknowledged unlabelled.")
 IMAGES_RETRIED = Counter("labeler_images_retried_total",

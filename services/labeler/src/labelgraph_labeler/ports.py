@@ -45,7 +45,8 @@ class ImageStore(Protocol):
 
 
 class LabelTable(Protocol):
-    """One detector's label rows (DynamoDB), the source of truth. Blocking."""
+    """One detector's label rows (DynamoDB), the source of truth. Blocking; every call
+    raises TableMissing while the table does not exist."""
 
     def replace_rows(self, object_key: str, rows: list[dict[str, Any]], *,
                      first_write: bool = False) -> None:
@@ -59,6 +60,10 @@ class LabelTable(Protocol):
 
     def earliest_capture_date(self) -> date | None:
         """The first capture day in the table, None when it is empty."""
+        ...
+
+    def check(self) -> str | None:
+        """None when the table exists and takes writes, else why not."""
         ...
 
 
@@ -78,10 +83,13 @@ class CheckpointStore(Protocol):
 class EventPublisher(Protocol):
     """The label topic (Kafka). Raises PublishFailed when the broker does not take events."""
 
-    async def publish(self, event: ImageLabeled) -> None: ...
+    async def publish(self, event: ImageLabeled) -> None:
+        """PublishRefused (an ImageRejected) if the topic can never take the event."""
+        ...
 
-    async def publish_all(self, events: list[ImageLabeled]) -> None:
-        """Returns once the broker has acknowledged every event."""
+    async def publish_all(self, events: list[ImageLabeled]) -> list[tuple[ImageLabeled, str]]:
+        """Returns once the broker has acknowledged every event but those it refused for
+        good, which it returns with why."""
         ...
 
     async def check(self) -> str | None:

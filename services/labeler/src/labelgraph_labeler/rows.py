@@ -16,7 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from labelgraph_contract import DetectedLabel, ImageLabeled, LabelInstance
+from labelgraph_contract import (
+    DetectedLabel,
+    EventTooLarge,
+    ImageLabeled,
+    LabelInstance,
+    encode_event,
+)
 from labelgraph_labeler.domain import ContractBreachError
 
 # An image with no labels still gets one row, so the table (the source of truth) knows it
@@ -106,7 +112,8 @@ class Tick:
     """All rows captured in one second of one day: the unit the backfill never splits.
 
     `refused` holds (object_key, why) of the images whose rows make no valid event
-    (written before the contract refused such values): reported, never published.
+    (written before the contract refused such values, or before it bounded an event's
+    bytes): reported, never published.
     """
 
     capture_date: date
@@ -129,9 +136,13 @@ def ticks(rows: Iterable[Row]) -> Iterator[Tick]:
         refused: list[tuple[str, str]] = []
         for key in sorted(by_image):
             try:
-                events.append(event_from_rows(by_image[key]))
+                event = event_from_rows(by_image[key])
+                encode_event(event)  # rows written before events were bounded may make more
+                events.append(event)
             except ValidationError as error:
                 refused.append((key, str(ContractBreachError.of(error))))
+            except EventTooLarge as error:
+                refused.append((key, str(error)))
             except LookupError as error:  # a row missing an attribute: written by hand?
                 refused.append((key, f"a row without {error}"))
         day = date.fromisoformat(by_image[min(by_image)][0]["capture_date"])

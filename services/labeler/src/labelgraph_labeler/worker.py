@@ -9,15 +9,20 @@ from collections import Counter
 from dataclasses import dataclass
 
 from labelgraph_labeler import metrics
+from labelgraph_labeler.adapters.dynamodb import TableMissing
 from labelgraph_labeler.adapters.kafka import PublishFailed
 from labelgraph_labeler.adapters.sqs import Notification, QueueMissing
 from labelgraph_labeler.domain import backoff_delay
 from labelgraph_labeler.handlers import Labeler, Outcome, label_image
-from labelgraph_labeler.ports import EventPublisher, UploadQueue
+from labelgraph_labeler.ports import UploadQueue
 
 log = logging.getLogger(__name__)
 
 BACKLOG_INTERVAL_SECONDS = 15
+LABELLING_NEEDS = ("broker", "tables")
+# Transient failures whose message says all (an outage readiness reports): one line, no
+# traceback per message.
+EXPLAINED = (PublishFailed, TableMissing)
 
 
 @dataclass(frozen=True)
@@ -36,20 +41,23 @@ class WorkerPolicy:
 
 
 class WorkerHealth:
-    """The labeler's readiness, in one place: the upload queue polls, the broker answers.
+    """The labeler's readiness, in one place: the upload queue polls, the broker answers,
+    every detector's label table exists.
 
     Each part reports after every try; only a change of state is logged, so an outage
-    gives two lines, not one per try.
+    gives two lines, not one per try. The broker and the tables are what labelling needs:
+    while either fails no upload is taken.
     """
 
     def __init__(self) -> None:
         self._problems: dict[str, str | None] = {
-            "queue": "the upload queue has not been polled yet", "broker": None}
+            "queue": "the upload queue has not been polled yet", "broker": None,
+            "tables": None}
         self._failures: Counter[str] = Counter()
-        self.broker_answers = asyncio.Event()
-        self.broker_answers.set()
-        # Set when the broker fails between checks, so the next check comes at once.
-        self.broker_suspect = asyncio.Event()
+        self.can_label = asyncio.Event()
+        self.can_label.set()
+        # Set when the broker or a table fails between checks, so the next check comes at once.
+        self.suspect = asyncio.Event()
 
     def report(self, part: str, problem: str | None) -> int:
         """Record a try's outcome; returns how many tries of that part failed in a row."""
@@ -60,15 +68,15 @@ class WorkerHealth:
             log.warning("not ready: %s", problem, extra={"check": part})
         elif not problem and failed_before:
             log.info("ready again: the %s answers", part, extra={"check": part})
-        if part == "broker" and problem:
-            self.broker_answers.clear()
-            self.broker_suspect.set()
-        elif part == "broker":
-            self.broker_answers.set()
+        if part in LABELLING_NEEDS and problem:
+            self.can_label.clear()
+            self.suspect.set()
+        elif not any(self._problems[need] for need in LABELLING_NEEDS):
+            self.can_label.set()
         return self._failures[part]
 
     async def ready(self) -> str | None:
-        return self._problems["queue"] or self._problems["broker"]
+        return next((problem for problem in self._problems.values() if problem), None)
 
 
 class Acknowledgements:
@@ -125,13 +133,13 @@ async def run_worker(labeler: Labeler, queue: UploadQueue, stop: asyncio.Event,
     acks = Acknowledgements(queue)
     deleting = asyncio.create_task(acks.run())
     watchers = [asyncio.create_task(_watch_backlog(queue, stop)),
-                asyncio.create_task(_watch_broker(labeler.publisher, health, stop, policy))]
+                asyncio.create_task(_watch_needs(labeler, health, stop, policy))]
     while not stop.is_set():
         if len(in_flight) >= policy.concurrency:
             await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
             continue
-        if not health.broker_answers.is_set():
-            await _first_of(stop, health.broker_answers)
+        if not health.can_label.is_set():
+            await _first_of(stop, health.can_label)
             continue
         room = policy.concurrency - len(in_flight)
         for notification in await _receive(queue, room, stop, health, policy):
@@ -157,7 +165,7 @@ async def _receive(queue: UploadQueue, room: int, stop: asyncio.Event, health: W
         await _first_of(stop, timeout=policy.pause(failures))
         return []
     health.report("queue", None)
-    if not stop.is_set() and health.broker_answers.is_set():
+    if not stop.is_set() and health.can_label.is_set():
         return notifications
     for notification in notifications:
         await asyncio.to_thread(queue.release, notification.receipt)
@@ -170,6 +178,9 @@ async def _handle(labeler: Labeler, queue: UploadQueue, acks: Acknowledgements,
         await _settle(labeler, queue, acks, notification)
     except PublishFailed as error:
         health.report("broker", "the Kafka broker did not take an event in time")
+        await _leave_for_redelivery(queue, notification, error)
+    except TableMissing as error:
+        health.report("tables", str(error))
         await _leave_for_redelivery(queue, notification, error)
     except Exception as error:
         await _leave_for_redelivery(queue, notification, error)
@@ -206,8 +217,12 @@ async def _leave_for_redelivery(queue: UploadQueue, notification: Notification,
     where = {"object_key": keys}
     if not queue.is_last_receive(notification):
         metrics.IMAGES_RETRIED.inc()
-        log.exception("%s: handling failed; the message will be redelivered", keys,
-                      exc_info=error, extra=where)
+        if isinstance(error, EXPLAINED):
+            log.warning("%s: not labelled now (%s); the message will be redelivered", keys,
+                        error, extra=where)
+        else:
+            log.exception("%s: handling failed; the message will be redelivered", keys,
+                          exc_info=error, extra=where)
         return
     detail = f"still failing after {notification.receives} receives: {error!r}"
     try:
@@ -221,16 +236,24 @@ async def _leave_for_redelivery(queue: UploadQueue, notification: Notification,
               extra={**where, "reason": "retries_exhausted"})
 
 
-async def _watch_broker(publisher: EventPublisher, health: WorkerHealth, stop: asyncio.Event,
-                        policy: WorkerPolicy) -> None:
-    """Check the broker: every broker_check_seconds while it answers, backing off while not."""
+async def _watch_needs(labeler: Labeler, health: WorkerHealth, stop: asyncio.Event,
+                      policy: WorkerPolicy) -> None:
+    """Check the broker and the label tables: every broker_check_seconds while they answer,
+    backing off while one does not."""
     while not stop.is_set():
-        health.broker_suspect.clear()
-        failures = health.report("broker", await publisher.check())
+        health.suspect.clear()
+        failures = max(health.report("broker", await labeler.publisher.check()),
+                       health.report("tables", await _tables_problem(labeler)))
         if failures:
             await _first_of(stop, timeout=policy.pause(failures))
         else:
-            await _first_of(stop, health.broker_suspect, timeout=policy.broker_check_seconds)
+            await _first_of(stop, health.suspect, timeout=policy.broker_check_seconds)
+
+
+async def _tables_problem(labeler: Labeler) -> str | None:
+    problems = await asyncio.gather(*(asyncio.to_thread(detector.table.check)
+                                      for detector in labeler.detectors))
+    return next((problem for problem in problems if problem), None)
 
 
 async def _watch_backlog(queue: UploadQueue, stop: asyncio.Event) -> None:

@@ -4,7 +4,14 @@ from decimal import Decimal
 
 import pytest
 
-from labelgraph_contract import BoundingBox, DetectedLabel, LabelInstance
+from labelgraph_contract import (
+    MAX_EVENT_BYTES,
+    BoundingBox,
+    DetectedLabel,
+    ImageLabeled,
+    LabelInstance,
+    encode_event,
+)
 from labelgraph_labeler.adapters.sqs import Upload, uploads
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
 from labelgraph_labeler.domain import (
@@ -123,3 +130,27 @@ def test_a_labelling_with_other_detector_parameters_gets_another_event_id():
                                labeled_at=datetime(2026, 1, 1, tzinfo=UTC)).event_id
     assert labelled({"max_labels": "10"}) != labelled({"max_labels": "20"})
     assert labelled({"max_labels": "10"}) == labelled({"max_labels": "10"})
+
+
+def test_a_labelling_over_the_contracts_bytes_keeps_its_most_confident_labels_that_fit():
+    box = LabelInstance(bounding_box=BoundingBox(width=0.1234, height=0.1234, left=0.1234,
+                                                 top=0.1234), confidence=50.5)
+    labels = [DetectedLabel(name=f"Thing {n:04}", confidence=90 - n / 100, instances=[box] * 10)
+              for n in range(1000)]
+
+    def labelled() -> ImageLabeled:
+        return labelling_event(stored(), Detection(labels, "3.0"), camera="frontdoor",
+                               captured_at=datetime(2016, 11, 5, tzinfo=UTC),
+                               detector="aws-rekognition", parameters={},
+                               labeled_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+    event = labelled()
+    kept = len(event.labels)
+    size = len(encode_event(event).value)
+    assert size <= MAX_EVENT_BYTES
+    assert [label.name for label in event.labels] == [f"Thing {n:04}" for n in range(kept)]
+    # As many as fit: one label more would not.
+    one_more = event.model_copy(update={"labels": labels[:kept + 1]})
+    assert len(one_more.model_dump_json().encode()) > MAX_EVENT_BYTES
+    assert labelled() == event  # the same labelling always trims the same way
+    assert event_from_rows(label_rows(event)) == event  # the table rebuilds what was sent

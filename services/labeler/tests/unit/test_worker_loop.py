@@ -128,3 +128,27 @@ def test_the_pause_stays_at_its_cap_after_any_number_of_failures():
     # A broker away for a day at a 30 s cap: some 3,000 failed checks in a row.
     assert POLICY.pause(3000) <= POLICY.backoff_max_seconds
     assert backoff_delay(3000, 0.5, 30.0, 1.0) == 30.0
+
+
+@pytest.mark.asyncio
+async def test_a_table_deleted_under_a_message_leaves_it_for_redelivery_in_one_line(caplog):
+    world = fake_world()
+    table = world.tables["fake"]
+    # Deleted while the message is in hand: the checks see it only once the write has.
+    writes = []
+    write = table.replace_rows
+    table.replace_rows = lambda *args, **kwargs: (writes.append(args), write(*args, **kwargs))
+    table.check = lambda: "the label table fake does not exist" if writes else None
+    table.missing = True
+    world.queue.send(upload(world), receives=1)
+    health = WorkerHealth()
+
+    await run_until(world, lambda: bool(writes), health)  # the message in hand is finished
+
+    # Neither deleted nor dead-lettered: it waits on the queue until the table is back.
+    assert world.queue.deleted == [] and world.queue.dead_letters == []
+    assert world.publisher.published == []
+    assert await health.ready() == "the label table fake does not exist"
+    [line] = [r for r in caplog.records if "will be redelivered" in r.getMessage()]
+    assert "the label table fake does not exist" in line.getMessage()
+    assert line.exc_info is None  # the reason, not a traceback per message

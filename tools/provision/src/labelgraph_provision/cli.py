@@ -26,7 +26,9 @@ environment (defaults in brackets):
     aws-rekognition, LABEL_TABLE.<name> for the others)
   VERDICT_TABLE [security_alarm_image_verdicts]
   LABEL_TOPIC [image-labels]  LABEL_TOPIC_PARTITIONS [6]  LABEL_DLQ_TOPIC [<topic>.dlq]
-  LABEL_DLQ_TOPIC_PARTITIONS [3]  KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]
+  LABEL_DLQ_TOPIC_PARTITIONS [3]  LABEL_TOPIC_MAX_MESSAGE_BYTES [1048588] (both topics'
+    max.message.bytes; an existing topic below 1048588 fails the run)
+  KAFKA_BOOTSTRAP_SERVERS [127.0.0.1:9092]
   KAFKA_REPLICATION_FACTOR [1]  AWS_DEFAULT_REGION [us-east-1]
   KAFKA_SECURITY_PROTOCOL [PLAINTEXT] (SSL, SASL_PLAINTEXT, SASL_SSL)
   KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)
@@ -41,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="labelgraph-provision",
         description="Create the bucket, queues, table and topics the services expect; "
-        "what exists already is left alone.",
+        "what exists already is left alone (an existing topic is checked: differences are "
+        "warned about, a max.message.bytes too small for an event fails the run).",
         epilog=_ENVIRONMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

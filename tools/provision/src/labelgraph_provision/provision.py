@@ -53,7 +53,8 @@ def provision(settings: ProvisionSettings, aws: AwsClients | None = None,
         with _reaching(f"Kafka at {settings.kafka.kafka_bootstrap_servers}"):
             topics = asyncio.run(kafka.ensure_topics(settings))
     for outcome in topics:
-        log.info("%s", outcome)
+        # A topic unlike what was asked still works, but someone should know.
+        log.log(logging.WARNING if outcome.differences else logging.INFO, "%s", outcome)
     return ProvisionReport(aws_outcomes + tuple(topics))
 
 

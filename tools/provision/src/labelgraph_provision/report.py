@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -17,13 +17,18 @@ class Outcome:
     kind: str
     name: str
     status: Status
+    # How an existing resource differs from what was asked, or what could not be checked:
+    # warnings, since provisioning leaves it as it is (a difference that breaks the
+    # services is refused with a ProvisionError instead).
+    differences: tuple[str, ...] = field(default=())
 
     def __str__(self) -> str:
         if self.status is Status.CREATED:
             return f"created {self.kind} {self.name}"
         if self.status is Status.UPDATED:
             return f"updated {self.kind} {self.name}"
-        return f"{self.kind} {self.name} already exists"
+        found = f"{self.kind} {self.name} already exists"
+        return f"{found}, but: {'; '.join(self.differences)}" if self.differences else found
 
 
 @dataclass(frozen=True)

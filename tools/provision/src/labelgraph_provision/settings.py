@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from labelgraph_contract import MAX_RECORD_BYTES
 from labelgraph_contract.naming import (
     DEFAULT_DETECTORS,
     ORIGINAL_DETECTOR,
@@ -17,6 +18,10 @@ from labelgraph_contract.naming import (
     parse_detectors,
 )
 from labelgraph_kafka import KafkaSettings
+
+# Kafka counts a record batch's offset and length fields (12 bytes) in a topic's
+# max.message.bytes: the least that takes the contract's largest record (Kafka's default).
+MIN_TOPIC_MESSAGE_BYTES = MAX_RECORD_BYTES + 12
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class ProvisionSettings:
     label_topic_partitions: int = 6
     label_dlq_topic: str = "image-labels.dlq"
     label_dlq_topic_partitions: int = 3
+    # max.message.bytes of both topics, set explicitly so no broker default can undercut it.
+    label_topic_max_message_bytes: int = MIN_TOPIC_MESSAGE_BYTES
     # The connection (servers, TLS, SASL) the services use too.
     kafka: KafkaSettings = field(default_factory=lambda: KafkaSettings.from_env({}))
     kafka_replication_factor: int = 1
@@ -95,6 +102,9 @@ class ProvisionSettings:
             label_dlq_topic_partitions=_positive_int(
                 env, "LABEL_DLQ_TOPIC_PARTITIONS", cls.label_dlq_topic_partitions
             ),
+            label_topic_max_message_bytes=_at_least(
+                env, "LABEL_TOPIC_MAX_MESSAGE_BYTES", MIN_TOPIC_MESSAGE_BYTES,
+                "the contract's largest record with its batch framing"),
             kafka=KafkaSettings.from_env(env),
             kafka_replication_factor=_positive_int(
                 env, "KAFKA_REPLICATION_FACTOR", cls.kafka_replication_factor
@@ -113,4 +123,11 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be a positive integer, got {raw!r}") from None
     if value < 1:
         raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _at_least(env: Mapping[str, str], name: str, least: int, why: str) -> int:
+    value = _positive_int(env, name, least)
+    if value < least:
+        raise ValueError(f"{name} must be at least {least} ({why}), got {value}")
     return value

@@ -67,3 +67,15 @@ def test_several_queues_need_the_fan_out_topic() -> None:
 def test_the_topic_alone_fans_out_to_the_one_queue() -> None:
     settings = ProvisionSettings.from_env({"IMAGE_TOPIC_NAME": "t", "IMAGE_QUEUE_NAME": "q"})
     assert settings.upload_queues == (("q", "q-dlq"),)
+
+
+def test_topics_take_the_contracts_largest_record_by_default() -> None:
+    assert ProvisionSettings.from_env({}).label_topic_max_message_bytes == 1_048_588
+    settings = ProvisionSettings.from_env({"LABEL_TOPIC_MAX_MESSAGE_BYTES": "2000000"})
+    assert settings.label_topic_max_message_bytes == 2_000_000
+
+
+def test_a_max_message_bytes_too_small_for_the_contract_is_refused() -> None:
+    with pytest.raises(ValueError, match="LABEL_TOPIC_MAX_MESSAGE_BYTES must be at least "
+                                         "1048588 .*, got 1048576"):
+        ProvisionSettings.from_env({"LABEL_TOPIC_MAX_MESSAGE_BYTES": "1048576"})

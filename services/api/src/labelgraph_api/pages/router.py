@@ -42,8 +42,9 @@ router = APIRouter(prefix="/ui", tags=["pages"], include_in_schema=False)
 
 # A second line of defence behind treating data as text: scripts only from our own files,
 # so an inline handler that slipped into the page (onerror=...) would not run. Images may
-# come from the S3 endpoint (presigned URLs); ECharts sets inline styles.
-PAGE_HEADERS = {
+# come from the S3 endpoint (presigned URLs); ECharts and Swagger UI set inline styles.
+# Every page the api serves sends them: these pages, /docs and /openapi.json.
+SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: http: https:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -84,7 +85,7 @@ async def page(slug: str) -> HTMLResponse:
         for p in PAGES.values()
     )
     html = SHELL.replace("{{title}}", found.title).replace("{{slug}}", found.slug)
-    return HTMLResponse(html.replace("{{nav}}", nav), headers=PAGE_HEADERS)
+    return HTMLResponse(html.replace("{{nav}}", nav), headers=SECURITY_HEADERS)
 
 
 def static_files() -> StaticFiles:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from labelgraph_labeler.domain import ImageRejected, backoff_delay
 from labelgraph_labeler.rows import Row
@@ -37,6 +37,14 @@ _DESERIALIZER = TypeDeserializer()
 
 class UnprocessedRows(RuntimeError):
     """DynamoDB kept leaving rows unprocessed: transient, the upload is redelivered."""
+
+
+class TableMissing(RuntimeError):
+    """The label table does not exist: no image can be recorded until an operator makes it
+    again, so the upload is redelivered (and readiness says why), not refused."""
+
+
+_TABLE_MISSING = "ResourceNotFoundException"
 
 
 class DynamoDBLabelTable:
@@ -66,10 +74,25 @@ class DynamoDBLabelTable:
         except ClientError as error:
             # A row over DynamoDB's other limits (an item over 400 KB, say) fails the same
             # way every time; throttling and 5xx may pass on another try.
-            if error.response.get("Error", {}).get("Code") == "ValidationException":
+            if _code(error) == "ValidationException":
                 raise ImageRejected(f"the label table refused the rows: {error}",
                                     "table_rejected") from None
             raise
+
+    def check(self) -> str | None:
+        """None when the table exists and takes writes, else why not (for readiness)."""
+        try:
+            status = self._client.describe_table(TableName=self._name)["Table"]["TableStatus"]
+        except ClientError as error:
+            if _code(error) == _TABLE_MISSING:
+                return f"the label table {self._name} does not exist"
+            return f"cannot describe the label table {self._name}: {_code(error)}"
+        except BotoCoreError as error:
+            return f"cannot reach DynamoDB for the label table {self._name}: {error}"
+        # UPDATING (a new index, say) still takes writes; CREATING and DELETING do not.
+        if status not in ("ACTIVE", "UPDATING"):
+            return f"the label table {self._name} is {status}"
+        return None
 
     def rows_of_day(self, day: date, after_ts: int | None) -> list[Row]:
         """The day's rows in event_ts order, through the capture-date index."""
@@ -91,7 +114,8 @@ class DynamoDBLabelTable:
             if attempt:
                 time.sleep(backoff_delay(attempt - 1, UNPROCESSED_BASE_SECONDS,
                                          UNPROCESSED_MAX_SECONDS, random.random()))
-            answer = self._client.batch_write_item(RequestItems={self._name: requests})
+            answer = self._call(self._client.batch_write_item,
+                                RequestItems={self._name: requests})
             requests = answer.get("UnprocessedItems", {}).get(self._name, [])
             if not requests:
                 return
@@ -110,12 +134,25 @@ class DynamoDBLabelTable:
 
     def _pages(self, call: Any, **arguments: Any) -> Iterator[Row]:
         while True:
-            page = call(TableName=self._name, **arguments)
+            page = self._call(call, TableName=self._name, **arguments)
             for raw in page.get("Items", []):
                 yield {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
             if "LastEvaluatedKey" not in page:
                 return
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+    def _call(self, call: Any, **arguments: Any) -> Any:
+        try:
+            return call(**arguments)
+        except ClientError as error:
+            if _code(error) == _TABLE_MISSING:
+                raise TableMissing(f"the label table {self._name} does not exist") from None
+            raise
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def item(row: Row) -> dict[str, Any]:
