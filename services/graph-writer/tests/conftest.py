@@ -161,8 +161,14 @@ class Kit:
 
     def fresh_topic(self, partitions: int = 3) -> str:
         name = f"gw-test-{uuid.uuid4().hex[:10]}"
-        self.create_topics([name], partitions)
+        self.provision(name, partitions)
         return name
+
+    def provision(self, topic: str, partitions: int = 3) -> None:
+        """The topic and its dead-letter topic, as provisioning makes them: no client of
+        labelgraph lets the broker create a topic."""
+        self.create_topics([topic], partitions)
+        self.create_topics([f"{topic}.dlq"], 1)
 
     def create_topics(self, names: list[str], partitions: int = 3) -> None:
         asyncio.run(create_topics(self.env["KAFKA_BOOTSTRAP_SERVERS"], names, partitions))

@@ -74,7 +74,7 @@ def test_sigkills_a_clean_graph_restart_and_an_empty_broker_end_in_the_exact_gra
         start_writer()
         written_at_least(rng.randint(420, 500))
         servers.restart("kafka")  # empty
-        kit.create_topics([topic])
+        kit.provision(topic)
         kit.produce(topic, later + events)
 
         expected = helpers.expected_graph(everything)

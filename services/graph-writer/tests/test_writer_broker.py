@@ -57,7 +57,7 @@ def test_a_broker_outage_makes_the_writer_not_ready_and_quiet_until_it_is_back(
         helpers.wait_for(lambda: "missing" in (not_ready_reason(writer.ops_url) or ""),
                          timeout=15)
         # Provisioned again and the lost events published again, as an operator would.
-        kit.create_topics([topic])
+        kit.provision(topic)
         kit.produce(topic, events)
         writer.process(30)
         helpers.wait_for(lambda: is_ready(writer.ops_url), timeout=15)
@@ -93,7 +93,7 @@ def test_a_batch_in_hand_when_the_broker_restarts_empty_is_not_committed_there(
         assert len(after) <= 10, [record.getMessage() for record in after]
         assert "missing" in (not_ready_reason(writer.ops_url) or "")
 
-        kit.create_topics([topic], partitions=1)
+        kit.provision(topic, partitions=1)
         kit.produce(topic, events[20:])
         writer.process(30)
         helpers.wait_for(lambda: is_ready(writer.ops_url), timeout=15)
