@@ -17,15 +17,12 @@ import pytest
 
 from labelgraph_contract import (
     MAX_EVENT_BYTES,
-    BoundingBox,
     DetectedLabel,
     ImageLabeled,
-    LabelInstance,
-    captured_fields,
     encode_event,
     label_table_name,
-    labelling_event_id,
 )
+from labelgraph_devstack.testing import boxed_labels, labelled_event
 from labelgraph_labeler.bootstrap import build_labeler
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.domain import Detection, StoredImage, labelling_event
@@ -208,16 +205,7 @@ def test_relabel_with_a_thousand_labels_keeps_the_table_and_the_topic_in_agreeme
 
 
 def oversized_event(lane, key: str) -> ImageLabeled:
-    captured = datetime(2016, 10, 31, tzinfo=UTC)
-    box = LabelInstance(bounding_box=BoundingBox(width=0.123456, height=0.123456,
-                                                 left=0.123456, top=0.123456), confidence=60.5)
-    fields = dict(bucket=lane.bucket, object_key=key, image_etag="e", detector="aws-rekognition",
-                  model_version="3.0")
-    return ImageLabeled.model_validate(dict(
-        **fields, event_id=labelling_event_id(**fields), camera="frontdoor",
-        **captured_fields(captured), labeled_at=datetime.now(UTC),
-        labels=[DetectedLabel(name=f"Thing {n}", confidence=60.5, instances=[box] * 10)
-                for n in range(1000)]))
+    return labelled_event(key, boxed_labels(1000), captured=datetime(2016, 10, 31, tzinfo=UTC))
 
 
 def write_event_rows(lane, event: ImageLabeled) -> None:

@@ -4,20 +4,12 @@ good, and the events beside it still go."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 from aiokafka.errors import MessageSizeTooLargeError
 
-from labelgraph_contract import (
-    MAX_EVENT_BYTES,
-    BoundingBox,
-    DetectedLabel,
-    ImageLabeled,
-    LabelInstance,
-    captured_fields,
-    labelling_event_id,
-)
+from labelgraph_contract import MAX_EVENT_BYTES, ImageLabeled
+from labelgraph_devstack.testing import boxed_labels, labelled_event
 from labelgraph_labeler.adapters import kafka as publisher_module
 from labelgraph_labeler.adapters.kafka import LabelPublisher, PublishFailed, PublishRefused
 from labelgraph_labeler.config import LabelerSettings
@@ -26,15 +18,7 @@ pytestmark = pytest.mark.stack
 
 
 def event(lane, name: str, labels: int = 1) -> ImageLabeled:
-    box = LabelInstance(bounding_box=BoundingBox(width=0.123456, height=0.123456,
-                                                 left=0.123456, top=0.123456), confidence=60.5)
-    identity = dict(bucket=lane.bucket, object_key=lane.key(name=name), image_etag="e",
-                    detector="aws-rekognition", model_version="3.0")
-    return ImageLabeled.model_validate(dict(
-        **identity, event_id=labelling_event_id(**identity), camera="frontdoor",
-        **captured_fields(datetime(2016, 11, 5, tzinfo=UTC)), labeled_at=datetime.now(UTC),
-        labels=[DetectedLabel(name=f"Thing {n}", confidence=60.5, instances=[box] * 10)
-                for n in range(labels)]))
+    return labelled_event(lane.key(name=name), boxed_labels(labels))
 
 
 def publishing(lane, work):

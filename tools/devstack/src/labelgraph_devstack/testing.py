@@ -26,8 +26,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from PIL import Image, ImageDraw
 
 from labelgraph_contract import (
+    BoundingBox,
     DetectedLabel,
     ImageLabeled,
+    LabelInstance,
     captured_fields,
     encode_event,
     labelling_event_id,
@@ -78,6 +80,16 @@ def labelled_event(key: str, labels: Mapping[str, float] | list[DetectedLabel] |
     return ImageLabeled.model_validate(dict(
         event_id=event_id or derived, **identity, camera=camera,
         **captured_fields(captured), labeled_at=labeled_at, labels=labels))
+
+
+def boxed_labels(count: int, boxes: int = 10, confidence: float = 60.5) -> list[DetectedLabel]:
+    """`count` labels of `boxes` boxes each: 1,000 of ten make about 1.3 MB of JSON, over
+    the contract's largest event (labels of one confidence, so any cut keeps their order)."""
+    box = LabelInstance(bounding_box=BoundingBox(width=0.123456, height=0.123456,
+                                                 left=0.123456, top=0.123456),
+                        confidence=confidence)
+    return [DetectedLabel(name=f"Thing {n:04}", confidence=confidence, instances=[box] * boxes)
+            for n in range(count)]
 
 
 class Sendable(Protocol):
