@@ -138,6 +138,23 @@ def test_a_verdicts_names_have_the_contracts_bounds(api_url):
                            ).status_code == 422
 
 
+@pytest.mark.parametrize("path, name, other", [
+    ("/accuracy", "label", {}), ("/confidence-histogram", "label", {}),
+    ("/rollups", "label", {"by": "month"}), ("/labels", "prefix", {}),
+    ("/images", "detector", {"label": "Person"}),
+])
+def test_a_question_takes_any_name_a_verdict_or_an_event_can_hold(api_url, path, name, other):
+    # A label a reviewer judged must be one the accuracy page can ask about.
+    headers = {"X-API-Key": KEY}
+    longest = "x" * NAME_MAX_CHARS
+    params = {name: longest, **other}
+    assert httpx.get(f"{api_url}{path}", params=params, headers=headers,
+                     timeout=30).status_code == 200
+    params[name] = longest + "x"
+    assert httpx.get(f"{api_url}{path}", params=params, headers=headers,
+                     timeout=30).status_code == 422
+
+
 def test_a_body_over_the_bound_is_a_413_whether_its_length_is_declared_or_not(api_url):
     huge = json.dumps({**UNKNOWN_IMAGE, "padding": "x" * 5_000_000}).encode()
     assert put_verdict(api_url, content=huge).status_code == 413

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime
 
 from labelgraph_api.observability import KEY_CHECKS_LIMITED, KEY_REFUSALS
 from labelgraph_api.ports import GraphReads, ImageLinks, VerdictGraph, VerdictStore
+from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 log = logging.getLogger("labelgraph_api")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
@@ -149,8 +150,9 @@ Until = Annotated[AwareDatetime | None, Query(
     description="End of the window, ISO 8601 with offset (exclusive).")]
 Cameras = Annotated[list[str] | None, Query(
     alias="camera", description="Camera name; repeat for several; none means all.")]
-Label = Annotated[str, Query(min_length=1, max_length=200, description="Label name.")]
-Detector = Annotated[str | None, Query(max_length=200, description="Only this detector.")]
+Label = Annotated[str, Query(min_length=1, max_length=NAME_MAX_CHARS, description="Label name.")]
+Detector = Annotated[str | None, Query(max_length=NAME_MAX_CHARS,
+                                       description="Only this detector.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of a page.")]
 Threshold = Annotated[float, Query(ge=0, le=100, description=(

@@ -9,16 +9,17 @@ from fastapi import APIRouter, Query
 from labelgraph_api.deps import Cameras, Detector, Limit, Reads, Since, Until
 from labelgraph_api.handlers import labels
 from labelgraph_api.models import ConfidenceHistogram, DetectorList, LabelPage, Sightings
+from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 router = APIRouter(tags=["labels"])
-LabelName = Annotated[str, Query(min_length=1, max_length=200,
+LabelName = Annotated[str, Query(min_length=1, max_length=NAME_MAX_CHARS,
                                  description="Label name, in any case.")]
 
 
 @router.get("/labels", response_model=LabelPage)
 async def list_labels(
     reads: Reads, limit: Limit = 50,
-    prefix: Annotated[str | None, Query(min_length=1, max_length=200,
+    prefix: Annotated[str | None, Query(min_length=1, max_length=NAME_MAX_CHARS,
                                         description="Case-insensitive name prefix.")] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> dict[str, Any]:

@@ -30,9 +30,10 @@ from labelgraph_api.models import (
     Verdict,
     VerdictIn,
 )
+from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 router = APIRouter(tags=["accuracy"])
-LabelQuery = Annotated[str, Query(min_length=1, max_length=200,
+LabelQuery = Annotated[str, Query(min_length=1, max_length=NAME_MAX_CHARS,
                                   description="Label judged, in any case.")]
 Step = Annotated[float, Query(ge=0.5, le=100, description="Curve threshold step.")]
 TargetRecallQuery = Annotated[float | None, Query(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from labelgraph_api.deps import Cameras, Detector, Reads, Since, Until
 from labelgraph_api.handlers import rollups
 from labelgraph_api.models import Rollup
+from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 router = APIRouter(tags=["rollups"])
 Dimension = Literal["camera", "year", "month", "day", "hour"]
@@ -21,7 +22,7 @@ async def rollup(
         description="Dimensions to group by, repeatable: year&by=month compares Nov 2016 "
                     "with Dec 2017, month alone compares all Novembers with all Decembers.")],
     camera: Cameras = None,
-    label: Annotated[str | None, Query(min_length=1, max_length=200,
+    label: Annotated[str | None, Query(min_length=1, max_length=NAME_MAX_CHARS,
                                        description="Count only images with this label.")] = None,
     min_confidence: Annotated[float | None, Query(
         ge=0, le=100, description="Least confidence of the label (needs label).")] = None,
