@@ -74,7 +74,7 @@ async def outage_and_recovery(sqs: Any, health: WorkerHealth) -> tuple[str, str 
     queue = await asyncio.to_thread(build_queue, LabelerSettings())
     failed = counting_failed_polls(queue)
     stop = asyncio.Event()
-    labeler: Any = SimpleNamespace(publisher=AnsweringBroker())
+    labeler: Any = SimpleNamespace(publisher=AnsweringBroker(), detectors=())
     worker = asyncio.create_task(run_worker(
         labeler, queue, stop, health, WorkerPolicy(2, 5, 0.01, 0.05)))
     try:
