@@ -1,0 +1,1 @@
+"""Imports a camera owner's own stills into the image bucket, under the cameras' key layout."""
