@@ -29,6 +29,7 @@ TIMESTAMP_METADATA = "camera_timestamp"
 SHA256_METADATA = "content_sha256"
 SOURCE_METADATA = "capture_time_source"
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+PATH_SHOWN_CHARS = 160
 
 
 class Action(StrEnum):
@@ -100,7 +101,7 @@ class Importer:
 
     def import_file(self, path: Path) -> Outcome:
         """Import one file, or say why it was skipped or refused."""
-        name = shown(str(path))
+        name = shown(str(path), PATH_SHOWN_CHARS, keep_end=True)
         try:
             image = read_image(path)
             when = capture_time(image.clues, self._zone)

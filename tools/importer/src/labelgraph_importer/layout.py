@@ -66,7 +66,10 @@ def key_name(file_name: str) -> str:
     return _OUTSIDE_SAFE_SET.sub("-", stem).strip(".-")
 
 
-def shown(text: str, limit: int = 80) -> str:
-    """Outside text fit for a terminal or a log line: escaped, and cut at `limit`."""
+def shown(text: str, limit: int = 80, keep_end: bool = False) -> str:
+    """Outside text fit for a terminal or a log line: escaped, and cut to `limit` characters
+    (of a path, its start goes: the file name is what tells which file it was)."""
     escaped = text.encode("unicode_escape", "backslashreplace").decode("ascii")
-    return escaped if len(escaped) <= limit else escaped[:limit - 3] + "..."
+    if len(escaped) <= limit:
+        return escaped
+    return "..." + escaped[3 - limit:] if keep_end else escaped[:limit - 3] + "..."

@@ -77,3 +77,4 @@ def test_plain_camera_names_pass(camera):
 def test_shown_escapes_and_bounds_outside_text():
     assert shown("a\nb\x1b") == "a\\nb\\x1b"
     assert shown("x" * 500, 20) == "x" * 17 + "..."
+    assert shown("/a" * 100 + "/still.jpg", 20, keep_end=True) == "...a/a/a/a/still.jpg"
