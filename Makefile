@@ -6,7 +6,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 
-.PHONY: install assets browser run test test-unit lint schemas bench clean up down logs
+.PHONY: install assets browser run test test-unit lint schemas bench clean up down logs import
 
 $(UV):
 	python3 -m venv .tools
@@ -42,6 +42,12 @@ browser: ## Install Debian's chromium and kcat if they are missing (needs root, 
 
 run: install assets ## The whole pipeline on the embedded stack with sample images; Ctrl-C stops it.
 	$(PY) -m labelgraph_demo
+
+# A camera owner's own stills (tools/importer/README.md); the bucket is the environment's:
+# `set -a; source .devstack/stack.env; set +a` for a running `make run`, credentials for AWS.
+import: install ## Import a folder of stills: make import CAMERA=frontdoor FOLDER=~/stills [DRY_RUN=1]
+	@test -n "$(CAMERA)" && test -n "$(FOLDER)" || { echo "usage: make import CAMERA=name FOLDER=path [DRY_RUN=1]" >&2; exit 2; }
+	$(PY) -m labelgraph_importer --camera '$(CAMERA)' $(if $(DRY_RUN),--dry-run) '$(FOLDER)'
 
 test: install assets browser ## The whole suite, starting the embedded stack itself.
 	$(PY) -m pytest

@@ -49,6 +49,11 @@ RUN = {
         [f"{PY} -m labelgraph_provision --help"],
     ("tools/rekognition-stub/README.md", f"{PY} -m rekognition_stub"):
         [f"{PY} -m rekognition_stub --help", ".venv/bin/rekognition-stub --help"],
+    ("README.md", "make import CAMERA=frontdoor"):
+        ["make -n import CAMERA=frontdoor FOLDER=samples/photos DRY_RUN=1",
+         f"{PY} -m labelgraph_importer --help"],
+    ("tools/importer/README.md", f"{PY} -m labelgraph_importer --camera"):
+        [f"{PY} -m labelgraph_importer --help"],
     ("docs/deploy.md", "cp .env.example .env"):
         ["test -f .env.example", "make -n logs", "make -n down"],
 }

@@ -163,7 +163,7 @@ def test_the_same_photograph_under_another_name_is_not_imported_twice(bucket, tm
     shutil.copyfile(PHOTOS / "rocket.jpg", folder / "front_20170105-165117 (1).jpg")
     assert main(["--camera", "frontdoor", "-v", str(folder)]) == 0
     out = capsys.readouterr().out
-    assert "1 imported, 1 skipped" in out and "the same image is in as" in out
+    assert "1 imported, 1 skipped" in out and "a copy: the same image under another name" in out
     # The first in the folder's order is imported ("(1)" sorts before ".jpg").
     assert list(bucket.objects()) == [
         "alarms/frontdoor/2017-01-05/16/front_20170105-165117-1_20170105-165117.jpg"]

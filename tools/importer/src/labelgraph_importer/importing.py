@@ -119,7 +119,9 @@ class Importer:
     def _place(self, name: str, image: LocalImage, when: CaptureTime, key: str) -> Outcome:
         twin = self._stored_twin(image, key)
         if twin is not None:
-            detail = "already imported" if twin == key else f"the same image is in as {twin}"
+            # The key shown is the twin's: what a reader looks up.
+            detail = "already imported" if twin == key else "a copy: the same image under " \
+                "another name"
             return Outcome(name, Action.SKIPPED, twin, when.source, "same_content", detail)
         if key in self._folder(key):
             return self._key_taken(name, key, when)

@@ -48,7 +48,7 @@ def test_the_same_image_under_another_name_is_skipped_as_its_twin(store, make_st
     outcome = importer(store).import_file(copy)
     assert outcome.action is Action.SKIPPED
     assert outcome.key == "alarms/frontdoor/2017-01-05/16/IMG_0001_20170105-165117.jpg"
-    assert "the same image is in as" in outcome.detail and store.puts == 1
+    assert "a copy: the same image under another name" in outcome.detail and store.puts == 1
 
 
 def test_a_different_image_under_a_taken_key_is_refused_and_left_alone(store, make_still):
