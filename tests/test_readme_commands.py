@@ -52,7 +52,9 @@ RUN = {
     ("README.md", "make import CAMERA=frontdoor"):
         ["make -n import CAMERA=frontdoor FOLDER=samples/photos DRY_RUN=1",
          f"{PY} -m labelgraph_importer --help"],
-    ("tools/importer/README.md", f"{PY} -m labelgraph_importer --camera"):
+    ("tools/importer/README.md", f"{PY} -m labelgraph_importer --camera frontdoor ~"):
+        [f"{PY} -m labelgraph_importer --help"],
+    ("tools/importer/README.md", f"{PY} -m labelgraph_importer --camera frontdoor --watch"):
         [f"{PY} -m labelgraph_importer --help"],
     ("docs/deploy.md", "cp .env.example .env"):
         ["test -f .env.example", "make -n logs", "make -n down"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import uuid
@@ -18,9 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
+from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.testing import aws_client
 from labelgraph_importer.cli import main
+from labelgraph_importer.importing import Action, Importer
 from labelgraph_importer.store import S3ImageStore
+from labelgraph_importer.watching import FolderWatch
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN
 from labelgraph_labeler.domain import KeyLayout, StoredImage
 
@@ -191,3 +195,34 @@ def test_the_s3_store_never_writes_over_a_taken_key(bucket, stack_env):
     assert store.metadata("alarms/x/k.jpg") == {"content_sha256": "1"}
     assert store.metadata("alarms/x/none.jpg") is None
     assert [item.key for item in store.list_folder("alarms/x/")] == ["alarms/x/k.jpg"]
+
+
+def test_a_watched_folder_is_imported_into_s3_and_not_again_after_a_restart(bucket,
+                                                                           stack_env,
+                                                                           tmp_path):
+    store = S3ImageStore(aws_client(stack_env, "s3"), bucket.name)
+    shutil.copyfile(PHOTOS / "chelsea.jpg", tmp_path / "cat_20170105-165117.jpg")
+    watch = FolderWatch(tmp_path, Importer(store, "backyard", LA))
+    assert watch.poll() == []
+    assert [o.action for o in watch.poll()] == [Action.IMPORTED]
+    restarted = FolderWatch(tmp_path, Importer(store, "backyard", LA))
+    assert restarted.poll() == []
+    assert [o.action for o in restarted.poll()] == [Action.SKIPPED]
+    assert list(bucket.objects()) == ["alarms/backyard/2017-01-05/16/cat_20170105-165117.jpg"]
+
+
+def test_the_watch_command_imports_what_is_dropped_and_stops_on_sigterm(bucket, tmp_path):
+    key = "alarms/porch/2017-01-05/16/cat_20170105-165117.jpg"
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "labelgraph_importer", "--camera", "porch", "--watch",
+         "--interval", "0.1", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+    try:
+        shutil.copyfile(PHOTOS / "chelsea.jpg", tmp_path / "cat_20170105-165117.jpg")
+        wait_for(lambda: key in bucket.objects(), 30, what=f"{key} in the bucket")
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        out, err = follower.communicate(timeout=30)
+    assert follower.returncode == 0, err
+    assert f"imported      {tmp_path}/cat_20170105-165117.jpg -> {key}" in out
+    assert "1 imported, 0 skipped, 0 refused" in out

@@ -1,10 +1,12 @@
 """`python -m labelgraph_importer --camera frontdoor PATH... [--dry-run] [--verbose]`
+`python -m labelgraph_importer --camera frontdoor --watch FOLDER [--interval 2]`
 
 Imports JPEG and PNG stills (files, or folders walked through) for one camera into the image
 bucket, under the key layout the labeler parses, with the capture time as camera_timestamp
 metadata. Files already in the bucket are skipped; a different image that would take an
 existing key is refused, never written over. Exit status: 0 when nothing was refused, 1 when
 something was, 2 when the import could not run (bad arguments, bucket unreachable).
+--watch follows a folder cameras drop stills into, importing each once it is complete.
 
 Settings from the environment: IMAGE_BUCKET (security-alarms), CAMERA_TIMEZONE
 (America/Los_Angeles), AWS_DEFAULT_REGION (us-east-1), AWS_ENDPOINT_URL (unset on AWS) and
@@ -16,7 +18,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -26,9 +30,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from tqdm import tqdm
 
 from labelgraph_importer.config import ImporterSettings
-from labelgraph_importer.importing import Action, Importer, Outcome, Summary, discover
-from labelgraph_importer.layout import LayoutRefusal, check_camera
+from labelgraph_importer.importing import (
+    PATH_SHOWN_CHARS,
+    Action,
+    Importer,
+    Outcome,
+    Summary,
+    discover,
+)
+from labelgraph_importer.layout import LayoutRefusal, check_camera, shown
 from labelgraph_importer.store import ImageStore, S3ImageStore
+from labelgraph_importer.watching import FolderWatch, follow
 
 EXIT_REFUSED, EXIT_FAILED = 1, 2
 
@@ -45,6 +57,10 @@ def main(argv: Sequence[str] | None = None, store: ImageStore | None = None) -> 
         parser.error(str(error))
     store = store or S3ImageStore.create(settings.image_bucket, settings.aws_region)
     importer = Importer(store, camera, settings.camera_timezone, dry_run=args.dry_run)
+    if args.watch:
+        if len(args.paths) != 1 or not args.paths[0].is_dir():
+            parser.error("--watch follows one folder")
+        return watch(importer, args.paths[0], args.interval, camera, settings.image_bucket)
     files = list(discover(args.paths))
     began, summary = time.monotonic(), Summary()
     try:
@@ -70,7 +86,35 @@ def _parser() -> argparse.ArgumentParser:
                         help="say what would happen, upload nothing (the bucket is read)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="a line for every file, not only the refused ones")
+    parser.add_argument("--watch", action="store_true",
+                        help="follow the folder: import each still once complete (unchanged "
+                        "over two polls), until Ctrl-C or SIGTERM; a line per file")
+    parser.add_argument("--interval", type=float, default=2.0,
+                        help="seconds between two polls of --watch (default 2)")
     return parser
+
+
+def watch(importer: Importer, folder: Path, interval: float, camera: str, bucket: str) -> int:
+    """Follow `folder` until Ctrl-C or SIGTERM, then print the summary of what was done."""
+    stop, began, summary = threading.Event(), time.monotonic(), Summary()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def report(outcome: Outcome) -> None:
+        summary.add(outcome)
+        print(describe(outcome), flush=True)
+
+    print(f"following {shown(str(folder), PATH_SHOWN_CHARS, keep_end=True)} for camera "
+          f"{camera} (Ctrl-C stops)", flush=True)
+    try:
+        follow(FolderWatch(folder, importer), max(interval, 0.1), stop, report)
+    except KeyboardInterrupt:
+        pass
+    except (BotoCoreError, ClientError) as error:
+        print(f"stopped: bucket {bucket}: {error}\nfollowing again skips what is in",
+              file=sys.stderr)
+        return EXIT_FAILED
+    print_summary(summary, camera, bucket, importer.dry_run, time.monotonic() - began)
+    return EXIT_REFUSED if summary.refused else 0
 
 
 def run(importer: Importer, files: list[Path], summary: Summary, verbose: bool) -> None:

@@ -94,8 +94,8 @@ class Importer:
 
     def __init__(self, store: ImageStore, camera: str, camera_zone: ZoneInfo,
                  dry_run: bool = False) -> None:
-        self._store, self._camera, self._zone, self._dry_run = (store, camera, camera_zone,
-                                                                dry_run)
+        self._store, self._camera, self._zone = store, camera, camera_zone
+        self.dry_run = dry_run
         self._folders: dict[str, dict[str, StoredObject]] = {}
         self._hashes: dict[str, str | None] = {}
 
@@ -125,7 +125,7 @@ class Importer:
             return Outcome(name, Action.SKIPPED, twin, when.source, "same_content", detail)
         if key in self._folder(key):
             return self._key_taken(name, key, when)
-        if self._dry_run:
+        if self.dry_run:
             self._remember(key, image)
             return Outcome(name, Action.WOULD_IMPORT, key, when.source)
         if not self._store.put_new(key, image.content, image.kind.content_type,

@@ -61,3 +61,12 @@ def test_a_time_zone_that_is_none_stops_with_its_name(monkeypatch, make_still, c
     with pytest.raises(SystemExit):
         main(["--camera", "frontdoor", str(make_still("a.jpg"))], FakeImageStore())
     assert "CAMERA_TIMEZONE 'Mars/Olympus' is no IANA time zone" in capsys.readouterr().err
+
+
+def test_watch_follows_exactly_one_folder(make_still, tmp_path, capsys):
+    path = make_still("a.jpg")
+    for paths in ([str(path)], [str(tmp_path), str(tmp_path)]):
+        with pytest.raises(SystemExit) as stopped:
+            main(["--camera", "frontdoor", "--watch", *paths], FakeImageStore())
+        assert stopped.value.code == 2
+    assert "--watch follows one folder" in capsys.readouterr().err
