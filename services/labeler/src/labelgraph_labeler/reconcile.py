@@ -144,16 +144,24 @@ async def reconcile(labeler: Labeler, scope: ReconcileScope, *, concurrency: int
         if all_settled:
             settled = folder.prefix
         if saved and time.monotonic() - last_save > SAVE_EVERY_SECONDS:
-            await asyncio.to_thread(saved.save, scope_name, settled)
+            await _save(saved, scope_name, settled)
             last_save = time.monotonic()
         if summary.limit_reached or summary.stopped_early:
             break
     if saved:
         # A walk finished with every day settled: the next `--all` starts from the top.
         finished = all_settled and not (summary.limit_reached or summary.stopped_early)
-        await asyncio.to_thread(saved.save, scope_name, None if finished else settled)
+        await _save(saved, scope_name, None if finished else settled)
     summary.seconds = time.monotonic() - began
     return summary
+
+
+async def _save(saved: ReconcileProgress, scope_name: str, settled: str | None) -> None:
+    try:
+        await asyncio.to_thread(saved.save, scope_name, settled)
+    except Exception:
+        # Progress only spares a resumed walk some days: the labelling done stands.
+        log.warning("reconcile progress not saved (up to %s)", settled, exc_info=True)
 
 
 def recent_days(labeler: Labeler, days: int) -> date:

@@ -154,6 +154,21 @@ async def test_the_limit_caps_the_images_labelled_and_a_saved_walk_resumes_after
 
 
 @pytest.mark.asyncio
+async def test_a_long_walk_saves_its_progress_as_it_goes(monkeypatch):
+    monkeypatch.setattr("labelgraph_labeler.reconcile.SAVE_EVERY_SECONDS", -1.0)
+    world = fake_world(rek=FakeDetector())
+    for day in (1, 2):
+        world.images.put(BUCKET, key("frontdoor", f"201611{day:02}-071530"))
+    saved = FakeReconcileProgress()
+
+    await reconcile(world.labeler, everything(), concurrency=1, saved=saved)
+
+    # After each day (a crash loses at most the time between saves), then finished.
+    assert [settled for _, settled in saved.saved] == [
+        "alarms/frontdoor/2016-11-01/", "alarms/frontdoor/2016-11-02/", None]
+
+
+@pytest.mark.asyncio
 async def test_a_walk_of_other_detectors_does_not_resume_from_this_ones_progress():
     world = fake_world(rek=FakeDetector())
     world.images.put(BUCKET, key("frontdoor", "20161101-071530"))
