@@ -211,7 +211,7 @@ async def serve(settings: LabelerSettings, stop: asyncio.Event,
 async def _reconciling_at_start(labeler: Labeler, settings: LabelerSettings,
                                 stop: asyncio.Event) -> AsyncIterator[None]:
     """One reconcile of the last LABELER_RECONCILE_DAYS beside the worker (none at 0); on
-    the way out it finishes the image in hand."""
+    a stop it finishes the image in hand."""
     if not settings.reconcile_days:
         yield
         return
@@ -221,7 +221,11 @@ async def _reconciling_at_start(labeler: Labeler, settings: LabelerSettings,
     try:
         yield
     finally:
-        await task
+        if not stop.is_set():
+            # The worker failed: no stop will come, and a half-done labelling is redone later.
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _reconcile_in_background(labeler: Labeler, scope: ReconcileScope,
