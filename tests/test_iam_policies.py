@@ -36,9 +36,15 @@ from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_ports
 from labelgraph_devstack.testing import create_topics, draw_scene
 from labelgraph_labeler.adapters.sqs import Upload
-from labelgraph_labeler.bootstrap import build_labeler, build_queue, build_worker_policy
+from labelgraph_labeler.bootstrap import (
+    build_labeler,
+    build_queue,
+    build_reconcile_progress,
+    build_worker_policy,
+)
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import backfill, label_image, relabel
+from labelgraph_labeler.reconcile import ReconcileScope, reconcile
 from labelgraph_labeler.worker import WorkerHealth, run_worker
 from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
 
@@ -248,7 +254,8 @@ def depth(sqs: Any, url: str) -> int:
 
 async def labeler_scenario(settings: LabelerSettings, s3: Any, sqs: Any) -> None:
     """The labeler's commands: `run` (uploads labelled, a bad message dead-lettered, one
-    message handed back), a redelivery, `relabel`, `backfill` and `backfill --full`."""
+    message handed back), a redelivery, `relabel`, `backfill`, `backfill --full` and
+    `reconcile --all`."""
     labeler = build_labeler(settings)
     queue = await asyncio.to_thread(build_queue, settings)
     await labeler.publisher.start()
@@ -274,6 +281,11 @@ async def labeler_scenario(settings: LabelerSettings, s3: Any, sqs: Any) -> None
         await relabel(labeler, settings.image_bucket, "alarms/", 2, lambda *_: None)
         await backfill(labeler, full=False, batch_size=100)
         await backfill(labeler, full=True, batch_size=100)
+        # An image whose notification nobody handled: reconcile --all finds and labels it.
+        s3.put_object(Bucket=settings.image_bucket, Key=image_key(),
+                      Body=draw_scene(True, seed="iam-lost"))
+        await reconcile(labeler, ReconcileScope(settings.image_bucket), concurrency=2,
+                        saved=build_reconcile_progress(settings, settings.image_bucket))
     finally:
         await labeler.publisher.stop()
 
@@ -291,6 +303,8 @@ def test_labeler_policy_covers_run_dead_letters_relabel_and_backfill(moto, broke
     assert {"rekognition:DetectLabels", "sqs:SendMessage", "s3:ListBucket",
             "dynamodb:Query", "s3:PutObject"} <= needed, sorted(recorder.operations)
     assert (f"arn:aws:s3:::{DEFAULTS.image_bucket}/status/label_to_graph_checkpoint.opencv-hog"
+            in {arn for _, arn in recorder.needed})
+    assert (f"arn:aws:s3:::{DEFAULTS.image_bucket}/status/reconcile_progress"
             in {arn for _, arn in recorder.needed})
     assert_policy_is_exact("labeler", recorder)
 

@@ -30,7 +30,7 @@ VENV_COMMANDS = {"python", "python3", "pytest", "pip", "uv", "rekognition-stub",
                  "labelgraph-devstack", "labelgraph-provision"}
 
 PY = ".venv/bin/python"
-LABELER_COMMANDS = ("run", "backfill", "relabel")
+LABELER_COMMANDS = ("run", "backfill", "relabel", "reconcile")
 MSK_BROKER = "b-1.mycluster.abc123.c2.kafka.eu-west-1.amazonaws.com"
 Where = tuple[str, str]
 # Blocks run here, by file and the start of their first line, with what runs them here

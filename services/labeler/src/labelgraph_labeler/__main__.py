@@ -1,5 +1,6 @@
 """labelgraph-labeler: label uploads as they arrive (run), rebuild the topic from the table
-(backfill), or label existing objects again (relabel)."""
+(backfill), label existing objects again (relabel), or label stored images a detector never
+labelled (reconcile)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from urllib.parse import urlparse
 
 from labelgraph_labeler.bootstrap import (
     UnknownDetectorKind,
+    build_reconcile_progress,
     connected_labeler,
     planned_detectors,
     serve,
@@ -20,6 +22,12 @@ from labelgraph_labeler.bootstrap import (
 )
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import RelabelSummary, backfill, relabel
+from labelgraph_labeler.reconcile import (
+    ReconcileScope,
+    ReconcileSummary,
+    recent_days,
+    reconcile,
+)
 from labelgraph_observability import configure_logging
 
 
@@ -65,13 +73,11 @@ def _stop_on_first_signal() -> asyncio.Event:
 
 async def _relabel(settings: LabelerSettings, url: str) -> None:
     size_thread_pool(settings)
-    location = urlparse(url)
-    if location.scheme != "s3" or not location.netloc:
-        raise SystemExit(f"relabel wants s3://bucket/prefix, got {url!r}")
+    bucket, prefix = _bucket_and_prefix(url, "relabel")
     stop = _stop_on_first_signal()  # Ctrl-C: finish the images in hand, then the summary
     async with connected_labeler(settings) as labeler:
-        summary = await relabel(labeler, location.netloc, location.path.lstrip("/"),
-                                settings.concurrency, _progress_bar, stop)
+        summary = await relabel(labeler, bucket, prefix, settings.concurrency, _progress_bar,
+                                stop)
     print(file=sys.stderr)
     print(json.dumps({"images": summary.images, "stopped_early": summary.stopped_early,
                       "by_detector": {
@@ -88,6 +94,51 @@ def _progress_bar(total: int, summary: RelabelSummary, width: int = 40) -> None:
     sys.stderr.flush()
 
 
+DEFAULT_RECONCILE_DAYS = 2
+
+
+async def _reconcile(settings: LabelerSettings, url: str | None, days: int | None,
+                     every_day: bool, limit: int | None) -> None:
+    size_thread_pool(settings)
+    bucket, prefix = _bucket_and_prefix(url or f"s3://{settings.image_bucket}/", "reconcile")
+    stop = _stop_on_first_signal()
+    async with connected_labeler(settings) as labeler:
+        first_day = None if every_day else recent_days(labeler, days or DEFAULT_RECONCILE_DAYS)
+        # Only a walk of every day is long enough to be worth resuming.
+        saved = build_reconcile_progress(settings, bucket) if every_day else None
+        summary = await reconcile(labeler, ReconcileScope(bucket, prefix, first_day),
+                                  concurrency=settings.concurrency, limit=limit, saved=saved,
+                                  progress=_reconcile_bar, stop=stop)
+    print(file=sys.stderr)
+    print(json.dumps(summary.report()))
+    if summary.needs_rerun:
+        raise SystemExit("reconcile: some images or days failed transiently (see the log); "
+                         "run it again")
+
+
+def _bucket_and_prefix(url: str, command: str) -> tuple[str, str]:
+    location = urlparse(url)
+    if location.scheme != "s3" or not location.netloc:
+        raise SystemExit(f"{command} wants s3://bucket/prefix, got {url!r}")
+    return location.netloc, location.path.lstrip("/")
+
+
+def _reconcile_bar(done: int, total: int, summary: ReconcileSummary, width: int = 40) -> None:
+    filled = width * done // max(total, 1)
+    labelled = ", ".join(f"{name} {count}" for name, count in summary.labeled.items())
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} days, "
+                     f"{summary.images} images, labelled: {labelled or 'none'}, transient: "
+                     f"{sum(summary.transient.values())}")
+    sys.stderr.flush()
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"wants 1 or more, got {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="labelgraph-labeler", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +150,18 @@ def main() -> None:
                          help="last capture date to read (default: tomorrow, UTC)")
     relabelling = commands.add_parser("relabel", help="label existing objects again")
     relabelling.add_argument("url", metavar="s3://bucket/prefix")
+    reconciling = commands.add_parser(
+        "reconcile", help="label stored images some detector has no row of, with it")
+    reconciling.add_argument("url", metavar="s3://bucket/prefix", nargs="?",
+                             help="where to look (default: IMAGE_BUCKET)")
+    window = reconciling.add_mutually_exclusive_group()
+    window.add_argument("--days", type=_positive, metavar="N",
+                        help=f"the last N days on the cameras' clock (default "
+                        f"{DEFAULT_RECONCILE_DAYS})")
+    window.add_argument("--all", action="store_true", dest="every_day",
+                        help="every day; an interrupted run resumes where it stopped")
+    reconciling.add_argument("--limit", type=_positive, metavar="N",
+                             help="label at most N images in this run")
     args = parser.parse_args()
     settings = LabelerSettings()
     configure_logging("labeler", settings.log_level)
@@ -110,8 +173,10 @@ def main() -> None:
         asyncio.run(_until_signalled(settings))
     elif args.command == "backfill":
         asyncio.run(_backfill(settings, args.full, args.until))
-    else:
+    elif args.command == "relabel":
         asyncio.run(_relabel(settings, args.url))
+    else:
+        asyncio.run(_reconcile(settings, args.url, args.days, args.every_day, args.limit))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,16 +18,25 @@ from labelgraph_contract import DetectorEntry, checkpoint_key_name, label_table_
 from labelgraph_labeler.adapters.dynamodb import DynamoDBLabelTable
 from labelgraph_labeler.adapters.kafka import LabelPublisher
 from labelgraph_labeler.adapters.rekognition import RekognitionDetector, RetryPolicy
-from labelgraph_labeler.adapters.s3 import S3CheckpointStore, S3ImageStore
+from labelgraph_labeler.adapters.s3 import (
+    S3CheckpointStore,
+    S3ImageStore,
+    S3ReconcileProgress,
+)
 from labelgraph_labeler.adapters.sqs import SqsUploadQueue
-from labelgraph_labeler.config import LabelerSettings
+from labelgraph_labeler.config import RECONCILE_PROGRESS_KEY, LabelerSettings
 from labelgraph_labeler.domain import Detector, KeyLayout
 from labelgraph_labeler.handlers import ConfiguredDetector, Labeler
 from labelgraph_labeler.ports import EventPublisher
+from labelgraph_labeler.reconcile import ReconcileScope, recent_days, reconcile
 from labelgraph_labeler.worker import WorkerHealth, WorkerPolicy, run_worker
 from labelgraph_observability import OpsServer
 
 log = logging.getLogger("labelgraph_labeler")
+
+# The start's reconcile labels one image at a time beside the uploads: it may take long,
+# but it never holds more than one image's share of the detectors and threads.
+RECONCILE_AT_START_CONCURRENCY = 1
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,11 @@ async def connected_labeler(settings: LabelerSettings,
         await publisher.stop()
 
 
+def build_reconcile_progress(settings: LabelerSettings, bucket: str) -> S3ReconcileProgress:
+    session = boto3.session.Session(region_name=settings.aws_default_region)
+    return S3ReconcileProgress(session.client("s3"), bucket, RECONCILE_PROGRESS_KEY)
+
+
 def build_queue(settings: LabelerSettings) -> SqsUploadQueue:
     session = boto3.session.Session(region_name=settings.aws_default_region)
     return SqsUploadQueue(session.client("sqs"), settings.image_queue_name,
@@ -159,10 +174,11 @@ def build_worker_policy(settings: LabelerSettings) -> WorkerPolicy:
 
 
 def size_thread_pool(settings: LabelerSettings) -> None:
-    """Enough threads for every detector on every image in hand plus the poll (boto3 calls
-    and local inference block a thread)."""
+    """Enough threads for every detector on every image in hand, the start's reconcile
+    included, plus the poll (boto3 calls and local inference block a thread)."""
     loop = asyncio.get_running_loop()
-    threads = settings.concurrency * len(settings.detector_entries) + 4
+    images = settings.concurrency + RECONCILE_AT_START_CONCURRENCY
+    threads = images * len(settings.detector_entries) + 4
     loop.set_default_executor(ThreadPoolExecutor(max_workers=threads,
                                                  thread_name_prefix="labeler"))
 
@@ -184,7 +200,41 @@ async def serve(settings: LabelerSettings, stop: asyncio.Event,
             log.info("labelling uploads from queue %s with %s", settings.image_queue_name,
                      ", ".join(detector.name for detector in labeler.detectors),
                      extra={"ops_port": settings.ops_port, "concurrency": settings.concurrency})
-            await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
+            async with _reconciling_at_start(labeler, settings, stop):
+                await run_worker(labeler, queue, stop, health, build_worker_policy(settings))
     finally:
         await ops.stop()
         log.info("stopped")
+
+
+@contextlib.asynccontextmanager
+async def _reconciling_at_start(labeler: Labeler, settings: LabelerSettings,
+                                stop: asyncio.Event) -> AsyncIterator[None]:
+    """One reconcile of the last LABELER_RECONCILE_DAYS beside the worker (none at 0); on
+    a stop it finishes the image in hand."""
+    if not settings.reconcile_days:
+        yield
+        return
+    scope = ReconcileScope(settings.image_bucket,
+                           first_day=recent_days(labeler, settings.reconcile_days))
+    task = asyncio.create_task(_reconcile_in_background(labeler, scope, stop))
+    try:
+        yield
+    finally:
+        if not stop.is_set():
+            # The worker failed: no stop will come, and a half-done labelling is redone later.
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _reconcile_in_background(labeler: Labeler, scope: ReconcileScope,
+                                   stop: asyncio.Event) -> None:
+    try:
+        summary = await reconcile(labeler, scope, concurrency=RECONCILE_AT_START_CONCURRENCY,
+                                  stop=stop)
+    except Exception:
+        # The uploads go on; the next start (or `reconcile`) looks again.
+        log.exception("reconcile at start failed (transient)")
+        return
+    log.info("reconcile at start since %s: %s", scope.first_day, json.dumps(summary.report()))

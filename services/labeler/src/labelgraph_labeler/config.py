@@ -18,6 +18,9 @@ DEFAULT_KEY_PATTERN = (
 # 120 MB once decoded to 8-bit BGR, and the labeler holds a few at once.
 DEFAULT_MAX_PIXELS = 40_000_000
 
+# Beside the backfill's checkpoints: where an interrupted `reconcile --all` resumes.
+RECONCILE_PROGRESS_KEY = "status/reconcile_progress"
+
 
 class LabelerSettings(KafkaSettings):
     """Everything the labeler reads from its environment (the KAFKA_* connection settings
@@ -89,6 +92,11 @@ class LabelerSettings(KafkaSettings):
                                 "checkpoint.")
     backfill_batch_size: int = Field(500, ge=1, alias="LABELER_BACKFILL_BATCH_SIZE",
                                      description="Images published between two checkpoints.")
+    reconcile_days: int = Field(
+        2, ge=0, alias="LABELER_RECONCILE_DAYS",
+        description="Days on the cameras' clock (today included) that `run` reconciles once "
+        "at start, in the background: images of those days with no row of a detector are "
+        "labelled by that detector; 0 turns it off.")
 
     @field_validator("detectors")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any
 from labelgraph_contract import DetectedLabel, ImageLabeled
 from labelgraph_labeler.adapters.dynamodb import TableMissing
 from labelgraph_labeler.adapters.kafka import PublishFailed, PublishRefused
-from labelgraph_labeler.adapters.s3 import ImageHeader, image_header
+from labelgraph_labeler.adapters.s3 import ImageHeader, Listing, image_header
 from labelgraph_labeler.adapters.sqs import Notification, Upload
 from labelgraph_labeler.config import DEFAULT_KEY_PATTERN, DEFAULT_MAX_PIXELS
 from labelgraph_labeler.domain import (
@@ -48,6 +48,7 @@ class FakeImageStore:
     described: list[str] = field(default_factory=list)
     headers_read: list[str] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
+    listed: list[str] = field(default_factory=list)  # prefixes listed, whole or a level
 
     def put(self, bucket: str, key: str, content: bytes = TINY_PNG) -> None:
         self.objects[bucket, key] = content
@@ -71,8 +72,19 @@ class FakeImageStore:
         return self.objects[bucket, key]
 
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
-        return iter(sorted(key for (held, key) in self.objects
-                           if held == bucket and key.startswith(prefix)))
+        self.listed.append(prefix)
+        return iter(self._under(bucket, prefix))
+
+    def children(self, bucket: str, prefix: str) -> Listing:
+        self.listed.append(prefix)
+        below = [key[len(prefix):] for key in self._under(bucket, prefix)]
+        return Listing(sorted({prefix + rest.partition("/")[0] + "/"
+                               for rest in below if "/" in rest}),
+                       [prefix + rest for rest in below if "/" not in rest])
+
+    def _under(self, bucket: str, prefix: str) -> list[str]:
+        return sorted(key for (held, key) in self.objects
+                      if held == bucket and key.startswith(prefix))
 
     def _refuse_missing(self, bucket: str, key: str) -> None:
         if (bucket, key) not in self.objects:
@@ -85,6 +97,7 @@ class FakeLabelTable:
 
     rows: dict[tuple[str, str], Row] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)  # keys whose rows a write read first
+    days_read: list[date] = field(default_factory=list)  # days whose keys were asked for
     missing: bool = False  # deleted by an operator: every call fails as DynamoDB's would
 
     def replace_rows(self, object_key: str, rows: list[dict[str, Any]], *,
@@ -107,6 +120,15 @@ class FakeLabelTable:
                        and (after_ts is None or int(row["event_ts"]) > after_ts)),
                       key=lambda row: int(row["event_ts"]))
 
+    def keys_of_day(self, day: date) -> set[str]:
+        self.days_read.append(day)
+        if self.missing:
+            raise TableMissing("the label table fake does not exist")
+        return {row["object_key"] for row in self.rows_of_day(day, None)}
+
+    def has_rows(self, object_key: str) -> bool:
+        return any(key == object_key for key, _ in self.rows)
+
     def earliest_capture_date(self) -> date | None:
         days = [row["capture_date"] for row in self.rows.values()]
         return date.fromisoformat(min(days)) if days else None
@@ -127,6 +149,21 @@ class FakeCheckpointStore:
 
     def save(self, checkpoint: Checkpoint) -> None:
         self.saved.append(checkpoint)
+
+
+@dataclass
+class FakeReconcileProgress:
+    """The reconcile's progress object; every save is kept, in order."""
+
+    key: str = "status/reconcile_progress"
+    saved: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def load(self, scope: str) -> str | None:
+        last = self.saved[-1] if self.saved else None
+        return last[1] if last and last[0] == scope else None
+
+    def save(self, scope: str, settled: str | None) -> None:
+        self.saved.append((scope, settled))
 
 
 @dataclass

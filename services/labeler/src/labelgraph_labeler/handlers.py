@@ -7,14 +7,15 @@ import enum
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from labelgraph_contract import MAX_EVENT_BYTES
 from labelgraph_labeler import metrics
 from labelgraph_labeler.adapters.kafka import PublishFailed
 from labelgraph_labeler.adapters.sqs import Upload
+from labelgraph_labeler.config import RECONCILE_PROGRESS_KEY
 from labelgraph_labeler.domain import (
     ImageRejected,
     ImageSource,
@@ -82,7 +83,14 @@ class Labeler:
     excluded_cameras: frozenset[str]
 
     def is_checkpoint(self, key: str) -> bool:
-        return any(key == detector.checkpoints.key for detector in self.detectors)
+        """A backfill checkpoint or the reconcile's progress: ours, in the images' bucket."""
+        return key == RECONCILE_PROGRESS_KEY or any(
+            key == detector.checkpoints.key for detector in self.detectors)
+
+    def only(self, names: Collection[str]) -> Labeler:
+        """This labeler with the named detectors alone: label_image then asks only those."""
+        return replace(self, detectors=tuple(
+            detector for detector in self.detectors if detector.name in names))
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from datetime import date
 from typing import Any, Protocol
 
 from labelgraph_contract import ImageLabeled
-from labelgraph_labeler.adapters.s3 import ImageHeader  # a plain value type, no I/O
+from labelgraph_labeler.adapters.s3 import ImageHeader, Listing  # plain value types, no I/O
 from labelgraph_labeler.adapters.sqs import Notification  # a plain message type, no I/O
 from labelgraph_labeler.domain import Detector, StoredImage
 from labelgraph_labeler.rows import Checkpoint, Row
 
 __all__ = ["CheckpointStore", "Detector", "EventPublisher", "ImageStore", "LabelTable",
-           "UploadQueue"]
+           "ReconcileProgress", "UploadQueue"]
 
 
 class ImageStore(Protocol):
@@ -43,6 +43,10 @@ class ImageStore(Protocol):
         """Every key under prefix."""
         ...
 
+    def children(self, bucket: str, prefix: str) -> Listing:
+        """The level under prefix: its sub-prefixes (to the next "/") and its own objects."""
+        ...
+
 
 class LabelTable(Protocol):
     """One detector's label rows (DynamoDB), the source of truth. Blocking; every call
@@ -56,6 +60,14 @@ class LabelTable(Protocol):
 
     def rows_of_day(self, day: date, after_ts: int | None) -> list[Row]:
         """The rows captured that day after the second `after_ts`, in event_ts order."""
+        ...
+
+    def keys_of_day(self, day: date) -> set[str]:
+        """The object keys of the images with rows captured that day."""
+        ...
+
+    def has_rows(self, object_key: str) -> bool:
+        """Whether the image has any row, whatever its capture day."""
         ...
 
     def earliest_capture_date(self) -> date | None:
@@ -78,6 +90,23 @@ class CheckpointStore(Protocol):
     def load(self) -> Checkpoint | None: ...
 
     def save(self, checkpoint: Checkpoint) -> None: ...
+
+
+class ReconcileProgress(Protocol):
+    """Where an interrupted `reconcile --all` stopped (an S3 object). Blocking."""
+
+    @property
+    def key(self) -> str:
+        """The progress object's key: S3 notifies it like an upload, so it is skipped."""
+        ...
+
+    def load(self, scope: str) -> str | None:
+        """The last day prefix settled by a walk of this scope, None to start from the top."""
+        ...
+
+    def save(self, scope: str, settled: str | None) -> None:
+        """Record the last day prefix settled (None: the walk was finished)."""
+        ...
 
 
 class EventPublisher(Protocol):

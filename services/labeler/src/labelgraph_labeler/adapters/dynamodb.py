@@ -103,6 +103,24 @@ class DynamoDBLabelTable:
         return list(self._query(IndexName=CAPTURE_DATE_INDEX, KeyConditionExpression=condition,
                                 ExpressionAttributeValues=values))
 
+    def keys_of_day(self, day: date) -> set[str]:
+        """The images with rows captured that day: the day's index entries, their object
+        keys alone (the read costs the same, the answer a tenth of the rows)."""
+        rows = self._query(IndexName=CAPTURE_DATE_INDEX,
+                           KeyConditionExpression="capture_date = :day",
+                           ExpressionAttributeValues={":day": {"S": day.isoformat()}},
+                           ProjectionExpression="object_key")
+        return {row["object_key"] for row in rows}
+
+    def has_rows(self, object_key: str) -> bool:
+        """Whether the image has a row: one Query of one item (not paged: a second page
+        would only say so again)."""
+        page = self._call(self._client.query, TableName=self._name, Limit=1,
+                          KeyConditionExpression="object_key = :key",
+                          ExpressionAttributeValues={":key": {"S": object_key}},
+                          ProjectionExpression="object_key")
+        return bool(page.get("Items"))
+
     def earliest_capture_date(self) -> date | None:
         """The first day in the table: one projected scan, for a load with no checkpoint."""
         earliest = min((row["capture_date"] for row in self._pages(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -48,6 +49,15 @@ class ImageHeader:
             raise ImageRejected(f"{self.format} of {self.width:,} x {self.height:,} pixels, "
                                 f"over the {max_pixels:,} pixels decoded", "too_large")
         return self
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One level of a bucket under a prefix: its sub-prefixes (up to the next "/") and the
+    objects at that level itself."""
+
+    prefixes: list[str]
+    keys: list[str]
 
 
 def image_header(data: bytes) -> ImageHeader | None:
@@ -136,6 +146,17 @@ class S3ImageStore:
             for item in page.get("Contents", []):
                 yield item["Key"]
 
+    def children(self, bucket: str, prefix: str) -> Listing:
+        """The level under prefix (Delimiter "/"): one call per 1,000 entries, whatever
+        the sub-prefixes hold."""
+        listing = Listing([], [])
+        for page in self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=prefix, Delimiter="/"
+        ):
+            listing.prefixes.extend(item["Prefix"] for item in page.get("CommonPrefixes", []))
+            listing.keys.extend(item["Key"] for item in page.get("Contents", []))
+        return listing
+
 
 def _object_size(response: dict[str, Any]) -> int:
     """The whole object's size: after the slash of "bytes 0-65535/1234567" for a range."""
@@ -172,4 +193,30 @@ class S3CheckpointStore:
 
     def save(self, checkpoint: Checkpoint) -> None:
         self._client.put_object(Bucket=self._bucket, Key=self.key, Body=checkpoint.to_json(),
+                                ContentType="application/json")
+
+
+class S3ReconcileProgress:
+    """Where an interrupted `reconcile --all` stopped: the last day prefix it settled, in
+    one small JSON object beside the backfill's checkpoints, for the scope it walked."""
+
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self._client = client
+        self._bucket = bucket
+        self.key = key
+
+    def load(self, scope: str) -> str | None:
+        try:
+            body = self._client.get_object(Bucket=self._bucket, Key=self.key)["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                return None
+            raise
+        document = json.loads(body)
+        # Another prefix or other detectors: that walk's progress says nothing about this one.
+        return document.get("settled") if document.get("scope") == scope else None
+
+    def save(self, scope: str, settled: str | None) -> None:
+        self._client.put_object(Bucket=self._bucket, Key=self.key,
+                                Body=json.dumps({"scope": scope, "settled": settled}).encode(),
                                 ContentType="application/json")
