@@ -183,17 +183,11 @@ class S3CheckpointStore:
         self.key = key
 
     def load(self) -> Checkpoint | None:
-        try:
-            body = self._client.get_object(Bucket=self._bucket, Key=self.key)["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
-                return None
-            raise
-        return Checkpoint.from_json(body)
+        body = _small_object(self._client, self._bucket, self.key)
+        return None if body is None else Checkpoint.from_json(body)
 
     def save(self, checkpoint: Checkpoint) -> None:
-        self._client.put_object(Bucket=self._bucket, Key=self.key, Body=checkpoint.to_json(),
-                                ContentType="application/json")
+        _put_json(self._client, self._bucket, self.key, checkpoint.to_json())
 
 
 class S3ReconcileProgress:
@@ -206,17 +200,25 @@ class S3ReconcileProgress:
         self.key = key
 
     def load(self, scope: str) -> str | None:
-        try:
-            body = self._client.get_object(Bucket=self._bucket, Key=self.key)["Body"].read()
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in _MISSING:
-                return None
-            raise
-        document = json.loads(body)
+        body = _small_object(self._client, self._bucket, self.key)
+        document = {} if body is None else json.loads(body)
         # Another prefix or other detectors: that walk's progress says nothing about this one.
         return document.get("settled") if document.get("scope") == scope else None
 
     def save(self, scope: str, settled: str | None) -> None:
-        self._client.put_object(Bucket=self._bucket, Key=self.key,
-                                Body=json.dumps({"scope": scope, "settled": settled}).encode(),
-                                ContentType="application/json")
+        _put_json(self._client, self._bucket, self.key,
+                  json.dumps({"scope": scope, "settled": settled}).encode())
+
+
+def _small_object(client: Any, bucket: str, key: str) -> bytes | None:
+    """A small state object's bytes (a checkpoint, progress), None when there is none yet."""
+    try:
+        return bytes(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING:
+            return None
+        raise
+
+
+def _put_json(client: Any, bucket: str, key: str, body: bytes) -> None:
+    client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
