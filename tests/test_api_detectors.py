@@ -188,7 +188,8 @@ def test_comparing_fewer_detectors_widens_the_shared_images(api):
 
 
 def test_no_reviews_in_scope_compare_nothing(api):
-    body = api.ok("/accuracy/detectors", {"label": LABEL, "camera": f"nocam-{RUN}"})
+    body = api.ok("/accuracy/detectors", {"label": LABEL, "camera": CAMERAS[0],
+                                          "until": "2000-01-01T00:00:00Z"})
     assert body == {**body, "reviewed": 0, "compared": 0, "detectors": []}
 
 

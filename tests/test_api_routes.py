@@ -301,8 +301,59 @@ def test_label_filters_match_the_graph_spelling_in_any_case(api):
 
 
 def test_sightings_empty_when_nothing_matches(api):
-    body = api.ok("/sightings", {"camera": f"nocam-{RUN}"})
-    assert body["images"] == 0 and body["cameras"] == []
+    body = api.ok("/sightings", api.mine(since="2000-01-01T00:00:00Z",
+                                         until="2000-01-02T00:00:00Z"))
+    assert body["images"] == 0 and body["cameras"] == [] and body["unknown_labels"] == []
+
+
+# --- names the graph does not know -----------------------------------------------------
+
+UNKNOWN_CAMERA = f"nocam-{RUN}"
+
+
+WINDOWED = {"/sightings": {}, "/confidence-histogram": {}, "/images": {},
+            "/rollups": {"by": "year"}, "/accuracy": {}, "/accuracy/detectors": {},
+            "/review-queue": {}}
+
+
+@pytest.mark.parametrize("path", list(WINDOWED))
+def test_an_unknown_camera_is_a_422_naming_cameras_that_exist(api, path):
+    response = api.get(path, {**WINDOWED[path], "camera": [CAMERAS[0], UNKNOWN_CAMERA]})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert repr(UNKNOWN_CAMERA) in body["detail"] and body["parameter"] == "camera"
+    assert UNKNOWN_CAMERA not in body["known"] and 0 < len(body["known"]) <= 50
+    assert body["known"] == sorted(body["known"])
+    if body["known_complete"]:
+        assert set(CAMERAS) <= set(body["known"])
+
+
+@pytest.mark.parametrize("path", [path for path in WINDOWED if path != "/review-queue"])
+def test_a_misspelt_detector_is_a_422_naming_the_detectors_of_the_newest_images(api, path):
+    response = api.get(path, {**WINDOWED[path], "detector": "aws-rekogniton"})
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert "'aws-rekogniton'" in body["detail"] and body["parameter"].startswith("detector")
+    assert DETECTOR in body["known"]
+
+
+def test_a_known_detector_with_nothing_in_scope_is_an_empty_answer(api):
+    # SSD labelled only the boxes' camera: nothing on this module's cameras.
+    assert api.ok("/rollups", api.mine(by="year", detector=SSD))["rows"] == []
+    assert api.ok("/images", api.mine(detector=SSD))["items"] == []
+
+
+def test_a_label_no_image_carries_is_an_empty_answer_that_says_so(api):
+    unknown = f"Preson{RUN}"
+    body = api.ok("/sightings", api.mine(label=unknown, since="2000-01-01T00:00:00Z"))
+    assert body["images"] == 0 and body["unknown_labels"] == [unknown]
+    page = api.ok("/images", api.mine(label=["person", unknown]))
+    assert page["items"] == [] and page["unknown_labels"] == [unknown]
+    for path in ("/confidence-histogram", "/accuracy", "/accuracy/detectors", "/review-queue"):
+        assert api.ok(path, api.mine(label=unknown))["unknown_labels"] == [unknown], path
+    assert api.ok("/rollups", api.mine(by="year", label=unknown)) == {
+        "by": ["year"], "rows": [], "unknown_labels": [unknown]}
+    assert api.ok("/sightings", api.mine(label="person"))["unknown_labels"] == []
 
 
 def rounded_half_up(value: float, width: float | None) -> float:
@@ -483,7 +534,8 @@ def test_stored_boxes_that_are_no_boxes_are_dropped_not_served(api):
 
 
 def test_empty_image_search(api):
-    assert api.ok("/images", {"camera": f"nocam-{RUN}"}) == {"items": [], "next_cursor": None}
+    assert api.ok("/images", api.mine(until="2000-01-01T00:00:00Z")) == {
+        "items": [], "next_cursor": None, "unknown_labels": []}
 
 
 # --- rollups -------------------------------------------------------------------------
@@ -500,7 +552,7 @@ def expected_rollup(images: list[Img], by: list[str]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("by", [["year", "month"], ["month"], ["hour", "camera"], ["day"]])
 def test_rollups_by_local_time_parts(api, by):
     body = api.ok("/rollups", api.mine(by=by))
-    assert body == {"by": by, "rows": expected_rollup(api.images, by)}
+    assert body == {"by": by, "rows": expected_rollup(api.images, by), "unknown_labels": []}
 
 
 def test_rollups_of_a_label_above_a_confidence_for_one_camera(api):
@@ -509,7 +561,8 @@ def test_rollups_of_a_label_above_a_confidence_for_one_camera(api):
     scoped = [image for image in api.images if image.camera == CAMERAS[2]
               and (image.person() or -1) >= 90]
     assert body["rows"] == expected_rollup(scoped, ["year", "month"]) and scoped
-    assert api.ok("/rollups", {"by": "year", "camera": f"nocam-{RUN}"})["rows"] == []
+    assert api.ok("/rollups", {"by": "year", "camera": CAMERAS[2],
+                               "until": "2000-01-01T00:00:00Z"})["rows"] == []
 
 
 # --- verdicts, accuracy and the review queue ------------------------------------------
@@ -528,7 +581,7 @@ def confusion(pairs: list[tuple[bool, float | None]], threshold: float) -> dict[
 
 
 def test_accuracy_with_no_verdicts_is_empty_not_an_error(api):
-    body = api.ok("/accuracy", {"camera": f"nocam-{RUN}"})
+    body = api.ok("/accuracy", {"camera": BOX_CAMERA, "label": TAGS[0]})
     assert body["reviewed"] == 0
     assert body["at_threshold"] == confusion([], 90)
     assert len(body["curve"]) == 21
@@ -570,7 +623,7 @@ def test_verdicts_accuracy_curve_and_review_queue(api):
     one_camera = [(truth[i.key], i.person()) for i in judged if i.camera == CAMERAS[0]]
     body = api.ok("/accuracy", {"camera": CAMERAS[0], "threshold": 50})
     assert body["at_threshold"] == confusion(one_camera, 50)
-    assert api.ok("/accuracy", api.mine(detector="other"))["reviewed"] == 0
+    assert api.ok("/accuracy", api.mine(detector=SSD))["reviewed"] == 0
 
     queue = all_pages(api, "/review-queue", api.mine(limit=7))
     unjudged = [image for image in api.images if image.key not in truth]

@@ -155,7 +155,8 @@ def _map_errors(app: FastAPI) -> None:
     """Domain and graph failures become clear 4xx/5xx JSON answers."""
 
     async def bad_request(_: Request, error: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=422)
+        assert isinstance(error, BadRequest)
+        return JSONResponse(error.body(), status_code=422)
 
     async def timeout(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=504)

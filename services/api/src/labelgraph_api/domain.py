@@ -31,6 +31,26 @@ log = logging.getLogger("labelgraph_api")
 class BadRequest(ValueError):
     """A caller's parameters that validate one by one but not together."""
 
+    def body(self) -> dict[str, Any]:
+        """The 422's JSON."""
+        return {"detail": str(self)}
+
+
+class UnknownName(BadRequest):
+    """A name the graph has none of (a camera, a detector), with some of those it has."""
+
+    def __init__(self, parameter: str, unknown: Sequence[str], known: Sequence[str],
+                 complete: bool) -> None:
+        # Asked names only as repr: a caller's text goes back out escaped.
+        super().__init__(f"unknown {parameter}: {', '.join(map(repr, unknown))}")
+        self.parameter = parameter
+        self.known = list(known)
+        self.complete = complete
+
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "parameter": self.parameter, "known": self.known,
+                "known_complete": self.complete}
+
 
 def encode_cursor(position: Sequence[Any]) -> str:
     """An opaque cursor for the position of the last item of a page."""

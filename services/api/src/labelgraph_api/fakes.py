@@ -68,10 +68,16 @@ class FakeGraphReads:
     async def window_of(self, since: int | None, until: int | None) -> Window:
         return window(since, until, sorted({image.captured_at[:10] for image in self.images}))
 
-    async def label_named(self, name: str) -> str:
+    async def label_named(self, name: str) -> str | None:
         names = sorted({label for image in self.images for label, _ in image.labels})
         return name if name in names else next(
-            (known for known in names if known.lower() == name.lower()), name)
+            (known for known in names if known.lower() == name.lower()), None)
+
+    async def cameras_named(self, names: Sequence[str]) -> set[str]:
+        return set(names) & {image.camera for image in self.images}
+
+    async def camera_names(self, limit: int) -> list[str]:
+        return sorted({image.camera for image in self.images})[:limit]
 
     async def cameras(self) -> list[Row]:
         per_camera: dict[str, list[int]] = {}

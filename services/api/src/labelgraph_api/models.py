@@ -57,6 +57,14 @@ class LabelPage(BaseModel):
     next_offset: int | None = Field(description="Offset of the next page; null on the last.")
 
 
+class LabelsMatched(BaseModel):
+    """Which asked labels the graph has no Label for."""
+
+    unknown_labels: list[str] = Field(
+        description="Asked labels no image carries (no Label of that name in any case): "
+                    "misspelt, or never given by a detector; see /labels for the names.")
+
+
 class Window(BaseModel):
     """The time window a question covered (since inclusive, until exclusive)."""
 
@@ -77,7 +85,7 @@ class CameraSightings(BaseModel):
                                          "stamped it, with its offset; null if unknown.")
 
 
-class Sightings(Window):
+class Sightings(Window, LabelsMatched):
     """Where a label was seen: matching images grouped by camera (the heat map)."""
 
     label: str = Field(description="Label asked for.")
@@ -93,7 +101,7 @@ class HistogramBucket(BaseModel):
     images: int = Field(description="Images in the bucket.")
 
 
-class ConfidenceHistogram(Window):
+class ConfidenceHistogram(Window, LabelsMatched):
     """Images per confidence value of one label."""
 
     label: str = Field(description="Label asked for.")
@@ -143,7 +151,7 @@ class ImageItem(BaseModel):
     url: str = Field(description="Presigned, time-limited GET URL of the image in S3.")
 
 
-class ImagePage(BaseModel):
+class ImagePage(LabelsMatched):
     """One page of images, newest first."""
 
     items: list[ImageItem]
@@ -203,7 +211,7 @@ class CameraAccuracy(BaseModel):
     at_threshold: ConfusionCounts = Field(description="Counts at the asked threshold.")
 
 
-class Accuracy(Window):
+class Accuracy(Window, LabelsMatched):
     """How accurate the detector is on reviewed images."""
 
     label: str = Field(description="Label judged.")
@@ -237,7 +245,7 @@ class DetectorAccuracy(BaseModel):
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
 
 
-class DetectorComparison(Window):
+class DetectorComparison(Window, LabelsMatched):
     """Detectors side by side on the same reviewed images: those every one of them labelled."""
 
     label: str = Field(description="Label judged.")
@@ -273,7 +281,7 @@ class QueueItem(ImageItem):
                     "gave the label, or the label's confidence is low.")
 
 
-class ReviewQueue(BaseModel):
+class ReviewQueue(LabelsMatched):
     """Unreviewed images: disagreements first, then those without the label, then the least
     confident."""
 
@@ -295,7 +303,7 @@ class RollupRow(BaseModel):
     images: int
 
 
-class Rollup(BaseModel):
+class Rollup(LabelsMatched):
     """Image counts grouped by the asked dimensions, in camera-local time."""
 
     by: list[str] = Field(description="Dimensions grouped by.")

@@ -72,6 +72,19 @@ RETURN camera.camera_name AS camera, min(image.timestamp) AS first_ts,
        max(image.timestamp) AS last_ts
 """
 
+# Which asked cameras exist (unique-key lookups), and some names to show when one does not.
+CAMERAS_NAMED = """
+UNWIND $cameras AS name
+MATCH (camera:Camera) WHERE camera.camera_name = name
+RETURN camera.camera_name AS camera
+"""
+CAMERA_NAMES = """
+MATCH (camera:Camera)
+RETURN camera.camera_name AS camera
+ORDER BY camera
+LIMIT $limit
+"""
+
 LABELS = """
 MATCH (label:Label)
 WHERE $prefix IS NULL OR toLower(label.label_name) STARTS WITH toLower($prefix)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from labelgraph_api.domain import BadRequest, StoredVerdict
+from labelgraph_api.domain import BadRequest, StoredVerdict, UnknownName
 from labelgraph_api.fakes import FakeImage, FakeWorld, fake_world
 from labelgraph_api.handlers import accuracy, images, labels, rollups, verdicts
 
@@ -88,7 +88,11 @@ async def test_the_histogram_counts_the_images_without_the_label_in_its_scope(wo
                                               since=None, until=None, detector=None,
                                               bucket_width=None)
     assert front["without_label"] == 0
-    other = await labels.confidence_histogram(world.reads, label="Person", cameras=None,
+    # Another detector labelled an image of another camera only: none of front's are in
+    # its scope, and that is an answer, not an unknown detector.
+    world.reads.images.append(FakeImage("h", "side", int(NOW.timestamp()), NOW.isoformat(),
+                                        {("Car", "opencv-hog"): 70.0}, ["opencv-hog"]))
+    other = await labels.confidence_histogram(world.reads, label="Person", cameras=["front"],
                                               since=None, until=None, detector="opencv-hog",
                                               bucket_width=None)
     assert other["images"] == other["without_label"] == 0
@@ -169,3 +173,35 @@ async def test_adopting_the_graphs_verdicts_never_overwrites_a_later_one(world):
     assert await verdicts.adopt_graph_verdicts(world.verdict_graph, world.store) == 1
     assert {(v.object_key, v.reviewer) for v in await world.store.all()} == {
         ("a", "bob"), ("b", "old")}
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_camera_is_refused_with_the_cameras_there_are(world):
+    with pytest.raises(UnknownName, match="'fornt'") as refused:
+        await search(world, cameras=["front", "fornt"])
+    assert refused.value.body()["known"] == ["back", "front"]
+    assert refused.value.body()["known_complete"] is True
+
+
+@pytest.mark.asyncio
+async def test_a_detector_that_labelled_nothing_is_refused_only_when_the_answer_is_empty(world):
+    with pytest.raises(UnknownName, match="'aws-rekogniton'") as refused:
+        await search(world, detector="aws-rekogniton")
+    assert refused.value.body()["known"] == ["aws-rekognition"]
+    # A known detector with nothing in scope is an empty answer, not a refusal.
+    empty = await rollups.rollup(world.reads, by=["year"], cameras=None, label="Car",
+                                 min_confidence=None, since=NOW + timedelta(days=1),
+                                 until=None, detector="aws-rekognition")
+    assert empty["rows"] == []
+
+
+@pytest.mark.asyncio
+async def test_a_label_no_image_carries_is_an_empty_answer_that_says_so(world):
+    body = await labels.sightings(world.reads, label="Preson", since=None, until=None,
+                                  cameras=None, min_confidence=0, detector=None)
+    assert body["images"] == 0 and body["unknown_labels"] == ["Preson"]
+    page = await search(world, labels=["person", "Dog"])
+    assert page["items"] == [] and page["unknown_labels"] == ["Dog"]
+    known = await labels.sightings(world.reads, label="person", since=None, until=None,
+                                   cameras=None, min_confidence=0, detector=None)
+    assert known["unknown_labels"] == [] and known["label"] == "Person"

@@ -113,13 +113,22 @@ class CypherReads:
                                 **span.bounds, cameras=cameras, detector=detector)
         return sum(row["images"] for row in rows)
 
-    async def label_named(self, name: str) -> str:
-        """The label as the graph spells it, matched in any case; the name itself if none."""
+    async def label_named(self, name: str) -> str | None:
+        """The label as the graph spells it, matched in any case; None if it has none."""
         for query in (queries.LABEL_NAMED, queries.LABEL_NAMED_ANY_CASE):
             rows = await self._rows(query, label=name)
             if rows:
                 return str(rows[0]["label"])
-        return name
+        return None
+
+    async def cameras_named(self, names: Sequence[str]) -> set[str]:
+        """Those of the names that are cameras of the graph."""
+        rows = await self._rows(queries.CAMERAS_NAMED, cameras=sorted(set(names)))
+        return {row["camera"] for row in rows}
+
+    async def camera_names(self, limit: int) -> list[str]:
+        """The first `limit` camera names, by name."""
+        return [row["camera"] for row in await self._rows(queries.CAMERA_NAMES, limit=limit)]
 
     async def search_images(self, span: Window, labels: Sequence[str],
                             after: tuple[int, str] | None, limit: int, **scope: Any) -> list[Row]:

@@ -22,7 +22,7 @@ from labelgraph_api.domain import (
     queue_reason,
     threshold_for_recall,
 )
-from labelgraph_api.handlers.scope import window_of
+from labelgraph_api.handlers.scope import check_detector, label_named, window_of
 from labelgraph_api.ports import GraphReads, ImageLinks
 
 Body = dict[str, Any]
@@ -33,9 +33,10 @@ async def accuracy(reads: GraphReads, *, label: str, cameras: list[str] | None,
                    since: datetime | None, until: datetime | None, detector: str | None,
                    threshold: float, step: float) -> Body:
     """TP/FP/FN/TN, precision, recall and miss rate against reviewers, overall and per camera."""
-    span = await window_of(reads, since, until)
-    label = await reads.label_named(label)
+    span = await window_of(reads, since, until, cameras=cameras)
+    label, unknown = await label_named(reads, label)
     rows = await reads.reviewed(span, label=label, cameras=cameras, detector=detector)
+    await check_detector(reads, detector, bool(rows))
     verdicts = [(row["present"], row["confidence"]) for row in rows]
     per_camera: dict[str, Verdicts] = {}
     for row in rows:
@@ -46,7 +47,7 @@ async def accuracy(reads: GraphReads, *, label: str, cameras: list[str] | None,
             "curve": [_counts(point) for point in curve(verdicts, step)],
             "per_camera": [{"camera": name, "reviewed": len(per_camera[name]),
                             "at_threshold": _counts(confusion(per_camera[name], threshold))}
-                           for name in sorted(per_camera)]}
+                           for name in sorted(per_camera)], "unknown_labels": unknown}
 
 
 async def compare(reads: GraphReads, *, label: str, cameras: list[str] | None,
@@ -56,10 +57,12 @@ async def compare(reads: GraphReads, *, label: str, cameras: list[str] | None,
     """Each detector's accuracy on the same reviewed images: those every compared one labelled."""
     asked = _detector_names(detectors)
     overrides = parse_thresholds(thresholds)
-    span = await window_of(reads, since, until)
-    label = await reads.label_named(label)
+    span = await window_of(reads, since, until, cameras=cameras)
+    label, unknown = await label_named(reads, label)
     compared = compare_detectors(await reads.reviewed_by_detector(span, label=label,
                                                                   cameras=cameras), asked)
+    for name in asked or ():
+        await check_detector(reads, name, compared.labelled_by[name] > 0)
     results = []
     for name in compared.detectors:
         verdicts, bar = compared.verdicts[name], overrides.get(name, threshold)
@@ -71,7 +74,7 @@ async def compare(reads: GraphReads, *, label: str, cameras: list[str] | None,
                         "curve": [_counts(point) for point in curve(verdicts, step)]})
     return {"label": label, "cameras": cameras, "since": since, "until": until,
             "threshold": threshold, "reviewed": compared.reviewed, "compared": compared.shared,
-            "detectors": results}
+            "detectors": results, "unknown_labels": unknown}
 
 
 async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
@@ -82,8 +85,8 @@ async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
     without it (misses hide there), then the least confident; each with why it is there."""
     overrides = parse_thresholds(thresholds)
     after = tuple(decode_cursor(cursor, (float, int, str))) if cursor else None
-    span = await window_of(reads, since, until)
-    label = await reads.label_named(label)
+    span = await window_of(reads, since, until, cameras=cameras)
+    label, unknown = await label_named(reads, label)
     rows = await reads.review_queue(span, after, limit, label=label, cameras=cameras,
                                     threshold=threshold, thresholds=overrides)
     last = rows[-1] if len(rows) == limit else None
@@ -91,7 +94,7 @@ async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
               "label_confidence": _top_confidence(row, label)} for row in rows]
     return {"label": label, "threshold": threshold, "thresholds": overrides, "items": items,
             "next_cursor": encode_cursor((last["score"], last["timestamp"], last["object_key"]))
-            if last else None}
+            if last else None, "unknown_labels": unknown}
 
 
 def _counts(point: Confusion) -> Body:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from labelgraph_api.domain import BadRequest, decode_cursor, encode_cursor, utc
-from labelgraph_api.handlers.scope import window_of
+from labelgraph_api.handlers.scope import check_detector, labels_named, window_of
 from labelgraph_api.ports import GraphReads, ImageLinks
 
 Body = dict[str, Any]
@@ -28,16 +28,17 @@ async def search_images(reads: GraphReads, links: ImageLinks, *, cameras: list[s
     if not labels and (min_confidence is not None or max_confidence is not None):
         raise BadRequest("a confidence range needs at least one label")
     after = tuple(decode_cursor(cursor, (int, str))) if cursor else None
-    span = await window_of(reads, since, until)
-    named = sorted({await reads.label_named(name) for name in labels})
+    span = await window_of(reads, since, until, cameras=cameras)
+    named, unknown = await labels_named(reads, labels)
     rows = await reads.search_images(
         span, named, after, limit, cameras=cameras, hour=hour, detector=detector,
         min_confidence=min_confidence or 0.0,
         max_confidence=100.0 if max_confidence is None else max_confidence)
+    await check_detector(reads, detector, bool(rows) or after is not None)
     last = rows[-1] if len(rows) == limit else None
     return {"items": [links.attach(row) for row in rows],
             "next_cursor": encode_cursor((last["timestamp"], last["object_key"])) if last
-            else None}
+            else None, "unknown_labels": unknown}
 
 
 async def image_detail(reads: GraphReads, links: ImageLinks, object_key: str) -> Body | None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labelgraph_api.domain import utc, window_before
-from labelgraph_api.handlers.scope import window_of
+from labelgraph_api.handlers.scope import check_detector, label_named, window_of
 from labelgraph_api.ports import GraphReads
 from labelgraph_api.windows import DETECTOR_SCAN_IMAGES
 
@@ -26,37 +26,40 @@ async def sightings(reads: GraphReads, *, label: str, since: datetime | None,
     """Where a label was seen: matching images per camera (default window: the last 2 h)."""
     until = until or datetime.now(UTC)
     since = since or window_before(until, HEAT_MAP_WINDOW)
-    span = await window_of(reads, since, until)
-    label = await reads.label_named(label)
+    span = await window_of(reads, since, until, cameras=cameras)
+    label, unknown = await label_named(reads, label)
     rows = await reads.sightings(span, label=label, cameras=cameras, detector=detector,
                                  min_confidence=min_confidence)
+    await check_detector(reads, detector, bool(rows))
     latest = await reads.latest_captures(rows)
     per_camera = [{**row, "first_at": utc(row["first_ts"]), "last_at": utc(row["last_ts"]),
                    "last_captured_at": latest.get(row["camera"])} for row in rows]
     return {"label": label, "since": since, "until": until, "min_confidence": min_confidence,
-            "images": sum(row["images"] for row in rows), "cameras": per_camera}
+            "images": sum(row["images"] for row in rows), "cameras": per_camera,
+            "unknown_labels": unknown}
 
 
 async def confidence_histogram(reads: GraphReads, *, label: str, cameras: list[str] | None,
                                since: datetime | None, until: datetime | None,
                                detector: str | None, bucket_width: float | None) -> Body:
     """Images per confidence of a label, and the images in scope without it."""
-    span = await window_of(reads, since, until)
-    label = await reads.label_named(label)
+    span = await window_of(reads, since, until, cameras=cameras)
+    label, unknown = await label_named(reads, label)
     rows = await reads.confidence_histogram(span, label=label, cameras=cameras,
                                             detector=detector, width=bucket_width)
     labelled = sum(row["images"] for row in rows)
     in_scope = await reads.images_in_scope(span, cameras, detector)
+    await check_detector(reads, detector, in_scope > 0)
     return {"label": label, "since": since, "until": until, "bucket_width": bucket_width,
             "images": labelled, "without_label": max(0, in_scope - labelled),
             "buckets": [{"confidence": row["bucket"], "images": row["images"]}
-                        for row in rows]}
+                        for row in rows], "unknown_labels": unknown}
 
 
 async def list_detectors(reads: GraphReads, since: datetime | None, until: datetime | None
                          ) -> Body:
     """Detectors that labelled the window's newest images (at most 2,000 read)."""
-    span = await window_of(reads, since, until)
+    span = await window_of(reads, since, until, cameras=None)
     seen, scanned, complete = await reads.detectors(span, DETECTOR_SCAN_IMAGES)
     return {"detectors": [{"detector": name, "images": seen[name]} for name in sorted(seen)],
             "images_scanned": scanned, "complete": complete}

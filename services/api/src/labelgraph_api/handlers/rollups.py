@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from labelgraph_api.domain import BadRequest, roll_up
-from labelgraph_api.handlers.scope import label_of, window_of
+from labelgraph_api.handlers.scope import check_detector, labels_named, window_of
 from labelgraph_api.ports import GraphReads
 
 
@@ -20,7 +20,9 @@ async def rollup(reads: GraphReads, *, by: list[str], cameras: list[str] | None,
     if min_confidence is not None and not label:
         # As /images: a confidence without a label would be silently ignored.
         raise BadRequest("min_confidence needs a label")
-    span = await window_of(reads, since, until)
-    rows = await reads.rollup(span, by=by, cameras=cameras, label=await label_of(reads, label),
+    span = await window_of(reads, since, until, cameras=cameras)
+    named, unknown = await labels_named(reads, [label] if label else [])
+    rows = await reads.rollup(span, by=by, cameras=cameras, label=next(iter(named), None),
                               min_confidence=min_confidence or 0, detector=detector)
-    return {"by": by, "rows": roll_up(rows, by)}
+    await check_detector(reads, detector, bool(rows))
+    return {"by": by, "rows": roll_up(rows, by), "unknown_labels": unknown}

@@ -28,7 +28,7 @@ async def record_verdict(reads: GraphReads, graph: VerdictGraph, store: VerdictS
     verdict on `person` judges the detector's `Person`."""
     if not await graph.image_exists(object_key):
         return None
-    verdict = StoredVerdict(object_key=object_key, label=await reads.label_named(label),
+    verdict = StoredVerdict(object_key=object_key, label=await reads.label_named(label) or label,
                             present=present, reviewer=reviewer,
                             reviewed_at=datetime.now(UTC).isoformat())
     stored = await store.record(verdict)
