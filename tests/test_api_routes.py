@@ -466,6 +466,23 @@ def test_image_pagination_is_stable_under_inserts(api):
     assert api.ok("/images", params)["items"][0]["object_key"] == newer.key
 
 
+def test_a_cursor_is_refused_under_other_filters(api):
+    first = api.ok("/images", {"camera": CAMERAS[0], "label": "Person", "limit": 2})
+    cursor = first["next_cursor"]
+    other = api.get("/images", {"camera": CAMERAS[1], "label": "Person", "cursor": cursor})
+    assert other.status_code == 422 and "other filters" in other.json()["detail"]
+    assert api.get("/images", {"camera": CAMERAS[0], "cursor": cursor}).status_code == 422
+    # The same filters in another order, and another page size, page on.
+    page = api.ok("/images", {"label": "Person", "camera": CAMERAS[0], "cursor": cursor,
+                              "limit": 3})
+    assert page["items"] and not {i["object_key"] for i in page["items"]} & {
+        i["object_key"] for i in first["items"]}
+    queue = api.ok("/review-queue", {"camera": CAMERAS[0], "limit": 2})["next_cursor"]
+    refused = api.get("/review-queue", {"camera": CAMERAS[0], "label": TAGS[0],
+                                        "cursor": queue})
+    assert refused.status_code == 422 and "other filters" in refused.json()["detail"]
+
+
 def test_image_detail_and_unknown_key(api):
     image = api.images[7]
     body = api.ok(f"/images/{image.key}")

@@ -15,11 +15,13 @@ from fastapi import Depends, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from pydantic import AwareDatetime
 
+from labelgraph_api.domain import query_digest
 from labelgraph_api.observability import KEY_CHECKS_LIMITED, KEY_REFUSALS
 from labelgraph_api.ports import GraphReads, ImageLinks, VerdictGraph, VerdictStore
 from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 log = logging.getLogger("labelgraph_api")
+PAGING_PARAMETERS = frozenset({"cursor", "limit"})
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                                description="One of the keys in API_KEYS.")
 
@@ -42,6 +44,12 @@ def _links(request: Request) -> ImageLinks:
 def _verdicts(request: Request) -> VerdictStore:
     verdicts: VerdictStore = request.app.state.verdicts
     return verdicts
+
+
+def _query_digest(request: Request) -> str:
+    # What a page asks besides where it starts and how many: a cursor pages that only.
+    return query_digest((name, value) for name, value in request.query_params.multi_items()
+                        if name not in PAGING_PARAMETERS)
 
 
 def _ready_timeout(request: Request) -> float:
@@ -144,6 +152,7 @@ ReviewGraph = Annotated[VerdictGraph, Depends(_verdict_graph)]
 Links = Annotated[ImageLinks, Depends(_links)]
 Verdicts = Annotated[VerdictStore, Depends(_verdicts)]
 ReadyTimeout = Annotated[float, Depends(_ready_timeout)]
+QueryDigest = Annotated[str, Depends(_query_digest)]
 Since = Annotated[AwareDatetime | None, Query(
     description="Start of the window, ISO 8601 with offset (inclusive).")]
 Until = Annotated[AwareDatetime | None, Query(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import math
@@ -52,21 +53,34 @@ class UnknownName(BadRequest):
                 "known_complete": self.complete}
 
 
-def encode_cursor(position: Sequence[Any]) -> str:
-    """An opaque cursor for the position of the last item of a page."""
-    return base64.urlsafe_b64encode(json.dumps(list(position)).encode()).decode()
+def encode_cursor(position: Sequence[Any], query: str) -> str:
+    """An opaque cursor for the position of the last item of a page, and the digest of the
+    query it pages (query_digest), so that it pages no other."""
+    return base64.urlsafe_b64encode(json.dumps([list(position), query]).encode()).decode()
 
 
-def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
-    """The position inside a cursor made by encode_cursor, checked against its types."""
+def decode_cursor(cursor: str, types: Sequence[type], query: str) -> list[Any]:
+    """The position inside a cursor made by encode_cursor, checked against its types and
+    the digest of the query it comes back with."""
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error) as error:
+        position, made_for = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, TypeError, binascii.Error) as error:
         raise BadRequest("cursor is not one this api returned") from error
     if not (isinstance(position, list) and len(position) == len(types)
             and all(_is(value, kind) for value, kind in zip(position, types, strict=True))):
         raise BadRequest("cursor is not one this api returned")
+    if made_for != query:
+        # Its position means nothing under other filters: the page would hold the first
+        # query's items, or skip the second's.
+        raise BadRequest("cursor belongs to a query with other filters (camera, label, "
+                         "window, ...): ask without a cursor, or with the cursor's filters")
     return position
+
+
+def query_digest(parameters: Iterable[tuple[str, str]]) -> str:
+    """A short digest of a query's filters: its parameters in any order, as sent."""
+    text = json.dumps(sorted(parameters))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _is(value: Any, kind: type) -> bool:

@@ -14,25 +14,41 @@ from labelgraph_api.domain import (
     curve,
     decode_cursor,
     encode_cursor,
+    query_digest,
     review_key,
     roll_up,
     stored_boxes,
 )
 
+QUERY = query_digest([("camera", "front"), ("label", "Person")])
+
 
 def test_a_cursor_round_trips_and_foreign_ones_are_refused():
-    assert decode_cursor(encode_cursor((12, "a/b")), (int, str)) == [12, "a/b"]
-    assert decode_cursor(encode_cursor((-1, 5, "k")), (float, int, str)) == [-1, 5, "k"]
+    assert decode_cursor(encode_cursor((12, "a/b"), QUERY), (int, str), QUERY) == [12, "a/b"]
+    assert decode_cursor(encode_cursor((-1, 5, "k"), QUERY), (float, int, str),
+                         QUERY) == [-1, 5, "k"]
     with pytest.raises(BadRequest):
-        decode_cursor(base64.urlsafe_b64encode(b'[Infinity, 1, "k"]').decode(), (float, int, str))
+        decode_cursor(base64.urlsafe_b64encode(b'[[Infinity, 1, "k"], ""]').decode(),
+                      (float, int, str), "")
     foreign = [
         "%%%", base64.urlsafe_b64encode(b"{}").decode(),
-        encode_cursor(("12", "a")), encode_cursor((True, "a")), encode_cursor((1,)),
-        encode_cursor((2**70, "a")), encode_cursor((1.5, "a")),
+        base64.urlsafe_b64encode(b'[12, "a"]').decode(),  # a cursor of before the digest
+        encode_cursor(("12", "a"), QUERY), encode_cursor((True, "a"), QUERY),
+        encode_cursor((1,), QUERY), encode_cursor((2**70, "a"), QUERY),
+        encode_cursor((1.5, "a"), QUERY),
     ]
     for cursor in foreign:
-        with pytest.raises(BadRequest):
-            decode_cursor(cursor, (int, str))
+        with pytest.raises(BadRequest, match="not one this api returned"):
+            decode_cursor(cursor, (int, str), QUERY)
+
+
+def test_a_cursor_pages_only_the_query_it_was_made_for():
+    cursor = encode_cursor((12, "a"), QUERY)
+    same = query_digest([("label", "Person"), ("camera", "front")])  # any order
+    assert decode_cursor(cursor, (int, str), same) == [12, "a"]
+    other = query_digest([("camera", "back"), ("label", "Person")])
+    with pytest.raises(BadRequest, match="other filters"):
+        decode_cursor(cursor, (int, str), other)
 
 
 def box(left, top, width, height, confidence):

@@ -37,7 +37,7 @@ def world() -> FakeWorld:
 def search(world: FakeWorld, **asked: object) -> dict:
     params = {"cameras": None, "labels": [], "min_confidence": None, "max_confidence": None,
               "since": None, "until": None, "hour": None, "detector": None, "limit": 2,
-              "cursor": None, **asked}
+              "cursor": None, "query": "q", **asked}
     return images.search_images(world.reads, world.links, **params)  # type: ignore[arg-type]
 
 
@@ -118,7 +118,8 @@ async def test_the_review_queue_gives_unlabelled_first_then_least_confident_with
     while True:
         page = await accuracy.review_queue(world.reads, world.links, label="Person",
                                            cameras=None, since=None, until=None, limit=2,
-                                           cursor=cursor, threshold=90, thresholds=[])
+                                           cursor=cursor, threshold=90, thresholds=[],
+                                           query="q")
         items += page["items"]
         if (cursor := page["next_cursor"]) is None:
             break

@@ -80,11 +80,12 @@ async def compare(reads: GraphReads, *, label: str, cameras: list[str] | None,
 async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
                        cameras: list[str] | None, since: datetime | None,
                        until: datetime | None, limit: int, cursor: str | None,
-                       threshold: float, thresholds: Sequence[str]) -> Body:
+                       threshold: float, thresholds: Sequence[str], query: str) -> Body:
     """Images nobody judged for the label yet: where detectors disagree first, then those
-    without it (misses hide there), then the least confident; each with why it is there."""
+    without it (misses hide there), then the least confident; each with why it is there.
+    `query` is the digest of the filters, which the cursor carries."""
     overrides = parse_thresholds(thresholds)
-    after = tuple(decode_cursor(cursor, (float, int, str))) if cursor else None
+    after = tuple(decode_cursor(cursor, (float, int, str), query)) if cursor else None
     span = await window_of(reads, since, until, cameras=cameras)
     label, unknown = await label_named(reads, label)
     rows = await reads.review_queue(span, after, limit, label=label, cameras=cameras,
@@ -92,9 +93,10 @@ async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
     last = rows[-1] if len(rows) == limit else None
     items = [{**links.attach(row), "reason": queue_reason(row["score"]),
               "label_confidence": _top_confidence(row, label)} for row in rows]
+    position = (last["score"], last["timestamp"], last["object_key"]) if last else None
     return {"label": label, "threshold": threshold, "thresholds": overrides, "items": items,
-            "next_cursor": encode_cursor((last["score"], last["timestamp"], last["object_key"]))
-            if last else None, "unknown_labels": unknown}
+            "next_cursor": encode_cursor(position, query) if position else None,
+            "unknown_labels": unknown}
 
 
 def _counts(point: Confusion) -> Body:

@@ -23,11 +23,12 @@ async def search_images(reads: GraphReads, links: ImageLinks, *, cameras: list[s
                         labels: Sequence[str], min_confidence: float | None,
                         max_confidence: float | None, since: datetime | None,
                         until: datetime | None, hour: int | None, detector: str | None,
-                        limit: int, cursor: str | None) -> Body:
-    """A page of images newest first carrying every asked label in range, with links."""
+                        limit: int, cursor: str | None, query: str) -> Body:
+    """A page of images newest first carrying every asked label in range, with links;
+    `query` is the digest of the filters, which the cursor carries."""
     if not labels and (min_confidence is not None or max_confidence is not None):
         raise BadRequest("a confidence range needs at least one label")
-    after = tuple(decode_cursor(cursor, (int, str))) if cursor else None
+    after = tuple(decode_cursor(cursor, (int, str), query)) if cursor else None
     span = await window_of(reads, since, until, cameras=cameras)
     named, unknown = await labels_named(reads, labels)
     rows = await reads.search_images(
@@ -37,7 +38,7 @@ async def search_images(reads: GraphReads, links: ImageLinks, *, cameras: list[s
     await check_detector(reads, detector, bool(rows) or after is not None)
     last = rows[-1] if len(rows) == limit else None
     return {"items": [links.attach(row) for row in rows],
-            "next_cursor": encode_cursor((last["timestamp"], last["object_key"])) if last
+            "next_cursor": encode_cursor((last["timestamp"], last["object_key"]), query) if last
             else None, "unknown_labels": unknown}
 
 

@@ -6,7 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from labelgraph_api.deps import Cameras, Cursor, Detector, Limit, Links, Reads, Since, Until
+from labelgraph_api.deps import (
+    Cameras,
+    Cursor,
+    Detector,
+    Limit,
+    Links,
+    QueryDigest,
+    Reads,
+    Since,
+    Until,
+)
 from labelgraph_api.handlers import images
 from labelgraph_api.models import CameraSummary, ImageDetail, ImagePage
 
@@ -21,7 +31,7 @@ async def list_cameras(reads: Reads) -> list[dict[str, Any]]:
 
 @router.get("/images", response_model=ImagePage)
 async def search_images(
-    reads: Reads, links: Links, camera: Cameras = None,
+    reads: Reads, links: Links, query: QueryDigest, camera: Cameras = None,
     label: Annotated[list[str] | None, Query(
         description="Label the image must carry; repeat for all of several.")] = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=100)] = None,
@@ -37,7 +47,7 @@ async def search_images(
     return await images.search_images(
         reads, links, cameras=camera, labels=label or [], min_confidence=min_confidence,
         max_confidence=max_confidence, since=since, until=until, hour=hour,
-        detector=detector, limit=limit, cursor=cursor)
+        detector=detector, limit=limit, cursor=cursor, query=query)
 
 
 @router.get("/images/{object_key:path}", response_model=ImageDetail)

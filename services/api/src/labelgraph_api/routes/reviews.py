@@ -13,6 +13,7 @@ from labelgraph_api.deps import (
     DetectorNames,
     Limit,
     Links,
+    QueryDigest,
     Reads,
     ReviewGraph,
     Since,
@@ -81,12 +82,14 @@ async def accuracy_by_detector(
 
 @router.get("/review-queue", response_model=ReviewQueue)
 async def review_queue(
-    reads: Reads, links: Links, label: LabelQuery = "Person", camera: Cameras = None,
-    since: Since = None, until: Until = None, limit: Limit = 50, cursor: Cursor = None,
+    reads: Reads, links: Links, query: QueryDigest, label: LabelQuery = "Person",
+    camera: Cameras = None, since: Since = None, until: Until = None, limit: Limit = 50,
+    cursor: Cursor = None,
     threshold: Threshold = 90, thresholds: Thresholds = None,
 ) -> dict[str, Any]:
     """Images nobody judged for the label yet: where detectors disagree first, then those
     without it (misses hide there), then the least confident."""
     return await judging.review_queue(reads, links, label=label, cameras=camera, since=since,
                                       until=until, limit=limit, cursor=cursor,
-                                      threshold=threshold, thresholds=thresholds or ())
+                                      threshold=threshold, thresholds=thresholds or (),
+                                      query=query)
