@@ -558,18 +558,55 @@ def test_empty_image_search(api):
 # --- rollups -------------------------------------------------------------------------
 
 
+# What a rollup key answers of an image (camera-local): a bucket keeps its calendar identity
+# unless the key asks for one part across the calendar.
+ROLLUP_FIELDS: dict[str, Any] = {
+    "camera": lambda i: {"camera": i.camera},
+    "year": lambda i: {"year": i.captured.year},
+    "month": lambda i: {"year": i.captured.year, "month": i.captured.month},
+    "day": lambda i: {"date": i.captured.date().isoformat()},
+    "hour": lambda i: {"date": i.captured.date().isoformat(), "hour": i.captured.hour},
+    "month_of_year": lambda i: {"month_of_year": i.captured.month},
+    "day_of_month": lambda i: {"day_of_month": i.captured.day},
+    "hour_of_day": lambda i: {"hour_of_day": i.captured.hour},
+}
+ORDER = ("camera", "year", "month", "date", "hour", "month_of_year", "day_of_month",
+         "hour_of_day")
+
+
 def expected_rollup(images: list[Img], by: list[str]) -> list[dict[str, Any]]:
-    def part(image: Img, name: str) -> Any:
-        return image.camera if name == "camera" else getattr(image.captured, name)
+    def bucket(image: Img) -> tuple[tuple[str, Any], ...]:
+        fields = {name: value for key in by for name, value in ROLLUP_FIELDS[key](image).items()}
+        return tuple(sorted(fields.items(), key=lambda item: ORDER.index(item[0])))
 
-    counts = Counter(tuple(part(image, name) for name in by) for image in images)
-    return [{**dict(zip(by, key, strict=True)), "images": n} for key, n in sorted(counts.items())]
+    counts = Counter(bucket(image) for image in images)
+    return [{**dict(key), "images": n} for key, n in sorted(counts.items())]
 
 
-@pytest.mark.parametrize("by", [["year", "month"], ["month"], ["hour", "camera"], ["day"]])
-def test_rollups_by_local_time_parts(api, by):
+@pytest.mark.parametrize("by", [["year", "month"], ["month"], ["month_of_year"],
+                                ["hour", "camera"], ["hour_of_day", "camera"], ["day"],
+                                ["day_of_month"]])
+def test_rollups_by_calendar_buckets(api, by):
     body = api.ok("/rollups", api.mine(by=by))
     assert body == {"by": by, "rows": expected_rollup(api.images, by), "unknown_labels": []}
+
+
+def test_rollups_by_month_tell_november_2016_from_november_2017(api):
+    rows = api.ok("/rollups", api.mine(by="month"))["rows"]
+    assert {"year": 2016, "month": 11, "images": 10} in rows
+    assert {"year": 2017, "month": 11, "images": 10} in rows
+    assert {"month_of_year": 11, "images": 20} in api.ok(
+        "/rollups", api.mine(by="month_of_year"))["rows"]
+    assert all("date" in row and "hour" in row
+               for row in api.ok("/rollups", api.mine(by="hour"))["rows"])
+
+
+def test_rollup_keys_come_repeated_or_separated_by_commas(api):
+    separated = api.ok("/rollups", api.mine(by="year,month"))
+    assert separated == api.ok("/rollups", api.mine(by=["year", "month"]))
+    assert separated["by"] == ["year", "month"]
+    assert api.ok("/rollups", api.mine(by=["camera,year", "month_of_year"]))["rows"] == \
+        expected_rollup(api.images, ["camera", "year", "month_of_year"])
 
 
 def test_rollups_of_a_label_above_a_confidence_for_one_camera(api):
@@ -700,6 +737,8 @@ def test_health_ready_docs_and_metrics_are_open(api):
     ("/rollups", {}),
     ("/rollups", {"by": "week"}),
     ("/rollups", {"by": ["year", "year"]}),
+    ("/rollups", {"by": "year,year"}),
+    ("/rollups", {"by": "year,"}),
     ("/rollups", {"by": "year", "min_confidence": 50}),  # a confidence needs a label
     ("/accuracy", {"threshold": 100.5}),
     ("/accuracy", {"step": 0}),

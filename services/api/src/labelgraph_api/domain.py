@@ -181,13 +181,57 @@ def review_key(object_key: str, label: str) -> str:
     return json.dumps([object_key, label])
 
 
-def roll_up(rows: Iterable[dict[str, Any]], by: Sequence[str]) -> list[dict[str, Any]]:
-    """Sum per-hour counts into the asked dimensions, in their natural order."""
-    totals: Counter[tuple[Any, ...]] = Counter()
+# What each rollup key groups by: a bucket keeps its full calendar identity (month: its
+# year too; day: the date; hour: the date too) unless the key asks for one part across the
+# calendar ("all Novembers": month_of_year). Key -> (time parts read, fields answered).
+ROLLUP_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "camera": (("camera",), ("camera",)),
+    "year": (("year",), ("year",)),
+    "month": (("year", "month"), ("year", "month")),
+    "day": (("year", "month", "day"), ("date",)),
+    "hour": (("year", "month", "day", "hour"), ("date", "hour")),
+    "month_of_year": (("month",), ("month_of_year",)),
+    "day_of_month": (("day",), ("day_of_month",)),
+    "hour_of_day": (("hour",), ("hour_of_day",)),
+}
+ROLLUP_FIELDS = ("camera", "year", "month", "date", "hour", "month_of_year", "day_of_month",
+                 "hour_of_day")
+
+
+def rollup_keys(asked: Iterable[str]) -> list[str]:
+    """The keys of `by`, repeated or separated by commas, each known and asked once."""
+    keys = [key.strip() for item in asked for key in item.split(",")]
+    unknown = [key for key in keys if key not in ROLLUP_KEYS]
+    if unknown:
+        raise BadRequest(f"by takes {', '.join(ROLLUP_KEYS)}; not {unknown[0][:40]!r}")
+    if not keys:
+        raise BadRequest("by needs at least one key")
+    if len(set(keys)) != len(keys):
+        raise BadRequest("each key may appear once in by")
+    return keys
+
+
+def rollup_parts(keys: Iterable[str]) -> list[str]:
+    """The time parts (and camera) the graph must group by for these keys."""
+    return sorted({part for key in keys for part in ROLLUP_KEYS[key][0]})
+
+
+def _bucket(row: dict[str, Any], keys: Sequence[str]) -> tuple[tuple[str, Any], ...]:
+    fields = {name for key in keys for name in ROLLUP_KEYS[key][1]}
+    values = {"camera": row["camera"], "year": row["year"], "month": row["month"],
+              "hour": row["hour"], "month_of_year": row["month"], "day_of_month": row["day"],
+              "hour_of_day": row["hour"]}
+    if "date" in fields:
+        values["date"] = f"{row['year']:04d}-{row['month']:02d}-{row['day']:02d}"
+    return tuple((name, values[name]) for name in ROLLUP_FIELDS if name in fields)
+
+
+def roll_up(rows: Iterable[dict[str, Any]], keys: Sequence[str]) -> list[dict[str, Any]]:
+    """Sum the graph's counts per time part into the asked buckets, in their natural order."""
+    totals: Counter[tuple[tuple[str, Any], ...]] = Counter()
     for row in rows:
-        totals[tuple(row[name] for name in by)] += row["images"]
-    return [{**dict(zip(by, key, strict=True)), "images": count}
-            for key, count in sorted(totals.items())]
+        totals[_bucket(row, keys)] += row["images"]
+    return [{**dict(bucket), "images": count} for bucket, count in sorted(totals.items())]
 
 
 @dataclass(frozen=True)

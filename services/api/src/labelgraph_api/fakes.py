@@ -155,7 +155,7 @@ class FakeGraphReads:
         return None
 
     async def rollup(self, span: Window, **scope: Any) -> list[Row]:
-        by, cameras, label = scope["by"], scope["cameras"], scope["label"]
+        by, cameras, label = scope["parts"], scope["cameras"], scope["label"]
         min_confidence, detector = scope["min_confidence"], scope["detector"]
         parts = {"year": (0, 4), "month": (5, 7), "day": (8, 10), "hour": (11, 13)}
         rows = []

@@ -293,18 +293,22 @@ class ReviewQueue(LabelsMatched):
 
 
 class RollupRow(BaseModel):
-    """Images in one group; dimensions not grouped by are null."""
+    """Images in one bucket; only the fields of the asked keys are present."""
 
     camera: str | None = None
-    year: int | None = None
-    month: int | None = None
-    day: int | None = Field(None, description="Day of the month.")
-    hour: int | None = Field(None, description="Hour of the day (camera's clock).")
+    year: int | None = Field(None, description="Year (keys year and month).")
+    month: int | None = Field(None, description="Month of `year` (key month).")
+    date: str | None = Field(None, description="Date, YYYY-MM-DD (keys day and hour).")
+    hour: int | None = Field(None, description="Hour of `date` (key hour).")
+    month_of_year: int | None = Field(None, description="Month in any year (key "
+                                      "month_of_year).")
+    day_of_month: int | None = Field(None, description="Day in any month (key day_of_month).")
+    hour_of_day: int | None = Field(None, description="Hour on any day (key hour_of_day).")
     images: int
 
 
 class Rollup(LabelsMatched):
-    """Image counts grouped by the asked dimensions, in camera-local time."""
+    """Image counts grouped by the asked keys, in camera-local time."""
 
-    by: list[str] = Field(description="Dimensions grouped by.")
+    by: list[str] = Field(description="Keys grouped by, in the order asked.")
     rows: list[RollupRow]

@@ -177,7 +177,8 @@ IMAGES_OF_LABEL = (_FROM_LABEL + _AFTER_CURSOR + _LABELS_IN_RANGE + _CAMERA
                    + "WITH DISTINCT camera, image" + _NEWEST + _item() + _BY_TIME)
 
 # Image counts per asked time part (camera-local, read off the capture time) and camera;
-# a part not asked for is null, so Cypher groups by exactly what was asked.
+# a part not asked for is null, so Cypher groups by exactly what was asked (domain.py
+# makes the buckets: a month with its year, a day as its date).
 _ROLLUP = """
   AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
   AND ($label IS NULL OR EXISTS {
@@ -185,11 +186,11 @@ _ROLLUP = """
         WHERE asked.label_name = $label AND asked_edge.confidence >= $min_confidence
           AND ($detector IS NULL OR asked_edge.detector = $detector) })
 """ + _CAMERA + """
-RETURN CASE WHEN 'camera' IN $by THEN camera.camera_name END AS camera,
-       CASE WHEN 'year' IN $by THEN toInteger(substring(image.isodate, 0, 4)) END AS year,
-       CASE WHEN 'month' IN $by THEN toInteger(substring(image.isodate, 5, 2)) END AS month,
-       CASE WHEN 'day' IN $by THEN toInteger(substring(image.isodate, 8, 2)) END AS day,
-       CASE WHEN 'hour' IN $by THEN toInteger(substring(image.isodate, 11, 2)) END AS hour,
+RETURN CASE WHEN 'camera' IN $parts THEN camera.camera_name END AS camera,
+       CASE WHEN 'year' IN $parts THEN toInteger(substring(image.isodate, 0, 4)) END AS year,
+       CASE WHEN 'month' IN $parts THEN toInteger(substring(image.isodate, 5, 2)) END AS month,
+       CASE WHEN 'day' IN $parts THEN toInteger(substring(image.isodate, 8, 2)) END AS day,
+       CASE WHEN 'hour' IN $parts THEN toInteger(substring(image.isodate, 11, 2)) END AS hour,
        count(image) AS images
 """
 ROLLUP_ON_DATES = _FROM_DATES + _ROLLUP

@@ -17,6 +17,8 @@ from labelgraph_api.domain import (
     query_digest,
     review_key,
     roll_up,
+    rollup_keys,
+    rollup_parts,
     stored_boxes,
 )
 
@@ -88,15 +90,36 @@ def test_review_keys_cannot_collide_across_key_and_label():
     assert review_key("a|b", "c") != review_key("a", "b|c")
 
 
-def test_roll_up_sums_hours_into_the_asked_dimensions():
+def test_roll_up_keeps_each_buckets_calendar_identity_unless_asked_across_it():
     rows = [{"camera": "x", "year": 2016, "month": 11, "day": 5, "hour": 7, "images": 2},
             {"camera": "y", "year": 2017, "month": 11, "day": 6, "hour": 7, "images": 3},
             {"camera": "x", "year": 2017, "month": 12, "day": 5, "hour": 8, "images": 4}]
-    assert roll_up(rows, ["month"]) == [{"month": 11, "images": 5}, {"month": 12, "images": 4}]
-    assert roll_up(rows, ["hour", "camera"]) == [
-        {"hour": 7, "camera": "x", "images": 2}, {"hour": 7, "camera": "y", "images": 3},
-        {"hour": 8, "camera": "x", "images": 4}]
+    assert roll_up(rows, ["month"]) == [{"year": 2016, "month": 11, "images": 2},
+                                        {"year": 2017, "month": 11, "images": 3},
+                                        {"year": 2017, "month": 12, "images": 4}]
+    assert roll_up(rows, ["month_of_year"]) == [{"month_of_year": 11, "images": 5},
+                                                {"month_of_year": 12, "images": 4}]
+    assert roll_up(rows, ["day"]) == [{"date": "2016-11-05", "images": 2},
+                                      {"date": "2017-11-06", "images": 3},
+                                      {"date": "2017-12-05", "images": 4}]
+    assert roll_up(rows, ["day_of_month"]) == [{"day_of_month": 5, "images": 6},
+                                               {"day_of_month": 6, "images": 3}]
+    assert roll_up(rows, ["hour_of_day", "camera"]) == [
+        {"camera": "x", "hour_of_day": 7, "images": 2},
+        {"camera": "x", "hour_of_day": 8, "images": 4},
+        {"camera": "y", "hour_of_day": 7, "images": 3}]
+    assert roll_up(rows[:1], ["hour"]) == [{"date": "2016-11-05", "hour": 7, "images": 2}]
+    assert roll_up(rows, ["year", "month"]) == roll_up(rows, ["month"])
     assert roll_up([], ["year"]) == []
+
+
+def test_rollup_keys_come_repeated_or_separated_by_commas():
+    assert rollup_keys(["year,month", "camera"]) == ["year", "month", "camera"]
+    assert rollup_keys(["year", "month"]) == rollup_keys(["year, month"])
+    assert rollup_parts(["day", "hour_of_day"]) == ["day", "hour", "month", "year"]
+    for bad in (["week"], ["year,year"], ["year", "year"], [""], ["year,"]):
+        with pytest.raises(BadRequest):
+            rollup_keys(bad)
 
 
 def test_confusion_counts_absent_confidences_as_not_flagged():

@@ -1,8 +1,8 @@
-"""Image counts by year, month, day of month and hour of day (camera-local time)."""
+"""Image counts by calendar buckets and camera (camera-local time)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -12,15 +12,16 @@ from labelgraph_api.models import Rollup
 from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 router = APIRouter(tags=["rollups"])
-Dimension = Literal["camera", "year", "month", "day", "hour"]
 
 
 @router.get("/rollups", response_model=Rollup, response_model_exclude_none=True)
 async def rollup(
     reads: Reads,
-    by: Annotated[list[Dimension], Query(
-        description="Dimensions to group by, repeatable: year&by=month compares Nov 2016 "
-                    "with Dec 2017, month alone compares all Novembers with all Decembers.")],
+    by: Annotated[list[str], Query(description=(
+        "Keys to group by, repeated or comma-separated (by=camera,month): camera; year; "
+        "month (with its year: Nov 2016 apart from Nov 2017); day (its date); hour (its "
+        "date and hour); or one part across the calendar: month_of_year (all Novembers "
+        "against all Decembers), day_of_month, hour_of_day."))],
     camera: Cameras = None,
     label: Annotated[str | None, Query(min_length=1, max_length=NAME_MAX_CHARS,
                                        description="Count only images with this label.")] = None,

@@ -35,7 +35,7 @@ function load({ label, window, camera, min_confidence, detector }) {
                   ...(range.since ? range : ALL_TIME) };
   return loads.run((signal) => Promise.all([
     api("/sightings", query, { signal }),
-    api("/rollups", { by: ["camera", "hour"], ...query }, { signal }),
+    api("/rollups", { by: ["camera", "hour_of_day"], ...query }, { signal }),
   ]), ([sightings, rollup]) => paint(sightings, rollup, { label, window, camera, min_confidence,
                                                           detector }), clear);
 }
@@ -73,7 +73,7 @@ function drawCameras(cameras, link) {
 
 function drawHeatMap(rows, link) {
   const cameras = [...new Set(rows.map((r) => r.camera))].sort();
-  const cells = rows.map((r) => [r.hour, cameras.indexOf(r.camera), r.images]);
+  const cells = rows.map((r) => [r.hour_of_day, cameras.indexOf(r.camera), r.images]);
   heatChart.setOption({
     title: { text: "Camera by hour of day (camera's clock)" },
     // ECharts renders a formatter's answer as HTML; the camera name is data, so escape it.
