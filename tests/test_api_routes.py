@@ -289,6 +289,40 @@ def test_sightings_of_a_label_over_an_explicit_window(api):
     assert parse(body["since"]) == since
 
 
+def test_a_raw_plus_offset_and_relative_windows_are_read(api):
+    # A `+` in a query string is a space once decoded: "+00:00" arrives as " 00:00".
+    raw = httpx.get(f"{api.url}/sightings?label={TAGS[1]}&since=2017-11-01T00:00:00+00:00"
+                    "&until=2018-01-01T08:00:00+00:00", headers={"X-API-Key": KEY}, timeout=30)
+    assert raw.status_code == 200, raw.text
+    assert parse(raw.json()["since"]) == datetime(2017, 11, 1, tzinfo=UTC)
+    since = datetime(2017, 11, 1, tzinfo=UTC)
+    assert raw.json()["images"] == api.ok("/sightings", {
+        "label": TAGS[1], "since": since.isoformat(),
+        "until": datetime(2018, 1, 1, 8, tzinfo=UTC).isoformat()})["images"]
+    for path in ("/images", "/sightings", "/confidence-histogram", "/detectors", "/accuracy",
+                 "/accuracy/detectors", "/review-queue"):
+        assert api.get(path, {"since": "-30d", "until": "-1m"}).status_code == 200, path
+    recent = [image for image in api.images if image.ts >= (NOW - timedelta(hours=3)).timestamp()]
+    assert api.ok("/rollups", api.mine(by="year", since="-3h"))["rows"] == [
+        {"year": NOW.astimezone(LA).year, "images": len(recent)}] or len(
+        {image.captured.year for image in recent}) > 1
+    assert api.get("/images", {"since": "-999999w"}).status_code == 422
+
+
+def test_openapi_shows_each_routes_default_window(api):
+    paths = api.ok("/openapi.json")["paths"]
+
+    def described(path: str, name: str) -> str:
+        return next(p["description"] for p in paths[path]["get"]["parameters"]
+                    if p["name"] == name)
+
+    assert "2 hours before until" in described("/sightings", "since")
+    assert "now" in described("/sightings", "until")
+    for path in ("/images", "/rollups", "/accuracy", "/review-queue", "/detectors"):
+        assert "from the first image" in described(path, "since"), path
+        assert "-2h" in described(path, "since"), path
+
+
 def test_label_filters_match_the_graph_spelling_in_any_case(api):
     since = datetime(2016, 1, 1, tzinfo=UTC).isoformat()
     asked = api.ok("/sightings", api.mine(label=TAGS[1].upper(), since=since))

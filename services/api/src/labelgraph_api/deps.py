@@ -6,14 +6,16 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Annotated, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Query, Request, Security
 from fastapi.security import APIKeyHeader
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
 
 from labelgraph_api.domain import query_digest
 from labelgraph_api.observability import KEY_CHECKS_LIMITED, KEY_REFUSALS
@@ -153,10 +155,42 @@ Links = Annotated[ImageLinks, Depends(_links)]
 Verdicts = Annotated[VerdictStore, Depends(_verdicts)]
 ReadyTimeout = Annotated[float, Depends(_ready_timeout)]
 QueryDigest = Annotated[str, Depends(_query_digest)]
-Since = Annotated[AwareDatetime | None, Query(
-    description="Start of the window, ISO 8601 with offset (inclusive).")]
-Until = Annotated[AwareDatetime | None, Query(
-    description="End of the window, ISO 8601 with offset (exclusive).")]
+# A relative moment: so long before now (minutes, hours, days, weeks).
+_RELATIVE = re.compile(r"-([0-9]{1,6})([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# A `+` in a query string decodes to a space: "…T00:00:00 00:00" was "+00:00".
+_SPACED_OFFSET = re.compile(r"(.*[0-9]) ([0-9]{2}:[0-9]{2})")
+
+
+def _moment(value: Any) -> Any:
+    """A relative moment as the time it names, a spaced offset as `+`; else as given."""
+    if not isinstance(value, str):
+        return value
+    if relative := _RELATIVE.fullmatch(value):
+        try:
+            return datetime.now(UTC) - timedelta(**{_UNITS[relative[2]]: int(relative[1])})
+        except OverflowError as error:
+            raise ValueError("relative moment before the calendar's start") from error
+    spaced = _SPACED_OFFSET.fullmatch(value)
+    return f"{spaced[1]}+{spaced[2]}" if spaced else value
+
+
+_MOMENT_SCHEMA = WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date-time"},
+    {"type": "string", "pattern": "^-[0-9]{1,6}[mhdw]$"}, {"type": "null"}]})
+_MOMENT_TEXT = ("ISO 8601 with offset (a space before a final HH:MM offset is read as `+`), "
+                "or relative to now: -30m, -2h, -30d, -1w")
+
+
+def _moment_query(end: str, default: str) -> Any:
+    return Query(description=f"{end} of the window, {_MOMENT_TEXT}. Default: {default}.")
+
+
+Moment = Annotated[AwareDatetime | None, BeforeValidator(_moment), _MOMENT_SCHEMA]
+Since = Annotated[Moment, _moment_query("Start", "none (from the first image), inclusive")]
+Until = Annotated[Moment, _moment_query("End", "none (to the latest image), exclusive")]
+HeatMapSince = Annotated[Moment, _moment_query("Start", "2 hours before until, inclusive")]
+HeatMapUntil = Annotated[Moment, _moment_query("End", "now, exclusive")]
 Cameras = Annotated[list[str] | None, Query(
     alias="camera", description="Camera name; repeat for several; none means all.")]
 Label = Annotated[str, Query(min_length=1, max_length=NAME_MAX_CHARS, description="Label name.")]

@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from labelgraph_api.deps import Cameras, Detector, Limit, Reads, Since, Until
+from labelgraph_api.deps import (
+    Cameras,
+    Detector,
+    HeatMapSince,
+    HeatMapUntil,
+    Limit,
+    Reads,
+    Since,
+    Until,
+)
 from labelgraph_api.handlers import labels
 from labelgraph_api.models import ConfidenceHistogram, DetectorList, LabelPage, Sightings
 from labelgraph_contract.bounds import NAME_MAX_CHARS
@@ -29,8 +38,9 @@ async def list_labels(
 
 @router.get("/sightings", response_model=Sightings)
 async def label_sightings(
-    reads: Reads, label: LabelName = "Person", since: Since = None, until: Until = None,
-    camera: Cameras = None, min_confidence: Annotated[float, Query(ge=0, le=100)] = 90,
+    reads: Reads, label: LabelName = "Person", since: HeatMapSince = None,
+    until: HeatMapUntil = None, camera: Cameras = None,
+    min_confidence: Annotated[float, Query(ge=0, le=100)] = 90,
     detector: Detector = None,
 ) -> dict[str, Any]:
     """Where a label was seen: matching images per camera (default: Person, last 2 hours)."""
