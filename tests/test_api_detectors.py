@@ -123,8 +123,11 @@ def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
 
 
 def _edges(api: Api) -> int:
-    items = api.ok("/images", {"camera": list(CAMERAS), "limit": 100})["items"]
-    return sum(len(item["labels"]) for item in items)
+    response = api.get("/images", {"camera": list(CAMERAS), "limit": 100})
+    if response.status_code == 422:  # a camera not written yet is an unknown camera
+        return 0
+    assert response.status_code == 200, response.text
+    return sum(len(item["labels"]) for item in response.json()["items"])
 
 
 def june(day: int) -> str:
@@ -260,12 +263,14 @@ def test_sightings_histogram_and_rollups_by_detector(api):
     histogram = api.ok("/confidence-histogram", {**window, "detector": SSD, "bucket_width": 50})
     assert histogram["buckets"] == [{"confidence": 0, "images": 1},    # 40
                                     {"confidence": 50, "images": 5}]   # 80 70 60 91 55
-    rollup = api.ok("/rollups", {"by": "day", "camera": list(CAMERAS), "detector": HOG,
+    rollup = api.ok("/rollups", {"by": "day_of_month", "camera": list(CAMERAS), "detector": HOG,
                                  "since": june(1), "until": june(30)})
-    assert rollup["rows"] == [{"day": 10, "images": 6}, {"day": 12, "images": 1}]
+    assert rollup["rows"] == [{"day_of_month": 10, "images": 6},
+                              {"day_of_month": 12, "images": 1}]
     labelled = api.ok("/rollups", {"by": "day", "camera": list(CAMERAS), "detector": AWS,
                                    "label": LABEL, "min_confidence": 90, "since": june(1)})
-    assert labelled["rows"] == [{"day": 10, "images": 3}, {"day": 12, "images": 3}]
+    assert labelled["rows"] == [{"date": "2011-06-10", "images": 3},
+                                {"date": "2011-06-12", "images": 3}]
 
 
 def test_detectors_seen_in_a_window(api):

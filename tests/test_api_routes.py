@@ -93,6 +93,7 @@ def make_images() -> list[Img]:
 # Boxes: two detectors' instances of one label on an image of its own camera, written by
 # the real graph-writer, and an image whose stored boxes a foreign writer spoilt (Cypher).
 SSD = "ssd-mobilenet-v2-coco"
+HOG = "opencv-hog"
 BOX_CAMERA = f"boxes-{RUN}"
 BOXED, UNBOXED = f"Boxed{RUN}", f"Unboxed{RUN}"
 BOX_KEY = f"alarms/{BOX_CAMERA}/{RUN}/boxed.jpg"
@@ -120,7 +121,8 @@ def box_events() -> list[ImageLabeled]:
         {"name": UNBOXED, "confidence": 55.0}]) for detector, boxes in BOXES.items()]
     return made + [labelling(SPOILT_KEY, captured, DETECTOR, [
         {"name": f"Spoilt{RUN}-{index}", "confidence": 90.0 - index}
-        for index in range(len(SPOILT_BOXES))])]
+        for index in range(len(SPOILT_BOXES))]),
+        labelling(SPOILT_KEY, captured, HOG, [])]  # a detector that found nothing
 
 
 def labelling(key: str, captured: datetime, detector: str,
@@ -213,7 +215,8 @@ def _served(api: Api) -> int:
 def _boxes_written(api: Api) -> bool:
     items = api.ok("/images", {"camera": BOX_CAMERA})["items"]
     return sorted(len(item["labels"]) for item in items) == sorted(
-        [2 * len(BOXES), len(SPOILT_BOXES)])  # every detector's labels of both images
+        [2 * len(BOXES), len(SPOILT_BOXES)]) and sorted(  # every detector's labels of both
+        len(item["detectors"]) for item in items) == [2, 2]  # and the one that found none
 
 
 def iso_utc(ts: int) -> str:
@@ -563,6 +566,21 @@ WHERE label.label_name = $label
 SET edge.boxes = $boxes
 RETURN count(edge) AS edges
 """
+
+
+def test_a_detector_that_found_nothing_is_listed_with_no_labels(api):
+    spoilt = [f"Spoilt{RUN}-{index}" for index in range(len(SPOILT_BOXES))]
+    expected = [{"detector": DETECTOR, "labels": spoilt}, {"detector": HOG, "labels": []}]
+    assert api.ok(f"/images/{SPOILT_KEY}")["by_detector"] == expected
+    [item] = [item for item in api.ok("/images", {"camera": BOX_CAMERA})["items"]
+              if item["object_key"] == SPOILT_KEY]
+    assert item["by_detector"] == expected
+    [only] = [item for item in api.ok("/images", {"camera": BOX_CAMERA, "detector": HOG})[
+        "items"]]
+    assert only["object_key"] == SPOILT_KEY and only["by_detector"] == expected[1:]
+    boxed = api.ok(f"/images/{BOX_KEY}")["by_detector"]
+    assert boxed == [{"detector": DETECTOR, "labels": [BOXED, UNBOXED]},
+                     {"detector": SSD, "labels": [BOXED, UNBOXED]}]
 
 
 def test_stored_boxes_that_are_no_boxes_are_dropped_not_served(api):

@@ -162,6 +162,15 @@ def _is_box(entry: Any) -> bool:
     return all(0 <= ratio <= 1 for ratio in ratios) and 0 <= confidence <= 100
 
 
+def labels_by_detector(image: dict[str, Any], only: str | None = None) -> list[dict[str, Any]]:
+    """Each detector that labelled the image (or the one asked for) with the names it gave,
+    most confident first: [] says it looked and saw nothing, which `labels` cannot say."""
+    detectors = [only] if only else sorted(set(image["detectors"]))
+    return [{"detector": name,
+             "labels": [label["name"] for label in image["labels"] if label["detector"] == name]}
+            for name in detectors]
+
+
 @dataclass(frozen=True)
 class StoredVerdict:
     """One reviewer's verdict on one label of one image, as the verdict table stores it."""

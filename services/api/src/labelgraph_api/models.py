@@ -136,6 +136,14 @@ class ImageLabel(BaseModel):
                              "located, at most 100; empty when it located none.")
 
 
+class DetectorLabels(BaseModel):
+    """What one detector that labelled an image found on it."""
+
+    detector: str = Field(description="Detector name.", examples=["opencv-hog"])
+    labels: list[str] = Field(description="Names of the labels it gave, most confident "
+                              "first; empty when it looked and found nothing.")
+
+
 class ImageItem(BaseModel):
     """An image with its labels and a link to its bytes."""
 
@@ -148,6 +156,9 @@ class ImageItem(BaseModel):
     detectors: list[str] = Field(description="Detectors that labelled it.")
     labeled_at: StoredTime = Field(description="When it was labelled.")
     labels: list[ImageLabel] = Field(description="Labels, most confident first.")
+    by_detector: list[DetectorLabels] = Field(description=(
+        "Every detector that labelled it, by name (with a detector filter, that one), with "
+        "the labels it gave: a detector that found nothing is listed with none."))
     url: str = Field(description="Presigned, time-limited GET URL of the image in S3.")
 
 

@@ -18,6 +18,7 @@ from labelgraph_api.domain import (
     curve,
     decode_cursor,
     encode_cursor,
+    labels_by_detector,
     parse_thresholds,
     queue_reason,
     threshold_for_recall,
@@ -91,7 +92,8 @@ async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
     rows = await reads.review_queue(span, after, limit, label=label, cameras=cameras,
                                     threshold=threshold, thresholds=overrides)
     last = rows[-1] if len(rows) == limit else None
-    items = [{**links.attach(row), "reason": queue_reason(row["score"]),
+    items = [{**links.attach(row), "by_detector": labels_by_detector(row),
+              "reason": queue_reason(row["score"]),
               "label_confidence": _top_confidence(row, label)} for row in rows]
     position = (last["score"], last["timestamp"], last["object_key"]) if last else None
     return {"label": label, "threshold": threshold, "thresholds": overrides, "items": items,

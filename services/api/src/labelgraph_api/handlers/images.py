@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from labelgraph_api.domain import BadRequest, decode_cursor, encode_cursor, utc
+from labelgraph_api.domain import (
+    BadRequest,
+    decode_cursor,
+    encode_cursor,
+    labels_by_detector,
+    utc,
+)
 from labelgraph_api.handlers.scope import check_detector, labels_named, window_of
 from labelgraph_api.ports import GraphReads, ImageLinks
 
@@ -37,7 +43,8 @@ async def search_images(reads: GraphReads, links: ImageLinks, *, cameras: list[s
         max_confidence=100.0 if max_confidence is None else max_confidence)
     await check_detector(reads, detector, bool(rows) or after is not None)
     last = rows[-1] if len(rows) == limit else None
-    return {"items": [links.attach(row) for row in rows],
+    return {"items": [{**links.attach(row), "by_detector": labels_by_detector(row, detector)}
+                      for row in rows],
             "next_cursor": encode_cursor((last["timestamp"], last["object_key"]), query) if last
             else None, "unknown_labels": unknown}
 
@@ -45,4 +52,5 @@ async def search_images(reads: GraphReads, links: ImageLinks, *, cameras: list[s
 async def image_detail(reads: GraphReads, links: ImageLinks, object_key: str) -> Body | None:
     """One image with its labels, verdicts and link; None if the graph has no such image."""
     image = await reads.image(object_key)
-    return None if image is None else links.attach(image)
+    return None if image is None else {**links.attach(image),
+                                       "by_detector": labels_by_detector(image)}
