@@ -169,9 +169,11 @@ def _wait_until_written(api_url: str, expected: int) -> None:
     cameras = [CAM_A, CAM_B, HOSTILE_CAMERA, HOSTILE_CAMERA_2, CAM_C]
 
     def written() -> bool:
-        page = httpx.get(f"{api_url}/images", params={"camera": cameras, "limit": 100},
-                         headers={"X-API-Key": API_KEY}, timeout=10).json()
-        both = [item for item in page["items"] if item["camera"] != CAM_C
+        answer = httpx.get(f"{api_url}/images", params={"camera": cameras, "limit": 100},
+                           headers={"X-API-Key": API_KEY}, timeout=10)
+        if answer.status_code == 422:  # a camera not written yet is an unknown camera
+            return False
+        both = [item for item in answer.json()["items"] if item["camera"] != CAM_C
                 or len(item["detectors"]) == 2]
         return len(both) == expected
 
