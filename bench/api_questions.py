@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from dataset import END
 
-from labelgraph_api.domain import DISAGREEMENT, encode_cursor
+from labelgraph_api.domain import DISAGREEMENT, encode_cursor, query_digest
 from labelgraph_api.windows import LATEST
 
 TWO_HOURS = (END - timedelta(hours=2), END)
@@ -23,7 +23,8 @@ PAGE = 50
 # A cursor at the very start of the review queue's disagreement phase, as the api encodes
 # it: the api then looks for disagreements whatever its detector scan would say, so one run
 # measures the first page with the phase (the plan before the scan) beside the one without.
-DISAGREEMENTS_FROM_THE_START = encode_cursor((DISAGREEMENT, LATEST - 1, ""))
+# It pages the queue asked with no filter (a cursor carries its query's digest).
+DISAGREEMENTS_FROM_THE_START = encode_cursor((DISAGREEMENT, LATEST - 1, ""), query_digest([]))
 
 
 class Shot(NamedTuple):
