@@ -6,7 +6,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 
-.PHONY: install assets browser run test test-unit lint schemas bench clean up down logs import
+.PHONY: install assets stand-ins reset browser run test test-unit lint schemas bench clean up down logs import
 
 $(UV):
 	python3 -m venv .tools
@@ -34,14 +34,36 @@ $(VENDORED) &: services/api/web/package-lock.json
 
 assets: $(VENDORED) ## The pages' and /docs' static assets.
 
+# The durable stack's servers (tools/devstack/README.md), each pinned with hashes or a lock:
+# ministack in its own environment (it pins a botocore the workspace cannot share), dynalite
+# from npm (its LevelDB binding ships prebuilt, so no install script runs).
+MINISTACK := .tools/ministack
+MINISTACK_LOCK := tools/devstack/ministack/requirements.txt
+DYNALITE := tools/devstack/dynalite
+$(MINISTACK)/.synced: $(UV) $(MINISTACK_LOCK)
+	$(UV) venv --quiet --allow-existing $(MINISTACK)
+	$(UV) pip sync --quiet --python $(MINISTACK)/bin/python --require-hashes $(MINISTACK_LOCK)
+	touch $@
+
+$(DYNALITE)/node_modules/.synced: $(DYNALITE)/package-lock.json
+	npm ci --prefix $(DYNALITE) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+stand-ins: $(MINISTACK)/.synced $(DYNALITE)/node_modules/.synced ## The durable stack's ministack and dynalite.
+
 # The browser the page tests drive: Debian's Chromium (Playwright cannot download one here),
 # and kcat, which tests/test_kafka_tools.py runs as the README documents it.
 browser: ## Install Debian's chromium and kcat if they are missing (needs root, as on CI).
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	@command -v kcat >/dev/null || { apt-get update -qq && apt-get install -y -qq kcat; }
 
-run: install assets ## The whole pipeline on the embedded stack with sample images; Ctrl-C stops it.
+run: install assets stand-ins ## The whole pipeline on the durable embedded stack; Ctrl-C stops it, a second run resumes.
 	$(PY) -m labelgraph_demo
+
+# Everything `make run` kept in .devstack/state/ (images, tables, topic, graph); it says what
+# it deletes and asks first (YES=1 skips the question).
+reset: install ## Delete the durable stack's state, after saying what goes: make reset [YES=1]
+	$(PY) -m labelgraph_devstack reset $(if $(YES),--yes)
 
 # A camera owner's own stills (tools/importer/README.md); the bucket is the environment's:
 # `set -a; source .devstack/stack.env; set +a` for a running `make run`, credentials for AWS.
@@ -49,7 +71,7 @@ import: install ## Import a folder of stills: make import CAMERA=frontdoor FOLDE
 	@test -n "$(CAMERA)" && test -n "$(FOLDER)" || { echo "usage: make import CAMERA=name FOLDER=path [DRY_RUN=1]" >&2; exit 2; }
 	$(PY) -m labelgraph_importer --camera '$(CAMERA)' $(if $(DRY_RUN),--dry-run) '$(FOLDER)'
 
-test: install assets browser ## The whole suite, starting the embedded stack itself.
+test: install assets stand-ins browser ## The whole suite, starting the embedded stack itself.
 	$(PY) -m pytest
 
 # The unit tier is every package's tests/unit/: pure logic and use cases over fakes, no server,
@@ -90,5 +112,7 @@ down: ## Stop the compose stack (its volumes stay; `make down COMPOSE_ARGS=-v` d
 logs: ## Follow the compose stack's logs (`make logs SERVICE=labeler` for one).
 	$(COMPOSE) logs --follow $(SERVICE)
 
-clean: ## Remove the environments, the stack's state and the fetched static assets.
-	rm -rf .venv .tools .devstack services/api/web/node_modules $(VENDOR)
+# .devstack/state/ is the camera owner's data: only `make reset` deletes it.
+clean: ## Remove the environments, the stack's logs and the fetched static assets (not its state).
+	rm -rf .venv .tools services/api/web/node_modules $(DYNALITE)/node_modules $(VENDOR)
+	find .devstack -mindepth 1 -maxdepth 1 ! -name state -exec rm -rf {} + 2>/dev/null || true

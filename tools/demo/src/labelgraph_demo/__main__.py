@@ -1,9 +1,11 @@
 """`python -m labelgraph_demo` (make run): the whole pipeline with sample images.
 
-Starts the embedded stack and the three services, uploads the real photographs of
+Starts the durable embedded stack and the three services, uploads the real photographs of
 samples/photos as camera images, has three detectors label each (a Rekognition stand-in and
 two real models), waits until the api serves every labelling, prints where to look, and
-stops everything on Ctrl-C. `python -m labelgraph_demo ground-truth --api URL` then records
+stops everything on Ctrl-C. Everything stays in <state-dir>/state/: a second run uploads
+only the demo images not stored yet, and `make reset` starts from nothing.
+`python -m labelgraph_demo ground-truth --api URL` then records
 every image's verdict from truth.json at once, so the accuracy page compares the three.
 """
 
@@ -28,8 +30,10 @@ from labelgraph_demo.loading import (
     upload,
     write_ground_truth,
 )
+from labelgraph_demo.resume import demo_began, not_stored, stored_keys
 from labelgraph_demo.samples import DEMO_DETECTORS, STAND_IN, make_samples
 from labelgraph_devstack import EmbeddedStack, envfile
+from labelgraph_devstack.clients import aws_client
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceDied, ServiceProcesses
 
@@ -71,7 +75,7 @@ def run_demo(state_dir: Path, images: int) -> None:
     began = time.monotonic()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with EmbeddedStack(state_dir) as stack:
+    with EmbeddedStack(state_dir, durable=True) as stack:
         env = {**stack.env, "LABELER_DETECTORS": DEMO_DETECTORS}
         provision_detectors(env)
         # A local demo: the api's key check is off, and the guide says so.
@@ -80,12 +84,14 @@ def run_demo(state_dir: Path, images: int) -> None:
             # Named, not set: a second labeler started from a shell that loaded stack.env
             # would otherwise try the same ops port.
             envfile.write(stack.env_file, {**stack.env, **services.ops_urls})
-            samples = make_samples(datetime.now(UTC), count=images)
+            samples = make_samples(demo_began(stack.layout.root, datetime.now(UTC)), images)
+            # The stub forgets its rules at each stop: an image labelled later needs them.
             teach_stub(env["REKOGNITION_STUB_URL"], samples)
-            upload(env, samples)
+            new = not_stored(samples, stored_keys(aws_client(env, "s3"), env["IMAGE_BUCKET"]))
+            upload(env, new)
             write_ground_truth(state_dir / GROUND_TRUTH_FILE, samples)
-            log.info("uploaded %d camera images; waiting for every detector's labels",
-                     len(samples))
+            log.info("uploaded %d camera images (%d stored by an earlier run); waiting for "
+                     "every detector's labels", len(new), len(samples) - len(new))
             _wait_until_labelled(services, len(samples))
             log.info("ready after %.0f s", time.monotonic() - began)
             _print_guide(services.api_url, services.ops_urls, state_dir, samples[0].key)
@@ -153,6 +159,8 @@ labelgraph is running.
                  (in stack.env as LABELER_OPS_URL and GRAPH_WRITER_OPS_URL)
   Stack env      {state_dir / 'stack.env'}   (source it to attach kcat, scripts, notebooks)
   Service logs   {state_dir / 'logs'}/
+  Kept           {state_dir / 'state'}/ (images, labels, verdicts, topic, graph): the
+                 next `make run` carries on; `make reset` deletes it, saying what first
 
 Ctrl-C stops everything.
 """, flush=True)

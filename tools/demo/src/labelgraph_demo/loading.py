@@ -9,17 +9,15 @@ from pathlib import Path
 import httpx
 
 from labelgraph_demo.samples import Sample, ground_truth, stub_rules
-from labelgraph_devstack.testing import aws_client
-from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
+from labelgraph_devstack.clients import aws_client, aws_clients
+from labelgraph_provision import ProvisionSettings, provision_aws
 
 GROUND_TRUTH_FILE = "ground-truth.json"
 
 
 def provision_detectors(env: dict[str, str]) -> None:
     """A label table for each of env's LABELER_DETECTORS (the stack makes only the default's)."""
-    provision_aws(ProvisionSettings.from_env(env), AwsClients.create(
-        env["AWS_DEFAULT_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"],
-        access_key_id=env["AWS_ACCESS_KEY_ID"], secret_access_key=env["AWS_SECRET_ACCESS_KEY"]))
+    provision_aws(ProvisionSettings.from_env(env), aws_clients(env))
 
 
 def teach_stub(stub_url: str, samples: list[Sample]) -> None:

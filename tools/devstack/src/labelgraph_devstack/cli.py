@@ -1,4 +1,5 @@
-"""`labelgraph-devstack up | env`: run the stack in the foreground, or show its env file."""
+"""`labelgraph-devstack up | env | reset`: run the stack in the foreground, show its env file,
+or delete the durable stack's state."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from types import FrameType
 
 from labelgraph_devstack.errors import DevstackError
 from labelgraph_devstack.lock import ensure_running
+from labelgraph_devstack.reset import reset
 from labelgraph_devstack.stack import ENV_FILE, EmbeddedStack, StackPorts, default_state_dir
 
 
@@ -21,7 +23,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     state_dir = args.state_dir or default_state_dir()
     try:
         if args.command == "up":
-            return _up(state_dir, _ports(args))
+            return _up(state_dir, _ports(args), args.durable)
+        if args.command == "reset":
+            return reset(state_dir, lambda: args.yes or _asked_yes())
         return _env(state_dir)
     except DevstackError as exc:
         print(f"devstack: {exc}", file=sys.stderr)
@@ -30,14 +34,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _up(state_dir: Path, ports: StackPorts) -> int:
+def _up(state_dir: Path, ports: StackPorts, durable: bool) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     logging.getLogger("botocore").setLevel(logging.WARNING)
     # SIGTERM takes the Ctrl-C path, so the `with` below stops every child in order.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        with EmbeddedStack(state_dir, ports=ports) as stack:
+        with EmbeddedStack(state_dir, ports=ports, durable=durable) as stack:
             for title, url in stack.endpoints.items():
                 print(f"  {title:<28} {url}")
             print(f"env file: {stack.env_file}")
@@ -62,6 +66,14 @@ def _env(state_dir: Path) -> int:
     return 0
 
 
+def _asked_yes() -> bool:
+    """A person at a terminal says yes; without one, nothing is deleted (use --yes)."""
+    if not sys.stdin.isatty():
+        print("not a terminal: pass --yes (make reset YES=1) to delete", file=sys.stderr)
+        return False
+    return input("delete it? [y/N] ").strip().lower() in ("y", "yes")
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -73,6 +85,7 @@ def _ports(args: argparse.Namespace) -> StackPorts:
         arcadedb_http=args.arcadedb_http_port,
         moto=args.moto_port,
         rekognition=args.rekognition_port,
+        dynamodb=args.dynamodb_port,
     )
 
 
@@ -81,10 +94,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start everything, wait for Ctrl-C, stop everything")
     env = commands.add_parser("env", help="print the env file of the running stack")
-    for command in (up, env):
+    wipe = commands.add_parser("reset", help="delete the durable stack's state (asks first)")
+    wipe.add_argument("--yes", action="store_true", help="delete without asking")
+    up.add_argument("--durable", action="store_true",
+                    help="keep everything in <state-dir>/state/ across stops (as `make run`)")
+    for command in (up, env, wipe):
         command.add_argument(
             "--state-dir", type=Path, help="default: $DEVSTACK_DIR or .devstack/ in the repo"
         )
-    for name in ("kafka", "bolt", "arcadedb-http", "moto", "rekognition"):
+    # --moto-port is the AWS port: moto's, or ministack's in the durable stack.
+    for name in ("kafka", "bolt", "arcadedb-http", "moto", "rekognition", "dynamodb"):
         up.add_argument(f"--{name}-port", type=int, help="fixed port (default: a free one)")
     return parser

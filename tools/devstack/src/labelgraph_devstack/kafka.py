@@ -1,9 +1,10 @@
-"""Tansu, a Kafka-protocol broker keeping everything in memory."""
+"""Tansu, a Kafka-protocol broker keeping topics and offsets in memory or in an S3 bucket."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from labelgraph_devstack.errors import MissingDependencyError
@@ -11,19 +12,24 @@ from labelgraph_devstack.ports import HOST
 from labelgraph_devstack.probes import tcp_accepts
 from labelgraph_devstack.spec import ComponentSpec, package_dir
 
+MEMORY = "memory://tansu/"
 
-def tansu(port: int, state_dir: Path) -> ComponentSpec:
+
+def tansu(port: int, state_dir: Path, storage: str = MEMORY,
+          storage_env: Mapping[str, str] | None = None) -> ComponentSpec:
+    """`storage` is memory://... or s3://BUCKET/ with `storage_env` saying where S3 is."""
     listener = f"tcp://{HOST}:{port}"
     argv = (
         str(_binary(state_dir)),
         "broker",
         *("--listener-url", listener, "--advertised-listener-url", listener),
-        *("--storage-engine", "memory://tansu/"),
+        *("--storage-engine", storage),
     )
     # Tansu is ready within milliseconds of listening; provisioning's create_topics is the
     # protocol-level check that follows.
     return ComponentSpec(
-        "kafka", "Kafka (Tansu)", f"{HOST}:{port}", argv, port, lambda: tcp_accepts(port)
+        "kafka", "Kafka (Tansu)", f"{HOST}:{port}", argv, port, lambda: tcp_accepts(port),
+        storage_env or {},
     )
 
 

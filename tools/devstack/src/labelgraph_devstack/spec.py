@@ -9,6 +9,10 @@ from pathlib import Path
 
 from labelgraph_devstack.errors import MissingDependencyError
 
+# The checkout this package is installed from (editable, as the workspace installs it):
+# the durable stand-ins are installed beside it, not into the workspace's environment.
+WORKSPACE_ROOT = Path(__file__).resolve().parents[4]
+
 
 @dataclass(frozen=True)
 class ComponentSpec:

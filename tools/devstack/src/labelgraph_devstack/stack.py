@@ -13,7 +13,9 @@ from secrets import token_hex
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from labelgraph_devstack import aws, envfile, graph, kafka, rekognition
+from labelgraph_devstack import aws, dynalite, envfile, graph, kafka, ministack, rekognition
+from labelgraph_devstack.clients import aws_client, aws_clients
+from labelgraph_devstack.durable import TANSU_BUCKET, StateLayout, ensure_bucket, graph_passwords
 from labelgraph_devstack.errors import ComponentStartError, DevstackError
 from labelgraph_devstack.lock import StateLock
 from labelgraph_devstack.ports import HOST, ensure_free, free_ports
@@ -22,7 +24,7 @@ from labelgraph_devstack.process import ManagedProcess, Spawner, log_tail
 from labelgraph_devstack.spec import ComponentSpec
 
 if TYPE_CHECKING:
-    from labelgraph_provision import AwsClients, ProvisionReport
+    from labelgraph_provision import ProvisionReport
 
 ENV_FILE = "stack.env"
 REGION = "us-east-1"
@@ -39,6 +41,7 @@ class StackPorts:
     arcadedb_http: int | None = None
     moto: int | None = None
     rekognition: int | None = None
+    dynamodb: int | None = None  # the durable stack's alone
 
 
 def default_state_dir() -> Path:
@@ -52,12 +55,16 @@ def default_state_dir() -> Path:
 
 
 class EmbeddedStack:
-    """Tansu, ArcadeDB, moto and the Rekognition stub, started together, stopped together.
+    """Tansu, ArcadeDB, AWS stand-ins and the Rekognition stub, started and stopped together.
 
-    Everything is fresh per start: Tansu and moto keep state in memory and the graph's data
-    directory is wiped, so a stack never inherits a previous run. Within one run the graph
-    keeps its data across stop_graph/start_graph. Kafka has no such restart: Tansu keeps
-    messages and offsets only in memory, so a restarted broker would come back empty.
+    In memory (the default, for tests): everything is fresh per start. Tansu and moto keep
+    state in memory and the graph's data directory is wiped, so a stack never inherits a
+    previous run. Within one run the graph keeps its data across stop_graph/start_graph;
+    Kafka has no such restart (a restarted broker would come back empty).
+
+    Durable (`make run`): ministack serves S3/SQS/SNS, dynalite DynamoDB, Tansu keeps its
+    topics in ministack's S3, and all of it, the graph too, lives in `<state_dir>/state/`:
+    a start after a stop or a SIGKILL carries on where the last one ended.
     start() provisions synchronously: call it outside a running event loop.
     """
 
@@ -69,6 +76,7 @@ class EmbeddedStack:
         graph_heap: str | None = None,
         start_timeout: float = 60.0,
         stop_timeout: float = 10.0,
+        durable: bool = False,
     ) -> None:
         # Absolute: the servers run with the state dir as their working directory, so a
         # relative path handed to them would point somewhere else.
@@ -76,6 +84,8 @@ class EmbeddedStack:
         self.state_dir = chosen.resolve()
         self._ports = ports or StackPorts()
         self._graph_heap = graph_heap
+        self.durable = durable
+        self.layout = StateLayout.inside(self.state_dir)
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._lock = StateLock(self.state_dir)
@@ -129,14 +139,14 @@ class EmbeddedStack:
         self._lock.acquire()
         try:
             specs = self._plan()
-            shutil.rmtree(self._graph_root, ignore_errors=True)
+            self._prepare_state()
             (self.state_dir / "logs").mkdir(exist_ok=True)
             self._spawner = Spawner()
             for spec in specs:
                 self._launch(spec)
-            # Provisioning needs only Kafka and moto: it overlaps the JVM's slower start.
+            # Provisioning needs only Kafka and AWS: it overlaps the JVM's slower start.
             self._env |= _resource_names()
-            self._wait_ready([self._specs["kafka"], self._specs["aws"]])
+            self._start_kafka()
             self.provision_report = self._provision()
             self._wait_ready([self._specs["graph"], self._specs["rekognition"]])
             envfile.write(self.env_file, self._env)
@@ -192,22 +202,43 @@ class EmbeddedStack:
         """Clear every bucket, queue and table in moto, then provision them afresh."""
         from labelgraph_provision import ProvisionSettings, provision_aws
 
+        if self.durable:
+            raise DevstackError("reset_aws empties moto, which the durable stack does not run")
         reset = urllib.request.Request(f"{self.env['AWS_ENDPOINT_URL']}/moto-api/reset", b"")
         with LOOPBACK_HTTP.open(reset, timeout=10):
             pass
-        return provision_aws(ProvisionSettings.from_env(self._env), self._aws_clients())
+        return provision_aws(ProvisionSettings.from_env(self._env), aws_clients(self._env))
 
     @property
     def _graph_root(self) -> Path:
-        return self.state_dir / "arcadedb"
+        return self.layout.graph if self.durable else self.state_dir / "arcadedb"
+
+    def _prepare_state(self) -> None:
+        if self.durable:
+            self.layout.create()
+        else:
+            shutil.rmtree(self._graph_root, ignore_errors=True)
+
+    def _start_kafka(self) -> None:
+        """The durable Tansu starts once its bucket exists in ministack, so after it."""
+        if not self.durable:
+            self._wait_ready([self._specs["kafka"], self._specs["aws"]])
+            return
+        self._wait_ready([self._specs["aws"], self._specs["dynamodb"]])
+        ministack.consume_snapshot(self.layout.queue_snapshot)
+        ensure_bucket(aws_client(self._env, "s3"), TANSU_BUCKET)
+        self._launch(self._specs["kafka"])
+        self._wait_ready([self._specs["kafka"]])
 
     def _plan(self) -> list[ComponentSpec]:
         """Choose ports and passwords, check dependencies: fails before anything starts."""
         heap = graph.graph_heap(self._graph_heap)
-        kafka_port, bolt_port, http_port, moto_port, stub_port = self._resolve_ports()
-        access = graph.GraphAccess(bolt_port, http_port, token_hex(16), token_hex(16))
-        moto_url, stub_url = f"http://{HOST}:{moto_port}", f"http://{HOST}:{stub_port}"
-        aws_env = {"AWS_ENDPOINT_URL": moto_url, "AWS_DEFAULT_REGION": REGION, **DUMMY_CREDENTIALS}
+        kafka_port, bolt_port, http_port, aws_port, stub_port, dynamodb_port = (
+            self._resolve_ports()
+        )
+        access = graph.GraphAccess(bolt_port, http_port, *self._graph_passwords())
+        aws_url, stub_url = f"http://{HOST}:{aws_port}", f"http://{HOST}:{stub_port}"
+        aws_env = {"AWS_ENDPOINT_URL": aws_url, "AWS_DEFAULT_REGION": REGION, **DUMMY_CREDENTIALS}
         self._env = {
             "KAFKA_BOOTSTRAP_SERVERS": f"{HOST}:{kafka_port}",
             "NEO4J_URI": access.bolt_uri,
@@ -215,19 +246,43 @@ class EmbeddedStack:
             "NEO4J_PASSWORD": access.password,
             "NEO4J_DATABASE": graph.DATABASE,
             **aws_env,
+            **self._dynamodb_endpoint(dynamodb_port),
             "AWS_ENDPOINT_URL_REKOGNITION": stub_url,
             "ARCADEDB_HTTP_URL": access.http_url,
             "REKOGNITION_STUB_URL": stub_url,
         }
         self._graph_access = access
         specs = [
-            kafka.tansu(kafka_port, self.state_dir),
             graph.arcadedb(access, self._graph_root, heap),
-            aws.moto(moto_port),
             rekognition.stub(stub_port, aws_env),
+            *(self._durable_aws(aws_port, dynamodb_port) if self.durable else [aws.moto(aws_port)]),
         ]
-        self._specs = {spec.name: spec for spec in specs}
-        return specs
+        kafka_spec = self._kafka(kafka_port, aws_env)
+        self._specs = {spec.name: spec for spec in (kafka_spec, *specs)}
+        # The durable broker starts later, once its bucket exists (_start_kafka).
+        return specs if self.durable else [kafka_spec, *specs]
+
+    def _graph_passwords(self) -> tuple[str, str]:
+        if self.durable:
+            return graph_passwords(self.layout.graph_credentials)
+        return token_hex(16), token_hex(16)
+
+    def _dynamodb_endpoint(self, port: int) -> dict[str, str]:
+        return {"AWS_ENDPOINT_URL_DYNAMODB": f"http://{HOST}:{port}"} if self.durable else {}
+
+    def _durable_aws(self, aws_port: int, dynamodb_port: int) -> list[ComponentSpec]:
+        layout = self.layout
+        return [
+            ministack.ministack(aws_port, layout.objects, layout.queue_snapshot),
+            dynalite.dynalite(dynamodb_port, layout.tables),
+        ]
+
+    def _kafka(self, port: int, aws_env: dict[str, str]) -> ComponentSpec:
+        if not self.durable:
+            return kafka.tansu(port, self.state_dir)
+        # Tansu's S3 client (Rust object_store) has its own names for the endpoint.
+        s3_env = {**aws_env, "AWS_ENDPOINT": aws_env["AWS_ENDPOINT_URL"], "AWS_ALLOW_HTTP": "true"}
+        return kafka.tansu(port, self.state_dir, f"s3://{TANSU_BUCKET}/", s3_env)
 
     def _resolve_ports(self) -> list[int]:
         wanted = [
@@ -236,6 +291,7 @@ class EmbeddedStack:
             ("ArcadeDB HTTP", self._ports.arcadedb_http),
             ("moto", self._ports.moto),
             ("Rekognition stub", self._ports.rekognition),
+            ("DynamoDB (dynalite)", self._ports.dynamodb),
         ]
         for component, port in wanted:
             if port is not None:
@@ -279,17 +335,7 @@ class EmbeddedStack:
     def _provision(self) -> ProvisionReport:
         from labelgraph_provision import ProvisionSettings, provision
 
-        return provision(ProvisionSettings.from_env(self._env), self._aws_clients())
-
-    def _aws_clients(self) -> AwsClients:
-        from labelgraph_provision import AwsClients
-
-        return AwsClients.create(
-            REGION,
-            endpoint_url=self._env["AWS_ENDPOINT_URL"],
-            access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        return provision(ProvisionSettings.from_env(self._env), aws_clients(self._env))
 
 
 def _resource_names() -> dict[str, str]:

@@ -18,9 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
-import boto3
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from PIL import Image, ImageDraw
@@ -34,6 +33,7 @@ from labelgraph_contract import (
     encode_event,
     labelling_event_id,
 )
+from labelgraph_devstack.clients import aws_client  # noqa: F401 (re-exported: tests import it here)
 
 Headers = list[tuple[str, bytes]]
 # A still stamped on its camera's clock (8 h behind UTC), and when it was labelled.
@@ -110,15 +110,6 @@ class Message:
     key: bytes | None
     value: bytes | None
     headers: Headers = field(default_factory=list)
-
-
-def aws_client(env: dict[str, str], service: str) -> Any:
-    """A boto3 client for one of the stack's AWS services, from the stack's environment."""
-    return boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_DEFAULT_REGION"],
-    ).client(service, endpoint_url=env["AWS_ENDPOINT_URL"])
 
 
 async def publish_events(bootstrap: str, topic: str, events: Iterable[ImageLabeled],
