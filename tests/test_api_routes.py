@@ -125,12 +125,25 @@ def box_events() -> list[ImageLabeled]:
         labelling(SPOILT_KEY, captured, HOG, [])]  # a detector that found nothing
 
 
-def labelling(key: str, captured: datetime, detector: str,
-              labels: list[dict[str, Any]]) -> ImageLabeled:
+# Confidences on both sides of 90 that a rounded bucket would count as 90, on a camera and
+# label of their own, from one detector: exactly 2 are at or above 90.
+EDGE_CAMERA, EDGE = f"edges-{RUN}", f"Edge{RUN}"
+EDGE_CONFIDENCES = (89.52, 89.96, 90.0, 95.0)
+
+
+def edge_events() -> list[ImageLabeled]:
+    captured = (NOW - timedelta(minutes=5)).astimezone(LA)
+    return [labelling(f"alarms/{EDGE_CAMERA}/{RUN}/{index}.jpg", captured, SSD,
+                      [{"name": EDGE, "confidence": value}], camera=EDGE_CAMERA)
+            for index, value in enumerate(EDGE_CONFIDENCES)]
+
+
+def labelling(key: str, captured: datetime, detector: str, labels: list[dict[str, Any]],
+              camera: str = BOX_CAMERA) -> ImageLabeled:
     identity = dict(bucket="security-alarms", object_key=key, image_etag="etag",
                     detector=detector, model_version="1.0")
     return ImageLabeled.model_validate(dict(
-        event_id=labelling_event_id(**identity), **identity, camera=BOX_CAMERA,
+        event_id=labelling_event_id(**identity), **identity, camera=camera,
         **captured_fields(captured), labeled_at=NOW, labels=labels))
 
 
@@ -191,7 +204,8 @@ def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     images = make_images()
     topic = f"api-test-{RUN}"
     asyncio.run(publish_events(stack.env["KAFKA_BOOTSTRAP_SERVERS"], topic,
-                               [event(image) for image in images] + box_events(), partitions=3))
+                               [event(image) for image in images] + box_events() + edge_events(),
+                               partitions=3))
     services = ServiceProcesses(stack.env, tmp_path_factory.mktemp("api-logs"), extra_env={
         "LABEL_TOPIC": topic, "GRAPH_WRITER_CONSUMER_GROUP": f"api-test-{RUN}",
         "GRAPH_WRITER_SESSION_TIMEOUT_MS": "2000", "GRAPH_WRITER_HEARTBEAT_INTERVAL_MS": "500",
@@ -201,7 +215,8 @@ def api(stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     try:
         services.start(names=("graph-writer", "api"))
         api = Api(services.api_url, images, stack.env, topic)
-        wait_for(lambda: _served(api) == len(images) and _boxes_written(api))
+        wait_for(lambda: _served(api) == len(images) and _boxes_written(api)
+                 and _edges_written(api))
         yield api
     finally:
         services.__exit__(None, None, None)
@@ -217,6 +232,11 @@ def _boxes_written(api: Api) -> bool:
     return sorted(len(item["labels"]) for item in items) == sorted(
         [2 * len(BOXES), len(SPOILT_BOXES)]) and sorted(  # every detector's labels of both
         len(item["detectors"]) for item in items) == [2, 2]  # and the one that found none
+
+
+def _edges_written(api: Api) -> bool:
+    return any(row["camera"] == EDGE_CAMERA and row["images"] == len(EDGE_CONFIDENCES)
+               for row in api.ok("/cameras"))
 
 
 def iso_utc(ts: int) -> str:
@@ -393,21 +413,25 @@ def test_a_label_no_image_carries_is_an_empty_answer_that_says_so(api):
     assert api.ok("/sightings", api.mine(label="person"))["unknown_labels"] == []
 
 
-def rounded_half_up(value: float, width: float | None) -> float:
-    return math.floor(value + 0.5) if width is None else math.floor(value / width) * width
+def bucket_of(value: float, width: float | None) -> float:
+    """A bucket's lower bound: buckets are [bound, bound + width), width 1 when omitted."""
+    return math.floor(value / (width or 1)) * (width or 1)
 
 
 def expected_histogram(images: list[Img], label: str, width: float | None) -> list[dict]:
-    counts = Counter(rounded_half_up(image.labels[label], width) for image in images
+    counts = Counter(bucket_of(image.labels[label], width) for image in images
                      if label in image.labels)
     return [{"confidence": value, "images": count} for value, count in sorted(counts.items())]
 
 
-def test_confidence_histogram_per_rounded_value(api):
+def test_confidence_histogram_per_whole_confidence_floored(api):
     body = api.ok("/confidence-histogram", api.mine())
     assert body["buckets"] == expected_histogram(api.images, "Person", None)
-    assert {"confidence": 73, "images": sum(
-        1 for image in api.images if image.person() == 72.5)} in body["buckets"]
+    for value, bucket in ((72.5, 72), (89.99, 89)):  # in [72, 73) and [89, 90)
+        assert {"confidence": bucket, "images": sum(
+            1 for image in api.images if image.person() == value)} in body["buckets"]
+    assert body["threshold"] == 90 and body["at_or_above"] == sum(
+        1 for image in api.images if (image.person() or 0) >= 90)
     assert body["images"] == sum(1 for image in api.images if image.person() is not None)
     assert body["without_label"] == sum(1 for image in api.images if image.person() is None)
     assert body["without_label"] > 0
@@ -438,6 +462,20 @@ def test_confidence_histogram_per_bucket_width_camera_and_window(api):
                 for row in expected_histogram(scoped, TAGS[0], 7.5)]
     assert [(pytest.approx(value), count) for value, count in expected] == buckets
     assert api.ok("/confidence-histogram", {"label": f"none-{RUN}"})["buckets"] == []
+
+
+@pytest.mark.parametrize("window", [{}, {"since": "-1h"}],  # from the label / the dates
+                         ids=["all time", "last hour"])
+def test_confidence_histogram_counts_at_or_above_its_threshold_exactly(api, window):
+    asked = {"label": EDGE, "camera": EDGE_CAMERA, "detector": SSD, **window}
+    body = api.ok("/confidence-histogram", asked)
+    assert (body["images"], body["threshold"], body["at_or_above"]) == (4, 90, 2)
+    assert body["buckets"] == [{"confidence": 89, "images": 2}, {"confidence": 90, "images": 1},
+                               {"confidence": 95, "images": 1}]
+    for threshold in (0, 89.52, 89.53, 89.96, 95, 95.01, 100):
+        expected = sum(1 for value in EDGE_CONFIDENCES if value >= threshold)
+        assert api.ok("/confidence-histogram", {**asked, "threshold": threshold})[
+            "at_or_above"] == expected, threshold
 
 
 # --- images --------------------------------------------------------------------------
@@ -785,6 +823,7 @@ def test_health_ready_docs_and_metrics_are_open(api):
     ("/sightings", {"until": "0001-01-01T01:00:00+00:00"}),  # no room for the 2 h default
     ("/sightings", {"min_confidence": -1}),
     ("/confidence-histogram", {"bucket_width": 0}),
+    ("/confidence-histogram", {"threshold": 101}),
     ("/labels", {"offset": -1}),
     ("/rollups", {}),
     ("/rollups", {"by": "week"}),

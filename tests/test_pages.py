@@ -96,6 +96,22 @@ DUO_BOXES: dict[str, list[Box]] = {
     SSD: [(0.15, 0.125, 0.25, 0.6, 40.0)]}
 
 
+# One detector's confidences on both sides of 90, on a camera and label of their own: a
+# rounded bucket would count four images at or above 90, exactly two are. The last image
+# the detector labelled without the label.
+EDGE_LABEL = f"Edge{RUN}"
+CAM_D = f"pagesd{RUN}"
+EDGE_CONFIDENCES = (89.52, 89.96, 90.0, 95.0, None)
+
+
+def edge_events(now: datetime) -> list[ImageLabeled]:
+    start = len(IMAGES) + len(HOSTILE_IMAGES) + len(DUO_IMAGES)
+    return [_event(now, index, CAM_D, 50 + index,
+                   {"Plant": 70.0, **({EDGE_LABEL: value} if value is not None else {})},
+                   detector=SSD)
+            for index, value in enumerate(EDGE_CONFIDENCES, start=start)]
+
+
 def duo_events(now: datetime) -> list[ImageLabeled]:
     start = len(IMAGES) + len(HOSTILE_IMAGES)
     return [_event(now, index, CAM_C, minutes,
@@ -144,9 +160,10 @@ def site(stack, tmp_path_factory) -> Any:
     env = stack.env
     events = make_events(datetime.now(UTC))
     s3 = aws_client(env, "s3")
-    duo = duo_events(datetime.now(UTC))
+    duo = duo_events(datetime.now(UTC)) + edge_events(datetime.now(UTC))
     truths = [present for *_, present in IMAGES + HOSTILE_IMAGES]
     truths += [present for *_, present in DUO_IMAGES for _ in range(2)]  # two detectors each
+    truths += [value is not None for value in EDGE_CONFIDENCES]
     for event, present in zip(events + duo, truths, strict=True):
         s3.put_object(Bucket=env["IMAGE_BUCKET"], Key=event.object_key,
                       Body=draw_scene(present, seed=event.object_key), ContentType="image/jpeg")
@@ -159,14 +176,15 @@ def site(stack, tmp_path_factory) -> Any:
         "API_KEYS": API_KEY})
     services.start(names=("graph-writer", "api"))
     try:
-        _wait_until_written(services.api_url, len(events) + len(DUO_IMAGES))
+        _wait_until_written(services.api_url,
+                            len(events) + len(DUO_IMAGES) + len(EDGE_CONFIDENCES))
         yield services.api_url, events + duo
     finally:
         services.stop()
 
 
 def _wait_until_written(api_url: str, expected: int) -> None:
-    cameras = [CAM_A, CAM_B, HOSTILE_CAMERA, HOSTILE_CAMERA_2, CAM_C]
+    cameras = [CAM_A, CAM_B, HOSTILE_CAMERA, HOSTILE_CAMERA_2, CAM_C, CAM_D]
 
     def written() -> bool:
         answer = httpx.get(f"{api_url}/images", params={"camera": cameras, "limit": 100},
@@ -297,6 +315,28 @@ def test_confidence_threshold_line_splits_the_images_and_shows_those_without_the
         expect(counts).to_contain_text(f", {missing} without the label")
         assert _histogram(api_url, label=DUO_LABEL, camera=CAM_C,
                           detector=detector)["without_label"] == missing
+
+
+def test_confidence_page_states_exact_counts_at_or_above_the_threshold(page):
+    """Images at 89.52 and 89.96 are below 90 (and in the 89 bar), whatever a bucket says."""
+    page.goto(f"/ui/confidence?label={EDGE_LABEL}&camera={CAM_D}&detector={SSD}&window=all")
+    sign_in(page)
+    counts = page.get_by_test_id("threshold-counts")
+    labelled = [value for value in EDGE_CONFIDENCES if value is not None]
+    for threshold in (90, 89, 95, 96):
+        page.get_by_test_id("threshold").fill(str(threshold))
+        above = sum(1 for value in labelled if value >= threshold)
+        expect(counts).to_have_text(f"{above} images at or above {threshold}, "
+                                    f"{len(labelled) - above} below, 1 without the label")
+    # Each bar stands inside its bucket [n, n + 1) (the middle, the images, the bucket's
+    # lower bound): none straddles the threshold's line.
+    bars = page.locator(".chart").evaluate(
+        "box => echarts.getInstanceByDom(box).getOption().series[1].data")
+    assert bars == [[89.5, 2, 89], [90.5, 1, 90], [95.5, 1, 95]]
+    tooltips = hover_every_chart_item(page)[0][1:]  # after the bar of those without
+    assert [" ".join(text.split()) for text in tooltips] == [
+        "with the label from 89 images 2", "with the label from 90 images 1",
+        "with the label from 95 images 1"]
 
 
 def test_gallery_filters_by_camera_and_label_and_opens_full_size(page):

@@ -114,15 +114,16 @@ class FakeGraphReads:
 
     async def confidence_histogram(self, span: Window, **scope: Any) -> list[Row]:
         label, cameras, detector = scope["label"], scope["cameras"], scope["detector"]
-        width = scope["width"]
-        buckets: dict[float, int] = {}
+        width, threshold = scope["width"] or 1, scope["threshold"]
+        buckets: dict[float, list[int]] = {}
         for image in self._in(span, cameras):
             confidence = image.confidence(label, detector)
             if confidence is not None:
-                bucket = (math.floor(confidence + 0.5) if width is None
-                          else math.floor(confidence / width) * width)
-                buckets[bucket] = buckets.get(bucket, 0) + 1
-        return [{"bucket": bucket, "images": n} for bucket, n in sorted(buckets.items())]
+                counts = buckets.setdefault(math.floor(confidence / width) * width, [0, 0])
+                counts[0] += 1
+                counts[1] += confidence >= threshold
+        return [{"bucket": bucket, "images": n, "at_or_above": above}
+                for bucket, (n, above) in sorted(buckets.items())]
 
     async def images_in_scope(self, span: Window, cameras: Sequence[str] | None,
                               detector: str | None) -> int:

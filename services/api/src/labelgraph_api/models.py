@@ -97,16 +97,20 @@ class Sightings(Window, LabelsMatched):
 class HistogramBucket(BaseModel):
     """Images whose label confidence falls in one bucket."""
 
-    confidence: float = Field(description="Rounded confidence, or the bucket's lower bound.")
+    confidence: float = Field(description="The bucket's lower bound: it holds confidences "
+                              "from it up to, not including, it plus the width.")
     images: int = Field(description="Images in the bucket.")
 
 
 class ConfidenceHistogram(Window, LabelsMatched):
-    """Images per confidence value of one label."""
+    """Images per confidence bucket of one label, and how many are at or above a threshold."""
 
     label: str = Field(description="Label asked for.")
-    bucket_width: float | None = Field(description="Bucket width; null means rounded values.")
+    bucket_width: float | None = Field(description="Bucket width; null means 1.")
     images: int = Field(description="Images with the label in scope.")
+    threshold: float = Field(description="Confidence asked for.", examples=[90])
+    at_or_above: int = Field(description="Images with the label at or above the threshold, "
+                             "counted from their confidences, not from the buckets.")
     without_label: int = Field(description="Images in scope without the label at any "
                                "confidence (with a detector: that it labelled).")
     buckets: list[HistogramBucket] = Field(description="Non-empty buckets, lowest first.")

@@ -112,10 +112,15 @@ SIGHTINGS_ON_DATES = (_FROM_DATES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE
                       + _SIGHTINGS)
 SIGHTINGS_OF_LABEL = _FROM_LABEL + _DETECTOR + _CAMERA + _CONFIDENCE + _SIGHTINGS
 
+# A bucket is [bound, bound + width), width 1 when omitted: floored, never rounded, so a
+# bar never holds an image below the threshold its bound names. The count at or above the
+# threshold is read off each confidence in the same pass (the handler sums the buckets'),
+# since no bucket of another width can say it.
 _HISTOGRAM = """
-WITH CASE WHEN $width IS NULL THEN round(confidence)
-          ELSE floor(confidence / $width) * $width END AS bucket
-RETURN bucket, count(*) AS images
+WITH confidence, CASE WHEN $width IS NULL THEN floor(confidence)
+                      ELSE floor(confidence / $width) * $width END AS bucket
+RETURN bucket, count(*) AS images,
+       sum(CASE WHEN confidence >= $threshold THEN 1 ELSE 0 END) AS at_or_above
 ORDER BY bucket
 """
 HISTOGRAM_ON_DATES = (_FROM_DATES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE

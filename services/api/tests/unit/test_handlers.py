@@ -82,11 +82,11 @@ async def test_the_heat_map_covers_two_hours_and_says_the_latest_on_the_camera_c
 async def test_the_histogram_counts_the_images_without_the_label_in_its_scope(world):
     body = await labels.confidence_histogram(world.reads, label="Person", cameras=None,
                                              since=None, until=None, detector=None,
-                                             bucket_width=None)
+                                             bucket_width=None, threshold=90)
     assert body["images"] == 3 and body["without_label"] == 2
     front = await labels.confidence_histogram(world.reads, label="Person", cameras=["front"],
                                               since=None, until=None, detector=None,
-                                              bucket_width=None)
+                                              bucket_width=None, threshold=90)
     assert front["without_label"] == 0
     # Another detector labelled an image of another camera only: none of front's are in
     # its scope, and that is an answer, not an unknown detector.
@@ -94,8 +94,27 @@ async def test_the_histogram_counts_the_images_without_the_label_in_its_scope(wo
                                         {("Car", "opencv-hog"): 70.0}, ["opencv-hog"]))
     other = await labels.confidence_histogram(world.reads, label="Person", cameras=["front"],
                                               since=None, until=None, detector="opencv-hog",
-                                              bucket_width=None)
+                                              bucket_width=None, threshold=90)
     assert other["images"] == other["without_label"] == 0
+
+
+@pytest.mark.asyncio
+async def test_the_histogram_counts_at_or_above_its_threshold_from_the_confidences():
+    # Confidences just under 90 are in the 89 bucket, [89, 90), and never at or above 90.
+    world = fake_world([image(key, "front", 10, Person=value) for key, value in
+                        (("a", 89.52), ("b", 89.96), ("c", 90.0), ("d", 95.0))])
+
+    async def at(threshold: float) -> dict:
+        return await labels.confidence_histogram(
+            world.reads, label="Person", cameras=None, since=None, until=None,
+            detector=None, bucket_width=None, threshold=threshold)
+
+    body = await at(90)
+    assert body["threshold"] == 90 and body["at_or_above"] == 2 and body["images"] == 4
+    assert body["buckets"] == [{"confidence": 89, "images": 2}, {"confidence": 90, "images": 1},
+                               {"confidence": 95, "images": 1}]
+    assert [(await at(t))["at_or_above"] for t in (0, 89.52, 89.53, 95, 95.01)] == [
+        4, 4, 3, 1, 0]
 
 
 @pytest.mark.asyncio

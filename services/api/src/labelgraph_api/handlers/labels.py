@@ -41,17 +41,20 @@ async def sightings(reads: GraphReads, *, label: str, since: datetime | None,
 
 async def confidence_histogram(reads: GraphReads, *, label: str, cameras: list[str] | None,
                                since: datetime | None, until: datetime | None,
-                               detector: str | None, bucket_width: float | None) -> Body:
-    """Images per confidence of a label, and the images in scope without it."""
+                               detector: str | None, bucket_width: float | None,
+                               threshold: float) -> Body:
+    """A label's images per confidence bucket, exactly those at or above the threshold."""
     span = await window_of(reads, since, until, cameras=cameras)
     label, unknown = await label_named(reads, label)
     rows = await reads.confidence_histogram(span, label=label, cameras=cameras,
-                                            detector=detector, width=bucket_width)
+                                            detector=detector, width=bucket_width,
+                                            threshold=threshold)
     labelled = sum(row["images"] for row in rows)
     in_scope = await reads.images_in_scope(span, cameras, detector)
     await check_detector(reads, detector, in_scope > 0)
     return {"label": label, "since": since, "until": until, "bucket_width": bucket_width,
             "images": labelled, "without_label": max(0, in_scope - labelled),
+            "threshold": threshold, "at_or_above": sum(row["at_or_above"] for row in rows),
             "buckets": [{"confidence": row["bucket"], "images": row["images"]}
                         for row in rows], "unknown_labels": unknown}
 

@@ -53,13 +53,17 @@ async def confidence_histogram(
     reads: Reads, label: LabelName = "Person", camera: Cameras = None, since: Since = None,
     until: Until = None, detector: Detector = None,
     bucket_width: Annotated[float | None, Query(
-        ge=0.001, le=100, description="Bucket width; omitted: rounded (half up) values.")] = None,
+        ge=0.001, le=100, description="Bucket width; omitted: 1. A bucket is "
+        "[lower bound, lower bound + width).")] = None,
+    threshold: Annotated[float, Query(
+        ge=0, le=100, description="Confidence whose images at or above are counted "
+        "exactly (`at_or_above`), the confidence page's default.")] = 90,
 ) -> dict[str, Any]:
-    """Images per confidence value of a label, and the images in scope without it: shows
-    an all-or-nothing detector at a glance."""
+    """Images per confidence bucket of a label, the exact count at or above a threshold,
+    and the images in scope without it: shows an all-or-nothing detector at a glance."""
     return await labels.confidence_histogram(reads, label=label, cameras=camera, since=since,
                                              until=until, detector=detector,
-                                             bucket_width=bucket_width)
+                                             bucket_width=bucket_width, threshold=threshold)
 
 
 @router.get("/detectors", response_model=DetectorList)
