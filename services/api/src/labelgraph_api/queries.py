@@ -79,7 +79,7 @@ MATCH (camera:Camera) WHERE camera.camera_name = name
 RETURN camera.camera_name AS camera
 """
 CAMERA_NAMES = """
-MATCH (camera:Camera)
+MATCH (camera:Camera) WHERE camera.camera_name IS NOT NULL
 RETURN camera.camera_name AS camera
 ORDER BY camera
 LIMIT $limit
