@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from secrets import token_hex
 from typing import Any, Self
@@ -45,6 +45,7 @@ from labelgraph_devstack.testing import (
 )
 from labelgraph_graph_writer.bootstrap import serve
 from labelgraph_graph_writer.config import GraphWriterSettings
+from labelgraph_graph_writer.tallies import ImageFacts
 
 
 def make_event(camera: str, index: int, labels: dict[str, float], *, minutes: int = 0,
@@ -110,6 +111,56 @@ def expected_graph(events: Iterable[ImageLabeled],
                    for label in event.labels]
     return {"images": sorted(images, key=repr), "links": sorted(links, key=repr),
             "labels": sorted(labels, key=repr)}
+
+
+TALLY_CAPTURES = (datetime(2016, 11, 30, 23, 30, 5, tzinfo=timezone(timedelta(hours=-8))),
+                  datetime(2016, 12, 1, 0, 10, 0, tzinfo=timezone(timedelta(hours=-8))),
+                  datetime(2017, 1, 15, 7, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))))
+TALLY_CONFIDENCES = (0.0, 49.5, 89.0, 89.999, 90.0, 99.99, 100.0)
+
+
+def random_history(rng: random.Random, cameras: list[str], labels: list[str],
+                   images: int = 12) -> list[ImageLabeled]:
+    """Labellings of `images` images by two detectors: relabels that drop, add and change
+    labels, move the capture time (across dates, months and an offset of +05:30), ties of
+    labelling time broken by event id, replays of earlier events; shuffled."""
+    events = []
+    for index in range(images):
+        camera, key = cameras[index % len(cameras)], f"tally/{uuid.uuid4().hex}.jpg"
+        for _ in range(rng.randint(1, 4)):
+            picked = rng.sample(labels, rng.randint(0, len(labels)))
+            events.append(labelled_event(
+                key, {name: rng.choice(TALLY_CONFIDENCES) for name in picked}, camera=camera,
+                captured=rng.choice(TALLY_CAPTURES), detector=rng.choice(["det-a", "det-b"]),
+                labeled_at=LABELED_AT + timedelta(minutes=rng.randint(0, 3)),
+                event_id=str(uuid.UUID(int=rng.getrandbits(128), version=4))))
+    events += rng.sample(events, len(events) // 3)
+    rng.shuffle(events)
+    return events
+
+
+def expected_facts(events: Iterable[ImageLabeled]) -> list[ImageFacts]:
+    """What each image's tallies count after `events`, computed independently of the
+    writer: the newest labelling per image and detector, the capture time of the newest."""
+    def newer(event: ImageLabeled, than: ImageLabeled | None) -> bool:
+        return than is None or (event.labeled_at, event.event_id) > (than.labeled_at,
+                                                                       than.event_id)
+    newest: dict[tuple[str, str], ImageLabeled] = {}
+    for event in events:
+        if newer(event, newest.get((event.object_key, event.detector))):
+            newest[(event.object_key, event.detector)] = event
+    per_image: dict[str, list[ImageLabeled]] = {}
+    for event in newest.values():
+        per_image.setdefault(event.object_key, []).append(event)
+    facts = []
+    for held in per_image.values():
+        last = max(held, key=lambda event: (event.labeled_at, event.event_id))
+        facts.append(ImageFacts(last.camera, last.captured_at.isoformat(),
+                                tuple(sorted(event.detector for event in held)),
+                                {event.detector: {label.name: label.confidence
+                                                  for label in event.labels}
+                                 for event in held}))
+    return facts
 
 
 SNAPSHOT_IMAGES = """
@@ -355,4 +406,6 @@ def helpers() -> Any:
         expected_graph = staticmethod(expected_graph)
         wait_for = staticmethod(wait_for)
         processed_events = staticmethod(processed_events)
+        random_history = staticmethod(random_history)
+        expected_facts = staticmethod(expected_facts)
     return Helpers

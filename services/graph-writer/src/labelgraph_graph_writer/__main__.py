@@ -1,4 +1,5 @@
-"""`python -m labelgraph_graph_writer run|schema|rebuild`: the label topic into the graph."""
+"""`python -m labelgraph_graph_writer run|schema|rebuild|recount`: the label topic into the
+graph, and the check of its tallies."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Sequence
+from datetime import date
 
 from aiokafka.errors import KafkaConnectionError
 from neo4j.exceptions import AuthError
 
-from labelgraph_graph_writer.bootstrap import create_schema, rebuild, serve
+from labelgraph_graph_writer.bootstrap import create_schema, rebuild, recount, serve
 from labelgraph_graph_writer.config import GraphWriterSettings
+from labelgraph_graph_writer.recount import Scope
 from labelgraph_observability import configure_logging
 
 log = logging.getLogger("labelgraph_graph_writer")
 EXIT_REFUSED_CREDENTIALS = 2
 EXIT_NO_BROKER = 3
+EXIT_DIFFERENCES = 1
 
 
 async def _until_signalled(command: str, settings: GraphWriterSettings,
@@ -43,15 +48,32 @@ def _confirmed(settings: GraphWriterSettings) -> bool:
     return answer.strip() == settings.neo4j_database
 
 
+def _report(differences: Sequence[object]) -> None:
+    """Every difference on stdout, and the exit code: 1 if any."""
+    for difference in differences:
+        print(difference)
+    print(f"{len(differences)} tallies differ from the recount of the edges")
+    if differences:
+        sys.exit(EXIT_DIFFERENCES)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="labelgraph-graph-writer", description=__doc__)
-    parser.add_argument("command", choices=["run", "schema", "rebuild"],
+    parser.add_argument("command", choices=["run", "schema", "rebuild", "recount"],
                         help="run: consume the topic; schema: create constraints and indexes; "
-                        "rebuild: wipe the graph and write the whole topic again")
+                        "rebuild: wipe the graph and write the whole topic again; "
+                        "recount: recount the tallies from the edges, print every difference")
     parser.add_argument("--yes", action="store_true", help="rebuild without asking")
     parser.add_argument("--idle-seconds", type=float, default=10.0,
                         help="rebuild ends after the topic gives nothing for this long")
+    parser.add_argument("--camera", help="recount: only this camera's tallies")
+    parser.add_argument("--since", type=date.fromisoformat,
+                        help="recount: from this camera-local date (YYYY-MM-DD)")
+    parser.add_argument("--until", type=date.fromisoformat,
+                        help="recount: to this camera-local date, excluded")
     args = parser.parse_args()
+    if (args.since is None) != (args.until is None):
+        parser.error("recount takes --since and --until together")
     settings = GraphWriterSettings()  # type: ignore[call-arg]
     configure_logging("graph-writer", settings.log_level)
     if args.command == "rebuild" and not args.yes and not _confirmed(settings):
@@ -59,6 +81,8 @@ def main() -> None:
     try:
         if args.command == "schema":
             asyncio.run(create_schema(settings))
+        elif args.command == "recount":
+            _report(asyncio.run(recount(settings, Scope(args.camera, args.since, args.until))))
         else:
             asyncio.run(_until_signalled(args.command, settings, args.idle_seconds))
     except AuthError as error:

@@ -15,6 +15,7 @@ from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_graph_writer.handlers import GraphWriter, prepare_graph
 from labelgraph_graph_writer.log_limits import limit_client_logs
 from labelgraph_graph_writer.readiness import Condition, Readiness
+from labelgraph_graph_writer.recount import Difference, Scope, differences
 from labelgraph_graph_writer.retrying import Retry, Stopping
 from labelgraph_graph_writer.worker import run_worker, waiting_on, watch_dependencies
 from labelgraph_observability import OpsServer
@@ -127,3 +128,15 @@ async def rebuild(settings: GraphWriterSettings, stop: asyncio.Event,
         await driver.close()
     log.info("graph wiped", extra={"nodes_deleted": deleted})
     await serve(settings, stop, from_beginning=True, idle_exit_seconds=idle_exit_seconds)
+
+
+async def recount(settings: GraphWriterSettings, scope: Scope) -> list[Difference]:
+    """Recount the scope's tallies from the edges: every difference from the stored ones."""
+    driver = build_driver(settings)
+    try:
+        graph = build_graph(settings, driver)
+        dates = scope.dates() if scope.windowed else None
+        images = await graph.image_facts(scope.camera, dates)
+        return differences(scope, images, await graph.tallies(scope.camera))
+    finally:
+        await driver.close()

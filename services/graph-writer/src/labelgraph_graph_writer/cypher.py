@@ -17,6 +17,7 @@ SCHEMA = (
     "CREATE CONSTRAINT day_value IF NOT EXISTS FOR (n:Day) REQUIRE n.day_value IS UNIQUE",
     "CREATE CONSTRAINT hour_value IF NOT EXISTS FOR (n:Hour) REQUIRE n.hour_value IS UNIQUE",
     "CREATE INDEX image_timestamp IF NOT EXISTS FOR (n:Image) ON (n.timestamp)",
+    "CREATE CONSTRAINT tally_key IF NOT EXISTS FOR (n:Tally) REQUIRE n.tally_key IS UNIQUE",
 )
 
 # Parameter name of BatchPlan.shared -> the statement that makes those nodes exist.
@@ -30,11 +31,18 @@ SHARED_NODES = {
     "hours": "UNWIND $hours AS value MERGE (:Hour {hour_value: value})",
 }
 
+# With its camera and label edges: the image's state before, which its tallies count.
 HELD_IMAGES = """
 UNWIND $keys AS key
 MATCH (image:Image {object_key: key})
+OPTIONAL MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
+WITH image, camera
+OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
 RETURN image.object_key AS object_key, image.isodate AS isodate,
-       image.detectors AS detectors, image.detector_versions AS versions
+       image.detectors AS detectors, image.detector_versions AS versions,
+       camera.camera_name AS camera,
+       collect({label: label.label_name, detector: has_label.detector,
+                confidence: has_label.confidence}) AS labels
 """
 
 UPSERT_IMAGES = """
@@ -86,8 +94,53 @@ CREATE (image)-[has_label:HAS_LABEL]->(label)
 SET has_label += row.props
 """
 
-# Labels cannot be parameters, hence one statement per node label of the model; chunks
-# keep each transaction small.
+# Adds each row's change to its tally (made at 0 if new; gone once it counts nothing).
+# The first SET writes the node before the count is read, so Neo4j holds its write lock
+# and a concurrent writer cannot slip an increment in between (a lost update); ArcadeDB
+# refuses the second of two concurrent commits instead. Buckets arrive as a sparse map.
+ADD_TALLIES = """
+UNWIND $rows AS row
+MERGE (tally:Tally {tally_key: row.key})
+ON CREATE SET tally += row.dims, tally.images = 0,
+              tally.counts = CASE WHEN row.dims.label IS NULL THEN null
+                                  ELSE [index IN range(0, 100) | 0] END
+SET tally.touched = true
+WITH tally, row
+SET tally.images = tally.images + row.images,
+    tally.counts = CASE WHEN tally.counts IS NULL THEN null ELSE
+      [index IN range(0, 100) | tally.counts[index] + coalesce(row.counts[toString(index)], 0)]
+    END
+WITH tally WHERE tally.images = 0
+DELETE tally
+"""
+
+# The tallies of one camera (or every camera: null), for the recount.
+TALLIES = """
+MATCH (tally:Tally)
+WHERE $camera IS NULL OR tally.camera = $camera OR tally.level = 'total'
+RETURN tally.level AS level, tally.camera AS camera, tally.period AS period,
+       tally.hour AS hour, tally.label AS label, tally.view AS view,
+       tally.images AS images, tally.counts AS counts
+"""
+
+# The images (with what their tallies depend on) of some local dates, or of every date;
+# grouped by the image's key, which alone tells two images of one camera and time apart.
+_IMAGE_FACTS = """
+MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
+WHERE $camera IS NULL OR camera.camera_name = $camera
+WITH image, camera
+OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+RETURN image.object_key AS object_key, camera.camera_name AS camera,
+       image.isodate AS isodate, image.detectors AS detectors,
+       collect({label: label.label_name, detector: has_label.detector,
+                confidence: has_label.confidence}) AS labels
+"""
+IMAGE_FACTS_ON_DATES = """
+MATCH (iso:ISODate) WHERE iso.iso_date IN $dates
+MATCH (iso)<-[:HAS_TIMESTAMP]-(image:Image)
+""" + _IMAGE_FACTS
+IMAGE_FACTS = "MATCH (image:Image)\n" + _IMAGE_FACTS
+
 # One statement per node label of the model (labels cannot be parameters), in chunks.
 WIPE = (
     "MATCH (n:Camera) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
@@ -98,6 +151,7 @@ WIPE = (
     "MATCH (n:Month) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
     "MATCH (n:Day) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
     "MATCH (n:Hour) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:Tally) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
 )
 
 PING = "RETURN 1 AS ok"

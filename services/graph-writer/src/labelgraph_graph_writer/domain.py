@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelgraph_contract import DetectedLabel, ImageLabeled
+from labelgraph_graph_writer.tallies import ImageFacts, changes
 
 Row = dict[str, Any]
 
@@ -32,6 +33,15 @@ class ImageState:
 
     isodate: str
     versions: Mapping[str, Version]  # detector -> version of the labelling held
+    camera: str = ""
+    labels: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # detector -> label -> confidence: the edges held, which the tallies count
+
+    def facts(self) -> ImageFacts | None:
+        """What the image counts in the tallies as; None for an image not yet linked."""
+        if not self.camera or not self.isodate:
+            return None
+        return ImageFacts(self.camera, self.isodate, tuple(sorted(self.versions)), self.labels)
 
 
 @dataclass
@@ -44,6 +54,8 @@ class BatchPlan:
     link: list[Row] = field(default_factory=list)
     replace: list[Row] = field(default_factory=list)
     label_rows: list[Row] = field(default_factory=list)
+    tallies: list[Row] = field(default_factory=list)
+    after: dict[str, ImageState] = field(default_factory=dict)
     written: int = 0
     stale: int = 0
     excluded: int = 0
@@ -95,6 +107,8 @@ def plan_batch(events: Iterable[ImageLabeled], held: Mapping[str, ImageState],
     plan.stale = len(kept) - len(newest)
     versions = {key: dict(state.versions) for key, state in held.items()}
     applied: dict[str, ImageLabeled] = {}
+    edges = {key: {detector: dict(labels) for detector, labels in state.labels.items()}
+             for key, state in held.items()}
     for event in sorted(newest, key=version):
         held_versions = versions.setdefault(event.object_key, {})
         if version(event) <= held_versions.get(event.detector, OLDEST):
@@ -102,15 +116,28 @@ def plan_batch(events: Iterable[ImageLabeled], held: Mapping[str, ImageState],
             continue
         held_versions[event.detector] = version(event)
         applied[event.object_key] = event  # sorted: the newest labelling describes the image
-        _add_labelling(plan, event, replace=event.object_key in held)
+        labels = _add_labelling(plan, event, replace=event.object_key in held)
+        edges.setdefault(event.object_key, {})[event.detector] = labels
     for key, event in applied.items():
-        _add_image(plan, event, held.get(key), versions[key])
+        plan.after[key] = _add_image(plan, event, held.get(key), versions[key], edges[key])
     plan.shared = _shared_nodes(applied.values(), plan.label_rows)
+    plan.tallies = _tally_changes(held, plan.after)
     return plan
 
 
+def _tally_changes(held: Mapping[str, ImageState], after: Mapping[str, ImageState]
+                   ) -> list[Row]:
+    """What the batch's writes change in the tallies: each touched image's counts after
+    minus its counts before (read in the same transaction)."""
+    before = [held[key].facts() for key in after if key in held]
+    now = [state.facts() for state in after.values()]
+    return changes([facts for facts in before if facts], [facts for facts in now if facts])
+
+
 def _add_image(plan: BatchPlan, event: ImageLabeled, state: ImageState | None,
-               versions: Mapping[str, Version]) -> None:
+               versions: Mapping[str, Version], labels: Mapping[str, Mapping[str, float]]
+               ) -> ImageState:
+    """Plans the image's node and links; returns what the image holds after them."""
     row = image_row(event)
     detectors = sorted(versions)
     held_by = {"detectors": detectors,
@@ -118,16 +145,22 @@ def _add_image(plan: BatchPlan, event: ImageLabeled, state: ImageState | None,
     if version(event) < max(versions.values()):
         # Another detector labelled the image later: its labelling describes the image.
         plan.images.append({**row, "props": held_by})
-        return
+        assert state is not None, "a later labelling of the image is held"
+        return ImageState(state.isodate, versions, state.camera, labels)
     row["props"] |= held_by
     plan.images.append(row)
-    if state is None or state.isodate != row["props"]["isodate"]:
+    isodate, camera = row["props"]["isodate"], event.camera
+    if state is None or state.isodate != isodate:
         if state is not None:
             plan.unlink.append(event.object_key)
         plan.link.append(row)
+    else:  # links kept as they are: so is the camera (its HAS_IMAGE edge)
+        camera = state.camera
+    return ImageState(isodate, versions, camera, labels)
 
 
-def _add_labelling(plan: BatchPlan, event: ImageLabeled, replace: bool) -> None:
+def _add_labelling(plan: BatchPlan, event: ImageLabeled, replace: bool) -> dict[str, float]:
+    """Plans the labelling's edges; returns label -> confidence, as the edges hold them."""
     plan.written += 1
     if replace:
         plan.replace.append({"object_key": event.object_key, "detector": event.detector})
@@ -142,6 +175,7 @@ def _add_labelling(plan: BatchPlan, event: ImageLabeled, replace: bool) -> None:
                 "confidence": label.confidence, "detector": event.detector,
                 "model_version": event.model_version, "event_id": event.event_id,
                 "labeled_at": event.labeled_at.isoformat(), "boxes": boxes(label)}})
+    return {name: label.confidence for name, label in strongest.items()}
 
 
 def boxes(label: DetectedLabel) -> str:

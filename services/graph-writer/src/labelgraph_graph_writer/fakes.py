@@ -14,9 +14,10 @@ from aiokafka import ConsumerRecord
 from neo4j.exceptions import ServiceUnavailable
 
 from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, DeadLetterUnavailable
-from labelgraph_graph_writer.domain import BatchPlan, ImageState, decode_version
+from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
+from labelgraph_graph_writer.tallies import Tally
 
 
 @dataclass
@@ -33,6 +34,7 @@ class FakeGraph:
     held: dict[str, ImageState] = field(default_factory=dict)
     calls: list[list[str]] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
+    tallies: dict[str, Tally] = field(default_factory=dict)  # stored key -> its counts
 
     async def ensure_schema(self) -> None:
         self._answer()
@@ -43,8 +45,9 @@ class FakeGraph:
         if self.poison in keys:
             raise self.refusal
         plan = planner({key: self.held[key] for key in keys if key in self.held})
-        for row in plan.images:
-            self._hold(row["object_key"], row["props"])
+        self.held |= plan.after
+        for row in plan.tallies:
+            self._add_tally(row)
         self.written += keys
         self.journal.append(f"wrote {plan.written}")  # labellings, not stale replays
         return plan
@@ -52,13 +55,13 @@ class FakeGraph:
     async def ping(self) -> None:
         self._answer()
 
-    def _hold(self, key: str, props: dict[str, Any]) -> None:
-        # As the graph keeps it: the versions always, the capture time from the newest.
-        before = self.held.get(key)
-        isodate = props.get("isodate", before.isodate if before else "")
-        self.held[key] = ImageState(isodate, {
-            detector: decode_version(text) for detector, text in
-            zip(props["detectors"], props["detector_versions"], strict=True)})
+    def _add_tally(self, row: dict[str, Any]) -> None:
+        # As ADD_TALLIES does: a tally counting nothing is gone.
+        tally = self.tallies.setdefault(row["key"], Tally())
+        tally.add(Tally(row["images"], {int(index): count
+                                        for index, count in row["counts"].items()}))
+        if not tally.images:
+            del self.tallies[row["key"]]
 
     def _answer(self) -> None:
         if self.down:

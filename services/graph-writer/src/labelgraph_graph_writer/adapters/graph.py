@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession
+from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, Record
 from neo4j.exceptions import (
     AuthError,
     ClientError,
@@ -18,6 +19,7 @@ from neo4j.exceptions import (
 from labelgraph_graph_writer import cypher
 from labelgraph_graph_writer.domain import BatchPlan, ImageState, decode_version
 from labelgraph_graph_writer.ports import Planner
+from labelgraph_graph_writer.tallies import ImageFacts, Tally, TallyKey, stored_tally
 
 
 class GraphUnavailable(Exception):
@@ -81,6 +83,28 @@ class LabelGraph:
                         break
         return deleted
 
+    async def image_facts(self, camera: str | None, dates: list[str] | None
+                          ) -> list[ImageFacts]:
+        """What the tallies count of each image of a camera (None: all), on some local
+        dates (None: every date), read from the edges."""
+        async with self._session() as session:
+            if dates is None:
+                result = await session.run(cypher.IMAGE_FACTS, camera=camera)
+            else:
+                result = await session.run(cypher.IMAGE_FACTS_ON_DATES, camera=camera,
+                                           dates=dates)
+            return [ImageFacts(record["camera"], record["isodate"],
+                               tuple(sorted(record["detectors"] or [])),
+                               held_labels(record["labels"])) async for record in result]
+
+    async def tallies(self, camera: str | None) -> dict[TallyKey, Tally]:
+        """The tallies the graph holds for a camera (None: all), with every total."""
+        async with self._session() as session:
+            result = await session.run(cypher.TALLIES, camera=camera)
+            return {(record["level"], record["camera"], record["period"], record["hour"],
+                     record["label"], record["view"]):
+                    stored_tally(record["images"], record["counts"]) async for record in result}
+
     async def ping(self) -> None:
         """Raise unless the graph answers a query."""
         async with self._session() as session:
@@ -111,10 +135,7 @@ class LabelGraph:
 async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
                           planner: Planner) -> BatchPlan:
     result = await tx.run(cypher.HELD_IMAGES, keys=keys)
-    held = {record["object_key"]: ImageState(record["isodate"] or "", {
-        detector: decode_version(text) for detector, text in
-        zip(record["detectors"] or [], record["versions"] or [], strict=True)})
-        async for record in result}
+    held = {record["object_key"]: _held_state(record) async for record in result}
     plan = planner(held)
     for name, values in plan.shared.items():
         if values:
@@ -123,11 +144,29 @@ async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
              (cypher.UNLINK_IMAGES, "keys", plan.unlink),
              (cypher.LINK_IMAGES, "rows", plan.link),
              (cypher.DROP_LABELLINGS, "rows", plan.replace),
-             (cypher.CREATE_LABEL_EDGES, "rows", plan.label_rows))
+             (cypher.CREATE_LABEL_EDGES, "rows", plan.label_rows),
+             (cypher.ADD_TALLIES, "rows", plan.tallies))
     for statement, parameter, values in steps:
         if values:
             await _run(tx, statement, **{parameter: values})
     return plan
+
+
+def _held_state(record: Record) -> ImageState:
+    return ImageState(
+        record["isodate"] or "",
+        {detector: decode_version(text) for detector, text in
+         zip(record["detectors"] or [], record["versions"] or [], strict=True)},
+        record["camera"] or "", held_labels(record["labels"]))
+
+
+def held_labels(edges: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """detector -> label -> confidence of collected edges (OPTIONAL MATCH's nulls dropped)."""
+    labels: dict[str, dict[str, float]] = {}
+    for edge in edges:
+        if edge["label"] is not None:
+            labels.setdefault(edge["detector"], {})[edge["label"]] = edge["confidence"]
+    return labels
 
 
 async def _run(tx: AsyncManagedTransaction, statement: str, **parameters: object) -> None:

@@ -1,0 +1,72 @@
+"""Tallies through the real graph (the session's ArcadeDB): the writer's adapter writes
+random histories, the recount (in process and as the command) finds no difference."""
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import uuid
+
+import pytest
+from neo4j import AsyncGraphDatabase
+
+from labelgraph_graph_writer.adapters.graph import LabelGraph
+from labelgraph_graph_writer.bootstrap import recount
+from labelgraph_graph_writer.domain import plan_batch
+from labelgraph_graph_writer.recount import Scope
+from labelgraph_graph_writer.tallies import add_up
+
+
+async def write_history(env, events, rng):
+    driver = AsyncGraphDatabase.driver(env["NEO4J_URI"],
+                                       auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"]))
+    try:
+        graph = LabelGraph(driver, env["NEO4J_DATABASE"])
+        await graph.ensure_schema()
+        while events:
+            size = rng.randint(1, 8)
+            batch, events = events[:size], events[size:]
+            keys = sorted({event.object_key for event in batch})
+            await graph.write_batch(keys, lambda held, batch=batch: plan_batch(batch, held))
+        return await graph.tallies(None)
+    finally:
+        await driver.close()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_histories_leave_tallies_equal_to_the_recount_of_the_edges(kit, helpers, seed):
+    rng = random.Random(seed)
+    camera = f"tally-{uuid.uuid4().hex[:8]}"
+    labels = [f"T{uuid.uuid4().hex[:6]}" for _ in range(3)]
+    events = helpers.random_history(rng, [camera], labels, images=10)
+    stored = asyncio.run(write_history(kit.env, list(events), rng))
+    settings = kit.settings("unused")
+    assert asyncio.run(recount(settings, Scope(camera))) == []
+    expected = add_up(helpers.expected_facts(events))
+    mine = {key: tally for key, tally in stored.items()
+            if key[1] == camera or (key[0] == "total" and key[4] in labels)}
+    assert mine == expected  # totals too, which a camera's recount leaves out
+
+
+def test_the_recount_command_exits_1_and_names_a_tally_that_differs(kit, helpers):
+    rng = random.Random(7)
+    camera = f"tally-{uuid.uuid4().hex[:8]}"
+    events = helpers.random_history(rng, [camera], ["Person", "Car"], images=4)
+    asyncio.run(write_history(kit.env, list(events), rng))
+    env = kit.process_env("unused")
+    command = [sys.executable, "-m", "labelgraph_graph_writer", "recount", "--camera", camera,
+               "--since", "2016-11-30", "--until", "2016-12-02"]
+    clean = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert (clean.returncode, clean.stdout.splitlines()[-1]) == (
+        0, "0 tallies differ from the recount of the edges"), clean.stderr
+    key = ["date", camera, "2016-11-30", None, None, "*"]
+    changed = kit.query("MATCH (t:Tally {tally_key: $key}) SET t.images = t.images + 1 "
+                        "RETURN t.images AS images", key=json.dumps(key, separators=(",", ":")))
+    assert changed, "the history put an image on 2016-11-30"
+    off = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert off.returncode == 1, off.stderr
+    assert off.stdout.splitlines() == [
+        f'{json.dumps(key, separators=(",", ":"))}: stored {changed[0]["images"]} images, '
+        f'buckets {{}}, recounted {changed[0]["images"] - 1} images, buckets {{}}',
+        "1 tallies differ from the recount of the edges"]
