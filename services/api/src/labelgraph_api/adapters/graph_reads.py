@@ -14,6 +14,14 @@ from typing import Any
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, stored_boxes
+from labelgraph_api.tallies import (
+    histogram_rows,
+    integral,
+    months_of,
+    rollup_level,
+    rollup_rows,
+    tally_key,
+)
 from labelgraph_api.windows import (
     CHUNK_DATES_MAX,
     DAY_SECONDS,
@@ -93,7 +101,11 @@ class CypherReads:
                 if (row["camera"], row["timestamp"]) in wanted}
 
     async def confidence_histogram(self, span: Window, **scope: Any) -> list[Row]:
-        """Images per confidence bucket of a label."""
+        """Images per confidence bucket of a label: over all time from the tallies when
+        integer buckets answer exactly (an integer width and threshold)."""
+        if _all_time(span) and integral(scope["width"]) and integral(scope["threshold"]):
+            tallies = await self._tallies(scope["cameras"], scope["label"], scope["detector"])
+            return histogram_rows(tallies, scope["width"], scope["threshold"])
         if span.short:
             return await self._rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
                                     **span.bounds, **scope)
@@ -105,10 +117,12 @@ class CypherReads:
 
         Over all time and every detector that is the cameras' degree counts; otherwise it
         reads the window's images (not their labels): a long window costs what it holds."""
-        if span.since == EARLIEST and span.until == LATEST and detector is None:
+        if _all_time(span) and detector is None:
             counts = await self._rows(queries.CAMERA_IMAGES)
             return sum(row["images"] for row in counts
                        if cameras is None or row["camera"] in cameras)
+        if _all_time(span):
+            return sum(row["images"] for row in await self._tallies(cameras, None, detector))
         rows = await self._rows(queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
                                 **span.bounds, cameras=cameras, detector=detector)
         return sum(row["images"] for row in rows)
@@ -150,7 +164,13 @@ class CypherReads:
                                   **parameters)
 
     async def rollup(self, span: Window, **scope: Any) -> list[Row]:
-        """Image counts grouped in Cypher by the asked time parts and camera."""
+        """Image counts grouped by the asked time parts and camera: over all time from the
+        tallies (for an integer confidence), else in Cypher from the images."""
+        if _all_time(span) and integral(scope["min_confidence"]):
+            parts, label = scope["parts"], scope["label"]
+            tallies = await self._tallies(scope["cameras"], label, scope["detector"],
+                                          rollup_level(parts))
+            return rollup_rows(tallies, parts, label, scope["min_confidence"])
         return await self._rows(queries.ROLLUP_ON_DATES, dates=list(span.dates), **span.bounds,
                                 **scope)
 
@@ -282,11 +302,27 @@ class CypherReads:
             size = min(size * 2, CHUNK_DATES_MAX)
         return ends
 
+    async def _tallies(self, cameras: Sequence[str] | None, label: str | None,
+                       detector: str | None, level: str = "month") -> list[Row]:
+        """The tallies of a level over all time: every camera (or those asked) and period."""
+        if cameras is None:
+            cameras = [row["camera"] for row in await self._rows(queries.CAMERA_IMAGES)]
+        dates = await self._dates()
+        periods = months_of(dates) if level.startswith("month") else sorted(dates)
+        hours: list[int | None] = list(range(24)) if level.endswith("hour") else [None]
+        keys = [tally_key(level, camera, period, hour, label, detector)
+                for camera in cameras for period in periods for hour in hours]
+        return await self._rows(queries.TALLIES, keys=keys)
+
     async def _rarest(self, labels: Sequence[str]) -> str:
         edges = {row["label"]: row["edges"]
                  for row in await self._rows(queries.LABEL_EDGES, labels=list(labels))}
         # A label the graph does not know has no images: it is the cheapest anchor of all.
         return min(labels, key=lambda name: (edges.get(name, 0), name))
+
+
+def _all_time(span: Window) -> bool:
+    return span.since == EARLIEST and span.until == LATEST
 
 
 def _clean(rows: list[Row]) -> list[Row]:
