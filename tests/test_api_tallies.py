@@ -4,15 +4,13 @@ images, on one graph written by the real graph-writer into the session's ArcadeD
 import asyncio
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
 from neo4j import AsyncGraphDatabase
 
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.adapters.graph_reads import CypherReads
-from labelgraph_api.windows import window
 from labelgraph_devstack.testing import LABELED_AT, labelled_event
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.domain import plan_batch
@@ -21,7 +19,7 @@ CONFIDENCES = (0.0, 49.5, 89.0, 89.999, 90.0, 99.99, 100.0)
 CAPTURES = [datetime(2016, 11, 30, 23, 30, 5, tzinfo=timezone(timedelta(hours=-8))),
             datetime(2016, 12, 1, 0, 10, tzinfo=timezone(timedelta(hours=-8))),
             datetime(2017, 1, 15, 7, 59, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))),
-            datetime(2017, 11, 2, 12, 0, tzinfo=timezone.utc)]
+            datetime(2017, 11, 2, 12, 0, tzinfo=UTC)]
 
 
 def events(cameras, labels, rng):
