@@ -70,3 +70,9 @@ def test_the_recount_command_exits_1_and_names_a_tally_that_differs(kit, helpers
         f'{json.dumps(key, separators=(",", ":"))}: stored {changed[0]["images"]} images, '
         f'buckets {{}}, recounted {changed[0]["images"] - 1} images, buckets {{}}',
         "1 tallies differ from the recount of the edges"]
+    repaired = subprocess.run([*command, "--repair"], env=env, capture_output=True, text=True,
+                              timeout=60)
+    assert repaired.returncode == 1, repaired.stderr  # it found the difference, and fixed it
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert (again.returncode, again.stdout.splitlines()) == (
+        0, ["0 tallies differ from the recount of the edges"]), again.stderr

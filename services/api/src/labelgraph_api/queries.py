@@ -356,3 +356,10 @@ MATCH (tally:Tally) WHERE tally.tally_key = key
 RETURN tally.camera AS camera, tally.period AS period, tally.hour AS hour,
        tally.images AS images, tally.counts AS counts
 """
+
+# Whether the tallies count every image: the graph-writer marks it once it has counted a
+# graph written before them; until then (no marker, or another version) reads use images.
+TALLY_STATE = """
+MATCH (state:TallyState {state_name: 'tallies'})
+RETURN state.complete AS complete, state.version AS version
+"""

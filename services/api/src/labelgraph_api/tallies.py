@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 ANY_DETECTOR = "*"
+TALLY_VERSION = 1  # the graph-writer's tallies.TALLY_VERSION this reader understands
 Row = dict[str, Any]
 
 

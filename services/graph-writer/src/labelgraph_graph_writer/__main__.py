@@ -60,13 +60,17 @@ def _report(differences: Sequence[object]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="labelgraph-graph-writer", description=__doc__)
     parser.add_argument("command", choices=["run", "schema", "rebuild", "recount"],
-                        help="run: consume the topic; schema: create constraints and indexes; "
+                        help="run: consume the topic; schema: create constraints and indexes "
+                        "and fill the tallies of a graph written before them; "
                         "rebuild: wipe the graph and write the whole topic again; "
                         "recount: recount the tallies from the edges, print every difference")
     parser.add_argument("--yes", action="store_true", help="rebuild without asking")
     parser.add_argument("--idle-seconds", type=float, default=10.0,
                         help="rebuild ends after the topic gives nothing for this long")
     parser.add_argument("--camera", help="recount: only this camera's tallies")
+    parser.add_argument("--repair", action="store_true",
+                        help="recount: rewrite each tally that differs to the recount's counts "
+                        "(still exit 1: differences were found)")
     parser.add_argument("--since", type=date.fromisoformat,
                         help="recount: from this camera-local date (YYYY-MM-DD)")
     parser.add_argument("--until", type=date.fromisoformat,
@@ -82,7 +86,8 @@ def main() -> None:
         if args.command == "schema":
             asyncio.run(create_schema(settings))
         elif args.command == "recount":
-            _report(asyncio.run(recount(settings, Scope(args.camera, args.since, args.until))))
+            _report(asyncio.run(recount(settings, Scope(args.camera, args.since, args.until),
+                                        args.repair)))
         else:
             asyncio.run(_until_signalled(args.command, settings, args.idle_seconds))
     except AuthError as error:

@@ -12,11 +12,12 @@ from neo4j import AsyncDriver, AsyncGraphDatabase
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, LabelConsumer
 from labelgraph_graph_writer.config import GraphWriterSettings
-from labelgraph_graph_writer.handlers import GraphWriter, prepare_graph
+from labelgraph_graph_writer.handlers import GraphWriter, fill_tallies, prepare_graph
 from labelgraph_graph_writer.log_limits import limit_client_logs
 from labelgraph_graph_writer.readiness import Condition, Readiness
 from labelgraph_graph_writer.recount import Difference, Scope, differences
 from labelgraph_graph_writer.retrying import Retry, Stopping
+from labelgraph_graph_writer.tallies import tally_row
 from labelgraph_graph_writer.worker import run_worker, waiting_on, watch_dependencies
 from labelgraph_observability import OpsServer
 
@@ -86,7 +87,7 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
                   settings.retry_max_seconds)
     watch: asyncio.Task[None] | None = None
     try:
-        await prepare_graph(writer, retry)
+        await prepare_graph(writer, retry, settings.tally_fill_batch)
         await dead_letters.start()
         await consumer.start()
         watch = asyncio.create_task(watch_dependencies(readiness, graph, consumer))
@@ -110,10 +111,13 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
 
 
 async def create_schema(settings: GraphWriterSettings) -> None:
-    """Create the graph's constraints and indexes (idempotent), then return."""
+    """Create the graph's constraints and indexes (idempotent) and count an older graph's
+    images in the tallies, then return."""
     driver = build_driver(settings)
     try:
-        await build_graph(settings, driver).ensure_schema()
+        graph = build_graph(settings, driver)
+        await graph.ensure_schema()
+        await fill_tallies(graph, settings.tally_fill_batch)
     finally:
         await driver.close()
 
@@ -130,13 +134,19 @@ async def rebuild(settings: GraphWriterSettings, stop: asyncio.Event,
     await serve(settings, stop, from_beginning=True, idle_exit_seconds=idle_exit_seconds)
 
 
-async def recount(settings: GraphWriterSettings, scope: Scope) -> list[Difference]:
-    """Recount the scope's tallies from the edges: every difference from the stored ones."""
+async def recount(settings: GraphWriterSettings, scope: Scope,
+                  repair: bool = False) -> list[Difference]:
+    """Recount the scope's tallies from the edges: every difference from the stored ones,
+    each rewritten to the recount's counts when `repair` is asked."""
     driver = build_driver(settings)
     try:
         graph = build_graph(settings, driver)
         dates = scope.dates() if scope.windowed else None
         images = await graph.image_facts(scope.camera, dates)
-        return differences(scope, images, await graph.tallies(scope.camera))
+        found = differences(scope, images, await graph.tallies(scope.camera))
+        if repair and found:
+            await graph.set_tallies([tally_row(diff.key, diff.recounted) for diff in found])
+            log.info("repaired tallies", extra={"tallies": len(found)})
+        return found
     finally:
         await driver.close()

@@ -22,6 +22,9 @@ class GraphWriterSettings(KafkaSettings):
                                 description="Kafka consumer group id.")
     batch_size: int = Field(500, ge=1, le=10_000, alias="GRAPH_WRITER_BATCH_SIZE",
                             description="Events per graph transaction.")
+    tally_fill_batch: int = Field(500, ge=1, le=10_000, alias="GRAPH_WRITER_TALLY_FILL_BATCH",
+                                  description="Images per transaction when the tallies of "
+                                  "a graph written before them are filled at start.")
     excluded_cameras: str = Field("", alias="GRAPH_WRITER_EXCLUDED_CAMERAS",
                                   description="Comma-separated cameras never written.")
     session_timeout_ms: int = Field(10_000, ge=1_000, alias="GRAPH_WRITER_SESSION_TIMEOUT_MS",

@@ -18,6 +18,8 @@ SCHEMA = (
     "CREATE CONSTRAINT hour_value IF NOT EXISTS FOR (n:Hour) REQUIRE n.hour_value IS UNIQUE",
     "CREATE INDEX image_timestamp IF NOT EXISTS FOR (n:Image) ON (n.timestamp)",
     "CREATE CONSTRAINT tally_key IF NOT EXISTS FOR (n:Tally) REQUIRE n.tally_key IS UNIQUE",
+    "CREATE CONSTRAINT tally_state IF NOT EXISTS "
+    "FOR (n:TallyState) REQUIRE n.state_name IS UNIQUE",
 )
 
 # Parameter name of BatchPlan.shared -> the statement that makes those nodes exist.
@@ -40,7 +42,7 @@ WITH image, camera
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
 RETURN image.object_key AS object_key, image.isodate AS isodate,
        image.detectors AS detectors, image.detector_versions AS versions,
-       camera.camera_name AS camera,
+       image.tally_version AS tally_version, camera.camera_name AS camera,
        collect({label: label.label_name, detector: has_label.detector,
                 confidence: has_label.confidence}) AS labels
 """
@@ -140,6 +142,47 @@ MATCH (iso:ISODate) WHERE iso.iso_date IN $dates
 MATCH (iso)<-[:HAS_TIMESTAMP]-(image:Image)
 """ + _IMAGE_FACTS
 IMAGE_FACTS = "MATCH (image:Image)\n" + _IMAGE_FACTS
+IMAGE_FACTS_OF_KEYS = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})
+""" + _IMAGE_FACTS
+
+# Sets tallies to what a recount found (`recount --repair`); one counting nothing is gone.
+SET_TALLIES = """
+UNWIND $rows AS row
+MERGE (tally:Tally {tally_key: row.key})
+SET tally += row.dims, tally.images = row.images,
+    tally.counts = CASE WHEN row.dims.label IS NULL THEN null ELSE
+      [index IN range(0, 100) | coalesce(row.counts[toString(index)], 0)] END
+WITH tally WHERE tally.images = 0
+DELETE tally
+"""
+
+# The upgrade of a graph written before tallies (handlers.fill_tallies): whether its
+# tallies count every image, what it holds, and the images not counted yet.
+TALLY_STATE = """
+MATCH (state:TallyState {state_name: 'tallies'})
+RETURN state.complete AS complete, state.version AS version
+"""
+MARK_TALLIES = """
+MERGE (state:TallyState {state_name: 'tallies'})
+SET state.complete = $complete, state.version = $version
+"""
+ANY_IMAGE = "MATCH (image:Image) RETURN image.object_key AS object_key LIMIT 1"
+IMAGE_DATES = "MATCH (iso:ISODate) RETURN iso.iso_date AS iso_date ORDER BY iso_date"
+# Claims up to $limit images of a date not counted yet. The first SET takes each image's
+# write lock on Neo4j before `counted` is read, so a writer that counted the image
+# meanwhile is seen (ArcadeDB refuses the later of two conflicting commits instead).
+CLAIM_UNCOUNTED = """
+MATCH (iso:ISODate {iso_date: $date})<-[:HAS_TIMESTAMP]-(image:Image)
+WHERE image.tally_version IS NULL
+WITH image LIMIT $limit
+SET image.tally_claim = true
+WITH image, image.tally_version IS NULL AS uncounted
+REMOVE image.tally_claim
+SET image.tally_version = $version
+RETURN image.object_key AS object_key, uncounted
+"""
 
 # One statement per node label of the model (labels cannot be parameters), in chunks.
 WIPE = (
@@ -152,6 +195,7 @@ WIPE = (
     "MATCH (n:Day) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
     "MATCH (n:Hour) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
     "MATCH (n:Tally) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
+    "MATCH (n:TallyState) WITH n LIMIT $chunk DETACH DELETE n RETURN count(*) AS deleted",
 )
 
 PING = "RETURN 1 AS ok"

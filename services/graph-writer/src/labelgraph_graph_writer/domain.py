@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelgraph_contract import DetectedLabel, ImageLabeled
-from labelgraph_graph_writer.tallies import ImageFacts, changes
+from labelgraph_graph_writer.tallies import TALLY_VERSION, ImageFacts, changes
 
 Row = dict[str, Any]
 
@@ -36,10 +36,12 @@ class ImageState:
     camera: str = ""
     labels: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # detector -> label -> confidence: the edges held, which the tallies count
+    tallied: bool = True  # False: written before tallies, so counted in none yet
 
     def facts(self) -> ImageFacts | None:
-        """What the image counts in the tallies as; None for an image not yet linked."""
-        if not self.camera or not self.isodate:
+        """What the image counts in the tallies as; None for an image not yet linked or
+        not yet counted."""
+        if not self.camera or not self.isodate or not self.tallied:
             return None
         return ImageFacts(self.camera, self.isodate, tuple(sorted(self.versions)), self.labels)
 
@@ -141,7 +143,8 @@ def _add_image(plan: BatchPlan, event: ImageLabeled, state: ImageState | None,
     row = image_row(event)
     detectors = sorted(versions)
     held_by = {"detectors": detectors,
-               "detector_versions": [encode_version(versions[d]) for d in detectors]}
+               "detector_versions": [encode_version(versions[d]) for d in detectors],
+               "tally_version": TALLY_VERSION}
     if version(event) < max(versions.values()):
         # Another detector labelled the image later: its labelling describes the image.
         plan.images.append({**row, "props": held_by})

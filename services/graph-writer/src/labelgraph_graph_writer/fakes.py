@@ -7,7 +7,7 @@ one fits its port.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aiokafka import ConsumerRecord
@@ -17,7 +17,7 @@ from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, DeadLetter
 from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
-from labelgraph_graph_writer.tallies import Tally
+from labelgraph_graph_writer.tallies import Tally, changes
 
 
 @dataclass
@@ -35,6 +35,7 @@ class FakeGraph:
     calls: list[list[str]] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
     tallies: dict[str, Tally] = field(default_factory=dict)  # stored key -> its counts
+    complete: bool | None = None  # the TallyState marker
 
     async def ensure_schema(self) -> None:
         self._answer()
@@ -54,6 +55,34 @@ class FakeGraph:
 
     async def ping(self) -> None:
         self._answer()
+
+    async def tallies_complete(self) -> bool | None:
+        self._answer()
+        return self.complete
+
+    async def mark_tallies(self, complete: bool) -> None:
+        self._answer()
+        self.journal.append(f"tallies complete: {complete}")
+        self.complete = complete
+
+    async def holds_images(self) -> bool:
+        self._answer()
+        return bool(self.held)
+
+    async def image_dates(self) -> list[str]:
+        self._answer()
+        return sorted({state.isodate[:10] for state in self.held.values()})
+
+    async def count_uncounted(self, date: str, limit: int) -> int:
+        self._answer()
+        claimed = [key for key, state in sorted(self.held.items())
+                   if state.isodate[:10] == date and not state.tallied][:limit]
+        for key in claimed:
+            self.held[key] = replace(self.held[key], tallied=True)
+        for row in changes([], [facts for key in claimed
+                                if (facts := self.held[key].facts()) is not None]):
+            self._add_tally(row)
+        return len(claimed)
 
     def _add_tally(self, row: dict[str, Any]) -> None:
         # As ADD_TALLIES does: a tally counting nothing is gone.

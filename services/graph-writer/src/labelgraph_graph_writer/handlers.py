@@ -151,6 +151,32 @@ async def dead_letter(writer: GraphWriter, retry: Retry, record: ConsumerRecord,
         "cause": cause, "reason": reason})
 
 
-async def prepare_graph(writer: GraphWriter, retry: Retry) -> None:
-    """Create the schema before the first write, waiting for the graph if it is down."""
+async def prepare_graph(writer: GraphWriter, retry: Retry, fill_batch: int = 500) -> None:
+    """Create the schema and count an older graph's images in the tallies before the
+    first write, waiting for the graph if it is down."""
     await retry.until_done(Condition.GRAPH_WRITES, writer.graph.ensure_schema, TRANSIENT_ERRORS)
+    await retry.until_done(Condition.GRAPH_WRITES,
+                           lambda: fill_tallies(writer.graph, fill_batch), TRANSIENT_ERRORS)
+
+
+async def fill_tallies(graph: GraphRepository, batch: int) -> None:
+    """Count in the tallies every image written before them, `batch` images a
+    transaction, date by date; resumable (each image is marked as counted with its
+    counts), and safe beside live writers (they count what they write). The api reads
+    the tallies only once the graph is marked complete."""
+    if await graph.tallies_complete():
+        return
+    if not await graph.holds_images():
+        await graph.mark_tallies(True)  # a new graph: the writes count every image
+        return
+    await graph.mark_tallies(False)
+    dates = await graph.image_dates()
+    log.info("filling the tallies of a graph written before them", extra={"dates": len(dates)})
+    for done, date in enumerate(dates, 1):
+        claimed = batch
+        while claimed == batch:
+            claimed = await graph.count_uncounted(date, batch)
+        if done % 100 == 0 or done == len(dates):
+            log.info("filling tallies", extra={"dates_done": done, "dates": len(dates)})
+    await graph.mark_tallies(True)
+    log.info("the tallies count every image")

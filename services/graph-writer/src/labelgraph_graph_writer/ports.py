@@ -31,6 +31,25 @@ class GraphRepository(Protocol):
         """Raise unless the graph answers a query."""
         ...
 
+    async def tallies_complete(self) -> bool | None:
+        """Whether the tallies count every image; None when the graph does not say."""
+        ...
+
+    async def mark_tallies(self, complete: bool) -> None:
+        """Record whether the tallies count every image."""
+        ...
+
+    async def holds_images(self) -> bool: ...
+
+    async def image_dates(self) -> list[str]:
+        """Every local date the graph holds images of, ascending."""
+        ...
+
+    async def count_uncounted(self, date: str, limit: int) -> int:
+        """Add up to `limit` images of a date that no tally counts yet (one transaction);
+        returns how many it claimed."""
+        ...
+
 
 class DeadLetterQueue(Protocol):
     """Where unusable messages go, with why (a Kafka topic)."""

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ANY_DETECTOR = "*"
+# Stored on each image whose edges the tallies count (`Image.tally_version`) and on the
+# graph's TallyState: an image without it was written before tallies (see fill_tallies).
+TALLY_VERSION = 1
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
 LEVELS = ("hour", "date", "month_hour", "month", "total")
 # Levels whose images count per camera and time (total counts labels only, all cameras).

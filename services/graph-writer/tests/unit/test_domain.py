@@ -68,7 +68,7 @@ def test_a_newer_labelling_replaces_only_its_detectors_label_set():
     assert plan.replace == [{"object_key": "k", "detector": "aws-rekognition"}]
     assert plan.link == []  # same capture time: the links it has are right
     # The other detector's later labelling still describes the image.
-    assert set(plan.images[0]["props"]) == {"detectors", "detector_versions"}
+    assert set(plan.images[0]["props"]) == {"detectors", "detector_versions", "tally_version"}
     assert plan.images[0]["props"]["detectors"] == ["aws-rekognition", "other"]
 
 

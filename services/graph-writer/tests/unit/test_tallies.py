@@ -1,11 +1,13 @@
 import asyncio
 import json
 import random
+from dataclasses import replace
 
 import pytest
 
 from labelgraph_graph_writer.domain import plan_batch
 from labelgraph_graph_writer.fakes import FakeGraph
+from labelgraph_graph_writer.handlers import fill_tallies
 from labelgraph_graph_writer.recount import Scope, differences
 from labelgraph_graph_writer.tallies import (
     ANY_DETECTOR,
@@ -73,3 +75,28 @@ def test_the_recount_reports_a_tally_off_by_one_and_one_missing(helpers):
     assert [difference.key for difference in found] == sorted(
         [some_key, missing], key=tally_key_text)
     assert any(difference.stored == Tally() for difference in found)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_an_older_graph_is_counted_once_while_its_images_are_relabelled(seed, helpers):
+    rng = random.Random(seed)
+    events = helpers.random_history(rng, ["front", "back"], ["Person", "Car"])
+    older, later = events[:len(events) // 2], events[len(events) // 2:]
+    graph = FakeGraph([])
+    write_in_batches(graph, list(older), rng)
+    # As a writer before tallies left it: no tally, no image counted.
+    graph.held = {key: replace(state, tallied=False) for key, state in graph.held.items()}
+    graph.tallies.clear()
+    first_date = asyncio.run(graph.image_dates())[0]
+    asyncio.run(graph.count_uncounted(first_date, 2))  # a fill cut short by a stop
+    write_in_batches(graph, list(later), rng)  # relabels of counted and uncounted images
+    asyncio.run(fill_tallies(graph, 3))
+    assert graph.complete is True
+    assert stored(graph) == add_up(helpers.expected_facts(events))
+
+
+def test_a_new_graph_is_marked_complete_without_a_fill():
+    graph = FakeGraph([])
+    asyncio.run(fill_tallies(graph, 3))
+    asyncio.run(fill_tallies(graph, 3))  # known complete: nothing more to do
+    assert graph.journal == ["tallies complete: True"]

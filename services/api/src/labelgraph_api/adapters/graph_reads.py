@@ -15,6 +15,7 @@ from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, stored_boxes
 from labelgraph_api.tallies import (
+    TALLY_VERSION,
     histogram_rows,
     integral,
     months_of,
@@ -103,7 +104,8 @@ class CypherReads:
     async def confidence_histogram(self, span: Window, **scope: Any) -> list[Row]:
         """Images per confidence bucket of a label: over all time from the tallies when
         integer buckets answer exactly (an integer width and threshold)."""
-        if _all_time(span) and integral(scope["width"]) and integral(scope["threshold"]):
+        if (_all_time(span) and integral(scope["width"]) and integral(scope["threshold"])
+                and await self._tallies_complete()):
             tallies = await self._tallies(scope["cameras"], scope["label"], scope["detector"])
             return histogram_rows(tallies, scope["width"], scope["threshold"])
         if span.short:
@@ -121,7 +123,7 @@ class CypherReads:
             counts = await self._rows(queries.CAMERA_IMAGES)
             return sum(row["images"] for row in counts
                        if cameras is None or row["camera"] in cameras)
-        if _all_time(span):
+        if _all_time(span) and await self._tallies_complete():
             return sum(row["images"] for row in await self._tallies(cameras, None, detector))
         rows = await self._rows(queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
                                 **span.bounds, cameras=cameras, detector=detector)
@@ -166,7 +168,8 @@ class CypherReads:
     async def rollup(self, span: Window, **scope: Any) -> list[Row]:
         """Image counts grouped by the asked time parts and camera: over all time from the
         tallies (for an integer confidence), else in Cypher from the images."""
-        if _all_time(span) and integral(scope["min_confidence"]):
+        if (_all_time(span) and integral(scope["min_confidence"])
+                and await self._tallies_complete()):
             parts, label = scope["parts"], scope["label"]
             tallies = await self._tallies(scope["cameras"], label, scope["detector"],
                                           rollup_level(parts))
@@ -301,6 +304,12 @@ class CypherReads:
                          else ts < settled_from(edge) - DAY_SECONDS)}
             size = min(size * 2, CHUNK_DATES_MAX)
         return ends
+
+    async def _tallies_complete(self) -> bool:
+        """Whether the graph-writer's tallies count every image (an older graph is being
+        counted until then)."""
+        rows = await self._rows(queries.TALLY_STATE)
+        return bool(rows) and rows[0]["complete"] is True and rows[0]["version"] == TALLY_VERSION
 
     async def _tallies(self, cameras: Sequence[str] | None, label: str | None,
                        detector: str | None, level: str = "month") -> list[Row]:

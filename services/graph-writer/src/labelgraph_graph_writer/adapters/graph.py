@@ -19,7 +19,15 @@ from neo4j.exceptions import (
 from labelgraph_graph_writer import cypher
 from labelgraph_graph_writer.domain import BatchPlan, ImageState, decode_version
 from labelgraph_graph_writer.ports import Planner
-from labelgraph_graph_writer.tallies import ImageFacts, Tally, TallyKey, stored_tally
+from labelgraph_graph_writer.tallies import (
+    TALLY_VERSION,
+    ImageFacts,
+    Row,
+    Tally,
+    TallyKey,
+    changes,
+    stored_tally,
+)
 
 
 class GraphUnavailable(Exception):
@@ -93,9 +101,7 @@ class LabelGraph:
             else:
                 result = await session.run(cypher.IMAGE_FACTS_ON_DATES, camera=camera,
                                            dates=dates)
-            return [ImageFacts(record["camera"], record["isodate"],
-                               tuple(sorted(record["detectors"] or [])),
-                               held_labels(record["labels"])) async for record in result]
+            return [_image_facts(record) async for record in result]
 
     async def tallies(self, camera: str | None) -> dict[TallyKey, Tally]:
         """The tallies the graph holds for a camera (None: all), with every total."""
@@ -104,6 +110,42 @@ class LabelGraph:
             return {(record["level"], record["camera"], record["period"], record["hour"],
                      record["label"], record["view"]):
                     stored_tally(record["images"], record["counts"]) async for record in result}
+
+    async def set_tallies(self, rows: list[Row]) -> None:
+        """Set tallies to the given counts (tallies.tally_row's form), in one transaction."""
+        async with self._session() as session:
+            await session.execute_write(_run, cypher.SET_TALLIES, rows=rows)
+
+    async def tallies_complete(self) -> bool | None:
+        """Whether the tallies count every image; None when the graph does not say."""
+        async with self._session() as session:
+            record = await (await session.run(cypher.TALLY_STATE)).single()
+            if record is None or record["version"] != TALLY_VERSION:
+                return None
+            return bool(record["complete"])
+
+    async def mark_tallies(self, complete: bool) -> None:
+        """Record whether the tallies count every image (the api reads it)."""
+        async with self._session() as session:
+            await session.execute_write(_run, cypher.MARK_TALLIES, complete=complete,
+                                        version=TALLY_VERSION)
+
+    async def holds_images(self) -> bool:
+        async with self._session() as session:
+            return await (await session.run(cypher.ANY_IMAGE)).single() is not None
+
+    async def image_dates(self) -> list[str]:
+        """Every local date the graph holds images of, ascending."""
+        async with self._session() as session:
+            result = await session.run(cypher.IMAGE_DATES)
+            return [record["iso_date"] async for record in result]
+
+    async def count_uncounted(self, date: str, limit: int) -> int:
+        """Add up to `limit` images of a date that no tally counts yet, in one transaction;
+        returns how many it claimed (fewer than `limit`: none of the date is left)."""
+        async with self._session() as session:
+            claimed: int = await session.execute_write(_count_uncounted, date, limit)
+            return claimed
 
     async def ping(self) -> None:
         """Raise unless the graph answers a query."""
@@ -152,12 +194,30 @@ async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
     return plan
 
 
+async def _count_uncounted(tx: AsyncManagedTransaction, date: str, limit: int) -> int:
+    claims = await (await tx.run(cypher.CLAIM_UNCOUNTED, date=date, limit=limit,
+                                 version=TALLY_VERSION)).data()
+    keys = [claim["object_key"] for claim in claims if claim["uncounted"]]
+    if keys:
+        result = await tx.run(cypher.IMAGE_FACTS_OF_KEYS, keys=keys, camera=None)
+        rows = changes([], [_image_facts(record) async for record in result])
+        if rows:
+            await _run(tx, cypher.ADD_TALLIES, rows=rows)
+    return len(claims)
+
+
 def _held_state(record: Record) -> ImageState:
     return ImageState(
         record["isodate"] or "",
         {detector: decode_version(text) for detector, text in
          zip(record["detectors"] or [], record["versions"] or [], strict=True)},
-        record["camera"] or "", held_labels(record["labels"]))
+        record["camera"] or "", held_labels(record["labels"]),
+        tallied=record["tally_version"] is not None)
+
+
+def _image_facts(record: Record) -> ImageFacts:
+    return ImageFacts(record["camera"], record["isodate"],
+                      tuple(sorted(record["detectors"] or [])), held_labels(record["labels"]))
 
 
 def held_labels(edges: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
