@@ -1,7 +1,9 @@
-"""The graph-writer as a real process: SIGKILLs mid-stream, `schema` and `rebuild`."""
+"""The graph-writer as a real process: SIGKILLs mid-stream, three writers at once, `schema`
+and `rebuild`."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -16,6 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from labelgraph_devstack.probes import http_ok
 from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_graph_writer.bootstrap import recount
+from labelgraph_graph_writer.recount import Scope
 
 pytestmark = pytest.mark.stack
 
@@ -122,3 +126,35 @@ def test_a_wrong_password_at_start_exits_at_once_with_one_clear_line(kit):
     assert b"the graph refused the credentials at start" in done.stdout
     assert b"Traceback" not in done.stdout + done.stderr
     assert kit.query("RETURN 1 AS ok") == [{"ok": 1}]  # the right password still works
+
+
+def test_three_writers_at_once_keep_the_tallies_exact(kit, helpers, tmp_path):
+    # Three cameras, one hour of one date each: every batch of every writer adds to the
+    # same tally nodes (the date's, the month's, the labels' totals) at once.
+    cameras = [f"three{uuid.uuid4().hex[:6]}" for _ in range(3)]
+    events = helpers.stream(cameras, 300)
+    topic = kit.fresh_topic(partitions=3)
+    kit.produce(topic, events)
+    group = f"gw-three-{uuid.uuid4().hex[:8]}"
+    logs = [tmp_path / f"writer-{index}.log" for index in range(3)]
+    writers = [subprocess.Popen(
+        [*COMMAND, "run"], stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env=os.environ | kit.process_env(topic, GRAPH_WRITER_CONSUMER_GROUP=group,
+                                         GRAPH_WRITER_BATCH_SIZE="20"))
+        for log in logs]
+    expected = helpers.expected_graph(events)
+    keys = [event.object_key for event in events]
+    try:
+        helpers.wait_for(lambda: all(w.poll() is None for w in writers)
+                         and kit.snapshot(keys) == expected, timeout=240, interval=1)
+    finally:
+        for writer in writers:
+            writer.send_signal(signal.SIGTERM)
+        for writer in writers:
+            writer.wait(timeout=60)
+    text = "\n".join(log.read_text() for log in logs)
+    print(text[-5000:])  # the conflicts the writers met, shown with a failure
+    assert "consuming" in text and "dead-lettered" not in text  # the writers' own log lines
+    settings = kit.settings(topic)
+    for camera in cameras:
+        assert asyncio.run(recount(settings, Scope(camera))) == []

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from aiokafka import ConsumerRecord
 
 from labelgraph_contract import ImageLabeled, InvalidEvent, decode_event
-from labelgraph_graph_writer.adapters.graph import REFUSALS, TRANSIENT_ERRORS, describe
+from labelgraph_graph_writer.adapters.graph import (
+    CONFLICTS,
+    REFUSALS,
+    TRANSIENT_ERRORS,
+    describe,
+)
 from labelgraph_graph_writer.adapters.kafka import DeadLetterUnavailable
 from labelgraph_graph_writer.domain import BatchPlan, plan_batch
 from labelgraph_graph_writer.metrics import DEAD_LETTERS
@@ -156,7 +161,8 @@ async def prepare_graph(writer: GraphWriter, retry: Retry, fill_batch: int = 500
     first write, waiting for the graph if it is down."""
     await retry.until_done(Condition.GRAPH_WRITES, writer.graph.ensure_schema, TRANSIENT_ERRORS)
     await retry.until_done(Condition.GRAPH_WRITES,
-                           lambda: fill_tallies(writer.graph, fill_batch), TRANSIENT_ERRORS)
+                           lambda: fill_tallies(writer.graph, fill_batch),
+                           (*TRANSIENT_ERRORS, *CONFLICTS))
 
 
 async def fill_tallies(graph: GraphRepository, batch: int) -> None:

@@ -10,6 +10,7 @@ from neo4j import AsyncDriver, AsyncManagedTransaction, AsyncSession, Record
 from neo4j.exceptions import (
     AuthError,
     ClientError,
+    ConstraintError,
     Neo4jError,
     ServiceUnavailable,
     SessionExpired,
@@ -43,6 +44,11 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 # it is tried a bounded number of times. ConstraintError is one: a colliding concurrent
 # MERGE on ArcadeDB, but deterministic on Neo4j with one writer.
 REFUSALS: tuple[type[Exception], ...] = (Neo4jError, ValueError, TypeError)
+
+# What ArcadeDB answers when two writers MERGE one new key at once (measured: the second
+# commit of the TallyState marker, `Neo.ClientError.Schema.ConstraintValidationFailed`).
+# Retried where the key can only collide with a concurrent writer: the tally fill.
+CONFLICTS: tuple[type[Exception], ...] = (ConstraintError,)
 
 # A Bolt message the server did not expect in the connection's state: ArcadeDB answers so
 # while it shuts down. It describes the connection, never the data sent.
