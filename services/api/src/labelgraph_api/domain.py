@@ -125,6 +125,15 @@ def utc(timestamp: int | None) -> datetime | None:
         return None
 
 
+def local_hour(captured_at: Any) -> int | None:
+    """The camera-local hour of a stored capture time ("YYYY-MM-DDTHH..."); None for text
+    that is not one (the graph is data from outside)."""
+    if not isinstance(captured_at, str) or len(captured_at) < 13 or captured_at[10] != "T":
+        return None
+    hour = captured_at[11:13]
+    return int(hour) if hour.isdigit() and int(hour) < 24 else None
+
+
 def stored_boxes(text: Any) -> list[dict[str, float]]:
     """A label's boxes from the JSON text its edge holds, each checked: four ratios 0-1 of
     the image (left, top, width, height, as Rekognition gives them) and a confidence 0-100.

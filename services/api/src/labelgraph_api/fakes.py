@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, StoredVerdict
+from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, StoredVerdict, local_hour
 from labelgraph_api.ports import GraphReads, ImageLinks, Row, VerdictGraph, VerdictStore
 from labelgraph_api.windows import Window, window
 
@@ -27,6 +27,7 @@ class FakeImage:
     labels: dict[tuple[str, str], float] = field(  # (name, detector) -> confidence
         default_factory=dict[tuple[str, str], float])
     detectors: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict[str, str])  # detector -> version
 
     def confidence(self, label: str, detector: str | None = None) -> float | None:
         found = [value for (name, by), value in self.labels.items()
@@ -187,11 +188,32 @@ class FakeGraphReads:
 
     async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
         label, cameras = scope["label"], scope["cameras"]
-        return [{"object_key": image.object_key, "present": self.reviews[
-                    (image.object_key, label)], "detectors": list(image.detectors),
+        return [{"object_key": image.object_key, "camera": image.camera,
+                 "hour": local_hour(image.captured_at),
+                 "present": self.reviews[(image.object_key, label)],
+                 "detectors": list(image.detectors),
                  "confidences": {by: value for (name, by), value in image.labels.items()
-                                 if name == label}}
+                                 if name == label},
+                 "versions": {by: image.versions.get(by, "1.0") for _, by in image.labels},
+                 "silent": {by for by in image.detectors
+                            if all(other != by for _, other in image.labels)}}
                 for image in self._in(span, cameras) if (image.object_key, label) in self.reviews]
+
+    async def alarms(self, span: Window, thresholds: Sequence[float], **scope: Any) -> list[Row]:
+        label, cameras = scope["label"], scope["cameras"]
+        rows: dict[tuple[str, str, float], Row] = {}
+        for image in self._in(span, cameras):
+            for (name, by), value in image.labels.items():
+                for bar in thresholds:
+                    if name == label and value >= bar:
+                        row = rows.setdefault((image.camera, by, bar), {
+                            "camera": image.camera, "detector": by, "threshold": bar,
+                            "alarms": 0, "first_ts": image.timestamp,
+                            "last_ts": image.timestamp})
+                        row["alarms"] += 1
+                        row["first_ts"] = min(row["first_ts"], image.timestamp)
+                        row["last_ts"] = max(row["last_ts"], image.timestamp)
+        return list(rows.values())
 
     async def review_queue(self, span: Window, after: tuple[float, int, str] | None,
                            limit: int, **scope: Any) -> list[Row]:

@@ -205,6 +205,18 @@ class ImageDetail(ImageItem):
     reviews: list[Verdict] = Field(description="Verdicts, one per label judged.")
 
 
+class Proportion(BaseModel):
+    """A rate with the verdicts it rests on and its 95% Wilson score interval."""
+
+    successes: int = Field(description="Verdicts counted in (recall: found; precision: right).")
+    count: int = Field(description="Verdicts it is out of (recall: TP + FN; precision: TP + FP).")
+    value: float | None = Field(description="successes / count; null when count is 0.")
+    low: float | None = Field(description="Lower end of the 95% Wilson interval.")
+    high: float | None = Field(description="Upper end of the 95% Wilson interval.")
+    enough: bool = Field(description="Whether count reaches 5, the fewest verdicts a figure "
+                                     "is shown from; below it say 'too few to tell'.")
+
+
 class ConfusionCounts(BaseModel):
     """Detector against reviewers at one confidence threshold."""
 
@@ -216,6 +228,8 @@ class ConfusionCounts(BaseModel):
     precision: float | None = Field(description="TP / (TP + FP); null without flags.")
     recall: float | None = Field(description="TP / (TP + FN); null without true presences.")
     false_negative_rate: float | None = Field(description="FN / (TP + FN).")
+    recall_interval: Proportion = Field(description="Recall with its count and interval.")
+    precision_interval: Proportion = Field(description="Precision with its count and interval.")
 
 
 class CameraAccuracy(BaseModel):
@@ -260,6 +274,13 @@ class DetectorAccuracy(BaseModel):
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
 
 
+class SilentDetector(BaseModel):
+    """A detector that gave no label at all to any reviewed image in scope it labelled."""
+
+    detector: str = Field(description="Detector name.", examples=["rekognition-stand-in"])
+    images: int = Field(description="Reviewed images in scope it labelled, all with nothing.")
+
+
 class DetectorComparison(Window, LabelsMatched):
     """Detectors side by side on the same reviewed images: those every one of them labelled."""
 
@@ -270,6 +291,9 @@ class DetectorComparison(Window, LabelsMatched):
     compared: int = Field(description="Of those, the images every compared detector labelled: "
                           "each detector's counts are over these.")
     detectors: list[DetectorAccuracy] = Field(description="Per detector, by name.")
+    silent_detectors: list[SilentDetector] = Field(
+        description="Detectors left out: they labelled reviewed images in scope but gave "
+                    "none of them any label (a stand-in without rules for them).")
 
 
 class DetectorSeen(BaseModel):
@@ -327,3 +351,102 @@ class Rollup(LabelsMatched):
 
     by: list[str] = Field(description="Keys grouped by, in the order asked.")
     rows: list[RollupRow]
+
+
+class Slice(BaseModel):
+    """A detector's counts on one slice of the reviewed images; only its keys are present."""
+
+    camera: str | None = None
+    hour: int | None = Field(None, description="Camera-local hour of capture, 0-23.")
+    period: Literal["day", "night"] | None = Field(None, description="By the night hours.")
+    model_version: str | None = Field(None, description="Detector version ('unknown' where "
+                                      "it left no label to read it off).")
+    reviewed: int = Field(description="Reviewed images of the slice the detector labelled.")
+    at_threshold: ConfusionCounts = Field(description="Counts at its threshold.")
+
+
+class DetectorBreakdown(BaseModel):
+    """One detector's accuracy sliced by where and when."""
+
+    detector: str = Field(description="Detector name.")
+    threshold: float = Field(description="Its threshold: the default or its override.")
+    labelled: int = Field(description="Reviewed images in scope it labelled.")
+    by_camera: list[Slice]
+    by_hour: list[Slice] = Field(description="By camera-local hour of day, all cameras.")
+    by_period: list[Slice] = Field(description="Per camera, day and night by `night`.")
+    by_camera_hour: list[Slice] = Field(description="The camera x hour grid.")
+    by_version: list[Slice] = Field(description="Per model version: an upgrade is its own row.")
+
+
+class NightHours(BaseModel):
+    start: int = Field(description="First night hour (camera-local), inclusive.")
+    end: int = Field(description="First day hour, exclusive end of the night.")
+
+
+class Nights(BaseModel):
+    default: NightHours = Field(description="Night hours of every camera not named.")
+    cameras: dict[str, NightHours] = Field(description="Per-camera night hours.")
+
+
+class AccuracyBreakdown(Window, LabelsMatched):
+    """Where and when each detector misses: its accuracy per camera, hour, day or night and
+    model version, against reviewers."""
+
+    label: str = Field(description="Label judged.")
+    cameras: list[str] | None = Field(description="Cameras covered; null for all.")
+    threshold: float = Field(description="Default threshold of every detector.")
+    reviewed: int = Field(description="Reviewed images in scope.")
+    night: Nights = Field(description="The night hours used for `by_period`.")
+    detectors: list[DetectorBreakdown] = Field(description="Per detector, by name.")
+    silent_detectors: list[SilentDetector] = Field(
+        description="Detectors left out: no label at all on any reviewed image in scope.")
+
+
+class TargetCost(BaseModel):
+    reached: bool = Field(description="Whether any threshold reaches the target recall.")
+    threshold: float | None = Field(description="Highest threshold reaching it.")
+    best_recall: float | None = Field(description="Recall at threshold 0; null: no verdicts.")
+    alarms_per_day: float | None = Field(description="Images a day at or above it.")
+
+
+class ThresholdCost(BaseModel):
+    """A detector on some cameras at its threshold, and at the target recall's threshold."""
+
+    reviewed: int = Field(description="Reviewed images it labelled there.")
+    at_threshold: ConfusionCounts = Field(description="Counts at its threshold.")
+    alarms_per_day: float = Field(description="Images a day at or above its threshold, "
+                                  "reviewed or not, over the window.")
+    target: TargetCost = Field(description="The threshold for the target recall.")
+
+
+class CameraCost(ThresholdCost):
+    camera: str
+
+
+class CostPoint(BaseModel):
+    threshold: float
+    recall: float | None
+    precision: float | None
+    alarms_per_day: float = Field(description="All cameras in scope.")
+
+
+class DetectorCost(BaseModel):
+    detector: str
+    threshold: float = Field(description="Its threshold: the default or its override.")
+    all_cameras: ThresholdCost
+    per_camera: list[CameraCost] = Field(description="Cameras with verdicts or alarms.")
+    curve: list[CostPoint] = Field(description="Alarms a day against recall, per threshold.")
+
+
+class ThresholdCosts(Window, LabelsMatched):
+    """What a threshold costs: recall, precision and alarms a day per detector and camera."""
+
+    label: str
+    cameras: list[str] | None
+    threshold: float
+    target_recall: float = Field(description="Recall (percent) the target thresholds reach.")
+    days: float = Field(description="Days the alarms are counted over: the window, or the "
+                        "captures' span where it is open (at least one).")
+    reviewed: int
+    detectors: list[DetectorCost]
+    silent_detectors: list[SilentDetector]

@@ -280,19 +280,39 @@ RETURN image.object_key AS object_key, camera.camera_name AS camera,
        review.present AS present, max(has_label.confidence) AS confidence
 """
 
-# Each reviewed image in scope with who labelled it and each detector's confidence of the
-# label: the side-by-side comparison picks the images every compared detector labelled.
+# Each reviewed image in scope with who labelled it and every label edge it has: each
+# detector's confidence of the label (null on its other edges), its model version, and
+# whether it gave the image any label at all (a stand-in without rules gives none). The
+# side-by-side comparison picks the images every compared detector labelled.
 REVIEWED_BY_DETECTOR = """
 MATCH (review:Review) WHERE review.label_name = $label
 MATCH (image:Image {object_key: review.object_key})
 WHERE image.timestamp >= $since AND image.timestamp < $until
 """ + _CAMERA + """
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
-WHERE label.label_name = $label
 RETURN image.object_key AS object_key, review.present AS present,
+       camera.camera_name AS camera, image.isodate AS captured_at,
        coalesce(image.detectors, []) AS detectors,
-       collect({detector: has_label.detector, confidence: has_label.confidence}) AS labels
+       collect({detector: has_label.detector, model_version: has_label.model_version,
+                confidence: CASE WHEN label.label_name = $label
+                                 THEN has_label.confidence END}) AS labels
 """
+
+# Images at or above each threshold per camera and detector (the alarms a person would
+# look at), with the first and last capture among them: each image counted once per
+# detector, at its highest confidence of the label.
+_ALARMS = _CAMERA + """
+WITH camera, image, has_label.detector AS detector, max(has_label.confidence) AS confidence
+UNWIND $thresholds AS bar
+WITH camera, image, detector, bar, confidence WHERE confidence >= bar
+RETURN camera.camera_name AS camera, detector, bar AS threshold, count(image) AS alarms,
+       min(image.timestamp) AS first_ts, max(image.timestamp) AS last_ts
+"""
+ALARMS_ON_DATES = _FROM_DATES + """
+MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label
+""" + _ALARMS
+ALARMS_OF_LABEL = _FROM_LABEL + _ALARMS
 
 # The detectors of at most $limit images of some dates (the caller walks them newest first).
 DETECTORS_ON_DATES = _FROM_DATES + """

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from labelgraph_api.breakdown import silent_detectors
 from labelgraph_api.domain import (
     MAX_DETECTORS,
     MAX_NAME,
@@ -25,6 +26,7 @@ from labelgraph_api.domain import (
 )
 from labelgraph_api.handlers.scope import check_detector, label_named, window_of
 from labelgraph_api.ports import GraphReads, ImageLinks
+from labelgraph_api.stats import Proportion
 
 Body = dict[str, Any]
 Verdicts = list[tuple[bool, float | None]]
@@ -44,10 +46,10 @@ async def accuracy(reads: GraphReads, *, label: str, cameras: list[str] | None,
         per_camera.setdefault(row["camera"], []).append((row["present"], row["confidence"]))
     return {"label": label, "cameras": cameras, "since": since, "until": until,
             "detector": detector, "reviewed": len(verdicts),
-            "at_threshold": _counts(confusion(verdicts, threshold)),
-            "curve": [_counts(point) for point in curve(verdicts, step)],
+            "at_threshold": counts_body(confusion(verdicts, threshold)),
+            "curve": [counts_body(point) for point in curve(verdicts, step)],
             "per_camera": [{"camera": name, "reviewed": len(per_camera[name]),
-                            "at_threshold": _counts(confusion(per_camera[name], threshold))}
+                            "at_threshold": counts_body(confusion(per_camera[name], threshold))}
                            for name in sorted(per_camera)], "unknown_labels": unknown}
 
 
@@ -56,26 +58,28 @@ async def compare(reads: GraphReads, *, label: str, cameras: list[str] | None,
                   threshold: float, thresholds: Sequence[str], step: float,
                   target_recall: float | None) -> Body:
     """Each detector's accuracy on the same reviewed images: those every compared one labelled."""
-    asked = _detector_names(detectors)
+    asked = detector_names(detectors)
     overrides = parse_thresholds(thresholds)
     span = await window_of(reads, since, until, cameras=cameras)
     label, unknown = await label_named(reads, label)
-    compared = compare_detectors(await reads.reviewed_by_detector(span, label=label,
-                                                                  cameras=cameras), asked)
+    rows = await reads.reviewed_by_detector(span, label=label, cameras=cameras)
+    silent = silent_detectors(rows)
+    compared = compare_detectors(without_silent(rows, silent), spoken(asked, silent))
     for name in asked or ():
-        await check_detector(reads, name, compared.labelled_by[name] > 0)
+        await check_detector(reads, name, name in silent or compared.labelled_by[name] > 0)
     results = []
     for name in compared.detectors:
         verdicts, bar = compared.verdicts[name], overrides.get(name, threshold)
         target = None if target_recall is None else threshold_for_recall(verdicts, target_recall)
         results.append({"detector": name, "threshold": bar,
                         "labelled": compared.labelled_by[name],
-                        "at_threshold": _counts(confusion(verdicts, bar)),
+                        "at_threshold": counts_body(confusion(verdicts, bar)),
                         "target_recall": _target(target),
-                        "curve": [_counts(point) for point in curve(verdicts, step)]})
+                        "curve": [counts_body(point) for point in curve(verdicts, step)]})
     return {"label": label, "cameras": cameras, "since": since, "until": until,
             "threshold": threshold, "reviewed": compared.reviewed, "compared": compared.shared,
-            "detectors": results, "unknown_labels": unknown}
+            "detectors": results, "silent_detectors": silent_body(silent),
+            "unknown_labels": unknown}
 
 
 async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
@@ -101,12 +105,33 @@ async def review_queue(reads: GraphReads, links: ImageLinks, *, label: str,
             "unknown_labels": unknown}
 
 
-def _counts(point: Confusion) -> Body:
+def counts_body(point: Confusion) -> Body:
+    """A confusion as the api answers it: counts, rates, and each rate's count and interval."""
+    present = point.true_positives + point.false_negatives
+    flagged = point.true_positives + point.false_positives
     return {**asdict(point), "precision": point.precision, "recall": point.recall,
-            "false_negative_rate": point.false_negative_rate}
+            "false_negative_rate": point.false_negative_rate,
+            "recall_interval": Proportion(point.true_positives, present).as_body(),
+            "precision_interval": Proportion(point.true_positives, flagged).as_body()}
 
 
-def _detector_names(names: list[str] | None) -> list[str] | None:
+def silent_body(silent: dict[str, int]) -> list[Body]:
+    """The detectors left out for labelling nothing at all on the reviewed images in scope."""
+    return [{"detector": name, "images": images} for name, images in silent.items()]
+
+
+def without_silent(rows: list[Body], silent: dict[str, int]) -> list[Body]:
+    """The rows as if the silent detectors had not labelled them: they judge nothing here."""
+    return [{**row, "detectors": [name for name in row["detectors"] if name not in silent]}
+            for row in rows]
+
+
+def spoken(asked: list[str] | None, silent: dict[str, int]) -> list[str] | None:
+    """The asked detectors that are no silent ones (all when none was asked)."""
+    return None if asked is None else [name for name in asked if name not in silent]
+
+
+def detector_names(names: list[str] | None) -> list[str] | None:
     if names and (len(names) > MAX_DETECTORS or any(not 0 < len(n) <= MAX_NAME for n in names)):
         raise BadRequest(f"detector takes at most {MAX_DETECTORS} names of 1-{MAX_NAME} "
                          "characters")
@@ -117,7 +142,7 @@ def _target(target: TargetRecall | None) -> Body | None:
     if target is None:
         return None
     return {"target": target.target, "reached": target.reached, "threshold": target.threshold,
-            "at_threshold": _counts(target.at_threshold) if target.at_threshold else None,
+            "at_threshold": counts_body(target.at_threshold) if target.at_threshold else None,
             "best_recall": target.best_recall}
 
 

@@ -23,11 +23,14 @@ from labelgraph_api.deps import (
     Verdicts,
 )
 from labelgraph_api.handlers import accuracy as judging
+from labelgraph_api.handlers import breakdown as slicing
 from labelgraph_api.handlers import verdicts
 from labelgraph_api.models import (
     Accuracy,
+    AccuracyBreakdown,
     DetectorComparison,
     ReviewQueue,
+    ThresholdCosts,
     Verdict,
     VerdictIn,
 )
@@ -40,6 +43,14 @@ Step = Annotated[float, Query(ge=0.5, le=100, description="Curve threshold step.
 TargetRecallQuery = Annotated[float | None, Query(
     gt=0, le=100, description="Recall (percent) each detector should reach: the threshold "
                               "it needs and its precision there.")]
+
+Night = Annotated[list[str] | None, Query(
+    max_length=64, description=(
+        "Camera-local night hours HH-HH (start inclusive, end exclusive; across midnight "
+        "when start > end) for every camera, or camera:HH-HH for one; several separated by "
+        "commas or the parameter repeated. Default 19-7."))]
+CostTarget = Annotated[float, Query(
+    gt=0, le=100, description="Recall (percent) to reach: 95 misses at most 1 in 20.")]
 
 
 @router.put("/verdicts", response_model=Verdict)
@@ -78,6 +89,33 @@ async def accuracy_by_detector(
                                  detectors=detector, threshold=threshold,
                                  thresholds=thresholds or (), step=step,
                                  target_recall=target_recall)
+
+
+@router.get("/accuracy/breakdown", response_model=AccuracyBreakdown)
+async def accuracy_breakdown(
+    reads: Reads, label: LabelQuery = "Person", camera: Cameras = None, since: Since = None,
+    until: Until = None, detector: DetectorNames = None, threshold: Threshold = 90,
+    thresholds: Thresholds = None, night: Night = None,
+) -> dict[str, Any]:
+    """Where and when each detector misses: by camera, camera-local hour, day or night,
+    camera x hour and model version, side by side."""
+    return await slicing.breakdown(reads, label=label, cameras=camera, since=since,
+                                   until=until, detectors=detector, threshold=threshold,
+                                   thresholds=thresholds or (), nights=night or ())
+
+
+@router.get("/accuracy/costs", response_model=ThresholdCosts)
+async def threshold_costs(
+    reads: Reads, label: LabelQuery = "Person", camera: Cameras = None, since: Since = None,
+    until: Until = None, detector: DetectorNames = None, threshold: Threshold = 90,
+    thresholds: Thresholds = None, step: Step = 5, target_recall: CostTarget = 95,
+) -> dict[str, Any]:
+    """What a threshold costs per detector and camera: recall, precision and alarms a day,
+    the threshold for the target recall and its alarms a day."""
+    return await slicing.costs(reads, label=label, cameras=camera, since=since, until=until,
+                               detectors=detector, threshold=threshold,
+                               thresholds=thresholds or (), step=step,
+                               target_recall=target_recall)
 
 
 @router.get("/review-queue", response_model=ReviewQueue)
