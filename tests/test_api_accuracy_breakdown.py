@@ -13,16 +13,17 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
 from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields, labelling_event_id
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceProcesses
-from labelgraph_devstack.testing import publish_events
+from labelgraph_devstack.testing import CHROMIUM, CHROMIUM_ARGS, publish_events
 
 pytestmark = pytest.mark.stack
 
@@ -30,7 +31,7 @@ RUN = uuid.uuid4().hex[:8]
 KEY = f"key-{RUN}"
 LABEL = f"Person{RUN}"
 GATE, YARD = f"gate-{RUN}", f"yard-{RUN}"
-CLOCKS = {GATE: timezone.utc, YARD: timezone(timedelta(hours=5))}
+CLOCKS = {GATE: UTC, YARD: timezone(timedelta(hours=5))}
 SSD, HOG, STAND_IN = "ssd-mobilenet-v2-coco", "opencv-hog", "rekognition-stand-in"
 DAY = (2009, 3, 10)
 SINCE, UNTIL = "2009-03-10T00:00:00+00:00", "2009-03-12T00:00:00+00:00"  # two days
@@ -79,7 +80,7 @@ def events() -> list[ImageLabeled]:
                             detector=detector, model_version=version)
             made.append(ImageLabeled.model_validate(dict(
                 event_id=labelling_event_id(**identity), **identity, camera=shot.camera,
-                **captured_fields(shot.captured()), labeled_at=datetime.now(timezone.utc),
+                **captured_fields(shot.captured()), labeled_at=datetime.now(UTC),
                 labels=[DetectedLabel(name=name, confidence=value)
                         for name, value in labels.items()])))
     return made
@@ -213,3 +214,47 @@ def test_alarms_a_day_and_the_threshold_for_a_target_recall_per_camera(api):
     point = next(p for p in ssd["curve"] if p["threshold"] == 90)
     assert (point["recall"], point["alarms_per_day"]) == (8 / 11, 7.5)
     assert next(p for p in ssd["curve"] if p["threshold"] == 0)["alarms_per_day"] == 8.5
+
+
+def test_the_accuracy_page_shows_the_grid_the_costs_and_who_was_left_out(api):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=api.url, viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"/ui/accuracy?label={LABEL}&camera={GATE}&threshold=90"
+                      "&target_recall=75&window=all")
+            page.get_by_label("API key").fill(KEY)
+            page.get_by_role("button", name="Sign in").click()
+            _check_accuracy_page(page)
+            assert errors == []
+        finally:
+            browser.close()
+
+
+def _check_accuracy_page(page: Page) -> None:
+    expect(page.get_by_test_id("silent-detectors")).to_contain_text(
+        f"{STAND_IN} labelled nothing at all on the 10 reviewed images in scope")
+    ssd = page.locator(f'[data-testid="detector-slices"][data-detector="{SSD}"]')
+    cells = ssd.get_by_test_id("recall-grid").locator("tbody tr").filter(
+        has_text=GATE).locator("td")
+    expect(cells).to_have_count(25)
+    # Camera, then hours 0-23: fewer than five people reviewed in an hour shows n/m.
+    expect(cells.nth(1 + 2)).to_have_text("2/4")
+    expect(cells.nth(1 + 14)).to_have_text("4/4")
+    expect(cells.nth(1 + 10)).to_have_text("")
+    versions = ssd.get_by_test_id("version-table").locator("tbody tr")
+    expect(versions.filter(has_text="2.0").locator("td").nth(1)).to_have_text("6")
+    costs = page.locator(f'[data-testid="detector-costs"][data-detector="{SSD}"]')
+    # Camera, Recall, Precision, Alarms a day, Threshold for 75%, Alarms a day there; over
+    # all time the captures' span is under a day, so the alarms are a day's.
+    gate = costs.get_by_test_id("cost-table").locator("tbody tr").filter(has_text=GATE)
+    for column, value in enumerate([GATE, "75.0% (6/8; 95%: 40.9%–92.9%)",
+                                    "85.7% (6/7; 95%: 48.7%–97.4%)", "13.0", "91", "7.0"]):
+        expect(gate.locator("td").nth(column)).to_have_text(value)
+    expect(page.get_by_test_id("accuracy-summary")).to_contain_text(
+        "recall 75.0% (6/8; 95%")
+    lines = page.locator(".chart").nth(2).evaluate(
+        "box => echarts.getInstanceByDom(box).getOption().series.map((s) => s.name)")
+    assert lines == [HOG, SSD]  # alarms a day against recall, one line per detector

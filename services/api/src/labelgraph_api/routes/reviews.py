@@ -45,7 +45,7 @@ TargetRecallQuery = Annotated[float | None, Query(
                               "it needs and its precision there.")]
 
 Night = Annotated[list[str] | None, Query(
-    max_length=64, description=(
+    description=(
         "Camera-local night hours HH-HH (start inclusive, end exclusive; across midnight "
         "when start > end) for every camera, or camera:HH-HH for one; several separated by "
         "commas or the parameter repeated. Default 19-7."))]
