@@ -82,7 +82,7 @@ test-unit: install ## The fast tier alone: pure logic and use cases over fakes, 
 
 lint: install ## ruff and mypy over every package.
 	$(PY) -m ruff check .
-	$(PY) -m mypy libs/*/src services/*/src tools/*/src
+	$(PY) -m mypy libs/*/src services/*/src tools/*/src examples/*/src
 
 schemas: install ## Regenerate schemas/ from the contract model.
 	$(PY) -m labelgraph_contract export schemas
