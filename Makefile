@@ -84,8 +84,10 @@ lint: install ## ruff and mypy over every package.
 	$(PY) -m ruff check .
 	$(PY) -m mypy libs/*/src services/*/src tools/*/src examples/*/src
 
-schemas: install ## Regenerate schemas/ from the contract model.
+# Twice: for readers of the repository, and as package data inside the contract's wheel.
+schemas: install ## Regenerate schemas/ (and the contract package's copy) from the contract model.
 	$(PY) -m labelgraph_contract export schemas
+	$(PY) -m labelgraph_contract export libs/contract/src/labelgraph_contract/schemas
 
 bench: install assets ## Every benchmark in bench/, figures to bench-output/ (see docs/benchmarks.md).
 	@mkdir -p bench-output

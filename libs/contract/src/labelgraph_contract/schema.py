@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +143,13 @@ def rendered() -> dict[str, str]:
     documents = {SCHEMA_FILE: json_schema(), ASYNCAPI_FILE: asyncapi_document()}
     return {name: json.dumps(doc, indent=2, sort_keys=True) + "\n"
             for name, doc in documents.items()}
+
+
+def packaged(name: str = SCHEMA_FILE) -> dict[str, Any]:
+    """A schema file as shipped inside the package (the wheel's package data), parsed."""
+    text = resources.files("labelgraph_contract").joinpath("schemas", name).read_text()
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def export(directory: Path) -> list[Path]:
