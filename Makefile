@@ -82,10 +82,13 @@ test-unit: install ## The fast tier alone: pure logic and use cases over fakes, 
 
 lint: install ## ruff and mypy over every package.
 	$(PY) -m ruff check .
-	$(PY) -m mypy libs/*/src services/*/src tools/*/src
+	$(PY) -m mypy libs/*/src services/*/src tools/*/src examples/*/src
 
-schemas: install ## Regenerate schemas/ from the contract model.
+# Twice: for readers of the repository, and as package data inside the contract's wheel.
+schemas: install ## Regenerate schemas/ (and the contract package's copy) and the Kafka Connect recipe.
 	$(PY) -m labelgraph_contract export schemas
+	$(PY) -m labelgraph_contract export libs/contract/src/labelgraph_contract/schemas
+	$(PY) -m labelgraph_graph_writer.sink_recipe deploy/kafka-connect/neo4j-sink.json
 
 bench: install assets ## Every benchmark in bench/, figures to bench-output/ (see docs/benchmarks.md).
 	@mkdir -p bench-output
