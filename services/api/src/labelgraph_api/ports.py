@@ -6,10 +6,11 @@ tests the twins of labelgraph_api.fakes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Protocol
 
 from labelgraph_api.domain import StoredVerdict
+from labelgraph_api.verdict_history import VerdictHistory
 from labelgraph_api.windows import Window
 
 Row = dict[str, Any]
@@ -49,6 +50,9 @@ class VerdictGraph(Protocol):
     async def ensure_schema(self) -> None: ...
     async def image_exists(self, object_key: str) -> bool: ...
     async def project(self, verdicts: list[StoredVerdict]) -> None: ...
+    async def images_existing(self, object_keys: list[str]) -> set[str]: ...
+    async def withdraw(self, undone: StoredVerdict, previous: StoredVerdict | None
+                       ) -> None: ...
     async def graph_verdicts(self) -> list[StoredVerdict]: ...
 
 
@@ -56,8 +60,17 @@ class VerdictStore(Protocol):
     """The verdicts' system of record (DynamoDB)."""
 
     async def record(self, verdict: StoredVerdict) -> StoredVerdict: ...
+    async def undo(self, object_key: str, label: str, reviewed_at: str, undone_by: str,
+                   undone_at: str) -> VerdictHistory | None: ...
+    async def history(self, object_key: str) -> list[VerdictHistory]: ...
     async def all(self) -> list[StoredVerdict]: ...
     async def put_if_newer(self, verdicts: list[StoredVerdict]) -> int: ...
+
+
+class ImageBytes(Protocol):
+    """The images' bytes (S3), read a chunk at a time."""
+
+    def chunks(self, bucket: str | None, object_key: str) -> Iterator[bytes] | None: ...
 
 
 class ImageLinks(Protocol):
