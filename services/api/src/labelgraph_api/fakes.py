@@ -51,6 +51,7 @@ class FakeGraphReads:
     def __init__(self, images: Sequence[FakeImage] = ()) -> None:
         self.images = list(images)
         self.reviews: dict[tuple[str, str], bool] = {}  # (object_key, label) -> present
+        self.boxes: dict[tuple[str, str], str] = {}  # (object_key, detector) -> stored JSON
         self.down = False
 
     def _in(self, span: Window, cameras: Sequence[str] | None = None,
@@ -193,6 +194,17 @@ class FakeGraphReads:
                  "confidences": {by: value for (name, by), value in image.labels.items()
                                  if name == label}}
                 for image in self._in(span, cameras) if (image.object_key, label) in self.reviews]
+
+    async def reviewed_for_export(self, span: Window, **scope: Any) -> list[Row]:
+        label, cameras, detector = scope["label"], scope["cameras"], scope["detector"]
+        return [{"object_key": image.object_key, "bucket": None, "camera": image.camera,
+                 "present": self.reviews[(image.object_key, label)], "reviewer": "fake",
+                 "reviewed_at": "2026-01-01T00:00:00+00:00",
+                 "labels": [{"detector": by, "confidence": value, "boxes": self.boxes.get(
+                     (image.object_key, by))} for (name, by), value in image.labels.items()
+                            if name == label and detector in (None, by)]}
+                for image in sorted(self._in(span, cameras), key=lambda i: i.object_key)
+                if (image.object_key, label) in self.reviews]
 
     async def review_queue(self, span: Window, after: tuple[float, int, str] | None,
                            limit: int, **scope: Any) -> list[Row]:
