@@ -13,7 +13,7 @@ from typing import Any
 from labelgraph_api.domain import StoredVerdict
 
 # A DynamoDB item holds at most 400 KB: 100 entries of two 256-character names and two
-# times stay far below it. The oldest entries give way first; the one in force never does.
+# times stay far below it. The oldest undone entries give way first, then the oldest.
 HISTORY_MAX = 100
 
 
@@ -100,7 +100,9 @@ def _entry(verdict: StoredVerdict) -> VerdictEntry:
 
 
 def _bounded(entries: list[VerdictEntry]) -> tuple[VerdictEntry, ...]:
-    in_force = next((entry for entry in reversed(entries) if not entry.undone), None)
+    """The newest HISTORY_MAX entries, undone ones given up first: a verdict that may come
+    back in force when a later one is undone stays longest."""
     while len(entries) > HISTORY_MAX:
-        entries.remove(next(entry for entry in entries if entry is not in_force))
+        undone = [entry for entry in entries if entry.undone]
+        entries.remove(undone[0] if undone else entries[0])
     return tuple(entries)

@@ -105,7 +105,7 @@ class VerdictTable:
     # Only a lost race is retried: a refused or unreachable table raises at once (the
     # client already retried what the network lost).
     @retry(retry=retry_if_exception_type(_Raced), stop=stop_after_attempt(8),
-           wait=wait_exponential_jitter(initial=0.01, max=0.5), reraise=True)
+           wait=wait_exponential_jitter(multiplier=0.01, max=0.5), reraise=True)
     def _change_item(self, object_key: str, label: str, change: Change
                      ) -> VerdictHistory | None:
         key = {"object_key": {"S": object_key}, "label": {"S": label}}
