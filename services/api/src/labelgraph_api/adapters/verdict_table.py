@@ -49,7 +49,7 @@ class VerdictTable:
         def add(held: VerdictHistory | None) -> VerdictHistory:
             return (held or VerdictHistory(verdict.object_key, verdict.label)
                     ).with_verdict(verdict)
-        history = await self._change(verdict.object_key, verdict.label, add)
+        history, _ = await self._change(verdict.object_key, verdict.label, add)
         assert history is not None and history.current is not None  # it holds this verdict
         return history.current
 
@@ -60,7 +60,8 @@ class VerdictTable:
         NotTheLatest come from the history."""
         def undo(held: VerdictHistory | None) -> VerdictHistory | None:
             return None if held is None else held.undo(reviewed_at, undone_by, undone_at)
-        return await self._change(object_key, label, undo)
+        history, _ = await self._change(object_key, label, undo)
+        return history
 
     async def history(self, object_key: str) -> list[VerdictHistory]:
         """The history of every label judged on the image."""
@@ -84,15 +85,17 @@ class VerdictTable:
                       ) -> VerdictHistory | None:
                 current = None if held is None else held.current
                 if current is not None and current.reviewed_at >= verdict.reviewed_at:
-                    return held
+                    return None  # the table's is as new or newer: nothing to write
                 return (held or VerdictHistory(verdict.object_key, verdict.label)
                         ).with_verdict(verdict)
-            history = await self._change(verdict.object_key, verdict.label, adopt)
-            taken += history is not None and history.current == verdict
+            _, written = await self._change(verdict.object_key, verdict.label, adopt)
+            taken += written
         return taken
 
     async def _change(self, object_key: str, label: str, change: Change
-                      ) -> VerdictHistory | None:
+                      ) -> tuple[VerdictHistory | None, bool]:
+        """The history after the change, and whether it was written (a change to nothing,
+        or to what is held, writes nothing)."""
         return await asyncio.to_thread(self._guarded, self._change_item, object_key, label,
                                        change)
 
@@ -107,14 +110,14 @@ class VerdictTable:
     @retry(retry=retry_if_exception_type(_Raced), stop=stop_after_attempt(8),
            wait=wait_exponential_jitter(multiplier=0.01, max=0.5), reraise=True)
     def _change_item(self, object_key: str, label: str, change: Change
-                     ) -> VerdictHistory | None:
+                     ) -> tuple[VerdictHistory | None, bool]:
         key = {"object_key": {"S": object_key}, "label": {"S": label}}
         item = self._client.get_item(TableName=self._table, Key=key,
                                      ConsistentRead=True).get("Item")
         held = None if item is None else _history(item)
         changed = change(held)
         if changed is None or changed == held:
-            return held
+            return held, False
         condition, values = _unchanged_since(item)
         try:
             self._client.put_item(TableName=self._table, ConditionExpression=condition,
@@ -122,7 +125,7 @@ class VerdictTable:
                                   **({"ExpressionAttributeValues": values} if values else {}))
         except self._client.exceptions.ConditionalCheckFailedException as error:
             raise _Raced(f"{object_key!r} {label!r} changed meanwhile") from error
-        return changed
+        return changed, True
 
     def _scan(self) -> list[StoredVerdict]:
         pages = self._client.get_paginator("scan").paginate(
