@@ -325,8 +325,9 @@ def test_api_policy_covers_image_links_and_the_verdict_table(moto, monkeypatch):
 
 
 async def _use_verdicts(table: VerdictTable, key: str) -> None:
-    """A verdict recorded, an older one refused (read back), all listed: PUT /verdicts and
-    the graph's restore."""
+    """A verdict recorded, an older one kept in the history only, all listed, a history read
+    and the verdict in force undone: PUT /verdicts, the graph's restore, an image's page and
+    POST /verdicts/undo."""
     newer = StoredVerdict(object_key=key, label="Person", present=True, reviewer="ann",
                           reviewed_at="2024-05-01T12:00:00Z")
     older = StoredVerdict(object_key=key, label="Person", present=False, reviewer="bob",
@@ -335,6 +336,10 @@ async def _use_verdicts(table: VerdictTable, key: str) -> None:
     assert await table.record(older) == newer
     assert await table.put_if_newer([older]) == 0
     assert await table.all() == [newer]
+    [history] = await table.history(key)  # an image's page: every verdict given on it
+    assert [entry.reviewer for entry in history.entries] == ["bob", "ann"]
+    undone = await table.undo(key, "Person", newer.reviewed_at, "ann", "2024-05-01T12:01:00Z")
+    assert undone is not None and undone.current == older
 
 
 def test_the_graph_writer_makes_no_aws_call_so_has_no_policy():

@@ -871,3 +871,47 @@ def test_the_accuracy_page_asks_four_questions_whatever_the_cameras(site, page):
     _settled(page)
     assert sorted(paths[6:]) == ["/accuracy", "/accuracy/breakdown", "/accuracy/costs",
                                  "/accuracy/detectors"]
+
+
+def _reviews(api_url: str, key: str) -> dict[str, Any]:
+    answer = httpx.get(f"{api_url}/images/{key}", headers={"X-API-Key": API_KEY}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_bulk_verdicts_from_the_gallery_show_in_the_history_and_undo_on_review(site, page):
+    # "wind": a label no other test judges, so no accuracy figure elsewhere moves.
+    api_url, _ = site
+    page.goto(f"/ui/images?camera={CAM_B}&window=all")
+    sign_in(page)
+    cards = page.get_by_test_id("gallery").locator("figure")
+    expect(cards.first).to_be_visible()
+    keys = [cards.nth(index).get_attribute("data-key") for index in range(2)]
+    for index in range(2):
+        cards.nth(index).get_by_test_id("select-image").check()
+    expect(page.get_by_test_id("selected-count")).to_have_text("2 selected")
+    page.locator("input[name=bulk-label]").fill("wind")
+    page.locator("input[name=bulk-reviewer]").fill("pager")
+    page.locator("button[data-bulk=true]").click()
+    expect(page.get_by_test_id("selected-count")).to_have_text("0 selected")
+    for key in keys:
+        assert [(r["label"], r["reviewer"]) for r in _reviews(api_url, key)["reviews"]
+                if r["label"] == "wind"] == [("wind", "pager")]
+    cards.first.locator("img").click()
+    expect(page.get_by_test_id("verdict-history")).to_contain_text("wind: yes by pager")
+
+    page.goto(f"/ui/review?label=wind&camera={CAM_B}&reviewer=undoer")
+    image = page.locator("img.review-image")
+    expect(image).to_have_attribute("data-key", re.compile(rf"^alarms/{CAM_B}/"))
+    judged = image.get_attribute("data-key")
+    assert judged not in keys  # judged in bulk: out of the queue
+    page.keyboard.press("n")
+    expect(page.get_by_test_id("reviewed-count")).to_have_text("1 reviewed")
+    page.locator("button[data-verdict=undo]").click()
+    expect(page.get_by_test_id("reviewed-count")).to_have_text("0 reviewed")
+    detail = _reviews(api_url, judged)
+    assert "wind" not in [r["label"] for r in detail["reviews"]]
+    assert [(e["label"], e["reviewer"], e["undone_by"]) for e in detail["history"]] == [
+        ("wind", "undoer", "undoer")]
+    expect(image).to_have_attribute("data-key", judged)  # back to be judged anew
+    shoot(page, "review-undo")

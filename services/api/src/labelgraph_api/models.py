@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -199,10 +200,71 @@ class Verdict(BaseModel):
     reviewed_at: datetime = Field(description="When it was last judged (UTC).")
 
 
+BULK_VERDICTS_MAX = 50
+
+
+class BulkVerdictsIn(BaseModel):
+    """One reviewer's verdict on one label of several images ("all of these are wind")."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    object_keys: list[ObjectKey] = Field(
+        min_length=1, max_length=BULK_VERDICTS_MAX,
+        description=f"S3 object keys of the images judged, 1-{BULK_VERDICTS_MAX} (the body "
+                    "stays within 16 KiB as every body).")
+    label: Name = Field("Person", description=f"Label judged: 1-{NAME_MAX_CHARS} characters, "
+                        "no control characters.")
+    present: StrictBool = Field(description="Whether the label is truly in every image.")
+    reviewer: Name = Field(description="Who judged them.")
+
+
+class KeyedVerdict(Verdict):
+    """A recorded verdict with the image it judges."""
+
+    object_key: str = Field(description="S3 object key.")
+
+
+class BulkVerdicts(BaseModel):
+    """The verdicts recorded, one per known image, and the keys of no image."""
+
+    recorded: list[KeyedVerdict] = Field(description="Each verdict in force after recording.")
+    unknown_object_keys: list[str] = Field(description="Keys the graph has no image for: "
+                                           "nothing was recorded for them.")
+
+
+class UndoIn(BaseModel):
+    """Which verdict to undo: the one in force on an image and label, by its time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    object_key: ObjectKey = Field(description="S3 object key.")
+    label: Name = Field("Person", description="Label judged, as the verdict names it.")
+    reviewed_at: AwareDatetime = Field(description="reviewed_at of the verdict to undo, as "
+                                       "PUT /verdicts answered it.")
+    reviewer: Name = Field(description="Who undoes it.")
+
+
+class Undone(BaseModel):
+    """An undone verdict and the one in force after it."""
+
+    undone: Verdict = Field(description="The verdict undone (kept in the history).")
+    in_force: Verdict | None = Field(description="The previous verdict, in force again; null: "
+                                     "the image is unjudged for the label again.")
+
+
+class VerdictGiven(Verdict):
+    """One verdict of an image's history; an undone one says when and by whom."""
+
+    undone_at: datetime | None = Field(description="When it was undone; null if it was not.")
+    undone_by: str | None = Field(description="Who undid it.")
+
+
 class ImageDetail(ImageItem):
     """An image with its labels and the reviewers' verdicts."""
 
-    reviews: list[Verdict] = Field(description="Verdicts, one per label judged.")
+    reviews: list[Verdict] = Field(description="Verdicts in force, one per label judged.")
+    history: list[VerdictGiven] = Field(description="Every verdict given on the image, newest "
+                                        "first, undone ones included (from the verdict table).")
 
 
 class Proportion(BaseModel):

@@ -260,6 +260,27 @@ SET review.object_key = verdict.object_key, review.label_name = verdict.label,
     review.reviewed_at = verdict.reviewed_at
 """
 
+# An undone verdict leaves the graph only while the graph still shows it, so a verdict given
+# after the undo and projected before it is never overwritten; a retried undo changes nothing.
+# The previous verdict in force takes its place, or the Review goes when none is left.
+RESTORE_PREVIOUS_VERDICT = """
+MATCH (review:Review {review_key: $review_key})
+WHERE review.reviewed_at = $withdrawn_at
+SET review.present = $present, review.reviewer = $reviewer, review.reviewed_at = $reviewed_at
+"""
+DROP_WITHDRAWN_VERDICT = """
+MATCH (review:Review {review_key: $review_key})
+WHERE review.reviewed_at = $withdrawn_at
+DETACH DELETE review
+"""
+
+# Which of some object keys are images of the graph (unique-key lookups): a bulk verdict.
+IMAGES_EXISTING = """
+UNWIND $object_keys AS key
+MATCH (image:Image {object_key: key})
+RETURN image.object_key AS object_key
+"""
+
 GRAPH_VERDICTS = """
 MATCH (review:Review)
 RETURN review.object_key AS object_key, review.label_name AS label, review.present AS present,
@@ -278,6 +299,24 @@ OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
 WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
 RETURN image.object_key AS object_key, camera.camera_name AS camera,
        review.present AS present, max(has_label.confidence) AS confidence
+"""
+
+# Each reviewed image in scope for a training export: the verdict, where the image is, and
+# each detector's boxes of the label (JSON text, checked in Python), by object key.
+REVIEWED_FOR_EXPORT = """
+MATCH (review:Review) WHERE review.label_name = $label
+MATCH (image:Image {object_key: review.object_key})
+WHERE image.timestamp >= $since AND image.timestamp < $until
+""" + _CAMERA + """
+OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
+WITH camera, image, review,
+     collect({detector: has_label.detector, confidence: has_label.confidence,
+              boxes: has_label.boxes}) AS labels
+RETURN image.object_key AS object_key, image.bucket AS bucket,
+       camera.camera_name AS camera, review.present AS present,
+       review.reviewer AS reviewer, review.reviewed_at AS reviewed_at, labels
+ORDER BY object_key
 """
 
 # Each reviewed image in scope with who labelled it and every label edge it has: each

@@ -173,6 +173,13 @@ class CypherReads:
                                     **parameters)
         return await self._rows(queries.ALARMS_OF_LABEL, **parameters)
 
+    async def reviewed_for_export(self, span: Window, **scope: Any) -> list[Row]:
+        """Each reviewed image in scope with its verdict, bucket and the label's boxes per
+        detector (JSON text, checked by the export), by object key."""
+        rows = await self._rows(queries.REVIEWED_FOR_EXPORT, **span.bounds, **scope)
+        return [{**row, "labels": [label for label in row["labels"]
+                                   if label["detector"] is not None]} for row in rows]
+
     async def detectors(self, span: Window, budget: int) -> tuple[Row, int, bool]:
         """Images per detector among the window's newest `budget` images (walking dates back).
 

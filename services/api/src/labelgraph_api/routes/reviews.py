@@ -28,12 +28,17 @@ from labelgraph_api.handlers import verdicts
 from labelgraph_api.models import (
     Accuracy,
     AccuracyBreakdown,
+    BulkVerdicts,
+    BulkVerdictsIn,
     DetectorComparison,
     ReviewQueue,
     ThresholdCosts,
+    UndoIn,
+    Undone,
     Verdict,
     VerdictIn,
 )
+from labelgraph_api.verdict_history import NotTheLatest, VerdictNotFound
 from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 router = APIRouter(tags=["accuracy"])
@@ -63,6 +68,36 @@ async def record_verdict(verdict: VerdictIn, reads: Reads, graph: ReviewGraph,
     if recorded is None:
         raise HTTPException(404, detail=f"no image with object key {verdict.object_key!r}")
     return recorded.as_row()
+
+
+@router.put("/verdicts/bulk", response_model=BulkVerdicts)
+async def record_verdicts(body: BulkVerdictsIn, reads: Reads, graph: ReviewGraph,
+                          store: Verdicts) -> dict[str, Any]:
+    """Record one verdict on each of several images in one request (each with its own time
+    and history, as a single one); keys of no image are listed, not recorded."""
+    recorded, unknown = await verdicts.record_verdicts(
+        reads, graph, store, object_keys=body.object_keys, label=body.label,
+        present=body.present, reviewer=body.reviewer)
+    return {"recorded": [verdict.as_row() for verdict in recorded],
+            "unknown_object_keys": unknown}
+
+
+@router.post("/verdicts/undo", response_model=Undone)
+async def undo_verdict(body: UndoIn, graph: ReviewGraph, store: Verdicts) -> dict[str, Any]:
+    """Undo the verdict in force on an image and label: the previous one is in force again
+    (none: the image is back in the review queue); the undone one stays in the history."""
+    try:
+        undone = await verdicts.undo_verdict(graph, store, object_key=body.object_key,
+                                             label=body.label, reviewed_at=body.reviewed_at,
+                                             reviewer=body.reviewer)
+    except VerdictNotFound as error:
+        raise HTTPException(404, detail="no verdict given at that time on that image and "
+                                        "label") from error
+    except NotTheLatest as error:
+        raise HTTPException(409, detail="a later verdict was given since: only the verdict "
+                                        "in force can be undone") from error
+    return {"undone": undone.undone.as_row(),
+            "in_force": undone.in_force.as_row() if undone.in_force else None}
 
 
 @router.get("/accuracy", response_model=Accuracy)

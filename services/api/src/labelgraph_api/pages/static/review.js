@@ -23,7 +23,8 @@ const progress = el("p", { class: "summary", "data-testid": "reviewed-count" }, 
 const buttons = el("div", { class: "verdict" },
   el("button", { type: "button", "data-verdict": "yes", onclick: () => decide(true) }, "Yes (y)"),
   el("button", { type: "button", "data-verdict": "no", onclick: () => decide(false) }, "No (n)"),
-  el("button", { type: "button", "data-verdict": "skip", onclick: () => advance() }, "Skip (s)"));
+  el("button", { type: "button", "data-verdict": "skip", onclick: () => advance() }, "Skip (s)"),
+  el("button", { type: "button", "data-verdict": "undo", onclick: () => undoLast() }, "Undo (u)"));
 content.append(progress, question, reason, buttons,
                el("div", { class: "review" }, stage, el("div", {}, legend, labels)));
 
@@ -106,7 +107,7 @@ async function decide(present) {
   });
   await show();  // the next image does not wait for the verdict's round trip
   try {
-    await sent;
+    lastVerdict = { object_key: judged.object_key, ...(await sent) };
     reviewed += 1;
     progress.textContent = `${reviewed} reviewed`;
   } catch (error) {
@@ -114,9 +115,34 @@ async function decide(present) {
   }
 }
 
+// Undo: the last verdict recorded here is taken back (the previous one, if any, is in force
+// again) and its image comes back to be judged anew.
+let lastVerdict = null;
+
+async function undoLast() {
+  if (!lastVerdict) return;
+  const { object_key, label, reviewed_at } = lastVerdict;
+  lastVerdict = null;
+  try {
+    await api("/verdicts/undo", {}, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ object_key, label, reviewed_at, reviewer: read().reviewer }),
+    });
+    reviewed -= 1;
+    progress.textContent = `${reviewed} reviewed`;
+    done.delete(object_key);
+    queue = []; cursor = null;
+    current = null;
+    await show();
+  } catch (error) {
+    say(`verdict on ${object_key} not undone: ${error.message}`, true);
+  }
+}
+
 addEventListener("keydown", (event) => {
   if (event.target.closest("input, select, textarea, dialog")) return;
-  const action = { y: () => decide(true), n: () => decide(false), s: () => advance() }[event.key];
+  const action = { y: () => decide(true), n: () => decide(false), s: () => advance(),
+                   u: () => undoLast() }[event.key];
   if (action) { event.preventDefault(); action(); }
 });
 
