@@ -13,7 +13,7 @@ $(UV):
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 # Re-sync whenever the lock or a member's pyproject changes.
-.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard */*/pyproject.toml)
+.venv/.synced: $(UV) uv.lock pyproject.toml VERSION $(wildcard */*/pyproject.toml)
 	$(UV) sync --all-packages --frozen
 	touch $@
 
