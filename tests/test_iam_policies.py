@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import json
+import string
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -135,8 +136,21 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
         yield recorder
 
 
-def statements(service: str) -> list[dict[str, Any]]:
-    policy = json.loads((POLICIES / f"{service}.json").read_text())
+# The api's policy takes the images' key prefix as a parameter, rendered as
+# `envsubst '$IMAGE_PREFIX'` renders it (docs/deploy.md); the others take none.
+DEFAULT_PARAMETERS = {"IMAGE_PREFIX": "alarms/"}
+
+
+def rendered(service: str, parameters: dict[str, str]) -> str:
+    text = string.Template((POLICIES / f"{service}.json").read_text()).safe_substitute(
+        parameters)
+    assert "${" not in text, f"deploy/iam/{service}.json: a parameter left unset"
+    return text
+
+
+def statements(service: str, parameters: dict[str, str] = DEFAULT_PARAMETERS
+               ) -> list[dict[str, Any]]:
+    policy = json.loads(rendered(service, parameters))
     assert policy["Version"] == "2012-10-17"
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow" and statement.get("Sid")
@@ -156,10 +170,11 @@ def aws_resource(arn: str) -> str:
     return arn.replace(f":{REGION}:{ACCOUNT}:", ":*:*:")
 
 
-def assert_policy_is_exact(service: str, recorder: Recorder) -> None:
+def assert_policy_is_exact(service: str, recorder: Recorder,
+                           parameters: dict[str, str] = DEFAULT_PARAMETERS) -> None:
     """Every needed grant is allowed; every action of every statement is needed on one of
     its resources; unscoped actions only on "*", scoped ones never on "*"."""
-    policy = statements(service)
+    policy = statements(service, parameters)
     missing = sorted((action, arn) for action, arn in recorder.needed
                      if not any(matches(s["Action"], action)
                                 and matches(s["Resource"], aws_resource(arn))
@@ -241,9 +256,9 @@ def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         process.wait(10)
 
 
-def image_key(stamp: str = "20161105-071530") -> str:
+def image_key(stamp: str = "20161105-071530", prefix: str = "alarms/") -> str:
     day = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}"
-    return f"alarms/frontdoor/{day}/{stamp[9:11]}/{uuid.uuid4().hex[:8]}_{stamp}.jpg"
+    return f"{prefix}frontdoor/{day}/{stamp[9:11]}/{uuid.uuid4().hex[:8]}_{stamp}.jpg"
 
 
 def depth(sqs: Any, url: str) -> int:
@@ -309,19 +324,25 @@ def test_labeler_policy_covers_run_dead_letters_relabel_and_backfill(moto, broke
     assert_policy_is_exact("labeler", recorder)
 
 
-def test_api_policy_covers_image_links_and_the_verdict_table(moto, monkeypatch):
+@pytest.mark.parametrize("prefix", ["alarms/", "site-2/uploads/"])
+def test_api_policy_covers_image_links_under_its_prefix_and_the_verdict_table(
+        moto, monkeypatch, prefix):
     provisioned()
     with recording(monkeypatch) as recorder:
         session = boto3.session.Session()
         links = S3ImageLinks(signing_client(session, REGION, None), DEFAULTS.image_bucket, 60)
         table = VerdictTable(session.client("dynamodb"), DEFAULTS.verdict_table)
-        key = image_key()
+        key = image_key(prefix=prefix)
         asyncio.run(_use_verdicts(table, key))
         signed = urlsplit(links.url(None, key))
     # A presigned URL is authorised, when used, as the api's identity reading the object.
     bucket, _, key = unquote(signed.path).lstrip("/").partition("/")
     recorder.needed.add(("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}"))
-    assert_policy_is_exact("api", recorder)
+    assert_policy_is_exact("api", recorder, {"IMAGE_PREFIX": prefix})
+    if prefix != DEFAULT_PARAMETERS["IMAGE_PREFIX"]:
+        # The prefix is the policy's parameter, not a fixed `alarms/*`.
+        with pytest.raises(AssertionError, match="does not allow"):
+            assert_policy_is_exact("api", recorder)
 
 
 async def _use_verdicts(table: VerdictTable, key: str) -> None:
