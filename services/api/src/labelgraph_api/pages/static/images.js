@@ -100,8 +100,8 @@ function verdictLine(entry) {
 const BULK_MAX = 50;
 
 function bulkVerdictBar() {
-  const label = el("input", { name: "bulk-label", value: "Person", "aria-label": "Label" });
-  const reviewer = el("input", { name: "bulk-reviewer", "aria-label": "Reviewer",
+  const label = el("input", { name: "bulk-label", value: "Person", "aria-label": "Label to judge" });
+  const reviewer = el("input", { name: "bulk-reviewer", "aria-label": "Reviewer of the selection",
     value: localStorage.getItem("labelgraph-reviewer") || "reviewer" });
   const judge = (present) => el("button", { type: "button", "data-bulk": String(present),
     onclick: () => judgeSelected(label.value, present, reviewer.value) },
