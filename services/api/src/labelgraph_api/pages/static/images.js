@@ -100,7 +100,7 @@ function verdictLine(entry) {
 const BULK_MAX = 50;
 
 function bulkVerdictBar() {
-  const label = el("input", { name: "bulk-label", value: "Person", "aria-label": "Label to judge" });
+  const label = el("input", { name: "bulk-label", value: "Person", "aria-label": "Judge the selection for" });
   const reviewer = el("input", { name: "bulk-reviewer", "aria-label": "Reviewer of the selection",
     value: localStorage.getItem("labelgraph-reviewer") || "reviewer" });
   const judge = (present) => el("button", { type: "button", "data-bulk": String(present),
