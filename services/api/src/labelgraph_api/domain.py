@@ -387,7 +387,8 @@ def compare_detectors(rows: Iterable[dict[str, Any]],
     """
     rows = list(rows)
     labelled_by = Counter(name for row in rows for name in set(row["detectors"]))
-    detectors = tuple(sorted(set(asked) if asked else labelled_by))
+    # An empty list asks for none (every asked one was silent); only None means all.
+    detectors = tuple(sorted(labelled_by if asked is None else set(asked)))
     verdicts: dict[str, list[tuple[bool, float | None]]] = {name: [] for name in detectors}
     for row in rows:
         if detectors and set(detectors) <= set(row["detectors"]):
