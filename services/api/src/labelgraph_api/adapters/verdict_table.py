@@ -70,10 +70,12 @@ class VerdictTable:
 def _item(verdict: StoredVerdict) -> dict[str, Any]:
     return {"object_key": {"S": verdict.object_key}, "label": {"S": verdict.label},
             "present": {"BOOL": verdict.present}, "reviewer": {"S": verdict.reviewer},
-            "reviewed_at": {"S": verdict.reviewed_at}}
+            "reviewed_at": {"S": verdict.reviewed_at}, "sampled": {"BOOL": verdict.sampled}}
 
 
 def _verdict(item: dict[str, Any]) -> StoredVerdict:
     return StoredVerdict(object_key=item["object_key"]["S"], label=item["label"]["S"],
                          present=item["present"]["BOOL"], reviewer=item["reviewer"]["S"],
-                         reviewed_at=item["reviewed_at"]["S"])
+                         reviewed_at=item["reviewed_at"]["S"],
+                         # Items from before the random-sample review have no such field.
+                         sampled=item.get("sampled", {}).get("BOOL", False))

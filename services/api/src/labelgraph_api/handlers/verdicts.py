@@ -20,17 +20,19 @@ PROJECTION_BATCH = 500
 
 
 async def record_verdict(reads: GraphReads, graph: VerdictGraph, store: VerdictStore, *,
-                         object_key: str, label: str, present: bool, reviewer: str
-                         ) -> StoredVerdict | None:
+                         object_key: str, label: str, present: bool, reviewer: str,
+                         sampled: bool = False) -> StoredVerdict | None:
     """Store a verdict, then project it; None when the graph knows no such image.
 
     The label is kept as the graph spells it when it knows it in another case, so a
-    verdict on `person` judges the detector's `Person`."""
+    verdict on `person` judges the detector's `Person`. An image the random sample drew
+    stays in the sample when judged again in another mode."""
     if not await graph.image_exists(object_key):
         return None
-    verdict = StoredVerdict(object_key=object_key, label=await reads.label_named(label) or label,
-                            present=present, reviewer=reviewer,
-                            reviewed_at=datetime.now(UTC).isoformat())
+    label = await reads.label_named(label) or label
+    verdict = StoredVerdict(object_key=object_key, label=label, present=present,
+                            reviewer=reviewer, reviewed_at=datetime.now(UTC).isoformat(),
+                            sampled=sampled or await graph.was_sampled(object_key, label))
     stored = await store.record(verdict)
     await graph.project([stored])
     return stored
