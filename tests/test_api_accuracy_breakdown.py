@@ -258,3 +258,9 @@ def _check_accuracy_page(page: Page) -> None:
     lines = page.locator(".chart").nth(2).evaluate(
         "box => echarts.getInstanceByDom(box).getOption().series.map((s) => s.name)")
     assert lines == [HOG, SSD]  # alarms a day against recall, one line per detector
+
+
+def test_asking_only_for_silent_detectors_compares_none_rather_than_all(api):
+    body = api.ok("/accuracy/detectors", scope(detector=STAND_IN))
+    assert body["silent_detectors"] == [{"detector": STAND_IN, "images": 14}]
+    assert (body["detectors"], body["compared"]) == ([], 0)

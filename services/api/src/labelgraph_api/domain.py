@@ -189,6 +189,7 @@ class StoredVerdict:
     present: bool
     reviewer: str
     reviewed_at: str  # ISO 8601 in UTC, same format always, so it orders as a string
+    sampled: bool = False  # judged in the random-sample review (domain of recall estimates)
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -387,7 +388,8 @@ def compare_detectors(rows: Iterable[dict[str, Any]],
     """
     rows = list(rows)
     labelled_by = Counter(name for row in rows for name in set(row["detectors"]))
-    detectors = tuple(sorted(set(asked) if asked else labelled_by))
+    # An empty list asks for none (every asked one was silent); only None means all.
+    detectors = tuple(sorted(labelled_by if asked is None else set(asked)))
     verdicts: dict[str, list[tuple[bool, float | None]]] = {name: [] for name in detectors}
     for row in rows:
         if detectors and set(detectors) <= set(row["detectors"]):
@@ -395,6 +397,12 @@ def compare_detectors(rows: Iterable[dict[str, Any]],
                 verdicts[name].append((row["present"], row["confidences"].get(name)))
     return Comparison(detectors, len(rows), {name: labelled_by[name] for name in detectors},
                       verdicts)
+
+
+def sample_rank(seed: int, object_key: str) -> str:
+    """An image's place in the random sample of this seed: a hash of its key, so the order
+    is uniform, stable from page to page and blind to what the detectors said."""
+    return hashlib.sha256(f"{seed}\n{object_key}".encode()).hexdigest()
 
 
 def queue_reason(score: float) -> str:

@@ -53,6 +53,7 @@ class FakeGraphReads:
         self.images = list(images)
         self.reviews: dict[tuple[str, str], bool] = {}  # (object_key, label) -> present
         self.boxes: dict[tuple[str, str], str] = {}  # (object_key, detector) -> stored JSON
+        self.sampled: set[tuple[str, str]] = set()  # reviews from the random sample
         self.down = False
 
     def _in(self, span: Window, cameras: Sequence[str] | None = None,
@@ -184,6 +185,7 @@ class FakeGraphReads:
         label, cameras, detector = scope["label"], scope["cameras"], scope["detector"]
         return [{"object_key": image.object_key, "camera": image.camera,
                  "present": self.reviews[(image.object_key, label)],
+                 "sampled": (image.object_key, label) in self.sampled,
                  "confidence": image.confidence(label, detector)}
                 for image in self._in(span, cameras, detector)
                 if (image.object_key, label) in self.reviews]
@@ -227,6 +229,13 @@ class FakeGraphReads:
                             if name == label and detector in (None, by)]}
                 for image in sorted(self._in(span, cameras), key=lambda i: i.object_key)
                 if (image.object_key, label) in self.reviews]
+    async def sample_keys(self, span: Window, limit: int, **scope: Any) -> list[str]:
+        label = scope["label"]
+        return [image.object_key for image in self._in(span, scope["cameras"])
+                if (image.object_key, label) not in self.sampled][:limit]
+
+    async def images_by_keys(self, keys: Sequence[str]) -> list[Row]:
+        return [image.row() for image in self.images if image.object_key in keys]
 
     async def review_queue(self, span: Window, after: tuple[float, int, str] | None,
                            limit: int, **scope: Any) -> list[Row]:
@@ -271,12 +280,18 @@ class FakeVerdictGraph:
     async def image_exists(self, object_key: str) -> bool:
         return any(image.object_key == object_key for image in self.reads.images)
 
+    async def was_sampled(self, object_key: str, label: str) -> bool:
+        return any(verdict.sampled for verdict in self.projected
+                   if (verdict.object_key, verdict.label) == (object_key, label))
+
     async def project(self, verdicts: list[StoredVerdict]) -> None:
         if self.fail_projection:
             raise ConnectionError("graph unreachable")
         for verdict in verdicts:
             self.projected.append(verdict)
             self.reads.reviews[(verdict.object_key, verdict.label)] = verdict.present
+            if verdict.sampled:
+                self.reads.sampled.add((verdict.object_key, verdict.label))
 
     async def images_existing(self, object_keys: list[str]) -> set[str]:
         return {image.object_key for image in self.reads.images} & set(object_keys)

@@ -189,6 +189,9 @@ class VerdictIn(BaseModel):
                                 "or false.")
     reviewer: Name = Field(description=f"Who judged it: 1-{NAME_MAX_CHARS} characters, no "
                            "control characters.")
+    sampled: StrictBool = Field(False, description="Given in the review queue's random-sample "
+                                "mode: the image counts in the unbiased recall estimate "
+                                "(and keeps counting when judged again in another mode).")
 
 
 class Verdict(BaseModel):
@@ -198,6 +201,8 @@ class Verdict(BaseModel):
     present: bool = Field(description="Whether the label is truly in the image.")
     reviewer: str = Field(description="Who judged it.")
     reviewed_at: datetime = Field(description="When it was last judged (UTC).")
+    sampled: bool = Field(False, description="Whether the image was judged in the "
+                          "random-sample review.")
 
 
 BULK_VERDICTS_MAX = 50
@@ -292,6 +297,36 @@ class ConfusionCounts(BaseModel):
     false_negative_rate: float | None = Field(description="FN / (TP + FN).")
     recall_interval: Proportion = Field(description="Recall with its count and interval.")
     precision_interval: Proportion = Field(description="Precision with its count and interval.")
+    calibrated: float | None = Field(None, description="Probability of the label at this "
+                                     "threshold by the detector's calibration; null without "
+                                     "one (too few verdicts) or where none is given.")
+
+
+class Calibration(BaseModel):
+    """Score -> probability of the label, a logistic fit on reviewers' verdicts."""
+
+    verdicts: int = Field(description="Verdicts fitted on (a score of no label counts as 0).")
+    present: int = Field(description="Of those, the label truly present.")
+    absent: int = Field(description="Of those, the label truly absent.")
+    enough: bool = Field(description="Whether there is a fit: at least 20 verdicts, 5 of each "
+                         "truth, and scores rising with the truth. Without one the raw "
+                         "score / 100 stands in for the probability.")
+    score_at_half: float | None = Field(description="Raw score where the probability is 0.5.")
+    intercept: float | None = Field(description="a of p = 1/(1+exp(-(a + b z))), "
+                                    "z = (score - score_mean) / score_spread.")
+    slope: float | None = Field(description="b of the same.")
+    score_mean: float
+    score_spread: float
+
+
+class RecallEstimate(BaseModel):
+    """Recall at the threshold from one set of verdicts, labelled with how far to trust it."""
+
+    source: Literal["sample", "all"] = Field(description="sample: the random-sample "
+                                             "verdicts alone; all: every verdict.")
+    note: str = Field(examples=["from the random sample: unbiased"])
+    verdicts: int = Field(description="Verdicts of this source in scope.")
+    recall: Proportion
 
 
 class CameraAccuracy(BaseModel):
@@ -311,6 +346,10 @@ class Accuracy(Window, LabelsMatched):
     reviewed: int = Field(description="Reviewed images in scope.")
     at_threshold: ConfusionCounts = Field(description="Counts at the asked threshold.")
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
+    calibration: Calibration = Field(description="The detector's calibration (the highest "
+                                     "score of any detector when none is named).")
+    recall_estimates: list[RecallEstimate] = Field(description="Recall from the random "
+                                                   "sample (unbiased), then from all reviews.")
     per_camera: list[CameraAccuracy] = Field(
         description="Each camera with reviewed images in scope, by name, and its counts.")
 
@@ -325,12 +364,33 @@ class TargetRecall(BaseModel):
     best_recall: float | None = Field(description="Recall at threshold 0: the most it finds.")
 
 
+class CameraCalibration(Calibration):
+    """One camera's own calibration of a detector."""
+
+    camera: str
+    own_fit: bool = Field(description="Whether the camera has enough verdicts for its own "
+                          "fit; if not, its threshold comes from the detector's.")
+    threshold_for_calibrated: float | None = Field(description="Raw threshold reaching the "
+                                                   "asked calibrated probability.")
+
+
+class DetectorCalibration(Calibration):
+    """A detector's calibration over every camera in scope, and each camera's."""
+
+    threshold_for_calibrated: float | None = Field(description="Raw threshold reaching the "
+                                                   "asked `calibrated` probability: from the "
+                                                   "fit, or 100 x it without one.")
+    per_camera: list[CameraCalibration]
+
+
 class DetectorAccuracy(BaseModel):
     """One detector on the compared images."""
 
     detector: str = Field(description="Detector name.", examples=["ssd-mobilenet-v2-coco"])
     threshold: float = Field(description="Its threshold: the default or its override.")
     labelled: int = Field(description="Reviewed images in scope this detector labelled.")
+    calibration: DetectorCalibration = Field(description="Its calibration on every reviewed "
+                                             "image in scope it labelled, and per camera.")
     at_threshold: ConfusionCounts = Field(description="Counts at its threshold.")
     target_recall: TargetRecall | None = Field(description="Null when no target was asked.")
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
@@ -349,6 +409,9 @@ class DetectorComparison(Window, LabelsMatched):
     label: str = Field(description="Label judged.")
     cameras: list[str] | None = Field(description="Cameras covered; null for all.")
     threshold: float = Field(description="Default threshold of every detector.")
+    calibrated: float | None = Field(description="Calibrated probability every detector is "
+                                     "judged at (its own raw threshold for it); null: raw "
+                                     "thresholds.")
     reviewed: int = Field(description="Reviewed images in scope, whoever labelled them.")
     compared: int = Field(description="Of those, the images every compared detector labelled: "
                           "each detector's counts are over these.")
@@ -377,9 +440,10 @@ class QueueItem(ImageItem):
     """An unreviewed image and the confidence the detector gave the label (null: absent)."""
 
     label_confidence: float | None = Field(description="Highest confidence of the label.")
-    reason: Literal["disagreement", "unlabelled", "least confident"] = Field(
+    reason: Literal["disagreement", "unlabelled", "least confident", "random sample"] = Field(
         description="Why it is here: detectors disagree at their thresholds, no detector "
-                    "gave the label, or the label's confidence is low.")
+                    "gave the label, the label's confidence is low, or (mode=sample) drawn "
+                    "at random.")
 
 
 class ReviewQueue(LabelsMatched):
@@ -387,6 +451,10 @@ class ReviewQueue(LabelsMatched):
     confident."""
 
     label: str = Field(description="Label to judge.")
+    mode: Literal["priority", "sample"] = Field(description="priority: disagreements first; "
+                                                "sample: uniformly at random in scope.")
+    seed: int = Field(description="The sample's seed (mode=sample): the same seed, the same "
+                      "order.")
     threshold: float = Field(description="Default threshold deciding disagreements.")
     thresholds: dict[str, float] = Field(description="Per-detector threshold overrides.")
     items: list[QueueItem]

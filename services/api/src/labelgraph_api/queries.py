@@ -240,7 +240,8 @@ MATCH (image:Image {object_key: $object_key})
 MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
 OPTIONAL MATCH (review:Review {object_key: $object_key})
 WITH camera, image, collect({label: review.label_name, present: review.present,
-                             reviewer: review.reviewer, reviewed_at: review.reviewed_at}) AS reviews
+                             reviewer: review.reviewer, reviewed_at: review.reviewed_at,
+                             sampled: coalesce(review.sampled, false)}) AS reviews
 """ + _item(", reviews") + """, reviews
 """
 
@@ -257,7 +258,7 @@ WITH review, verdict
 WHERE review.reviewed_at IS NULL OR review.reviewed_at <= verdict.reviewed_at
 SET review.object_key = verdict.object_key, review.label_name = verdict.label,
     review.present = verdict.present, review.reviewer = verdict.reviewer,
-    review.reviewed_at = verdict.reviewed_at
+    review.reviewed_at = verdict.reviewed_at, review.sampled = verdict.sampled
 """
 
 # An undone verdict leaves the graph only while the graph still shows it, so a verdict given
@@ -284,7 +285,15 @@ RETURN image.object_key AS object_key
 GRAPH_VERDICTS = """
 MATCH (review:Review)
 RETURN review.object_key AS object_key, review.label_name AS label, review.present AS present,
-       review.reviewer AS reviewer, review.reviewed_at AS reviewed_at
+       review.reviewer AS reviewer, review.reviewed_at AS reviewed_at,
+       coalesce(review.sampled, false) AS sampled
+"""
+
+# Whether the image's verdict on the label came from the random sample: a later verdict
+# in another mode keeps it there (the sample drew the image, whoever judges it after).
+REVIEW_SAMPLED = """
+MATCH (review:Review {review_key: $review_key})
+RETURN coalesce(review.sampled, false) AS sampled
 """
 
 # Each reviewed image in scope: the reviewer's truth and the detector's confidence (or
@@ -298,7 +307,8 @@ WHERE image.timestamp >= $since AND image.timestamp < $until
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
 WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
 RETURN image.object_key AS object_key, camera.camera_name AS camera,
-       review.present AS present, max(has_label.confidence) AS confidence
+       review.present AS present, coalesce(review.sampled, false) AS sampled,
+       max(has_label.confidence) AS confidence
 """
 
 # Each reviewed image in scope for a training export: the verdict, where the image is, and
@@ -406,3 +416,19 @@ ORDER BY score, timestamp DESC, object_key DESC
 """
 LABELLED_ON_DATES = _FROM_DATES + _UNREVIEWED + _LABEL_OF_IMAGE + _LEAST_CONFIDENT
 LABELLED_OF_LABEL = _FROM_LABEL + _UNREVIEWED + _DETECTOR + _LEAST_CONFIDENT
+
+# The random-sample review: the object keys of every image in scope the sample has not
+# judged yet for the label (the caller orders them by a seeded hash, so the sample never
+# depends on what detectors said), then a page of them by their unique keys.
+SAMPLE_KEYS_ON_DATES = _FROM_DATES + """
+  AND NOT EXISTS { MATCH (review:Review {object_key: image.object_key, label_name: $label})
+                   WHERE review.sampled = true }
+""" + _CAMERA + """
+RETURN image.object_key AS object_key
+LIMIT $limit
+"""
+IMAGES_BY_KEYS = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})
+MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
+""" + _item()

@@ -32,6 +32,7 @@ class VerdictEntry:
     present: bool
     reviewer: str
     reviewed_at: str
+    sampled: bool = False  # given in the random-sample review
     undone_at: str | None = None
     undone_by: str | None = None
 
@@ -41,8 +42,8 @@ class VerdictEntry:
 
     def as_row(self) -> dict[str, Any]:
         return {"present": self.present, "reviewer": self.reviewer,
-                "reviewed_at": self.reviewed_at, "undone_at": self.undone_at,
-                "undone_by": self.undone_by}
+                "reviewed_at": self.reviewed_at, "sampled": self.sampled,
+                "undone_at": self.undone_at, "undone_by": self.undone_by}
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class VerdictHistory:
             return None
         newest = active[-1]
         return StoredVerdict(self.object_key, self.label, newest.present, newest.reviewer,
-                             newest.reviewed_at)
+                             newest.reviewed_at, newest.sampled)
 
     def holds(self, verdict: StoredVerdict) -> bool:
         return any(entry.reviewed_at == verdict.reviewed_at
@@ -96,7 +97,8 @@ class VerdictHistory:
 
 
 def _entry(verdict: StoredVerdict) -> VerdictEntry:
-    return VerdictEntry(verdict.present, verdict.reviewer, verdict.reviewed_at)
+    return VerdictEntry(verdict.present, verdict.reviewer, verdict.reviewed_at,
+                        verdict.sampled)
 
 
 def _bounded(entries: list[VerdictEntry]) -> tuple[VerdictEntry, ...]:

@@ -221,6 +221,17 @@ class CypherReads:
                 rows += await self._images(queries.LABELLED_OF_LABEL, **parameters)
         return rows
 
+    async def sample_keys(self, span: Window, limit: int, **scope: Any) -> list[str]:
+        """Object keys of at most `limit` images in scope the random sample has not judged
+        for the label."""
+        rows = await self._rows(queries.SAMPLE_KEYS_ON_DATES, dates=list(span.dates),
+                                **span.bounds, limit=limit, **scope)
+        return [row["object_key"] for row in rows]
+
+    async def images_by_keys(self, keys: Sequence[str]) -> list[Row]:
+        """The images of these object keys with their labels, in no order."""
+        return await self._images(queries.IMAGES_BY_KEYS, keys=list(keys), detector=None)
+
     async def _several_detectors(self, span: Window) -> bool:
         """Whether the window's newest images show two detectors, so disagreements may exist.
 

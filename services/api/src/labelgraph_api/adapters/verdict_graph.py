@@ -21,6 +21,12 @@ class VerdictProjection:
     async def image_exists(self, object_key: str) -> bool:
         return bool(await self._session.rows(queries.IMAGE_EXISTS, object_key=object_key))
 
+    async def was_sampled(self, object_key: str, label: str) -> bool:
+        """Whether the image's verdict on the label came from the random sample."""
+        rows = await self._session.rows(queries.REVIEW_SAMPLED,
+                                        review_key=review_key(object_key, label))
+        return bool(rows and rows[0]["sampled"])
+
     async def project(self, verdicts: list[StoredVerdict]) -> None:
         """Write verdicts onto their Review nodes; an older one never replaces a newer."""
         rows = [{**verdict.as_row(), "review_key": review_key(verdict.object_key, verdict.label)}

@@ -132,7 +132,7 @@ class VerdictTable:
             TableName=self._table, ConsistentRead=True,
             # An item whose every verdict was undone keeps its history and judges nothing.
             FilterExpression="attribute_exists(reviewed_at)",
-            ProjectionExpression="object_key, label, present, reviewer, reviewed_at")
+            ProjectionExpression="object_key, label, present, reviewer, reviewed_at, sampled")
         return [_verdict(item) for page in pages for item in page["Items"]]
 
 
@@ -156,14 +156,16 @@ def _item(history: VerdictHistory, version: int) -> dict[str, Any]:
     current = history.current
     if current is not None:  # the verdict in force, where restore and every reader look
         item |= {"present": {"BOOL": current.present}, "reviewer": {"S": current.reviewer},
-                 "reviewed_at": {"S": current.reviewed_at}}
+                 "reviewed_at": {"S": current.reviewed_at},
+                 "sampled": {"BOOL": current.sampled}}
     return item
 
 
 def _entry_item(entry: VerdictEntry) -> dict[str, Any]:
     item: dict[str, Any] = {"present": {"BOOL": entry.present},
                             "reviewer": {"S": entry.reviewer},
-                            "reviewed_at": {"S": entry.reviewed_at}}
+                            "reviewed_at": {"S": entry.reviewed_at},
+                            "sampled": {"BOOL": entry.sampled}}
     if entry.undone_at is not None and entry.undone_by is not None:
         item |= {"undone_at": {"S": entry.undone_at}, "undone_by": {"S": entry.undone_by}}
     return item
@@ -172,7 +174,9 @@ def _entry_item(entry: VerdictEntry) -> dict[str, Any]:
 def _verdict(item: dict[str, Any]) -> StoredVerdict:
     return StoredVerdict(object_key=item["object_key"]["S"], label=item["label"]["S"],
                          present=item["present"]["BOOL"], reviewer=item["reviewer"]["S"],
-                         reviewed_at=item["reviewed_at"]["S"])
+                         reviewed_at=item["reviewed_at"]["S"],
+                         # Items from before the random-sample review have no such field.
+                         sampled=item.get("sampled", {}).get("BOOL", False))
 
 
 def _history(item: dict[str, Any]) -> VerdictHistory:
@@ -181,6 +185,7 @@ def _history(item: dict[str, Any]) -> VerdictHistory:
     entries = tuple(VerdictEntry(
         present=entry["M"]["present"]["BOOL"], reviewer=entry["M"]["reviewer"]["S"],
         reviewed_at=entry["M"]["reviewed_at"]["S"],
+        sampled=entry["M"].get("sampled", {}).get("BOOL", False),
         undone_at=entry["M"].get("undone_at", {}).get("S"),
         undone_by=entry["M"].get("undone_by", {}).get("S")) for entry in item["history"]["L"])
     return VerdictHistory(item["object_key"]["S"], item["label"]["S"], entries)

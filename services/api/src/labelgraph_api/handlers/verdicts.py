@@ -22,16 +22,18 @@ PROJECTION_BATCH = 500
 
 
 async def record_verdict(reads: GraphReads, graph: VerdictGraph, store: VerdictStore, *,
-                         object_key: str, label: str, present: bool, reviewer: str
-                         ) -> StoredVerdict | None:
+                         object_key: str, label: str, present: bool, reviewer: str,
+                         sampled: bool = False) -> StoredVerdict | None:
     """Store a verdict, then project it; None when the graph knows no such image.
 
     The label is kept as the graph spells it when it knows it in another case, so a
-    verdict on `person` judges the detector's `Person`."""
+    verdict on `person` judges the detector's `Person`. An image the random sample drew
+    stays in the sample when judged again in another mode."""
     if not await graph.image_exists(object_key):
         return None
-    stored = await store.record(_stamped(object_key, await reads.label_named(label) or label,
-                                         present, reviewer))
+    spelled = await reads.label_named(label) or label
+    sampled = sampled or await graph.was_sampled(object_key, spelled)
+    stored = await store.record(_stamped(object_key, spelled, present, reviewer, sampled))
     await graph.project([stored])
     return stored
 
@@ -86,9 +88,11 @@ def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def _stamped(object_key: str, label: str, present: bool, reviewer: str) -> StoredVerdict:
+def _stamped(object_key: str, label: str, present: bool, reviewer: str,
+             sampled: bool = False) -> StoredVerdict:
     return StoredVerdict(object_key=object_key, label=label, present=present,
-                         reviewer=reviewer, reviewed_at=stamp(datetime.now(UTC)))
+                         reviewer=reviewer, reviewed_at=stamp(datetime.now(UTC)),
+                         sampled=sampled)
 
 
 async def restore_verdicts(graph: VerdictGraph, store: VerdictStore) -> int:

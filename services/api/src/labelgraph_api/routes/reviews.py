@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
@@ -54,6 +54,15 @@ Night = Annotated[list[str] | None, Query(
         "Camera-local night hours HH-HH (start inclusive, end exclusive; across midnight "
         "when start > end) for every camera, or camera:HH-HH for one; several separated by "
         "commas or the parameter repeated. Default 19-7."))]
+Calibrated = Annotated[float | None, Query(
+    gt=0, lt=1, description="Compare every detector at the raw threshold where its "
+                            "calibration reaches this probability of the label (0-1); a "
+                            "detector with too few verdicts for a fit uses 100 x it.")]
+QueueMode = Annotated[Literal["priority", "sample"], Query(
+    description="priority: disagreements, then unlabelled, then least confident; sample: "
+                "every image in scope uniformly at random (a seeded hash of its key), "
+                "flagged or not, for an unbiased recall estimate.")]
+Seed = Annotated[int, Query(ge=0, le=2**31 - 1, description="The random sample's seed.")]
 CostTarget = Annotated[float, Query(
     gt=0, le=100, description="Recall (percent) to reach: 95 misses at most 1 in 20.")]
 
@@ -64,7 +73,7 @@ async def record_verdict(verdict: VerdictIn, reads: Reads, graph: ReviewGraph,
     """Record (or change) whether a label is truly on an image; the detector's data stays."""
     recorded = await verdicts.record_verdict(
         reads, graph, store, object_key=verdict.object_key, label=verdict.label,
-        present=verdict.present, reviewer=verdict.reviewer)
+        present=verdict.present, reviewer=verdict.reviewer, sampled=verdict.sampled)
     if recorded is None:
         raise HTTPException(404, detail=f"no image with object key {verdict.object_key!r}")
     return recorded.as_row()
@@ -118,12 +127,14 @@ async def accuracy_by_detector(
     reads: Reads, label: LabelQuery = "Person", camera: Cameras = None, since: Since = None,
     until: Until = None, detector: DetectorNames = None, threshold: Threshold = 90,
     thresholds: Thresholds = None, step: Step = 5, target_recall: TargetRecallQuery = None,
+    calibrated: Calibrated = None,
 ) -> dict[str, Any]:
-    """Each detector's accuracy on the same reviewed images: those every compared one labelled."""
+    """Each detector's accuracy on the same reviewed images: those every compared one
+    labelled; each at its own threshold, or at the same calibrated probability."""
     return await judging.compare(reads, label=label, cameras=camera, since=since, until=until,
                                  detectors=detector, threshold=threshold,
                                  thresholds=thresholds or (), step=step,
-                                 target_recall=target_recall)
+                                 target_recall=target_recall, calibrated=calibrated)
 
 
 @router.get("/accuracy/breakdown", response_model=AccuracyBreakdown)
@@ -158,11 +169,13 @@ async def review_queue(
     reads: Reads, links: Links, query: QueryDigest, label: LabelQuery = "Person",
     camera: Cameras = None, since: Since = None, until: Until = None, limit: Limit = 50,
     cursor: Cursor = None,
-    threshold: Threshold = 90, thresholds: Thresholds = None,
+    threshold: Threshold = 90, thresholds: Thresholds = None, mode: QueueMode = "priority",
+    seed: Seed = 0,
 ) -> dict[str, Any]:
     """Images nobody judged for the label yet: where detectors disagree first, then those
-    without it (misses hide there), then the least confident."""
+    without it (misses hide there), then the least confident; or (mode=sample) a random
+    sample of every image in scope."""
     return await judging.review_queue(reads, links, label=label, cameras=camera, since=since,
                                       until=until, limit=limit, cursor=cursor,
                                       threshold=threshold, thresholds=thresholds or (),
-                                      query=query)
+                                      query=query, mode=mode, seed=seed)

@@ -6,6 +6,7 @@ import { filters, scopeFields, windowRange } from "./forms.js";
 
 const content = document.getElementById("content");
 const summary = el("p", { class: "summary", "data-testid": "accuracy-summary" });
+const estimates = el("p", { class: "summary", "data-testid": "recall-estimates" });
 const perCamera = el("div");
 const curveChart = chart(content);
 const compared = el("p", { class: "summary", "data-testid": "detectors-summary" });
@@ -15,7 +16,7 @@ const silent = el("p", { class: "summary", "data-testid": "silent-detectors" });
 const slices = el("div", { class: "detector-tables" });
 const costs = el("div", { class: "detector-tables" });
 const costChart = chart(content);
-content.prepend(summary, perCamera);
+content.prepend(summary, estimates, perCamera);
 content.append(compared, perDetector);
 recallChart.getDom().before(silent, compared);
 costChart.getDom().before(costs);
@@ -30,17 +31,20 @@ const read = filters([
   { name: "threshold", label: "Threshold", type: "number", value: "90", min: 0, max: 100, step: 1 },
   { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "target_recall", label: "Target recall %", type: "number", value: "95", min: 1, max: 100, step: 1 },
+  { name: "calibrated", label: "Compare at calibrated p", type: "number", value: "", min: 0.01,
+    max: 0.99, step: 0.01, placeholder: "0.9" },
   { name: "night", label: "Night hours", value: "19-7", placeholder: "19-7, camera:20-6" },
   scope.window,
 ], load);
 
-function load({ label, camera, detector, threshold, thresholds, target_recall, night, window }) {
+function load({ label, camera, detector, threshold, thresholds, target_recall, calibrated, night,
+                window }) {
   const query = { label, camera, detector, threshold, step: 5, ...windowRange(window) };
   const perDetectorQuery = { ...query, thresholds };
   // Four requests whatever the number of cameras: each answers per camera as well.
   return loads.run((signal) => Promise.all([
     api("/accuracy", query, { signal }),
-    api("/accuracy/detectors", { ...perDetectorQuery, target_recall }, { signal }),
+    api("/accuracy/detectors", { ...perDetectorQuery, target_recall, calibrated }, { signal }),
     api("/accuracy/breakdown", { ...perDetectorQuery, night }, { signal }),
     api("/accuracy/costs", { ...perDetectorQuery, target_recall }, { signal }),
   ]), ([overall, side, sliced, cost]) => {
@@ -59,7 +63,7 @@ function rate(p) {
 }
 
 function clear() {
-  for (const text of [summary, compared, silent]) text.textContent = "";
+  for (const text of [summary, estimates, compared, silent]) text.textContent = "";
   for (const box of [perCamera, perDetector, slices, costs]) box.replaceChildren();
   for (const drawn of [curveChart, recallChart, costChart]) drawn.clear();
 }
@@ -68,7 +72,9 @@ function paint(threshold, overall, side) {
   const at = overall.at_threshold;
   summary.textContent = `${overall.reviewed} reviewed images; at ${threshold}: precision ` +
     `${rate(at.precision_interval)}, recall ${rate(at.recall_interval)}, false-negative rate ` +
-    `${percent(at.false_negative_rate)}`;
+    `${percent(at.false_negative_rate)}; ${calibratedText(at)} at ${threshold}`;
+  estimates.textContent = overall.recall_estimates.map((e) =>
+    `Recall ${e.note}: ${rate(e.recall)}`).join(". ");
   const row = (name, result) => {
     const p = result.at_threshold;
     return [name, String(result.reviewed), String(p.true_positives), String(p.false_positives),
@@ -90,14 +96,31 @@ function showDetectors(side) {
     return el("div", { "data-testid": "detector-accuracy", "data-detector": d.detector },
       el("h2", {}, d.detector),
       table("detector-table", ["Threshold", "Labelled", "TP", "FP", "FN", "TN", "Precision",
-                               "Recall", "Miss rate"],
-        [[String(d.threshold), String(d.labelled), String(p.true_positives),
+                               "Recall", "Miss rate", "Calibrated"],
+        [[String(+d.threshold.toFixed(2)), String(d.labelled), String(p.true_positives),
           String(p.false_positives), String(p.false_negatives), String(p.true_negatives),
-          rate(p.precision_interval), rate(p.recall_interval), percent(p.false_negative_rate)]]),
+          rate(p.precision_interval), rate(p.recall_interval), percent(p.false_negative_rate),
+          calibratedText(p)]]),
+      el("p", { "data-testid": "calibration" }, calibrationText(d.calibration)),
       el("p", { "data-testid": "target-recall" }, targetText(d.target_recall)));
   }));
   drawRecalls(side.detectors);
   silent.textContent = silentText(side.silent_detectors);
+}
+
+/** The probability of a person at a raw threshold, by the calibration, or why there is none. */
+function calibratedText(point) {
+  return point.calibrated === null || point.calibrated === undefined
+    ? "uncalibrated: raw score" : `calibrated p ${percent(point.calibrated)}`;
+}
+
+function calibrationText(c) {
+  const counts = `${c.verdicts} verdicts, ${c.present} with the label, ${c.absent} without`;
+  if (!c.enough) {
+    return `Too few verdicts to calibrate (${counts}; a fit needs 20, 5 of each): the raw ` +
+      "score stands in for the probability.";
+  }
+  return `Calibrated on ${counts}: probability 50% at score ${c.score_at_half.toFixed(1)}.`;
 }
 
 // A stand-in answers nothing for photographs outside its rules: comparing it there would

@@ -16,6 +16,7 @@ const REASONS = {
   disagreement: "detectors disagree",
   unlabelled: "no detector gave the label",
   "least confident": "least confident",
+  "random sample": "drawn at random: counts in the unbiased recall estimate",
 };
 const reason = el("p", { class: "reason", "data-testid": "queue-reason" });
 const question = el("p", { class: "question" });
@@ -46,16 +47,24 @@ const read = filters([
   { name: "threshold", label: "Threshold", type: "number", value: "90", min: 0, max: 100, step: 1 },
   { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "reviewer", label: "Reviewer", value: localStorage.getItem(REVIEWER) || "reviewer" },
+  queueModeField(),
 ], (values) => {
   localStorage.setItem(REVIEWER, values.reviewer);
   queue = []; cursor = null;
   advance();
 });
 
+/** Which images come: disagreements first (teach the most), or a random sample of every
+ * image in scope, flagged or not (the only unbiased estimate of recall). */
+function queueModeField() {
+  return { name: "mode", label: "Order", value: "priority",
+           options: [["priority", "disagreements first"], ["sample", "random sample"]] };
+}
+
 /** True once the queue holds the next page; false if a newer refill took over or it failed. */
 function refill() {
-  const { label, camera, window, threshold, thresholds } = read();
-  const query = { label, camera, ...windowRange(window), threshold, thresholds, cursor,
+  const { label, camera, window, threshold, thresholds, mode } = read();
+  const query = { label, camera, ...windowRange(window), threshold, thresholds, mode, cursor,
                   limit: 20 };
   return refills.run((signal) => api("/review-queue", query, { signal }), (page) => {
     cursor = page.next_cursor;
@@ -103,7 +112,8 @@ async function decide(present) {
   const sent = api("/verdicts", {}, {
     method: "PUT",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ object_key: judged.object_key, label, present, reviewer }),
+    body: JSON.stringify({ object_key: judged.object_key, label, present, reviewer,
+                           sampled: judged.reason === "random sample" }),
   });
   await show();  // the next image does not wait for the verdict's round trip
   try {
