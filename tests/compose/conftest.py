@@ -121,6 +121,16 @@ def dockerfiles() -> dict[str, list[Stage]]:
     return {image: read_dockerfile(REPO / path) for image, path in IMAGES.items()}
 
 
+# The durable profile's servers, built from the embedded stack's pinned files.
+DURABLE_IMAGES = {"ministack": "tools/devstack/ministack/Dockerfile",
+                  "dynalite": "tools/devstack/dynalite/Dockerfile"}
+
+
+@pytest.fixture(scope="session")
+def durable_dockerfiles() -> dict[str, list[Stage]]:
+    return {image: read_dockerfile(REPO / path) for image, path in DURABLE_IMAGES.items()}
+
+
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Any]:
     """A docker SDK client of an engine that answers; skips the module where none does."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -173,11 +174,18 @@ def test_long_running_services_are_health_checked_and_restarted(compose_model, d
         assert svc.get("restart") == "unless-stopped", f"{name}: restart {svc.get('restart')}"
 
 
-def test_dependencies_wait_for_health_or_completion(compose_model, dockerfiles):
-    services = compose_model["services"]
+@pytest.mark.parametrize("profile", ["default", "durable"])
+def test_dependencies_wait_for_health_or_completion(compose_model, durable_model, dockerfiles,
+                                                    durable_dockerfiles, profile):
+    services = (compose_model if profile == "default" else durable_model)["services"]
+    dockerfiles = {**dockerfiles, **durable_dockerfiles}
     jobs = one_shot_jobs(services)
     for name, svc in services.items():
         for dependency, spec in svc.get("depends_on", {}).items():
+            if dependency not in services:
+                # Optional (`required: false`): a service of a profile that is off.
+                assert spec.get("required") is False, f"{name} -> {dependency}"
+                continue
             wanted = ("service_completed_successfully" if dependency in jobs
                       else "service_healthy")
             assert spec["condition"] == wanted, f"{name} -> {dependency}"
@@ -324,3 +332,98 @@ def test_the_fan_out_gives_each_labeler_its_queue_and_each_detector_its_table(
     tables = {label_table_name(settings.label_table, entry.name)
               for settings in labelers.values() for entry in settings.detector_entries}
     assert tables <= set(provision.label_tables)
+
+
+DURABLE = {"ministack": "tools/devstack/ministack/Dockerfile",
+           "dynalite": "tools/devstack/dynalite/Dockerfile"}
+# What the durable profile may change in a service's environment: the AWS endpoints.
+ENDPOINTS = {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "API_PUBLIC_S3_ENDPOINT_URL"}
+
+
+def durable_block() -> dict[str, str]:
+    """The commented endpoint lines of .env.example's durable block, as a user uncomments them."""
+    text = (REPO / ".env.example").read_text()
+    block = text.split("# --- the durable profile", 1)[1].split("\n# ---", 1)[0]
+    lines = [line.removeprefix("# ") for line in block.splitlines()
+             if re.fullmatch(r"# [A-Z0-9_]+=\S+", line)]
+    return dict(line.split("=", 1) for line in lines)
+
+
+@pytest.fixture(scope="module")
+def durable_model(compose_cli, tmp_path_factory) -> dict[str, Any]:
+    """compose.yaml with the durable profile and .env.example's durable lines uncommented."""
+    env_file = tmp_path_factory.mktemp("durable") / ".env"
+    env_file.write_text((REPO / ".env.example").read_text() + "".join(
+        f"{name}={value}\n" for name, value in durable_block().items()))
+    result = compose_cli("--profile", "durable", "config", "--format", "json",
+                         env_file=env_file)
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def test_the_durable_servers_are_only_in_their_profile(compose_model, durable_model):
+    assert not set(DURABLE) & set(compose_model["services"])
+    assert set(durable_model["services"]) == set(compose_model["services"]) | set(DURABLE)
+
+
+def test_the_durable_servers_are_built_from_the_embedded_stacks_pinned_files(durable_model):
+    for name, dockerfile in DURABLE.items():
+        build = durable_model["services"][name]["build"]
+        assert Path(build["context"]) == REPO and build["dockerfile"] == dockerfile
+        text = (REPO / dockerfile).read_text()
+        # The same pins as tools/devstack: the hashed requirements, the npm lock.
+        assert ("--require-hashes -r" in text) or ("npm ci" in text and "package-lock.json"
+                                                   in text), dockerfile
+    result = subprocess.run([str(REPO / ".venv" / "bin" / "hadolint"),
+                             *(str(REPO / path) for path in DURABLE.values())],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_durable_servers_keep_their_data_on_named_volumes(durable_model,
+                                                             durable_dockerfiles):
+    services = durable_model["services"]
+    for name in DURABLE:
+        (mount,) = services[name]["volumes"]
+        assert mount["type"] == "volume" and mount["target"] == "/data"
+        assert mount["source"] in durable_model["volumes"]
+        assert has_healthcheck(name, services[name], durable_dockerfiles)
+        assert services[name]["restart"] == "unless-stopped"
+    dockerfile = (REPO / DURABLE["ministack"]).read_text()
+    # Objects on the volume at once; queues and notifications on a graceful stop.
+    assert "S3_PERSIST=1" in dockerfile and "S3_DATA_DIR=/data/" in dockerfile
+    assert "PERSIST_STATE=1" in dockerfile and "STATE_DIR=/data/" in dockerfile
+    assert "--path\", \"/data\"" in (REPO / DURABLE["dynalite"]).read_text()
+
+
+def test_provisioning_waits_for_the_durable_servers(durable_model):
+    depends = durable_model["services"]["provision"]["depends_on"]
+    for name in DURABLE:
+        assert depends[name] == {"condition": "service_healthy", "required": False}
+
+
+def test_only_endpoints_change_between_the_default_and_the_durable_stack(
+        compose_model, durable_model):
+    assert set(durable_block()) == ENDPOINTS
+    for name, svc in compose_model["services"].items():
+        before = svc.get("environment", {})
+        after = durable_model["services"][name].get("environment", {})
+        changed = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
+        assert changed <= ENDPOINTS, f"{name}: {sorted(changed - ENDPOINTS)}"
+
+
+@pytest.mark.parametrize("service", ["labeler", "api", "provision", "rekognition-stub"])
+def test_every_aws_user_reaches_ministack_and_dynalite(durable_model, dockerfiles, service):
+    env = container_env(durable_model, dockerfiles, service)
+    assert env["AWS_ENDPOINT_URL"] == "http://ministack:4566"
+    assert env["AWS_ENDPOINT_URL_DYNAMODB"] == "http://dynalite:4567"
+    internal = {f"http://{name}:{port}" for name, port in (("ministack", 4566),
+                                                          ("dynalite", 4567))}
+    assert {env["AWS_ENDPOINT_URL"], env["AWS_ENDPOINT_URL_DYNAMODB"]} <= internal
+
+
+def test_image_urls_are_signed_for_ministacks_published_port(durable_model):
+    (port,) = durable_model["services"]["ministack"]["ports"]
+    assert port["host_ip"] == "127.0.0.1" and port["target"] == 4566
+    api = durable_model["services"]["api"]["environment"]
+    assert api["API_PUBLIC_S3_ENDPOINT_URL"] == f"http://127.0.0.1:{port['published']}"

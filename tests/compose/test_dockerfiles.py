@@ -3,6 +3,7 @@ asks for, and the builder's `uv sync` run for real on exactly what the Dockerfil
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -24,6 +25,10 @@ RUNTIME_FOLDER = {  # what the builder may copy besides the lock and the workspa
     "rekognition-stub": {"tools/rekognition-stub/"},
     "provision": {"libs/contract/", "libs/kafka/", "tools/provision/"},
 }
+# The images a release pushes, by their package: their version is the file VERSION.
+RELEASED = {"labeler": "labelgraph-labeler", "graph-writer": "labelgraph-graph-writer",
+            "api": "labelgraph-api", "provision": "labelgraph-provision"}
+OCI = "org.opencontainers.image."
 OTHER_APPS = {"labelgraph_labeler", "labelgraph_graph_writer", "labelgraph_api",
               "rekognition_stub", "labelgraph_provision", "labelgraph_devstack",
               "labelgraph_demo"}
@@ -84,7 +89,7 @@ def test_builders_pin_the_uv_the_makefile_uses(dockerfiles):
 def test_builder_copies_only_the_lock_root_libs_and_its_own_folder(dockerfiles, image):
     copied = {source for args in builder_stage(dockerfiles[image]).all("COPY")
               if not args.startswith("--from=") for source in copy_sources(args)[0]}
-    assert copied <= {"uv.lock", "pyproject.toml"} | RUNTIME_FOLDER[image]
+    assert copied <= {"uv.lock", "pyproject.toml", "VERSION"} | RUNTIME_FOLDER[image]
     assert {"uv.lock", "pyproject.toml"} <= copied
 
 
@@ -179,3 +184,37 @@ def copy_sources(args: str) -> tuple[list[str], str]:
 
 def builder_stage(stages: list[Any]) -> Any:
     return next(stage for stage in stages if stage.name == "builder")
+
+
+def oci_labels(stage: Any) -> dict[str, str]:
+    words = [word for args in stage.all("LABEL") for word in shlex.split(args)]
+    return dict(word.split("=", 1) for word in words)
+
+
+@pytest.mark.parametrize("image", IMAGES)
+def test_final_stage_carries_the_oci_labels_with_the_release_version(dockerfiles, image):
+    final = dockerfiles[image][-1]
+    labels = oci_labels(final)
+    wanted = {f"{OCI}{name}" for name in ("title", "description", "version", "revision",
+                                          "source")}
+    assert wanted <= set(labels), f"{image}: missing {sorted(wanted - set(labels))}"
+    assert labels[f"{OCI}title"] == f"labelgraph-{image}"
+    # Filled by the release workflow's build arguments; a local build says "dev".
+    assert labels[f"{OCI}version"] == "$VERSION" and "VERSION=dev" in final.all("ARG")
+    assert labels[f"{OCI}revision"] == "$REVISION"
+
+
+def test_released_packages_have_one_version_the_file_version():
+    version = (REPO / "VERSION").read_text().strip()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version) and version != "0.1.0"
+    for package in RELEASED.values():
+        assert importlib.metadata.version(package) == version, (
+            f"{package}: installed {importlib.metadata.version(package)}, VERSION says "
+            f"{version}: run `make install`")
+
+
+@pytest.mark.parametrize("image", sorted(RELEASED))
+def test_released_builders_copy_the_version_file(dockerfiles, image):
+    copied = {source for args in builder_stage(dockerfiles[image]).all("COPY")
+              if not args.startswith("--from=") for source in copy_sources(args)[0]}
+    assert "VERSION" in copied, f"{image}: its package's version is read from VERSION"

@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
 pytestmark = pytest.mark.stack
+
+ASYNCAPI = Path(__file__).resolve().parents[3] / "schemas" / "image-labels.asyncapi.json"
+DEAD_LETTER_HEADERS = json.loads(ASYNCAPI.read_text())["components"]["messages"]["DeadLetter"][
+    "headers"]
 
 
 def unique(prefix: str) -> str:
@@ -113,6 +119,10 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_stream_goes_on(
     assert b"json" in headers[0]["dlq-reason"].lower()
     assert b"event_id" in headers[1]["dlq-reason"]
     assert b"tombstone" in headers[2]["dlq-reason"]
+    # Each dead letter is what the AsyncAPI document promises on the dead-letter channel.
+    promised = Draft202012Validator(DEAD_LETTER_HEADERS)
+    for header in headers:
+        promised.validate({name: value.decode() for name, value in header.items()})
 
 
 def test_names_with_quotes_backslashes_braces_and_keywords_are_stored_literally(

@@ -17,6 +17,13 @@ HEADER_SCHEMA_VERSION = "schema-version"
 HEADER_EVENT_TYPE = "event-type"
 EVENT_TYPE = "ImageLabeled"
 
+# What a consumer adds to a message it dead-letters on LABEL_DLQ_TOPIC, beside the original
+# key, value and headers: why, and where the message was.
+HEADER_DLQ_REASON = "dlq-reason"
+HEADER_DLQ_TOPIC = "dlq-topic"
+HEADER_DLQ_PARTITION = "dlq-partition"
+HEADER_DLQ_OFFSET = "dlq-offset"
+
 Headers = list[tuple[str, bytes]]
 
 # The largest message value the contract permits: the event's JSON, in bytes. The field

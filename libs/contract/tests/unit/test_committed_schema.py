@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from labelgraph_contract.schema import rendered
+from labelgraph_contract.schema import packaged, rendered
 
 SCHEMAS = Path(__file__).resolve().parents[4] / "schemas"
 
@@ -13,6 +13,12 @@ def test_committed_schema_files_match_the_model():
     for name, text in rendered().items():
         committed = (SCHEMAS / name).read_text()
         assert committed == text, f"schemas/{name} drifted from the model: run `make schemas`"
+
+
+def test_the_package_ships_the_same_schema_files():
+    # The wheel's copy (package data), read as a consumer of the wheel reads it.
+    for name, text in rendered().items():
+        assert packaged(name) == json.loads(text), f"run `make schemas` ({name})"
 
 
 def references(node: Any) -> Iterator[str]:

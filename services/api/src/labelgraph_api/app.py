@@ -17,7 +17,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from labelgraph_api import observability
 from labelgraph_api.adapters.graph import GraphSession, GraphTimeout, open_driver
 from labelgraph_api.adapters.graph_reads import CypherReads
-from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
+from labelgraph_api.adapters.s3 import (
+    S3ImageLinks,
+    S3ImageReader,
+    reading_client,
+    signing_client,
+)
 from labelgraph_api.adapters.verdict_graph import VerdictProjection
 from labelgraph_api.adapters.verdict_table import VerdictStoreUnavailable, VerdictTable
 from labelgraph_api.bounded_body import BoundedBody
@@ -26,8 +31,14 @@ from labelgraph_api.deps import RefusedKeyLimiter, require_api_key
 from labelgraph_api.domain import BadRequest
 from labelgraph_api.handlers.verdicts import restore_verdicts
 from labelgraph_api.pages import router as pages
-from labelgraph_api.ports import GraphReads, ImageLinks, VerdictGraph, VerdictStore
-from labelgraph_api.routes import health, images, labels, reviews, rollups
+from labelgraph_api.ports import (
+    GraphReads,
+    ImageBytes,
+    ImageLinks,
+    VerdictGraph,
+    VerdictStore,
+)
+from labelgraph_api.routes import exports, health, images, labels, reviews, rollups
 
 log = logging.getLogger("labelgraph_api")
 
@@ -63,11 +74,13 @@ def create_app(settings: ApiSettings) -> FastAPI:
         aws = boto3.session.Session()
         s3 = signing_client(aws, settings.aws_default_region, settings.public_s3_endpoint_url)
         links: ImageLinks = S3ImageLinks(s3, settings.image_bucket, settings.presign_seconds)
+        image_bytes: ImageBytes = S3ImageReader(
+            reading_client(aws, settings.aws_default_region), settings.image_bucket)
         store: VerdictStore = VerdictTable(
             aws.client("dynamodb", region_name=settings.aws_default_region),
             settings.verdict_table)
         app.state.reads, app.state.verdict_graph = reads, verdict_graph
-        app.state.links, app.state.verdicts = links, store
+        app.state.links, app.state.verdicts, app.state.images = links, store, image_bytes
         app.state.api_keys = settings.key_set
         if not settings.key_set:
             log.warning("API_INSECURE_NO_AUTH is set: every route is open without a key")
@@ -92,7 +105,8 @@ def create_app(settings: ApiSettings) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/ui/static", pages.static_files(), name="static")
     _serve_docs(app)
-    for router in (images.router, labels.router, rollups.router, reviews.router):
+    for router in (images.router, labels.router, rollups.router, reviews.router,
+                   exports.router):
         app.include_router(router, dependencies=[Depends(require_api_key)])
     # Inside the access log's middleware, so a refused body is logged and counted.
     app.add_middleware(BoundedBody)

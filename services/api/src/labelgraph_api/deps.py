@@ -19,7 +19,13 @@ from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
 
 from labelgraph_api.domain import query_digest
 from labelgraph_api.observability import KEY_CHECKS_LIMITED, KEY_REFUSALS
-from labelgraph_api.ports import GraphReads, ImageLinks, VerdictGraph, VerdictStore
+from labelgraph_api.ports import (
+    GraphReads,
+    ImageBytes,
+    ImageLinks,
+    VerdictGraph,
+    VerdictStore,
+)
 from labelgraph_contract.bounds import NAME_MAX_CHARS
 
 log = logging.getLogger("labelgraph_api")
@@ -41,6 +47,11 @@ def _verdict_graph(request: Request) -> VerdictGraph:
 def _links(request: Request) -> ImageLinks:
     links: ImageLinks = request.app.state.links
     return links
+
+
+def _images(request: Request) -> ImageBytes:
+    images: ImageBytes = request.app.state.images
+    return images
 
 
 def _verdicts(request: Request) -> VerdictStore:
@@ -152,6 +163,7 @@ async def require_api_key(request: Request,
 Reads = Annotated[GraphReads, Depends(_reads)]
 ReviewGraph = Annotated[VerdictGraph, Depends(_verdict_graph)]
 Links = Annotated[ImageLinks, Depends(_links)]
+Images = Annotated[ImageBytes, Depends(_images)]
 Verdicts = Annotated[VerdictStore, Depends(_verdicts)]
 ReadyTimeout = Annotated[float, Depends(_ready_timeout)]
 QueryDigest = Annotated[str, Depends(_query_digest)]

@@ -125,6 +125,15 @@ def utc(timestamp: int | None) -> datetime | None:
         return None
 
 
+def local_hour(captured_at: Any) -> int | None:
+    """The camera-local hour of a stored capture time ("YYYY-MM-DDTHH..."); None for text
+    that is not one (the graph is data from outside)."""
+    if not isinstance(captured_at, str) or len(captured_at) < 13 or captured_at[10] != "T":
+        return None
+    hour = captured_at[11:13]
+    return int(hour) if hour.isdigit() and int(hour) < 24 else None
+
+
 def stored_boxes(text: Any) -> list[dict[str, float]]:
     """A label's boxes from the JSON text its edge holds, each checked: four ratios 0-1 of
     the image (left, top, width, height, as Rekognition gives them) and a confidence 0-100.
@@ -180,6 +189,7 @@ class StoredVerdict:
     present: bool
     reviewer: str
     reviewed_at: str  # ISO 8601 in UTC, same format always, so it orders as a string
+    sampled: bool = False  # judged in the random-sample review (domain of recall estimates)
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -378,7 +388,8 @@ def compare_detectors(rows: Iterable[dict[str, Any]],
     """
     rows = list(rows)
     labelled_by = Counter(name for row in rows for name in set(row["detectors"]))
-    detectors = tuple(sorted(set(asked) if asked else labelled_by))
+    # An empty list asks for none (every asked one was silent); only None means all.
+    detectors = tuple(sorted(labelled_by if asked is None else set(asked)))
     verdicts: dict[str, list[tuple[bool, float | None]]] = {name: [] for name in detectors}
     for row in rows:
         if detectors and set(detectors) <= set(row["detectors"]):
@@ -386,6 +397,12 @@ def compare_detectors(rows: Iterable[dict[str, Any]],
                 verdicts[name].append((row["present"], row["confidences"].get(name)))
     return Comparison(detectors, len(rows), {name: labelled_by[name] for name in detectors},
                       verdicts)
+
+
+def sample_rank(seed: int, object_key: str) -> str:
+    """An image's place in the random sample of this seed: a hash of its key, so the order
+    is uniform, stable from page to page and blind to what the detectors said."""
+    return hashlib.sha256(f"{seed}\n{object_key}".encode()).hexdigest()
 
 
 def queue_reason(score: float) -> str:

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, StoredVerdict
+from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, StoredVerdict, local_hour
 from labelgraph_api.ports import GraphReads, ImageLinks, Row, VerdictGraph, VerdictStore
+from labelgraph_api.verdict_history import VerdictHistory
 from labelgraph_api.windows import Window, window
 
 
@@ -27,6 +28,7 @@ class FakeImage:
     labels: dict[tuple[str, str], float] = field(  # (name, detector) -> confidence
         default_factory=dict[tuple[str, str], float])
     detectors: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict[str, str])  # detector -> version
 
     def confidence(self, label: str, detector: str | None = None) -> float | None:
         found = [value for (name, by), value in self.labels.items()
@@ -50,6 +52,8 @@ class FakeGraphReads:
     def __init__(self, images: Sequence[FakeImage] = ()) -> None:
         self.images = list(images)
         self.reviews: dict[tuple[str, str], bool] = {}  # (object_key, label) -> present
+        self.boxes: dict[tuple[str, str], str] = {}  # (object_key, detector) -> stored JSON
+        self.sampled: set[tuple[str, str]] = set()  # reviews from the random sample
         self.down = False
 
     def _in(self, span: Window, cameras: Sequence[str] | None = None,
@@ -181,17 +185,57 @@ class FakeGraphReads:
         label, cameras, detector = scope["label"], scope["cameras"], scope["detector"]
         return [{"object_key": image.object_key, "camera": image.camera,
                  "present": self.reviews[(image.object_key, label)],
+                 "sampled": (image.object_key, label) in self.sampled,
                  "confidence": image.confidence(label, detector)}
                 for image in self._in(span, cameras, detector)
                 if (image.object_key, label) in self.reviews]
 
     async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
         label, cameras = scope["label"], scope["cameras"]
-        return [{"object_key": image.object_key, "present": self.reviews[
-                    (image.object_key, label)], "detectors": list(image.detectors),
+        return [{"object_key": image.object_key, "camera": image.camera,
+                 "hour": local_hour(image.captured_at),
+                 "present": self.reviews[(image.object_key, label)],
+                 "detectors": list(image.detectors),
                  "confidences": {by: value for (name, by), value in image.labels.items()
-                                 if name == label}}
+                                 if name == label},
+                 "versions": {by: image.versions.get(by, "1.0") for _, by in image.labels},
+                 "silent": {by for by in image.detectors
+                            if all(other != by for _, other in image.labels)}}
                 for image in self._in(span, cameras) if (image.object_key, label) in self.reviews]
+
+    async def alarms(self, span: Window, thresholds: Sequence[float], **scope: Any) -> list[Row]:
+        label, cameras = scope["label"], scope["cameras"]
+        rows: dict[tuple[str, str, float], Row] = {}
+        for image in self._in(span, cameras):
+            for (name, by), value in image.labels.items():
+                for bar in thresholds:
+                    if name == label and value >= bar:
+                        row = rows.setdefault((image.camera, by, bar), {
+                            "camera": image.camera, "detector": by, "threshold": bar,
+                            "alarms": 0, "first_ts": image.timestamp,
+                            "last_ts": image.timestamp})
+                        row["alarms"] += 1
+                        row["first_ts"] = min(row["first_ts"], image.timestamp)
+                        row["last_ts"] = max(row["last_ts"], image.timestamp)
+        return list(rows.values())
+
+    async def reviewed_for_export(self, span: Window, **scope: Any) -> list[Row]:
+        label, cameras, detector = scope["label"], scope["cameras"], scope["detector"]
+        return [{"object_key": image.object_key, "bucket": None, "camera": image.camera,
+                 "present": self.reviews[(image.object_key, label)], "reviewer": "fake",
+                 "reviewed_at": "2026-01-01T00:00:00+00:00",
+                 "labels": [{"detector": by, "confidence": value, "boxes": self.boxes.get(
+                     (image.object_key, by))} for (name, by), value in image.labels.items()
+                            if name == label and detector in (None, by)]}
+                for image in sorted(self._in(span, cameras), key=lambda i: i.object_key)
+                if (image.object_key, label) in self.reviews]
+    async def sample_keys(self, span: Window, limit: int, **scope: Any) -> list[str]:
+        label = scope["label"]
+        return [image.object_key for image in self._in(span, scope["cameras"])
+                if (image.object_key, label) not in self.sampled][:limit]
+
+    async def images_by_keys(self, keys: Sequence[str]) -> list[Row]:
+        return [image.row() for image in self.images if image.object_key in keys]
 
     async def review_queue(self, span: Window, after: tuple[float, int, str] | None,
                            limit: int, **scope: Any) -> list[Row]:
@@ -236,29 +280,63 @@ class FakeVerdictGraph:
     async def image_exists(self, object_key: str) -> bool:
         return any(image.object_key == object_key for image in self.reads.images)
 
+    async def was_sampled(self, object_key: str, label: str) -> bool:
+        return any(verdict.sampled for verdict in self.projected
+                   if (verdict.object_key, verdict.label) == (object_key, label))
+
     async def project(self, verdicts: list[StoredVerdict]) -> None:
         if self.fail_projection:
             raise ConnectionError("graph unreachable")
         for verdict in verdicts:
             self.projected.append(verdict)
             self.reads.reviews[(verdict.object_key, verdict.label)] = verdict.present
+            if verdict.sampled:
+                self.reads.sampled.add((verdict.object_key, verdict.label))
+
+    async def images_existing(self, object_keys: list[str]) -> set[str]:
+        return {image.object_key for image in self.reads.images} & set(object_keys)
+
+    async def withdraw(self, undone: StoredVerdict, previous: StoredVerdict | None) -> None:
+        key = (undone.object_key, undone.label)
+        if previous is None:
+            self.reads.reviews.pop(key, None)
+        else:
+            self.reads.reviews[key] = previous.present
 
     async def graph_verdicts(self) -> list[StoredVerdict]:
         return list(self.graph_only)
 
 
 class FakeVerdictStore:
-    """The verdict table in memory: newest reviewed_at wins, as the conditional put."""
+    """The verdict table in memory: each image and label's history, newest in force."""
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, str], StoredVerdict] = {}
+        self.histories: dict[tuple[str, str], VerdictHistory] = {}
+
+    @property
+    def items(self) -> dict[tuple[str, str], StoredVerdict]:
+        """The verdicts in force, by (object_key, label)."""
+        return {key: history.current for key, history in self.histories.items()
+                if history.current is not None}
 
     async def record(self, verdict: StoredVerdict) -> StoredVerdict:
-        held = self.items.get((verdict.object_key, verdict.label))
-        if held is not None and held.reviewed_at > verdict.reviewed_at:
-            return held
-        self.items[(verdict.object_key, verdict.label)] = verdict
-        return verdict
+        key = (verdict.object_key, verdict.label)
+        held = self.histories.get(key, VerdictHistory(*key))
+        self.histories[key] = held.with_verdict(verdict)
+        current = self.histories[key].current
+        assert current is not None
+        return current
+
+    async def undo(self, object_key: str, label: str, reviewed_at: str, undone_by: str,
+                   undone_at: str) -> VerdictHistory | None:
+        held = self.histories.get((object_key, label))
+        if held is None:
+            return None
+        self.histories[(object_key, label)] = held.undo(reviewed_at, undone_by, undone_at)
+        return self.histories[(object_key, label)]
+
+    async def history(self, object_key: str) -> list[VerdictHistory]:
+        return [history for (key, _), history in self.histories.items() if key == object_key]
 
     async def all(self) -> list[StoredVerdict]:
         return list(self.items.values())
@@ -268,7 +346,7 @@ class FakeVerdictStore:
         for verdict in verdicts:
             held = self.items.get((verdict.object_key, verdict.label))
             if held is None or held.reviewed_at < verdict.reviewed_at:
-                self.items[(verdict.object_key, verdict.label)] = verdict
+                await self.record(verdict)
                 taken += 1
         return taken
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -188,6 +189,9 @@ class VerdictIn(BaseModel):
                                 "or false.")
     reviewer: Name = Field(description=f"Who judged it: 1-{NAME_MAX_CHARS} characters, no "
                            "control characters.")
+    sampled: StrictBool = Field(False, description="Given in the review queue's random-sample "
+                                "mode: the image counts in the unbiased recall estimate "
+                                "(and keeps counting when judged again in another mode).")
 
 
 class Verdict(BaseModel):
@@ -197,12 +201,87 @@ class Verdict(BaseModel):
     present: bool = Field(description="Whether the label is truly in the image.")
     reviewer: str = Field(description="Who judged it.")
     reviewed_at: datetime = Field(description="When it was last judged (UTC).")
+    sampled: bool = Field(False, description="Whether the image was judged in the "
+                          "random-sample review.")
+
+
+BULK_VERDICTS_MAX = 50
+
+
+class BulkVerdictsIn(BaseModel):
+    """One reviewer's verdict on one label of several images ("all of these are wind")."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    object_keys: list[ObjectKey] = Field(
+        min_length=1, max_length=BULK_VERDICTS_MAX,
+        description=f"S3 object keys of the images judged, 1-{BULK_VERDICTS_MAX} (the body "
+                    "stays within 16 KiB as every body).")
+    label: Name = Field("Person", description=f"Label judged: 1-{NAME_MAX_CHARS} characters, "
+                        "no control characters.")
+    present: StrictBool = Field(description="Whether the label is truly in every image.")
+    reviewer: Name = Field(description="Who judged them.")
+
+
+class KeyedVerdict(Verdict):
+    """A recorded verdict with the image it judges."""
+
+    object_key: str = Field(description="S3 object key.")
+
+
+class BulkVerdicts(BaseModel):
+    """The verdicts recorded, one per known image, and the keys of no image."""
+
+    recorded: list[KeyedVerdict] = Field(description="Each verdict in force after recording.")
+    unknown_object_keys: list[str] = Field(description="Keys the graph has no image for: "
+                                           "nothing was recorded for them.")
+
+
+class UndoIn(BaseModel):
+    """Which verdict to undo: the one in force on an image and label, by its time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    object_key: ObjectKey = Field(description="S3 object key.")
+    label: Name = Field("Person", description="Label judged, as the verdict names it.")
+    reviewed_at: AwareDatetime = Field(description="reviewed_at of the verdict to undo, as "
+                                       "PUT /verdicts answered it.")
+    reviewer: Name = Field(description="Who undoes it.")
+
+
+class Undone(BaseModel):
+    """An undone verdict and the one in force after it."""
+
+    undone: Verdict = Field(description="The verdict undone (kept in the history).")
+    in_force: Verdict | None = Field(description="The previous verdict, in force again; null: "
+                                     "the image is unjudged for the label again.")
+
+
+class VerdictGiven(Verdict):
+    """One verdict of an image's history; an undone one says when and by whom."""
+
+    undone_at: datetime | None = Field(description="When it was undone; null if it was not.")
+    undone_by: str | None = Field(description="Who undid it.")
 
 
 class ImageDetail(ImageItem):
     """An image with its labels and the reviewers' verdicts."""
 
-    reviews: list[Verdict] = Field(description="Verdicts, one per label judged.")
+    reviews: list[Verdict] = Field(description="Verdicts in force, one per label judged.")
+    history: list[VerdictGiven] = Field(description="Every verdict given on the image, newest "
+                                        "first, undone ones included (from the verdict table).")
+
+
+class Proportion(BaseModel):
+    """A rate with the verdicts it rests on and its 95% Wilson score interval."""
+
+    successes: int = Field(description="Verdicts counted in (recall: found; precision: right).")
+    count: int = Field(description="Verdicts it is out of (recall: TP + FN; precision: TP + FP).")
+    value: float | None = Field(description="successes / count; null when count is 0.")
+    low: float | None = Field(description="Lower end of the 95% Wilson interval.")
+    high: float | None = Field(description="Upper end of the 95% Wilson interval.")
+    enough: bool = Field(description="Whether count reaches 5, the fewest verdicts a figure "
+                                     "is shown from; below it say 'too few to tell'.")
 
 
 class ConfusionCounts(BaseModel):
@@ -216,6 +295,38 @@ class ConfusionCounts(BaseModel):
     precision: float | None = Field(description="TP / (TP + FP); null without flags.")
     recall: float | None = Field(description="TP / (TP + FN); null without true presences.")
     false_negative_rate: float | None = Field(description="FN / (TP + FN).")
+    recall_interval: Proportion = Field(description="Recall with its count and interval.")
+    precision_interval: Proportion = Field(description="Precision with its count and interval.")
+    calibrated: float | None = Field(None, description="Probability of the label at this "
+                                     "threshold by the detector's calibration; null without "
+                                     "one (too few verdicts) or where none is given.")
+
+
+class Calibration(BaseModel):
+    """Score -> probability of the label, a logistic fit on reviewers' verdicts."""
+
+    verdicts: int = Field(description="Verdicts fitted on (a score of no label counts as 0).")
+    present: int = Field(description="Of those, the label truly present.")
+    absent: int = Field(description="Of those, the label truly absent.")
+    enough: bool = Field(description="Whether there is a fit: at least 20 verdicts, 5 of each "
+                         "truth, and scores rising with the truth. Without one the raw "
+                         "score / 100 stands in for the probability.")
+    score_at_half: float | None = Field(description="Raw score where the probability is 0.5.")
+    intercept: float | None = Field(description="a of p = 1/(1+exp(-(a + b z))), "
+                                    "z = (score - score_mean) / score_spread.")
+    slope: float | None = Field(description="b of the same.")
+    score_mean: float
+    score_spread: float
+
+
+class RecallEstimate(BaseModel):
+    """Recall at the threshold from one set of verdicts, labelled with how far to trust it."""
+
+    source: Literal["sample", "all"] = Field(description="sample: the random-sample "
+                                             "verdicts alone; all: every verdict.")
+    note: str = Field(examples=["from the random sample: unbiased"])
+    verdicts: int = Field(description="Verdicts of this source in scope.")
+    recall: Proportion
 
 
 class CameraAccuracy(BaseModel):
@@ -235,6 +346,10 @@ class Accuracy(Window, LabelsMatched):
     reviewed: int = Field(description="Reviewed images in scope.")
     at_threshold: ConfusionCounts = Field(description="Counts at the asked threshold.")
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
+    calibration: Calibration = Field(description="The detector's calibration (the highest "
+                                     "score of any detector when none is named).")
+    recall_estimates: list[RecallEstimate] = Field(description="Recall from the random "
+                                                   "sample (unbiased), then from all reviews.")
     per_camera: list[CameraAccuracy] = Field(
         description="Each camera with reviewed images in scope, by name, and its counts.")
 
@@ -249,15 +364,43 @@ class TargetRecall(BaseModel):
     best_recall: float | None = Field(description="Recall at threshold 0: the most it finds.")
 
 
+class CameraCalibration(Calibration):
+    """One camera's own calibration of a detector."""
+
+    camera: str
+    own_fit: bool = Field(description="Whether the camera has enough verdicts for its own "
+                          "fit; if not, its threshold comes from the detector's.")
+    threshold_for_calibrated: float | None = Field(description="Raw threshold reaching the "
+                                                   "asked calibrated probability.")
+
+
+class DetectorCalibration(Calibration):
+    """A detector's calibration over every camera in scope, and each camera's."""
+
+    threshold_for_calibrated: float | None = Field(description="Raw threshold reaching the "
+                                                   "asked `calibrated` probability: from the "
+                                                   "fit, or 100 x it without one.")
+    per_camera: list[CameraCalibration]
+
+
 class DetectorAccuracy(BaseModel):
     """One detector on the compared images."""
 
     detector: str = Field(description="Detector name.", examples=["ssd-mobilenet-v2-coco"])
     threshold: float = Field(description="Its threshold: the default or its override.")
     labelled: int = Field(description="Reviewed images in scope this detector labelled.")
+    calibration: DetectorCalibration = Field(description="Its calibration on every reviewed "
+                                             "image in scope it labelled, and per camera.")
     at_threshold: ConfusionCounts = Field(description="Counts at its threshold.")
     target_recall: TargetRecall | None = Field(description="Null when no target was asked.")
     curve: list[ConfusionCounts] = Field(description="Counts at every threshold step.")
+
+
+class SilentDetector(BaseModel):
+    """A detector that gave no label at all to any reviewed image in scope it labelled."""
+
+    detector: str = Field(description="Detector name.", examples=["rekognition-stand-in"])
+    images: int = Field(description="Reviewed images in scope it labelled, all with nothing.")
 
 
 class DetectorComparison(Window, LabelsMatched):
@@ -266,10 +409,16 @@ class DetectorComparison(Window, LabelsMatched):
     label: str = Field(description="Label judged.")
     cameras: list[str] | None = Field(description="Cameras covered; null for all.")
     threshold: float = Field(description="Default threshold of every detector.")
+    calibrated: float | None = Field(description="Calibrated probability every detector is "
+                                     "judged at (its own raw threshold for it); null: raw "
+                                     "thresholds.")
     reviewed: int = Field(description="Reviewed images in scope, whoever labelled them.")
     compared: int = Field(description="Of those, the images every compared detector labelled: "
                           "each detector's counts are over these.")
     detectors: list[DetectorAccuracy] = Field(description="Per detector, by name.")
+    silent_detectors: list[SilentDetector] = Field(
+        description="Detectors left out: they labelled reviewed images in scope but gave "
+                    "none of them any label (a stand-in without rules for them).")
 
 
 class DetectorSeen(BaseModel):
@@ -291,9 +440,10 @@ class QueueItem(ImageItem):
     """An unreviewed image and the confidence the detector gave the label (null: absent)."""
 
     label_confidence: float | None = Field(description="Highest confidence of the label.")
-    reason: Literal["disagreement", "unlabelled", "least confident"] = Field(
+    reason: Literal["disagreement", "unlabelled", "least confident", "random sample"] = Field(
         description="Why it is here: detectors disagree at their thresholds, no detector "
-                    "gave the label, or the label's confidence is low.")
+                    "gave the label, the label's confidence is low, or (mode=sample) drawn "
+                    "at random.")
 
 
 class ReviewQueue(LabelsMatched):
@@ -301,6 +451,10 @@ class ReviewQueue(LabelsMatched):
     confident."""
 
     label: str = Field(description="Label to judge.")
+    mode: Literal["priority", "sample"] = Field(description="priority: disagreements first; "
+                                                "sample: uniformly at random in scope.")
+    seed: int = Field(description="The sample's seed (mode=sample): the same seed, the same "
+                      "order.")
     threshold: float = Field(description="Default threshold deciding disagreements.")
     thresholds: dict[str, float] = Field(description="Per-detector threshold overrides.")
     items: list[QueueItem]
@@ -327,3 +481,102 @@ class Rollup(LabelsMatched):
 
     by: list[str] = Field(description="Keys grouped by, in the order asked.")
     rows: list[RollupRow]
+
+
+class Slice(BaseModel):
+    """A detector's counts on one slice of the reviewed images; only its keys are present."""
+
+    camera: str | None = None
+    hour: int | None = Field(None, description="Camera-local hour of capture, 0-23.")
+    period: Literal["day", "night"] | None = Field(None, description="By the night hours.")
+    model_version: str | None = Field(None, description="Detector version ('unknown' where "
+                                      "it left no label to read it off).")
+    reviewed: int = Field(description="Reviewed images of the slice the detector labelled.")
+    at_threshold: ConfusionCounts = Field(description="Counts at its threshold.")
+
+
+class DetectorBreakdown(BaseModel):
+    """One detector's accuracy sliced by where and when."""
+
+    detector: str = Field(description="Detector name.")
+    threshold: float = Field(description="Its threshold: the default or its override.")
+    labelled: int = Field(description="Reviewed images in scope it labelled.")
+    by_camera: list[Slice]
+    by_hour: list[Slice] = Field(description="By camera-local hour of day, all cameras.")
+    by_period: list[Slice] = Field(description="Per camera, day and night by `night`.")
+    by_camera_hour: list[Slice] = Field(description="The camera x hour grid.")
+    by_version: list[Slice] = Field(description="Per model version: an upgrade is its own row.")
+
+
+class NightHours(BaseModel):
+    start: int = Field(description="First night hour (camera-local), inclusive.")
+    end: int = Field(description="First day hour, exclusive end of the night.")
+
+
+class Nights(BaseModel):
+    default: NightHours = Field(description="Night hours of every camera not named.")
+    cameras: dict[str, NightHours] = Field(description="Per-camera night hours.")
+
+
+class AccuracyBreakdown(Window, LabelsMatched):
+    """Where and when each detector misses: its accuracy per camera, hour, day or night and
+    model version, against reviewers."""
+
+    label: str = Field(description="Label judged.")
+    cameras: list[str] | None = Field(description="Cameras covered; null for all.")
+    threshold: float = Field(description="Default threshold of every detector.")
+    reviewed: int = Field(description="Reviewed images in scope.")
+    night: Nights = Field(description="The night hours used for `by_period`.")
+    detectors: list[DetectorBreakdown] = Field(description="Per detector, by name.")
+    silent_detectors: list[SilentDetector] = Field(
+        description="Detectors left out: no label at all on any reviewed image in scope.")
+
+
+class TargetCost(BaseModel):
+    reached: bool = Field(description="Whether any threshold reaches the target recall.")
+    threshold: float | None = Field(description="Highest threshold reaching it.")
+    best_recall: float | None = Field(description="Recall at threshold 0; null: no verdicts.")
+    alarms_per_day: float | None = Field(description="Images a day at or above it.")
+
+
+class ThresholdCost(BaseModel):
+    """A detector on some cameras at its threshold, and at the target recall's threshold."""
+
+    reviewed: int = Field(description="Reviewed images it labelled there.")
+    at_threshold: ConfusionCounts = Field(description="Counts at its threshold.")
+    alarms_per_day: float = Field(description="Images a day at or above its threshold, "
+                                  "reviewed or not, over the window.")
+    target: TargetCost = Field(description="The threshold for the target recall.")
+
+
+class CameraCost(ThresholdCost):
+    camera: str
+
+
+class CostPoint(BaseModel):
+    threshold: float
+    recall: float | None
+    precision: float | None
+    alarms_per_day: float = Field(description="All cameras in scope.")
+
+
+class DetectorCost(BaseModel):
+    detector: str
+    threshold: float = Field(description="Its threshold: the default or its override.")
+    all_cameras: ThresholdCost
+    per_camera: list[CameraCost] = Field(description="Cameras with verdicts or alarms.")
+    curve: list[CostPoint] = Field(description="Alarms a day against recall, per threshold.")
+
+
+class ThresholdCosts(Window, LabelsMatched):
+    """What a threshold costs: recall, precision and alarms a day per detector and camera."""
+
+    label: str
+    cameras: list[str] | None
+    threshold: float
+    target_recall: float = Field(description="Recall (percent) the target thresholds reach.")
+    days: float = Field(description="Days the alarms are counted over: the window, or the "
+                        "captures' span where it is open (at least one).")
+    reviewed: int
+    detectors: list[DetectorCost]
+    silent_detectors: list[SilentDetector]

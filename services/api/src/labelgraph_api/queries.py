@@ -240,7 +240,8 @@ MATCH (image:Image {object_key: $object_key})
 MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
 OPTIONAL MATCH (review:Review {object_key: $object_key})
 WITH camera, image, collect({label: review.label_name, present: review.present,
-                             reviewer: review.reviewer, reviewed_at: review.reviewed_at}) AS reviews
+                             reviewer: review.reviewer, reviewed_at: review.reviewed_at,
+                             sampled: coalesce(review.sampled, false)}) AS reviews
 """ + _item(", reviews") + """, reviews
 """
 
@@ -257,13 +258,42 @@ WITH review, verdict
 WHERE review.reviewed_at IS NULL OR review.reviewed_at <= verdict.reviewed_at
 SET review.object_key = verdict.object_key, review.label_name = verdict.label,
     review.present = verdict.present, review.reviewer = verdict.reviewer,
-    review.reviewed_at = verdict.reviewed_at
+    review.reviewed_at = verdict.reviewed_at, review.sampled = verdict.sampled
+"""
+
+# An undone verdict leaves the graph only while the graph still shows it, so a verdict given
+# after the undo and projected before it is never overwritten; a retried undo changes nothing.
+# The previous verdict in force takes its place, or the Review goes when none is left.
+RESTORE_PREVIOUS_VERDICT = """
+MATCH (review:Review {review_key: $review_key})
+WHERE review.reviewed_at = $withdrawn_at
+SET review.present = $present, review.reviewer = $reviewer, review.reviewed_at = $reviewed_at
+"""
+DROP_WITHDRAWN_VERDICT = """
+MATCH (review:Review {review_key: $review_key})
+WHERE review.reviewed_at = $withdrawn_at
+DETACH DELETE review
+"""
+
+# Which of some object keys are images of the graph (unique-key lookups): a bulk verdict.
+IMAGES_EXISTING = """
+UNWIND $object_keys AS key
+MATCH (image:Image {object_key: key})
+RETURN image.object_key AS object_key
 """
 
 GRAPH_VERDICTS = """
 MATCH (review:Review)
 RETURN review.object_key AS object_key, review.label_name AS label, review.present AS present,
-       review.reviewer AS reviewer, review.reviewed_at AS reviewed_at
+       review.reviewer AS reviewer, review.reviewed_at AS reviewed_at,
+       coalesce(review.sampled, false) AS sampled
+"""
+
+# Whether the image's verdict on the label came from the random sample: a later verdict
+# in another mode keeps it there (the sample drew the image, whoever judges it after).
+REVIEW_SAMPLED = """
+MATCH (review:Review {review_key: $review_key})
+RETURN coalesce(review.sampled, false) AS sampled
 """
 
 # Each reviewed image in scope: the reviewer's truth and the detector's confidence (or
@@ -277,22 +307,61 @@ WHERE image.timestamp >= $since AND image.timestamp < $until
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
 WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
 RETURN image.object_key AS object_key, camera.camera_name AS camera,
-       review.present AS present, max(has_label.confidence) AS confidence
+       review.present AS present, coalesce(review.sampled, false) AS sampled,
+       max(has_label.confidence) AS confidence
 """
 
-# Each reviewed image in scope with who labelled it and each detector's confidence of the
-# label: the side-by-side comparison picks the images every compared detector labelled.
+# Each reviewed image in scope for a training export: the verdict, where the image is, and
+# each detector's boxes of the label (JSON text, checked in Python), by object key.
+REVIEWED_FOR_EXPORT = """
+MATCH (review:Review) WHERE review.label_name = $label
+MATCH (image:Image {object_key: review.object_key})
+WHERE image.timestamp >= $since AND image.timestamp < $until
+""" + _CAMERA + """
+OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label AND ($detector IS NULL OR has_label.detector = $detector)
+WITH camera, image, review,
+     collect({detector: has_label.detector, confidence: has_label.confidence,
+              boxes: has_label.boxes}) AS labels
+RETURN image.object_key AS object_key, image.bucket AS bucket,
+       camera.camera_name AS camera, review.present AS present,
+       review.reviewer AS reviewer, review.reviewed_at AS reviewed_at, labels
+ORDER BY object_key
+"""
+
+# Each reviewed image in scope with who labelled it and every label edge it has: each
+# detector's confidence of the label (null on its other edges), its model version, and
+# whether it gave the image any label at all (a stand-in without rules gives none). The
+# side-by-side comparison picks the images every compared detector labelled.
 REVIEWED_BY_DETECTOR = """
 MATCH (review:Review) WHERE review.label_name = $label
 MATCH (image:Image {object_key: review.object_key})
 WHERE image.timestamp >= $since AND image.timestamp < $until
 """ + _CAMERA + """
 OPTIONAL MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
-WHERE label.label_name = $label
 RETURN image.object_key AS object_key, review.present AS present,
+       camera.camera_name AS camera, image.isodate AS captured_at,
        coalesce(image.detectors, []) AS detectors,
-       collect({detector: has_label.detector, confidence: has_label.confidence}) AS labels
+       collect({detector: has_label.detector, model_version: has_label.model_version,
+                confidence: CASE WHEN label.label_name = $label
+                                 THEN has_label.confidence END}) AS labels
 """
+
+# Images at or above each threshold per camera and detector (the alarms a person would
+# look at), with the first and last capture among them: each image counted once per
+# detector, at its highest confidence of the label.
+_ALARMS = _CAMERA + """
+WITH camera, image, has_label.detector AS detector, max(has_label.confidence) AS confidence
+UNWIND $thresholds AS bar
+WITH camera, image, detector, bar, confidence WHERE confidence >= bar
+RETURN camera.camera_name AS camera, detector, bar AS threshold, count(image) AS alarms,
+       min(image.timestamp) AS first_ts, max(image.timestamp) AS last_ts
+"""
+ALARMS_ON_DATES = _FROM_DATES + """
+MATCH (image)-[has_label:HAS_LABEL]->(label:Label)
+WHERE label.label_name = $label
+""" + _ALARMS
+ALARMS_OF_LABEL = _FROM_LABEL + _ALARMS
 
 # The detectors of at most $limit images of some dates (the caller walks them newest first).
 DETECTORS_ON_DATES = _FROM_DATES + """
@@ -363,3 +432,19 @@ TALLY_STATE = """
 MATCH (state:TallyState {state_name: 'tallies'})
 RETURN state.complete AS complete, state.version AS version
 """
+
+# The random-sample review: the object keys of every image in scope the sample has not
+# judged yet for the label (the caller orders them by a seeded hash, so the sample never
+# depends on what detectors said), then a page of them by their unique keys.
+SAMPLE_KEYS_ON_DATES = _FROM_DATES + """
+  AND NOT EXISTS { MATCH (review:Review {object_key: image.object_key, label_name: $label})
+                   WHERE review.sampled = true }
+""" + _CAMERA + """
+RETURN image.object_key AS object_key
+LIMIT $limit
+"""
+IMAGES_BY_KEYS = """
+UNWIND $keys AS key
+MATCH (image:Image {object_key: key})
+MATCH (image)<-[:HAS_IMAGE]-(camera:Camera)
+""" + _item()

@@ -82,3 +82,9 @@ def test_per_detector_thresholds_parse_and_refuse_what_they_cannot_mean():
 def test_queue_reasons_follow_the_queue_phases():
     assert [queue_reason(score) for score in (DISAGREEMENT, UNLABELLED, 0.0, 42.5)] == [
         "disagreement", "unlabelled", "least confident", "least confident"]
+
+
+def test_an_empty_list_of_asked_detectors_compares_none():
+    rows = [{"present": True, "detectors": ["ssd"], "confidences": {"ssd": 90.0}}]
+    compared = compare_detectors(rows, [])
+    assert (compared.detectors, compared.shared, compared.labelled_by) == ((), 0, {})

@@ -147,6 +147,60 @@ async def test_the_review_queue_gives_unlabelled_first_then_least_confident_with
             ("b", "least confident", 40.0), ("e", "least confident", 95.0)]
 
 
+async def sample_queue(world: FakeWorld, seed: int, limit: int) -> list[str]:
+    keys, cursor = [], None
+    while True:
+        page = await accuracy.review_queue(world.reads, world.links, label="Person",
+                                           cameras=None, since=None, until=None, limit=limit,
+                                           cursor=cursor, threshold=90, thresholds=[],
+                                           query="q", mode="sample", seed=seed)
+        assert {item["reason"] for item in page["items"]} <= {"random sample"}
+        keys += [item["object_key"] for item in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            return keys
+
+
+@pytest.mark.asyncio
+async def test_the_random_sample_pages_every_image_in_its_seeds_order_until_sampled(world):
+    world.reads.reviews[("a", "Person")] = True  # judged, but not by the sample: still in it
+    keys = await sample_queue(world, seed=3, limit=2)
+    assert sorted(keys) == ["a", "b", "c", "d", "e"]
+    assert keys == await sample_queue(world, seed=3, limit=50)
+    assert sorted(keys) == sorted(await sample_queue(world, seed=4, limit=2))
+    await verdicts.record_verdict(world.reads, world.verdict_graph, world.store,
+                                  object_key=keys[0], label="Person", present=True,
+                                  reviewer="ann", sampled=True)
+    assert await sample_queue(world, seed=3, limit=2) == keys[1:]
+
+
+@pytest.mark.asyncio
+async def test_a_verdict_on_an_image_the_sample_drew_stays_sampled(world):
+    async def judge(sampled: bool) -> bool:
+        recorded = await verdicts.record_verdict(
+            world.reads, world.verdict_graph, world.store, object_key="b", label="Person",
+            present=sampled, reviewer="ann", sampled=sampled)
+        assert recorded is not None
+        return recorded.sampled
+    assert await judge(sampled=False) is False
+    assert await judge(sampled=True) is True
+    assert await judge(sampled=False) is True
+
+
+@pytest.mark.asyncio
+async def test_accuracy_estimates_recall_from_the_sample_alone_beside_all_reviews(world):
+    for key, present in (("a", True), ("b", True), ("d", True)):
+        world.reads.reviews[(key, "Person")] = present
+    world.reads.sampled.add(("a", "Person"))
+    body = await accuracy.accuracy(world.reads, label="Person", cameras=None, since=None,
+                                   until=None, detector=None, threshold=90, step=50)
+    sample, every = body["recall_estimates"]
+    assert (sample["source"], sample["recall"]["successes"], sample["recall"]["count"]) == (
+        "sample", 1, 1)
+    assert (every["source"], every["recall"]["successes"], every["recall"]["count"]) == (
+        "all", 1, 3)
+    assert body["calibration"]["enough"] is False  # three verdicts fit nothing
+
+
 @pytest.mark.asyncio
 async def test_rollups_refuse_a_dimension_twice_and_a_confidence_without_a_label(world):
     asked = {"cameras": None, "since": None, "until": None, "detector": None}

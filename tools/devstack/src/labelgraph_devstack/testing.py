@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+import shutil
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
@@ -37,6 +38,12 @@ from labelgraph_devstack.clients import aws_client  # noqa: F401 (re-exported: t
 
 Headers = list[tuple[str, bytes]]
 # A still stamped on its camera's clock (8 h behind UTC), and when it was labelled.
+# Debian's Chromium for the page tests, and the flags without which it reaches for
+# Google's services, which this machine cannot reach.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
 CAPTURED = datetime(2016, 11, 5, 7, 15, 30, tzinfo=timezone(timedelta(hours=-8)))
 LABELED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 

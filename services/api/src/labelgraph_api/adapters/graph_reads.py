@@ -13,7 +13,7 @@ from typing import Any
 
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
-from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, stored_boxes
+from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, local_hour, stored_boxes
 from labelgraph_api.tallies import (
     TALLY_VERSION,
     histogram_rows,
@@ -182,12 +182,26 @@ class CypherReads:
         return await self._rows(queries.REVIEWED, **span.bounds, **scope)
 
     async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
-        """Each reviewed image in scope: the truth, who labelled it, each detector's confidence."""
+        """Each reviewed image in scope: the truth, its camera and camera-local hour, who
+        labelled it, each detector's confidence and model version, who gave it no label."""
         rows = await self._rows(queries.REVIEWED_BY_DETECTOR, **span.bounds, **scope)
-        return [{**row, "confidences": {label["detector"]: label["confidence"]
-                                        for label in row["labels"]
-                                        if label["detector"] is not None}}
-                for row in rows]
+        return [_judged(row) for row in rows]
+
+    async def alarms(self, span: Window, thresholds: Sequence[float], **scope: Any) -> list[Row]:
+        """Images at or above each threshold per camera and detector, with their first and
+        last capture."""
+        parameters = {**span.bounds, **scope, "thresholds": list(thresholds)}
+        if span.short:
+            return await self._rows(queries.ALARMS_ON_DATES, dates=list(span.dates),
+                                    **parameters)
+        return await self._rows(queries.ALARMS_OF_LABEL, **parameters)
+
+    async def reviewed_for_export(self, span: Window, **scope: Any) -> list[Row]:
+        """Each reviewed image in scope with its verdict, bucket and the label's boxes per
+        detector (JSON text, checked by the export), by object key."""
+        rows = await self._rows(queries.REVIEWED_FOR_EXPORT, **span.bounds, **scope)
+        return [{**row, "labels": [label for label in row["labels"]
+                                   if label["detector"] is not None]} for row in rows]
 
     async def detectors(self, span: Window, budget: int) -> tuple[Row, int, bool]:
         """Images per detector among the window's newest `budget` images (walking dates back).
@@ -229,6 +243,17 @@ class CypherReads:
             else:
                 rows += await self._images(queries.LABELLED_OF_LABEL, **parameters)
         return rows
+
+    async def sample_keys(self, span: Window, limit: int, **scope: Any) -> list[str]:
+        """Object keys of at most `limit` images in scope the random sample has not judged
+        for the label."""
+        rows = await self._rows(queries.SAMPLE_KEYS_ON_DATES, dates=list(span.dates),
+                                **span.bounds, limit=limit, **scope)
+        return [row["object_key"] for row in rows]
+
+    async def images_by_keys(self, keys: Sequence[str]) -> list[Row]:
+        """The images of these object keys with their labels, in no order."""
+        return await self._images(queries.IMAGES_BY_KEYS, keys=list(keys), detector=None)
 
     async def _several_detectors(self, span: Window) -> bool:
         """Whether the window's newest images show two detectors, so disagreements may exist.
@@ -332,6 +357,21 @@ class CypherReads:
 
 def _all_time(span: Window) -> bool:
     return span.since == EARLIEST and span.until == LATEST
+
+
+def _judged(row: Row) -> Row:
+    edges = [label for label in row["labels"] if label["detector"] is not None]
+    confidences: dict[str, float] = {}
+    for edge in edges:
+        if edge["confidence"] is not None:
+            name, confidence = edge["detector"], edge["confidence"]
+            confidences[name] = max(confidence, confidences.get(name, confidence))
+    spoke = {edge["detector"] for edge in edges}
+    return {"object_key": row["object_key"], "present": row["present"], "camera": row["camera"],
+            "hour": local_hour(row["captured_at"]), "detectors": row["detectors"],
+            "confidences": confidences,
+            "versions": {edge["detector"]: edge["model_version"] for edge in edges},
+            "silent": {name for name in row["detectors"] if name not in spoke}}
 
 
 def _clean(rows: list[Row]) -> list[Row]:

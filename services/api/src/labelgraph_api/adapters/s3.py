@@ -1,7 +1,9 @@
-"""S3: presigned GET URLs for images (computed locally by boto3, no request)."""
+"""S3: presigned GET URLs for images (computed locally by boto3, no request), and the
+images' bytes for training exports, read a chunk at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -14,6 +16,9 @@ from botocore.config import Config
 # too gets its regional host, so every region has the same form). An endpoint
 # override (LocalStack, moto, MinIO) names no bucket hosts: path style there.
 SIGNATURE = "s3v4"
+CHUNK_BYTES = 64 * 1024
+# A missing object (deleted since it was labelled) is no error a retry mends.
+GONE = {"NoSuchKey", "404", "NoSuchBucket"}
 
 
 def signing_client(session: boto3.session.Session, region: str,
@@ -57,3 +62,36 @@ class S3ImageLinks:
     def attach(self, image: dict[str, Any]) -> dict[str, Any]:
         """The image row with its presigned URL added."""
         return {**image, "url": self.url(image.get("bucket"), image["object_key"])}
+
+
+def reading_client(session: boto3.session.Session, region: str) -> Any:
+    """An S3 client that reads objects; botocore retries throttling, 5xx and lost
+    connections with backoff (its standard mode), and nothing else."""
+    return session.client("s3", region_name=region,
+                          config=Config(retries={"mode": "standard", "max_attempts": 5}))
+
+
+class S3ImageReader:
+    """Streams image objects: the body is read a chunk at a time and closed after."""
+
+    def __init__(self, client: Any, default_bucket: str) -> None:
+        self._client = client
+        self._default_bucket = default_bucket
+
+    def chunks(self, bucket: str | None, object_key: str) -> Iterator[bytes] | None:
+        """The object's bytes in chunks; None when it is gone."""
+        try:
+            body = self._client.get_object(Bucket=bucket or self._default_bucket,
+                                           Key=object_key)["Body"]
+        except self._client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in GONE:
+                return None
+            raise
+        return _read(body)
+
+
+def _read(body: Any) -> Iterator[bytes]:
+    try:
+        yield from body.iter_chunks(CHUNK_BYTES)
+    finally:
+        body.close()

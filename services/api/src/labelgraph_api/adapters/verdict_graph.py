@@ -21,11 +21,35 @@ class VerdictProjection:
     async def image_exists(self, object_key: str) -> bool:
         return bool(await self._session.rows(queries.IMAGE_EXISTS, object_key=object_key))
 
+    async def was_sampled(self, object_key: str, label: str) -> bool:
+        """Whether the image's verdict on the label came from the random sample."""
+        rows = await self._session.rows(queries.REVIEW_SAMPLED,
+                                        review_key=review_key(object_key, label))
+        return bool(rows and rows[0]["sampled"])
+
     async def project(self, verdicts: list[StoredVerdict]) -> None:
         """Write verdicts onto their Review nodes; an older one never replaces a newer."""
         rows = [{**verdict.as_row(), "review_key": review_key(verdict.object_key, verdict.label)}
                 for verdict in verdicts]
         await self._session.write(queries.PROJECT_VERDICTS, verdicts=rows)
+
+    async def images_existing(self, object_keys: list[str]) -> set[str]:
+        """Those of the object keys that are images of the graph."""
+        rows = await self._session.rows(queries.IMAGES_EXISTING, object_keys=object_keys)
+        return {row["object_key"] for row in rows}
+
+    async def withdraw(self, undone: StoredVerdict, previous: StoredVerdict | None) -> None:
+        """Replace an undone verdict by the previous one in force, or drop its Review when
+        none is left; only while the graph still shows the undone one."""
+        key = review_key(undone.object_key, undone.label)
+        if previous is None:
+            await self._session.write(queries.DROP_WITHDRAWN_VERDICT, review_key=key,
+                                      withdrawn_at=undone.reviewed_at)
+            return
+        await self._session.write(queries.RESTORE_PREVIOUS_VERDICT, review_key=key,
+                                  withdrawn_at=undone.reviewed_at, present=previous.present,
+                                  reviewer=previous.reviewer,
+                                  reviewed_at=previous.reviewed_at)
 
     async def graph_verdicts(self) -> list[StoredVerdict]:
         """Every verdict the graph holds (graphs from before the table hold some only here)."""

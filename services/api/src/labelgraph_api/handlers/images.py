@@ -14,7 +14,8 @@ from labelgraph_api.domain import (
     utc,
 )
 from labelgraph_api.handlers.scope import check_detector, labels_named, window_of
-from labelgraph_api.ports import GraphReads, ImageLinks
+from labelgraph_api.handlers.verdicts import verdict_history
+from labelgraph_api.ports import GraphReads, ImageLinks, VerdictStore
 
 Body = dict[str, Any]
 
@@ -49,8 +50,12 @@ async def search_images(reads: GraphReads, links: ImageLinks, *, cameras: list[s
             else None, "unknown_labels": unknown}
 
 
-async def image_detail(reads: GraphReads, links: ImageLinks, object_key: str) -> Body | None:
-    """One image with its labels, verdicts and link; None if the graph has no such image."""
+async def image_detail(reads: GraphReads, links: ImageLinks, store: VerdictStore,
+                       object_key: str) -> Body | None:
+    """One image with its labels, verdicts, their history and link; None if the graph has
+    no such image."""
     image = await reads.image(object_key)
-    return None if image is None else {**links.attach(image),
-                                       "by_detector": labels_by_detector(image)}
+    if image is None:
+        return None
+    return {**links.attach(image), "by_detector": labels_by_detector(image),
+            "history": await verdict_history(store, object_key)}

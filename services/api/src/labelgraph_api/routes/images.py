@@ -16,6 +16,7 @@ from labelgraph_api.deps import (
     Reads,
     Since,
     Until,
+    Verdicts,
 )
 from labelgraph_api.handlers import images
 from labelgraph_api.models import CameraSummary, ImageDetail, ImagePage
@@ -51,9 +52,11 @@ async def search_images(
 
 
 @router.get("/images/{object_key:path}", response_model=ImageDetail)
-async def get_image(object_key: str, reads: Reads, links: Links) -> dict[str, Any]:
-    """One image by its S3 object key, with its labels and reviewers' verdicts."""
-    image = await images.image_detail(reads, links, object_key)
+async def get_image(object_key: str, reads: Reads, links: Links,
+                    store: Verdicts) -> dict[str, Any]:
+    """One image by its S3 object key, with its labels, the reviewers' verdicts in force and
+    every verdict given on it (who, when, undone or not)."""
+    image = await images.image_detail(reads, links, store, object_key)
     if image is None:
         raise HTTPException(status_code=404, detail=f"no image with object key {object_key!r}")
     return image

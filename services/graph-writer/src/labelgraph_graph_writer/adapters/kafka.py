@@ -9,6 +9,12 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from labelgraph_contract.wire import (
+    HEADER_DLQ_OFFSET,
+    HEADER_DLQ_PARTITION,
+    HEADER_DLQ_REASON,
+    HEADER_DLQ_TOPIC,
+)
 from labelgraph_graph_writer.readiness import Condition, Readiness
 from labelgraph_kafka import KafkaSettings, kafka_client_options
 
@@ -187,10 +193,10 @@ class DeadLetterPublisher:
     async def publish(self, record: ConsumerRecord, reason: str) -> None:
         """Raises DeadLetterUnavailable when the broker does not acknowledge in time."""
         headers = list(record.headers or []) + [
-            ("dlq-reason", reason.encode(errors="backslashreplace")),
-            ("dlq-topic", record.topic.encode()),
-            ("dlq-partition", str(record.partition).encode()),
-            ("dlq-offset", str(record.offset).encode()),
+            (HEADER_DLQ_REASON, reason.encode(errors="backslashreplace")),
+            (HEADER_DLQ_TOPIC, record.topic.encode()),
+            (HEADER_DLQ_PARTITION, str(record.partition).encode()),
+            (HEADER_DLQ_OFFSET, str(record.offset).encode()),
         ]
         try:
             async with asyncio.timeout(BROKER_TIMEOUT_SECONDS):

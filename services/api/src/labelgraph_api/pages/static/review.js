@@ -16,6 +16,7 @@ const REASONS = {
   disagreement: "detectors disagree",
   unlabelled: "no detector gave the label",
   "least confident": "least confident",
+  "random sample": "drawn at random: counts in the unbiased recall estimate",
 };
 const reason = el("p", { class: "reason", "data-testid": "queue-reason" });
 const question = el("p", { class: "question" });
@@ -23,7 +24,8 @@ const progress = el("p", { class: "summary", "data-testid": "reviewed-count" }, 
 const buttons = el("div", { class: "verdict" },
   el("button", { type: "button", "data-verdict": "yes", onclick: () => decide(true) }, "Yes (y)"),
   el("button", { type: "button", "data-verdict": "no", onclick: () => decide(false) }, "No (n)"),
-  el("button", { type: "button", "data-verdict": "skip", onclick: () => advance() }, "Skip (s)"));
+  el("button", { type: "button", "data-verdict": "skip", onclick: () => advance() }, "Skip (s)"),
+  el("button", { type: "button", "data-verdict": "undo", onclick: () => undoLast() }, "Undo (u)"));
 content.append(progress, question, reason, buttons,
                el("div", { class: "review" }, stage, el("div", {}, legend, labels)));
 
@@ -45,16 +47,24 @@ const read = filters([
   { name: "threshold", label: "Threshold", type: "number", value: "90", min: 0, max: 100, step: 1 },
   { name: "thresholds", label: "Per-detector thresholds", value: "", placeholder: "name:50,…" },
   { name: "reviewer", label: "Reviewer", value: localStorage.getItem(REVIEWER) || "reviewer" },
+  queueModeField(),
 ], (values) => {
   localStorage.setItem(REVIEWER, values.reviewer);
   queue = []; cursor = null;
   advance();
 });
 
+/** Which images come: disagreements first (teach the most), or a random sample of every
+ * image in scope, flagged or not (the only unbiased estimate of recall). */
+function queueModeField() {
+  return { name: "mode", label: "Order", value: "priority",
+           options: [["priority", "disagreements first"], ["sample", "random sample"]] };
+}
+
 /** True once the queue holds the next page; false if a newer refill took over or it failed. */
 function refill() {
-  const { label, camera, window, threshold, thresholds } = read();
-  const query = { label, camera, ...windowRange(window), threshold, thresholds, cursor,
+  const { label, camera, window, threshold, thresholds, mode } = read();
+  const query = { label, camera, ...windowRange(window), threshold, thresholds, mode, cursor,
                   limit: 20 };
   return refills.run((signal) => api("/review-queue", query, { signal }), (page) => {
     cursor = page.next_cursor;
@@ -102,11 +112,12 @@ async function decide(present) {
   const sent = api("/verdicts", {}, {
     method: "PUT",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ object_key: judged.object_key, label, present, reviewer }),
+    body: JSON.stringify({ object_key: judged.object_key, label, present, reviewer,
+                           sampled: judged.reason === "random sample" }),
   });
   await show();  // the next image does not wait for the verdict's round trip
   try {
-    await sent;
+    lastVerdict = { object_key: judged.object_key, ...(await sent) };
     reviewed += 1;
     progress.textContent = `${reviewed} reviewed`;
   } catch (error) {
@@ -114,9 +125,34 @@ async function decide(present) {
   }
 }
 
+// Undo: the last verdict recorded here is taken back (the previous one, if any, is in force
+// again) and its image comes back to be judged anew.
+let lastVerdict = null;
+
+async function undoLast() {
+  if (!lastVerdict) return;
+  const { object_key, label, reviewed_at } = lastVerdict;
+  lastVerdict = null;
+  try {
+    await api("/verdicts/undo", {}, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ object_key, label, reviewed_at, reviewer: read().reviewer }),
+    });
+    reviewed -= 1;
+    progress.textContent = `${reviewed} reviewed`;
+    done.delete(object_key);
+    queue = []; cursor = null;
+    current = null;
+    await show();
+  } catch (error) {
+    say(`verdict on ${object_key} not undone: ${error.message}`, true);
+  }
+}
+
 addEventListener("keydown", (event) => {
   if (event.target.closest("input, select, textarea, dialog")) return;
-  const action = { y: () => decide(true), n: () => decide(false), s: () => advance() }[event.key];
+  const action = { y: () => decide(true), n: () => decide(false), s: () => advance(),
+                   u: () => undoLast() }[event.key];
   if (action) { event.preventDefault(); action(); }
 });
 
