@@ -238,6 +238,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for number, size in enumerate(args.sizes):
                 print(f"== {size:,} images", file=sys.stderr, flush=True)
                 sizes[str(size)] = bench.at_size(size, first=number == 0)
+                # A size's figures as soon as it is done: a long build at the next size
+                # may be stopped before the run writes api.jsonl.
+                print(json.dumps({"size": size, **sizes[str(size)]}), file=sys.stderr,
+                      flush=True)
         finally:
             services.__exit__(None, None, None)
     return {"sizes": sizes, "requests": args.requests, "budget_seconds": args.budget,
