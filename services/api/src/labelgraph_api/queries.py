@@ -63,6 +63,12 @@ RETURN camera.camera_name AS camera, COUNT { (camera)-[:HAS_IMAGE]->(:Image) } A
 ORDER BY camera
 """
 
+# Every named camera, without counting its images (the tallies count them).
+CAMERAS = """
+MATCH (camera:Camera) WHERE camera.camera_name IS NOT NULL
+RETURN camera.camera_name AS camera
+"""
+
 # Each camera's first and last capture among some dates (the caller walks from each end).
 CAMERA_SPANS_ON_DATES = """
 MATCH (iso:ISODate) WHERE iso.iso_date IN $dates

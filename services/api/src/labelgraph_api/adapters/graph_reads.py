@@ -297,14 +297,24 @@ class CypherReads:
 
     async def cameras(self) -> list[Row]:
         """Every camera with its image count and first and last capture."""
-        counts = {row["camera"]: row["images"]
-                  for row in await self._rows(queries.CAMERA_IMAGES)}
+        counts = await self._camera_counts()
         dates = sorted(await self._dates())
         wanted = {camera for camera, images in counts.items() if images}
         first = await self._camera_ends(dates, wanted, newest=False)
         last = await self._camera_ends(dates[::-1], wanted, newest=True)
         return [{"camera": camera, "images": images, "first_ts": first.get(camera),
                  "last_ts": last.get(camera)} for camera, images in counts.items() if images]
+
+    async def _camera_counts(self) -> dict[str, int]:
+        """Each camera's images: added up from its month tallies once they count every
+        image, else counted along its edges (a count that grows with its history)."""
+        if not await self._tallies_complete():
+            return {row["camera"]: row["images"]
+                    for row in await self._rows(queries.CAMERA_IMAGES)}
+        counts: dict[str, int] = {}
+        for row in await self._tallies(None, None, None):
+            counts[row["camera"]] = counts.get(row["camera"], 0) + row["images"]
+        return dict(sorted(counts.items()))
 
     async def _camera_ends(self, dates: Sequence[str], wanted: set[str],
                            newest: bool) -> dict[str, int]:
@@ -340,7 +350,7 @@ class CypherReads:
                        detector: str | None, level: str = "month") -> list[Row]:
         """The tallies of a level over all time: every camera (or those asked) and period."""
         if cameras is None:
-            cameras = [row["camera"] for row in await self._rows(queries.CAMERA_IMAGES)]
+            cameras = [row["camera"] for row in await self._rows(queries.CAMERAS)]
         dates = await self._dates()
         periods = months_of(dates) if level.startswith("month") else sorted(dates)
         hours: list[int | None] = list(range(24)) if level.endswith("hour") else [None]
