@@ -138,6 +138,16 @@ MATCH (n) WHERE n.object_key STARTS WITH $prefix OR n.camera_name = $camera
    OR n.label_name = $label
 DETACH DELETE n
 """
+# A graph holding images no tally counts says so, as the graph-writer marks one at its
+# start; the api then reads the images. Restored afterwards (null: there was no marker).
+MARK_UNCOUNTED = """
+MERGE (state:TallyState {state_name: 'tallies'})
+WITH state, state.complete AS was
+SET state.complete = false
+RETURN was
+"""
+RESTORE_MARK = "MATCH (state:TallyState {state_name: 'tallies'}) SET state.complete = $was"
+DROP_MARK = "MATCH (state:TallyState {state_name: 'tallies'}) DELETE state"
 
 
 @pytest.fixture
@@ -148,6 +158,8 @@ def unconvertible_images(stack) -> Iterator[dict[str, Any]]:
     keys = [f"{scope['prefix']}{index}.jpg" for index in range(len(UNCONVERTIBLE))]
     with GraphDatabase.driver(env["NEO4J_URI"],
                               auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"])) as driver:
+        marked = driver.execute_query(MARK_UNCOUNTED, database_=env["NEO4J_DATABASE"])
+        was = marked.records[0]["was"]
         for key, (isodate, timestamp, (year, month, day, hour), date) in zip(
                 keys, UNCONVERTIBLE, strict=True):
             driver.execute_query(
@@ -161,6 +173,8 @@ def unconvertible_images(stack) -> Iterator[dict[str, Any]]:
             yield {**scope, "keys": keys}
         finally:
             driver.execute_query(REMOVE, **scope, database_=env["NEO4J_DATABASE"])
+            driver.execute_query(DROP_MARK if was is None else RESTORE_MARK, was=was,
+                                 database_=env["NEO4J_DATABASE"])
 
 
 def test_stored_times_out_of_range_break_no_route(stack, unconvertible_images, tmp_path):
