@@ -5,8 +5,9 @@ samples/photos as camera images, has three detectors label each (a Rekognition s
 two real models), waits until the api serves every labelling, prints where to look, and
 stops everything on Ctrl-C. Everything stays in <state-dir>/state/: a second run uploads
 only the demo images not stored yet, and `make reset` starts from nothing.
-`python -m labelgraph_demo ground-truth --api URL` then records
-every image's verdict from truth.json at once, so the accuracy page compares the three.
+`python -m labelgraph_demo ground-truth --api URL` then records the verdicts from
+truth.json at once, so the accuracy page compares the three, leaving the porch camera's
+images for the user to judge on /ui/review (`--all` records those too).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from labelgraph_demo.loading import (
     write_ground_truth,
 )
 from labelgraph_demo.resume import demo_began, not_stored, stored_keys
-from labelgraph_demo.samples import DEMO_DETECTORS, STAND_IN, make_samples
+from labelgraph_demo.samples import DEMO_DETECTORS, LEFT_FOR_YOU, STAND_IN, make_samples
 from labelgraph_devstack import EmbeddedStack, envfile
 from labelgraph_devstack.clients import aws_client
 from labelgraph_devstack.polling import wait_for
@@ -56,12 +57,20 @@ def main() -> None:
     truth = commands.add_parser("ground-truth", help="record every sample's verdict")
     truth.add_argument("--api", required=True, help="the running api's URL")
     truth.add_argument("--key", help="an API key, if the api wants one")
+    truth.add_argument("--all", action="store_true",
+                       help=f"judge the {LEFT_FOR_YOU} camera's images too (by default they "
+                            "are left for you to judge on /ui/review)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
     if args.command == "ground-truth":
-        count = load_ground_truth(args.api, args.state_dir / GROUND_TRUTH_FILE, args.key)
+        leave = None if args.all else LEFT_FOR_YOU
+        count = load_ground_truth(args.api, args.state_dir / GROUND_TRUTH_FILE, args.key,
+                                  leave_camera=leave)
         log.info("recorded %d verdicts: see %s/ui/accuracy", count, args.api)
+        if leave:
+            log.info("the %s camera's images are left for you: %s/ui/review?camera=%s "
+                     "(--all judges them too)", leave, args.api, leave)
         return
     try:
         run_demo(args.state_dir, getattr(args, "images", 120))
@@ -152,7 +161,8 @@ labelgraph is running.
                  stub answering rules made from truth.json (sure when it says Person,
                  misses about half, like the original analysis): its figures are staged.
   Ground truth   {state_dir / GROUND_TRUTH_FILE} (from samples/photos/truth.json); record
-                 it all at once, then open Accuracy to compare the three:
+                 it at once (all but the {LEFT_FOR_YOU} camera's images, left for you to
+                 judge on Review; --all records those too), then open Accuracy:
                  .venv/bin/python -m labelgraph_demo ground-truth --api {api_url}
   Workers' ops   labeler      {ops_urls["LABELER_OPS_URL"]}/metrics   (and /health, /ready)
                  graph-writer {ops_urls["GRAPH_WRITER_OPS_URL"]}/metrics
