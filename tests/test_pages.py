@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import os
 import re
 import secrets
 import shutil
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -38,6 +41,11 @@ pytestmark = pytest.mark.stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "pages"
+# `make screenshots` names a folder here (docs/screenshots): the README's picture of each
+# page goes there too, by the name of the shot that shows the page best.
+README_SCREENSHOTS = os.environ.get("LABELGRAPH_README_SCREENSHOTS")
+README_SHOTS = {"overview": "overview", "confidence": "confidence", "images-boxes": "images",
+                "review-disagreement": "review", "accuracy-detectors": "accuracy"}
 # Without these, Chromium reaches for Google's services, which this machine cannot reach.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
@@ -255,6 +263,15 @@ def sign_in(page: Page) -> None:
 def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if README_SCREENSHOTS and name in README_SHOTS:
+        save_small(page.screenshot(), Path(README_SCREENSHOTS) / f"{README_SHOTS[name]}.png")
+
+
+def save_small(png: bytes, path: Path) -> None:
+    """The viewport's picture in 256 colours, optimised: a page is flat colour and a few
+    photographs, small enough to commit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=256).save(path, optimize=True)
 
 
 def expected_above(threshold: float, cameras: tuple[str, ...] = (CAM_A, CAM_B)) -> int:

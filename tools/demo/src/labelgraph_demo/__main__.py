@@ -117,10 +117,20 @@ def _wait_for_stop(stop: threading.Event, services: ServiceWatch, interval: floa
         pass
 
 
-def _wait_until_labelled(services: ServiceProcesses, expected: int,
-                         timeout: float = 300) -> None:
-    """Until each of the three detectors' labellings of every image is in the graph."""
+class LabelledService(ServiceWatch, Protocol):
+    """What the wait for the labels needs: the api's address, and whether a service died."""
+
+    @property
+    def api_url(self) -> str: ...
+
+
+def _wait_until_labelled(services: LabelledService, expected: int, timeout: float = 300,
+                         report_every: float = 5) -> None:
+    """Until each of the three detectors' labellings of every image is in the graph; says
+    how far each detector is (done / total) every `report_every` seconds while it changes."""
+    names = [entry.split("=")[0] for entry in DEMO_DETECTORS.split(",")]
     seen: dict[str, int] = {}
+    said: list[tuple[float, str]] = []
 
     def labelled() -> bool:
         services.raise_if_exited()
@@ -130,13 +140,27 @@ def _wait_until_labelled(services: ServiceProcesses, expected: int,
             listed = []
         seen.clear()
         seen.update({entry["detector"]: entry["images"] for entry in listed})
-        return len(seen) == DEMO_DETECTORS.count(",") + 1 and min(seen.values()) >= expected
+        done = all(seen.get(name, 0) >= expected for name in names)
+        _report_progress(said, names, seen, expected, 0 if done else report_every)
+        return done
 
     try:
         wait_for(labelled, timeout, interval=0.5, what="every image labelled")
     except AssertionError:
         log.warning("after %ds the api has, of %d images, %s: see the logs", timeout,
                     expected, seen)
+
+
+def _report_progress(said: list[tuple[float, str]], names: list[str], seen: dict[str, int],
+                     expected: int, every: float) -> None:
+    """One line of each detector's done / total, when it changed and `every` seconds passed
+    since the last (`said` holds the last line and when it was said)."""
+    line = ", ".join(f"{name} {min(seen.get(name, 0), expected)}/{expected}" for name in names)
+    now = time.monotonic()
+    if said and (said[-1][1] == line or now - said[-1][0] < every):
+        return
+    said[:] = [(now, line)]
+    log.info("labelled: %s", line)
 
 
 def _print_guide(api_url: str, ops_urls: dict[str, str], state_dir: Path,
