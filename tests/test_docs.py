@@ -34,3 +34,14 @@ def test_every_page_has_a_current_size_screenshot_in_the_readme():
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", shot
         assert shot.stat().st_size < 400_000, f"{shot} is {shot.stat().st_size} bytes"
         assert f"](docs/screenshots/{slug}.png)" in README, f"README shows no {slug}.png"
+
+
+def test_the_readme_lists_every_port_compose_publishes():
+    import re
+
+    compose = (Path(__file__).resolve().parents[1] / "compose.yaml").read_text()
+    published = re.findall(r'"127\.0\.0\.1:\$\{(\w+):-(\d+)\}:\d+"', compose)
+    assert len(published) >= 5
+    deploy = README.split("## Deploy")[1]
+    for variable, port in published:
+        assert f"`127.0.0.1:{port}`" in deploy and f"`{variable}`" in deploy, variable

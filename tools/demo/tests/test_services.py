@@ -57,7 +57,7 @@ def test_waiting_for_ctrl_c_ends_quietly_on_the_stop_signal():
 
 def test_the_guide_names_the_workers_ops_urls(capsys, tmp_path):
     services = ServiceProcesses({}, tmp_path)
-    _print_guide(services.api_url, services.ops_urls, tmp_path, "alarms/cam1/x.jpg")
+    _print_guide(services.api_url, services.ops_urls, tmp_path, "alarms/cam1/x.jpg", {})
     guide = capsys.readouterr().out
     assert f"http://127.0.0.1:{services.labeler_ops_port}/metrics" in guide
     assert f"http://127.0.0.1:{services.graph_writer_ops_port}/metrics" in guide
@@ -125,3 +125,16 @@ def test_the_wait_for_the_labels_says_each_detectors_progress(caplog):
     assert lines[-1] == ("labelled: rekognition-stand-in 30/30, ssd-mobilenet-v2-coco 30/30, "
                          "opencv-hog 30/30")
     assert len(lines) == len(set(lines)) == 6  # one line per change, none repeated
+
+
+@pytest.mark.stack
+def test_the_guide_lists_every_address_the_stack_listens_on(stack, capsys, tmp_path):
+    services = ServiceProcesses({}, tmp_path)
+    _print_guide(services.api_url, services.ops_urls, tmp_path, "alarms/cam1/x.jpg", stack.env)
+    guide = capsys.readouterr().out
+    listening = {port for value in stack.env.values()
+                 for port in re.findall(r"127\.0\.0\.1:(\d+)", value)}
+    assert len(listening) >= 5  # Kafka, the AWS stand-in, Bolt, ArcadeDB's HTTP, the stub
+    for port in listening:
+        assert f"127.0.0.1:{port}" in guide, f"the guide leaves out port {port}"
+    assert stack.env["KAFKA_BOOTSTRAP_SERVERS"] in guide

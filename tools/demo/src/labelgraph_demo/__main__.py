@@ -103,7 +103,8 @@ def run_demo(state_dir: Path, images: int) -> None:
                      "every detector's labels", len(new), len(samples) - len(new))
             _wait_until_labelled(services, len(samples))
             log.info("ready after %.0f s", time.monotonic() - began)
-            _print_guide(services.api_url, services.ops_urls, state_dir, samples[0].key)
+            _print_guide(services.api_url, services.ops_urls, state_dir, samples[0].key,
+                         stack.env)
             _wait_for_stop(stop, services)
             log.info("stopping services and stack")
 
@@ -163,8 +164,26 @@ def _report_progress(said: list[tuple[float, str]], names: list[str], seen: dict
     log.info("labelled: %s", line)
 
 
+# Every address the stack listens on (each a free loopback port chosen at start), by what
+# stands there and the stack.env variable that holds it.
+STACK_ADDRESSES = (
+    ("Kafka (Tansu)", "KAFKA_BOOTSTRAP_SERVERS"),
+    ("S3, SQS, SNS (ministack)", "AWS_ENDPOINT_URL"),
+    ("DynamoDB (dynalite)", "AWS_ENDPOINT_URL_DYNAMODB"),
+    ("Bolt (ArcadeDB)", "NEO4J_URI"),
+    ("ArcadeDB HTTP", "ARCADEDB_HTTP_URL"),
+    ("Rekognition stub", "REKOGNITION_STUB_URL"),
+)
+
+
+def _stack_addresses(env: dict[str, str]) -> str:
+    """The stack's listening addresses, one a line, aligned under the guide's headings."""
+    return "\n".join(f"{'':17}{what:26}{env[name]}" for what, name in STACK_ADDRESSES
+                     if name in env).lstrip()
+
+
 def _print_guide(api_url: str, ops_urls: dict[str, str], state_dir: Path,
-                 example_key: str) -> None:
+                 example_key: str, stack_env: dict[str, str]) -> None:
     print(f"""
 labelgraph is running.
 
@@ -191,6 +210,7 @@ labelgraph is running.
   Workers' ops   labeler      {ops_urls["LABELER_OPS_URL"]}/metrics   (and /health, /ready)
                  graph-writer {ops_urls["GRAPH_WRITER_OPS_URL"]}/metrics
                  (in stack.env as LABELER_OPS_URL and GRAPH_WRITER_OPS_URL)
+  Stack          {_stack_addresses(stack_env)}
   Stack env      {state_dir / 'stack.env'}   (source it to attach kcat, scripts, notebooks)
   Service logs   {state_dir / 'logs'}/
   Kept           {state_dir / 'state'}/ (images, labels, verdicts, topic, graph): the
