@@ -99,10 +99,11 @@ DUO_IMAGES: list[tuple[int, dict[str, float | None], bool]] = [
     (32, {AWS: 95.0, SSD: 91.0}, False),  # both flag it
 ]
 # What each detector located of DUO_LABEL on the disagreement (12 minutes ago): one box in
-# the top right corner (its caption must not run off the image), two below 90 (drawn only
-# on asking).
+# the top right corner and a thin one on the bottom edge (their captions must not run off
+# the image), two below 90 (drawn only on asking).
 DUO_BOXES: dict[str, list[Box]] = {
-    AWS: [(0.1, 0.2, 0.3, 0.5, 98.0), (0.88, 0.0, 0.12, 0.3, 91.5), (0.02, 0.7, 0.2, 0.25, 30.0)],
+    AWS: [(0.1, 0.2, 0.3, 0.5, 98.0), (0.88, 0.0, 0.12, 0.3, 91.5),
+          (0.02, 0.97, 0.2, 0.03, 30.0)],
     SSD: [(0.15, 0.125, 0.25, 0.6, 40.0)]}
 
 

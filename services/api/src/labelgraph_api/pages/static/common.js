@@ -243,12 +243,14 @@ export function boxOutlines(image, { only = "", thresholdOf = () => 0 } = {}) {
 
 function outline(detector, name, box, threshold) {
   const caption = `${name} ${box.confidence.toFixed(1)}`;
-  // A caption grows away from the nearer side of the image, so the edge never clips it.
+  // A caption grows away from the nearer edges of the image, so no edge clips it: from the
+  // box's right side in the right half, above the box in the lower half.
   const end = box.left + box.width / 2 > 0.5;
+  const above = box.top > 0.5;
   const drawn = el("div", { class: `box${box.confidence < threshold ? " below" : ""}`,
                             "data-detector": detector, "data-label": name,
                             title: `${detector}: ${caption}` },
-    el("span", { class: `box-caption${end ? " end" : ""}` }, caption));
+    el("span", { class: `box-caption${end ? " end" : ""}${above ? " above" : ""}` }, caption));
   Object.assign(drawn.style, {
     left: `${box.left * 100}%`, top: `${box.top * 100}%`,
     width: `${box.width * 100}%`, height: `${box.height * 100}%`,
