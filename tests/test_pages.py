@@ -442,6 +442,13 @@ def test_detectors_side_by_side_on_review_gallery_and_accuracy(site, page):
             toggle.click()
             expect(toggle).to_have_text("Hide 2 boxes below their threshold")
             assert_boxes_drawn(stage, DUO_LABEL, DUO_BOXES)
+            # A detector's own threshold decides its boxes: AWS's 91.5 is below its 95.
+            page.get_by_label("Per-detector thresholds").fill(f"{AWS}:95")
+            page.get_by_label("Per-detector thresholds").press("Tab")
+            expect(legend.filter(has_text=AWS)).to_have_text(f"{AWS}: 1 box (2 below 95)")
+            expect(image).to_have_attribute("data-key", keys[minutes])
+            assert_boxes_drawn(stage, DUO_LABEL, boxes_from(95, {AWS: DUO_BOXES[AWS]}))
+            page.evaluate("document.activeElement.blur()")  # the keys judge, not type
         else:
             expect(page.get_by_test_id("image-boxes").locator(".box")).to_have_count(0)
         page.keyboard.press(verdict)

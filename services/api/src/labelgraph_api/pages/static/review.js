@@ -88,7 +88,7 @@ function inScope() {
 function thresholdOf(detector) {
   const { threshold, thresholds } = read();
   const own = thresholds.split(",").map((pair) => pair.trim())
-    .find((pair) => pair.slice(0, pair.lastIndexOf(":")) === detector);
+    .find((pair) => pair.includes(":") && pair.slice(0, pair.lastIndexOf(":")) === detector);
   return Number(own ? own.slice(own.lastIndexOf(":") + 1) : threshold);
 }
 
