@@ -68,6 +68,8 @@ NEEDS_COMPOSE = "needs Docker with the compose stack running (none on this machi
 SETTINGS_ONLY = "settings for real AWS or a managed Kafka: nothing to run"
 NEEDS_CLUSTER = "needs a Kubernetes cluster; tests/deploy/test_kubernetes.py checks the manifests"
 NEEDS_AWS = "needs an AWS account; tests/deploy/test_ecs.py checks the task definitions"
+EXAMPLE_ANSWER = ("the command of an example answer, run against make run's demo: needs a "
+                  "running api; tests/test_api_routes.py runs every route")
 # Blocks only checked, by file and the start of their first line, and why.
 CHECK_ONLY = {
     ("README.md", "set -a; source .devstack/stack.env"):
@@ -92,6 +94,8 @@ CHECK_ONLY = {
     ("docs/deploy.md", "KAFKA_BOOTSTRAP_SERVERS=kafka-1.internal"): SETTINGS_ONLY,
     ("samples/photos/README.md", "python3 -m venv /tmp/photos-venv"):
         "downloads scikit-image and a Debian package into a throwaway venv, run once by hand",
+    ("services/api/README.md", 'curl -s "$API/'): EXAMPLE_ANSWER,
+    ("services/api/README.md", 'curl -s -X PUT "$API/verdicts"'): EXAMPLE_ANSWER,
 }
 IN_THE_IMAGE = "the image's entrypoint: its PATH starts with the venv"
 # Inline commands that are right as written, and why.

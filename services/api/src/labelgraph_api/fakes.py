@@ -190,6 +190,16 @@ class FakeGraphReads:
                 for image in self._in(span, cameras, detector)
                 if (image.object_key, label) in self.reviews]
 
+    async def reviewed_images(self, span: Window, after: tuple[int, str] | None, limit: int,
+                              **scope: Any) -> list[Row]:
+        label, cameras = scope["label"], scope["cameras"]
+        judged = sorted((image for image in self._in(span, cameras)
+                         if (image.object_key, label) in self.reviews),
+                        key=lambda image: (image.timestamp, image.object_key), reverse=True)
+        return [{**image.row(), "present": self.reviews[(image.object_key, label)]}
+                for image in judged
+                if after is None or (image.timestamp, image.object_key) < after][:limit]
+
     async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
         label, cameras = scope["label"], scope["cameras"]
         return [{"object_key": image.object_key, "camera": image.camera,

@@ -311,6 +311,19 @@ RETURN image.object_key AS object_key, camera.camera_name AS camera,
        max(has_label.confidence) AS confidence
 """
 
+# A page of the images judged for the label in scope, newest first, with the verdict they
+# hold now: what a reviewer goes back over. Anchored on the label's Review nodes, as REVIEWED.
+REVIEWED_IMAGES = """
+MATCH (review:Review) WHERE review.label_name = $label
+MATCH (image:Image {object_key: review.object_key})
+WHERE image.timestamp >= $since AND image.timestamp < $until
+""" + _AFTER_CURSOR + _CAMERA + """
+WITH camera, image, review
+ORDER BY image.timestamp DESC, image.object_key DESC
+LIMIT $limit
+""" + _item(", review") + """, review.present AS present
+""" + _BY_TIME
+
 # Each reviewed image in scope for a training export: the verdict, where the image is, and
 # each detector's boxes of the label (JSON text, checked in Python), by object key.
 REVIEWED_FOR_EXPORT = """

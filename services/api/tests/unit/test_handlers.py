@@ -202,6 +202,26 @@ async def test_accuracy_estimates_recall_from_the_sample_alone_beside_all_review
 
 
 @pytest.mark.asyncio
+async def test_reviewed_images_come_newest_first_with_their_verdict_page_by_page(world):
+    world.reads.reviews.update({("a", "Person"): True, ("c", "Person"): False,
+                                ("e", "Person"): True, ("b", "Car"): False})
+    items, cursor = [], None
+    while True:
+        page = await accuracy.reviewed_images(world.reads, world.links, label="person",
+                                              cameras=None, since=None, until=None, limit=2,
+                                              cursor=cursor, query="q")
+        items += page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert [(item["object_key"], item["present"], item["label_confidence"])
+            for item in items] == [("a", True, 99.0), ("c", False, None), ("e", True, 95.0)]
+    page = await accuracy.reviewed_images(world.reads, world.links, label="Person",
+                                          cameras=["back"], since=None, until=None, limit=5,
+                                          cursor=None, query="q")
+    assert [item["object_key"] for item in page["items"]] == ["c"]
+
+
+@pytest.mark.asyncio
 async def test_rollups_refuse_a_dimension_twice_and_a_confidence_without_a_label(world):
     asked = {"cameras": None, "since": None, "until": None, "detector": None}
     with pytest.raises(BadRequest, match="once"):
