@@ -977,10 +977,12 @@ def test_bulk_verdicts_from_the_gallery_show_in_the_history_and_undo_on_review(s
     expect(image).to_have_attribute("data-key", re.compile(rf"^alarms/{CAM_B}/"))
     judged = image.get_attribute("data-key")
     assert judged not in keys  # judged in bulk: out of the queue
+    count = page.get_by_test_id("reviewed-count")
+    expect(count).to_have_text("2 reviewed")  # the two judged in bulk, in this scope
     page.keyboard.press("n")
-    expect(page.get_by_test_id("reviewed-count")).to_have_text("1 reviewed")
+    expect(count).to_have_text("3 reviewed")
     page.locator("button[data-verdict=undo]").click()
-    expect(page.get_by_test_id("reviewed-count")).to_have_text("0 reviewed")
+    expect(count).to_have_text("2 reviewed")
     detail = _reviews(api_url, judged)
     assert "wind" not in [r["label"] for r in detail["reviews"]]
     assert [(e["label"], e["reviewer"], e["undone_by"]) for e in detail["history"]] == [

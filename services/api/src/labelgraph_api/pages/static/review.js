@@ -180,7 +180,9 @@ function showImage(item) {
 /** The end of the queue: no empty stage, no live buttons, and how many were judged. */
 function showNothingLeft() {
   view.hidden = true;
-  buttons.querySelectorAll("button").forEach((button) => { button.disabled = true; });
+  // Undo stays: the last verdict of the queue can be taken back at its end too.
+  buttons.querySelectorAll("button:not([data-verdict=undo])")
+    .forEach((button) => { button.disabled = true; });
   image.removeAttribute("src");
   delete image.dataset.key;
   reason.textContent = "";
