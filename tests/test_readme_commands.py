@@ -96,6 +96,9 @@ CHECK_ONLY = {
         "downloads scikit-image and a Debian package into a throwaway venv, run once by hand",
     ("services/api/README.md", 'curl -s "$API/'): EXAMPLE_ANSWER,
     ("services/api/README.md", 'curl -s -X PUT "$API/verdicts"'): EXAMPLE_ANSWER,
+    ("services/api/README.md", 'curl -s -X PUT "$API/verdicts/bulk"'): EXAMPLE_ANSWER,
+    ("services/api/README.md", 'curl -s -X POST "$API/verdicts/undo"'): EXAMPLE_ANSWER,
+    ("services/api/README.md", 'curl -s -D - "$API/export'): EXAMPLE_ANSWER,
     ("libs/contract/README.md", ".tools/bin/uv build --package labelgraph-contract"):
         "libs/contract/tests/test_wheel.py builds the wheel in a temporary folder and installs it",
 }
