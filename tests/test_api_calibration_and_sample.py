@@ -304,6 +304,10 @@ def _review_one_from_the_sample(page: Page, api: Api) -> None:
     page.get_by_label("Order").select_option("sample")
     expect(page.get_by_test_id("queue-reason")).to_have_text(
         "Why: drawn at random: counts in the unbiased recall estimate")
+    # The page counts what the api says was reviewed in scope: one more after this verdict.
+    before = api.ok("/accuracy", {"label": SAMPLED_LABEL, "camera": PATH})["reviewed"]
+    count = page.get_by_test_id("reviewed-count")
+    expect(count).to_have_text(f"{before} reviewed")
     page.keyboard.press("y")
-    expect(page.get_by_test_id("reviewed-count")).to_have_text("1 reviewed")
+    expect(count).to_have_text(f"{before + 1} reviewed")
     assert len(sample_page(api, limit=50)["items"]) == left - 1
