@@ -6,7 +6,7 @@ PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 
-.PHONY: install assets stand-ins kubectl reset browser run test test-unit lint schemas bench clean up down logs import
+.PHONY: install assets stand-ins kubectl reset browser run test test-unit lint schemas bench clean up down logs import screenshots
 
 $(UV):
 	python3 -m venv .tools
@@ -92,6 +92,12 @@ test: install assets stand-ins kubectl browser ## The whole suite, starting the 
 UNIT_TESTS := $(wildcard */*/tests/unit)
 test-unit: install ## The fast tier alone: pure logic and use cases over fakes, in seconds.
 	$(PY) -m pytest $(UNIT_TESTS)
+
+# The README's picture of each page (docs/screenshots/), taken by the page tests in Chromium
+# over the embedded stack, so they show the pages of the current code.
+SCREENSHOT_TESTS := overview_asks or confidence_threshold_line or side_by_side
+screenshots: install assets browser ## Retake docs/screenshots/ (one per page, for the README) with the page tests.
+	LABELGRAPH_README_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/test_pages.py -q -k '$(SCREENSHOT_TESTS)'
 
 lint: install ## ruff and mypy over every package.
 	$(PY) -m ruff check .

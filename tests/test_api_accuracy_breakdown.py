@@ -18,12 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from labelgraph_contract import DetectedLabel, ImageLabeled, captured_fields, labelling_event_id
 from labelgraph_devstack.polling import wait_for
 from labelgraph_devstack.services import ServiceProcesses
-from labelgraph_devstack.testing import CHROMIUM, CHROMIUM_ARGS, publish_events
+from labelgraph_devstack.testing import publish_events, signed_in_page
 
 pytestmark = pytest.mark.stack
 
@@ -217,20 +217,10 @@ def test_alarms_a_day_and_the_threshold_for_a_target_recall_per_camera(api):
 
 
 def test_the_accuracy_page_shows_the_grid_the_costs_and_who_was_left_out(api):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(base_url=api.url, viewport={"width": 1280, "height": 900})
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"/ui/accuracy?label={LABEL}&camera={GATE}&threshold=90"
-                      "&target_recall=75&window=all")
-            page.get_by_label("API key").fill(KEY)
-            page.get_by_role("button", name="Sign in").click()
-            _check_accuracy_page(page)
-            assert errors == []
-        finally:
-            browser.close()
+    path = f"/ui/accuracy?label={LABEL}&camera={GATE}&threshold=90&target_recall=75&window=all"
+    with signed_in_page(api.url, path, KEY) as (page, errors):
+        _check_accuracy_page(page)
+        assert errors == []
 
 
 def _check_accuracy_page(page: Page) -> None:

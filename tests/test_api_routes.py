@@ -793,6 +793,12 @@ def test_verdicts_accuracy_curve_and_review_queue(api):
     assert [item["label_confidence"] for item in queue] == [i.person() for i in order]
     assert queue[0]["label_confidence"] is None  # images without the label come first
 
+    # Back over the judged images: newest first, each with the verdict it holds now.
+    reviewed = all_pages(api, "/reviewed", api.mine(limit=7))
+    newest = sorted(judged, key=lambda i: (i.ts, i.key), reverse=True)
+    assert [(item["object_key"], item["present"]) for item in reviewed] == [
+        (image.key, truth[image.key]) for image in newest]
+
 
 def test_verdict_on_an_unknown_image_or_with_a_bad_body(api):
     response = api.put("/verdicts", {"object_key": f"nothing/{RUN}", "present": True,

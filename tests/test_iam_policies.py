@@ -48,12 +48,13 @@ from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.bootstrap import (
     build_labeler,
     build_queue,
+    build_reconcile_mark,
     build_reconcile_progress,
     build_worker_policy,
 )
 from labelgraph_labeler.config import LabelerSettings
 from labelgraph_labeler.handlers import backfill, label_image, relabel
-from labelgraph_labeler.reconcile import ReconcileScope, reconcile
+from labelgraph_labeler.reconcile import ReconcileScope, reconcile, reconcile_at_start
 from labelgraph_labeler.worker import WorkerHealth, run_worker
 from labelgraph_provision import AwsClients, ProvisionSettings, provision_aws
 from labelgraph_provision.kafka import ensure_topics
@@ -310,6 +311,9 @@ async def labeler_scenario(settings: LabelerSettings, s3: Any, sqs: Any) -> None
                       Body=draw_scene(True, seed="iam-lost"))
         await reconcile(labeler, ReconcileScope(settings.image_bucket), concurrency=2,
                         saved=build_reconcile_progress(settings, settings.image_bucket))
+        # The start's reconcile reads and writes its mark.
+        await reconcile_at_start(labeler, settings.image_bucket, build_reconcile_mark(settings),
+                                 days=2, max_days=31, concurrency=2, stop=asyncio.Event())
     finally:
         await labeler.publisher.stop()
 
@@ -329,6 +333,8 @@ def test_labeler_policy_covers_run_dead_letters_relabel_and_backfill(moto, broke
     assert (f"arn:aws:s3:::{DEFAULTS.image_bucket}/status/label_to_graph_checkpoint.opencv-hog"
             in {arn for _, arn in recorder.needed})
     assert (f"arn:aws:s3:::{DEFAULTS.image_bucket}/status/reconcile_progress"
+            in {arn for _, arn in recorder.needed})
+    assert (f"arn:aws:s3:::{DEFAULTS.image_bucket}/status/reconcile_at_start"
             in {arn for _, arn in recorder.needed})
     assert_policy_is_exact("labeler", recorder)
 
@@ -365,7 +371,7 @@ async def _use_verdicts(table: VerdictTable, key: str) -> None:
     await table.record(newer)
     assert await table.record(older) == newer
     assert await table.put_if_newer([older]) == 0
-    assert await table.all() == [newer]
+    assert [history.current async for page in table.pages(10) for history in page] == [newer]
     [history] = await table.history(key)  # an image's page: every verdict given on it
     assert [entry.reviewer for entry in history.entries] == ["bob", "ann"]
     undone = await table.undo(key, "Person", newer.reviewed_at, "ann", "2024-05-01T12:01:00Z")

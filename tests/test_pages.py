@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import os
 import re
 import secrets
 import uuid
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from PIL import Image
 from playwright.sync_api import ConsoleMessage, Locator, Page, Route, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -42,6 +45,11 @@ from labelgraph_devstack.testing import (
 pytestmark = pytest.mark.stack
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-output" / "pages"
+# `make screenshots` names a folder here (docs/screenshots): the README's picture of each
+# page goes there too, by the name of the shot that shows the page best.
+README_SCREENSHOTS = os.environ.get("LABELGRAPH_README_SCREENSHOTS")
+README_SHOTS = {"overview": "overview", "confidence": "confidence", "images-boxes": "images",
+                "review-disagreement": "review", "accuracy-detectors": "accuracy"}
 # The cameras' clock, as the demo's cameras keep it; the reader's is another.
 CAMERA_ZONE = ZoneInfo("America/Los_Angeles")
 READER_ZONE = "Asia/Tokyo"
@@ -90,10 +98,19 @@ DUO_IMAGES: list[tuple[int, dict[str, float | None], bool]] = [
     (22, {AWS: None, SSD: 85.0}, True),   # neither flags it at 90
     (32, {AWS: 95.0, SSD: 91.0}, False),  # both flag it
 ]
-# What each detector located of DUO_LABEL on the disagreement (12 minutes ago).
+# What each detector located of DUO_LABEL on the disagreement (12 minutes ago): one box in
+# the top right corner and a thin one on the bottom edge (their captions must not run off
+# the image), two below 90 (drawn only on asking).
 DUO_BOXES: dict[str, list[Box]] = {
-    AWS: [(0.1, 0.2, 0.3, 0.5, 98.0), (0.625, 0.25, 0.25, 0.4, 91.5)],
+    AWS: [(0.1, 0.2, 0.3, 0.5, 98.0), (0.88, 0.0, 0.12, 0.3, 91.5),
+          (0.02, 0.97, 0.2, 0.03, 30.0)],
     SSD: [(0.15, 0.125, 0.25, 0.6, 40.0)]}
+
+
+def boxes_from(threshold: float, boxes: dict[str, list[Box]]) -> dict[str, list[Box]]:
+    """The boxes a page draws at first: those at or above the threshold, by detector."""
+    kept = {name: [box for box in found if box[4] >= threshold] for name, found in boxes.items()}
+    return {name: found for name, found in kept.items() if found}
 
 
 # One detector's confidences on both sides of 90, on a camera and label of their own: a
@@ -247,6 +264,15 @@ def sign_in(page: Page) -> None:
 def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if README_SCREENSHOTS and name in README_SHOTS:
+        save_small(page.screenshot(), Path(README_SCREENSHOTS) / f"{README_SHOTS[name]}.png")
+
+
+def save_small(png: bytes, path: Path) -> None:
+    """The viewport's picture in 256 colours, optimised: a page is flat colour and a few
+    photographs, small enough to commit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=256).save(path, optimize=True)
 
 
 def expected_above(threshold: float, cameras: tuple[str, ...] = (CAM_A, CAM_B)) -> int:
@@ -409,11 +435,24 @@ def test_detectors_side_by_side_on_review_gallery_and_accuracy(site, page):
         if minutes == 12:
             expect(lists.filter(has_text=AWS)).to_contain_text(f"{DUO_LABEL} 98.0")
             expect(lists.filter(has_text=SSD)).to_contain_text(f"{DUO_LABEL} 40.0")
-            assert_boxes_drawn(page.get_by_test_id("image-boxes"), DUO_LABEL, DUO_BOXES)
+            stage = page.get_by_test_id("image-boxes")
+            review_colours = assert_boxes_drawn(stage, DUO_LABEL, boxes_from(90, DUO_BOXES))
             legend = page.get_by_test_id("box-legend").locator("li")
-            expect(legend.filter(has_text=AWS)).to_have_text(f"{AWS}: 2 boxes")
-            expect(legend.filter(has_text=SSD)).to_have_text(f"{SSD}: 1 box")
+            expect(legend.filter(has_text=AWS)).to_have_text(f"{AWS}: 2 boxes (1 below 90)")
+            expect(legend.filter(has_text=SSD)).to_have_text(f"{SSD}: 0 boxes (1 below 90)")
             shoot(page, "review-disagreement")
+            toggle = page.get_by_test_id("below-toggle")
+            expect(toggle).to_have_text("Show 2 boxes below their threshold")
+            toggle.click()
+            expect(toggle).to_have_text("Hide 2 boxes below their threshold")
+            assert_boxes_drawn(stage, DUO_LABEL, DUO_BOXES)
+            # A detector's own threshold decides its boxes: AWS's 91.5 is below its 95.
+            page.get_by_label("Per-detector thresholds").fill(f"{AWS}:95")
+            page.get_by_label("Per-detector thresholds").press("Tab")
+            expect(legend.filter(has_text=AWS)).to_have_text(f"{AWS}: 1 box (2 below 95)")
+            expect(image).to_have_attribute("data-key", keys[minutes])
+            assert_boxes_drawn(stage, DUO_LABEL, boxes_from(95, {AWS: DUO_BOXES[AWS]}))
+            page.evaluate("document.activeElement.blur()")  # the keys judge, not type
         else:
             expect(page.get_by_test_id("image-boxes").locator(".box")).to_have_count(0)
         page.keyboard.press(verdict)
@@ -446,33 +485,43 @@ def test_detectors_side_by_side_on_review_gallery_and_accuracy(site, page):
     expect(cards).to_have_count(len(DUO_IMAGES))
     expect(cards.first).to_have_attribute("data-key", keys[12])  # the newest
     expect(cards.first.locator("[data-detector]")).to_have_count(2)
-    cards.first.locator("img").click()  # full size, with both detectors' boxes
+    cards.first.locator("img").click()  # full size, with both detectors' boxes from 90
     lightbox = page.locator("dialog.lightbox")
-    assert_boxes_drawn(lightbox.get_by_test_id("image-boxes"), DUO_LABEL, DUO_BOXES)
+    stage = lightbox.get_by_test_id("image-boxes")
+    assert assert_boxes_drawn(stage, DUO_LABEL, boxes_from(90, DUO_BOXES)) == review_colours
     shoot(page, "images-boxes")
+    lightbox.get_by_test_id("below-toggle").click()  # the rest on asking; the view stays open
+    expect(lightbox.get_by_test_id("below-toggle")).to_have_text("Hide 2 boxes below 90")
+    assert_boxes_drawn(stage, DUO_LABEL, DUO_BOXES)
     page.keyboard.press("Escape")
     page.get_by_label("Detector").select_option(SSD)
     expect(cards.first.locator("[data-detector]")).to_have_count(1)
     expect(cards.locator(f'[data-detector="{AWS}"]')).to_have_count(0)
     cards.first.locator("img").click()  # the filtered detector's boxes alone
-    assert_boxes_drawn(lightbox.get_by_test_id("image-boxes"), DUO_LABEL, {SSD: DUO_BOXES[SSD]})
-    expect(lightbox.get_by_test_id("box-legend").locator("li")).to_have_text([f"{SSD}: 1 box"])
+    assert_boxes_drawn(stage, DUO_LABEL, {})
+    expect(lightbox.get_by_test_id("box-legend").locator("li")).to_have_text(
+        [f"{SSD}: 0 boxes (1 below 90)"])
+    lightbox.get_by_test_id("below-toggle").click()
+    assert_boxes_drawn(stage, DUO_LABEL, {SSD: DUO_BOXES[SSD]})
     page.keyboard.press("Escape")
     shoot(page, "images-detectors")
 
 
-def assert_boxes_drawn(stage: Locator, label: str, expected: dict[str, list[Box]]) -> None:
+def assert_boxes_drawn(stage: Locator, label: str, expected: dict[str, list[Box]]
+                       ) -> dict[str, str]:
     """Each detector's boxes outline its part of the loaded image, placed in percent of it,
-    captioned with the label and the box's confidence, in one colour per detector."""
-    expect(stage.locator(".box")).to_have_count(sum(len(boxes) for boxes in expected.values()))
+    captioned legibly with the label and the box's confidence, in one colour per detector;
+    no other box shows. Returns each detector's colour."""
+    expect(stage.locator(".box:visible")).to_have_count(
+        sum(len(boxes) for boxes in expected.values()))
     image = stage.locator("img")
     expect(image).to_have_js_property("complete", True)
     assert image.evaluate("img => img.naturalWidth") > 0
     frame = image.bounding_box()
     assert frame is not None
-    colours = set()
+    colours = {}
     for detector, boxes in expected.items():
-        drawn = stage.locator(f'.box[data-detector="{detector}"]')
+        drawn = stage.locator(f'.box[data-detector="{detector}"]:visible')
         expect(drawn).to_have_count(len(boxes))
         for outline, (left, top, width, height, confidence) in zip(drawn.all(), boxes,
                                                                    strict=True):
@@ -486,8 +535,31 @@ def assert_boxes_drawn(stage: Locator, label: str, expected: dict[str, list[Box]
             assert (at["x"] - frame["x"], at["y"] - frame["y"], at["width"], at["height"]) == (
                 pytest.approx((left * frame["width"], top * frame["height"],
                                width * frame["width"], height * frame["height"]), abs=1.5))
-            colours.add(outline.evaluate("box => getComputedStyle(box).borderTopColor"))
-    assert len(colours) == len(expected)
+            colours[detector] = outline.evaluate("box => getComputedStyle(box).borderTopColor")
+            assert_caption_legible(outline.locator(".box-caption"), frame)
+    assert len(set(colours.values())) == len(expected)
+    return colours
+
+
+def _luminance(rgb: str) -> float:
+    """WCAG relative luminance of a computed CSS colour, "rgb(r, g, b)"."""
+    channels = [int(value) / 255 for value in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def assert_caption_legible(caption: Locator, frame: dict[str, float]) -> None:
+    """A caption stands wholly on the image and its text contrasts 4.5:1 with its ground."""
+    at = caption.bounding_box()
+    assert at is not None
+    assert frame["x"] - 0.5 <= at["x"] and at["x"] + at["width"] <= frame["x"] + frame[
+        "width"] + 0.5, (at, frame)
+    assert frame["y"] - 0.5 <= at["y"] and at["y"] + at["height"] <= frame["y"] + frame[
+        "height"] + 0.5, (at, frame)
+    text, ground = caption.evaluate(
+        "span => [getComputedStyle(span).color, getComputedStyle(span).backgroundColor]")
+    lighter, darker = sorted((_luminance(text), _luminance(ground)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5, (text, ground)
 
 
 # Where each item of one chart is on the page (bars at half height, heat-map cells, line
@@ -905,13 +977,80 @@ def test_bulk_verdicts_from_the_gallery_show_in_the_history_and_undo_on_review(s
     expect(image).to_have_attribute("data-key", re.compile(rf"^alarms/{CAM_B}/"))
     judged = image.get_attribute("data-key")
     assert judged not in keys  # judged in bulk: out of the queue
+    count = page.get_by_test_id("reviewed-count")
+    expect(count).to_have_text("2 reviewed")  # the two judged in bulk, in this scope
     page.keyboard.press("n")
-    expect(page.get_by_test_id("reviewed-count")).to_have_text("1 reviewed")
+    expect(count).to_have_text("3 reviewed")
     page.locator("button[data-verdict=undo]").click()
-    expect(page.get_by_test_id("reviewed-count")).to_have_text("0 reviewed")
+    expect(count).to_have_text("2 reviewed")
     detail = _reviews(api_url, judged)
     assert "wind" not in [r["label"] for r in detail["reviews"]]
     assert [(e["label"], e["reviewer"], e["undone_by"]) for e in detail["history"]] == [
         ("wind", "undoer", "undoer")]
     expect(image).to_have_attribute("data-key", judged)  # back to be judged anew
     shoot(page, "review-undo")
+
+
+# The colour each page gives detectors it meets in the order given, then in the reverse.
+COLOURS_IN_ORDER = """async (names) => {
+  const { detectorColour } = await import('/ui/static/common.js');
+  return [names.map(detectorColour), [...names].reverse().map(detectorColour).reverse()];
+}"""
+
+
+def test_a_detector_has_one_colour_on_every_page_and_every_load(page):
+    names = [f"other{RUN}", SSD, f"another{RUN}", AWS]
+    page.goto("/ui/images")  # its detector field lists /detectors' names first
+    sign_in(page)
+    expect(page.get_by_label("Detector").locator("option", has_text=SSD)).to_have_count(1)
+    on_images, reversed_on_images = page.locator("body").evaluate(
+        f"(_, names) => ({COLOURS_IN_ORDER})(names)", names)
+    page.goto("/ui/review")  # no detector field
+    expect(page.get_by_label("Camera").locator("option", has_text=CAM_A)).to_have_count(1)
+    on_review, _ = page.locator("body").evaluate(
+        f"(_, names) => ({COLOURS_IN_ORDER})(names)", names)
+    assert on_images == reversed_on_images == on_review
+    assert on_images[1] != on_images[3]  # the two known detectors apart
+
+
+def test_review_counts_what_was_judged_ends_cleanly_and_goes_back_over_it(site, page):
+    api_url, events = site
+    newest_first = sorted((event for event in events if event.camera == CAM_D),
+                          key=lambda event: event.captured_at, reverse=True)
+    headers = {"X-API-Key": API_KEY}
+    for event in newest_first[:2]:  # judged before the visit, as the demo's ground truth does
+        httpx.put(f"{api_url}/verdicts", headers=headers, timeout=10, json={
+            "object_key": event.object_key, "label": EDGE_LABEL, "present": True,
+            "reviewer": "ground-truth"}).raise_for_status()
+    page.goto(f"/ui/review?label={EDGE_LABEL}&camera={CAM_D}&reviewer=tester")
+    sign_in(page)
+    count = page.get_by_test_id("reviewed-count")
+    expect(count).to_have_text("2 reviewed")
+    image = page.locator("img.review-image")
+    for judged in range(3, len(newest_first) + 1):
+        expect(image).to_have_attribute("data-key", re.compile(rf"^alarms/{CAM_D}/"))
+        page.keyboard.press("y")
+        expect(count).to_have_text(f"{judged} reviewed")
+    expect(page.locator("p.question")).to_have_text(
+        f"Nothing left to review for {EDGE_LABEL} in this scope.")
+    expect(page.get_by_test_id("review-stage")).to_be_hidden()
+    for name in ("Yes (y)", "No (n)", "Skip (s)"):
+        expect(page.get_by_role("button", name=name)).to_be_disabled()
+    shoot(page, "review-done")
+
+    again = page.get_by_test_id("review-again")
+    expect(again).to_have_text("Review judged images again")
+    again.click()
+    expect(page.get_by_test_id("review-stage")).to_be_visible()
+    expect(image).to_have_attribute("data-key", newest_first[0].object_key)
+    expect(page.get_by_test_id("current-verdict")).to_contain_text("Judged before: yes")
+    page.keyboard.press("n")  # a change of mind replaces the verdict, adds no image
+    expect(image).to_have_attribute("data-key", newest_first[1].object_key)
+    expect(count).to_have_text(f"{len(newest_first)} reviewed")
+
+    def replaced() -> bool:
+        detail = httpx.get(f"{api_url}/images/{newest_first[0].object_key}", headers=headers,
+                           timeout=10).json()
+        return [(r["present"], r["reviewer"]) for r in detail["reviews"]] == [(False, "tester")]
+    wait_for(replaced, timeout=10, interval=0.2, what="the new verdict stored")
+    expect(again).to_have_text("Back to the unjudged images")

@@ -39,9 +39,9 @@ def test_the_committed_recipe_is_generated_from_the_graph_writers_cypher():
 def test_the_sink_statement_builds_the_graph_writers_graph_from_events(kit, helpers):
     config = json.loads(COMMITTED.read_text())["config"]
     assert config["value.converter.schemas.enable"] == "false"
-    assert config["neo4j.cypher.bind-value-as"] == "event"
-    # The connector binds each value as `event`; JsonConverter without schemas hands it the
-    # event's JSON as a map, which is what the driver sends here.
+    assert not any(name.startswith("neo4j.cypher.bind") for name in config)
+    # The connector binds each value as `event` by default; JsonConverter without schemas
+    # hands it the event's JSON as a map, which is what the driver sends here.
     statement = "WITH $event AS event " + config[f"neo4j.cypher.topic.{LABEL_TOPIC}"]
     camera, person, plant = (f"{name}{uuid.uuid4().hex[:8]}" for name in ("cam", "P", "Pl"))
     events = [helpers.make_event(camera, 0, {person: 99.5, plant: 71.25}),

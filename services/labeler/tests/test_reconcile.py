@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from labelgraph_labeler.config import RECONCILE_PROGRESS_KEY, LabelerSettings
+from labelgraph_labeler.config import RECONCILE_MARK_KEY, RECONCILE_PROGRESS_KEY, LabelerSettings
 
 pytestmark = pytest.mark.stack
 
@@ -131,3 +131,36 @@ def test_a_labeler_reconciles_the_recent_days_at_start(lane, in_process):
     # The old day comes first in key order, so the walk would have labelled it by now.
     assert not lane.rows(old)
     assert [lane.stub_calls(key) for key in lost] == [1, 1]
+
+
+def test_a_labeler_started_after_a_longer_stop_reconciles_back_to_the_last_start(lane,
+                                                                                 in_process):
+    lane.teach({"match": {"key_glob": "*"}, "labels": [lane.label("Person", 88)]})
+    s3 = lane.client("s3")
+    with in_process():  # a first start, which marks the day its reconcile began
+        lane.wait_for(lambda: _mark(s3, lane.bucket), timeout=60)
+    marked = _mark(s3, lane.bucket)
+    assert marked["began"] == camera_day(0).isoformat()
+    # As if that start were six days ago, and the stack died with the uploads since.
+    s3.put_object(Bucket=lane.bucket, Key=RECONCILE_MARK_KEY,
+                  Body=json.dumps({**marked, "began": camera_day(6).isoformat()}).encode())
+    lost = [lane.key(stamp=stamp(days_ago)) for days_ago in (6, 4)]
+    before = lane.key(stamp=stamp(7))
+    for key in [before, *lost]:
+        lane.put(key)
+    lose_notifications(lane)
+
+    with in_process():
+        lane.wait_for(lambda: all(lane.rows(key) for key in lost), timeout=60)
+        lane.wait_for(lambda: _mark(s3, lane.bucket)["began"] == camera_day(0).isoformat(),
+                      timeout=60)
+
+    assert not lane.rows(before)  # before the day the last start began
+
+
+def _mark(s3: Any, bucket: str) -> dict[str, Any]:
+    try:
+        body = s3.get_object(Bucket=bucket, Key=RECONCILE_MARK_KEY)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return {}
+    return dict(json.loads(body))

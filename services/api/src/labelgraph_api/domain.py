@@ -195,6 +195,10 @@ class StoredVerdict:
         return asdict(self)
 
 
+# An undone verdict the graph may still show, and the verdict in force after it (None: none).
+Withdrawal = tuple[StoredVerdict, StoredVerdict | None]
+
+
 def review_key(object_key: str, label: str) -> str:
     """The natural key of one reviewer verdict: one per image and label."""
     return json.dumps([object_key, label])

@@ -9,11 +9,18 @@ Beside the ports, so mypy proves each twin fits its port (fake_world).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, StoredVerdict, local_hour
+from labelgraph_api.domain import (
+    DISAGREEMENT,
+    UNLABELLED,
+    StoredVerdict,
+    Withdrawal,
+    local_hour,
+    review_key,
+)
 from labelgraph_api.ports import GraphReads, ImageLinks, Row, VerdictGraph, VerdictStore
 from labelgraph_api.verdict_history import VerdictHistory
 from labelgraph_api.windows import Window, window
@@ -190,6 +197,16 @@ class FakeGraphReads:
                 for image in self._in(span, cameras, detector)
                 if (image.object_key, label) in self.reviews]
 
+    async def reviewed_images(self, span: Window, after: tuple[int, str] | None, limit: int,
+                              **scope: Any) -> list[Row]:
+        label, cameras = scope["label"], scope["cameras"]
+        judged = sorted((image for image in self._in(span, cameras)
+                         if (image.object_key, label) in self.reviews),
+                        key=lambda image: (image.timestamp, image.object_key), reverse=True)
+        return [{**image.row(), "present": self.reviews[(image.object_key, label)]}
+                for image in judged
+                if after is None or (image.timestamp, image.object_key) < after][:limit]
+
     async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
         label, cameras = scope["label"], scope["cameras"]
         return [{"object_key": image.object_key, "camera": image.camera,
@@ -266,12 +283,13 @@ def _descending(text: str) -> tuple[int, ...]:
 
 
 class FakeVerdictGraph:
-    """Review nodes in memory, written into the FakeGraphReads they judge."""
+    """Review nodes in memory (newest wins, as the graph's), written into the FakeGraphReads
+    they judge."""
 
     def __init__(self, reads: FakeGraphReads) -> None:
         self.reads = reads
-        self.projected: list[StoredVerdict] = []
-        self.graph_only: list[StoredVerdict] = []  # verdicts of a graph from before the table
+        self.projected: list[StoredVerdict] = []  # every verdict asked to be projected
+        self.shown: dict[tuple[str, str], StoredVerdict] = {}  # the Reviews
         self.fail_projection = False
 
     async def ensure_schema(self) -> None:
@@ -289,22 +307,42 @@ class FakeVerdictGraph:
             raise ConnectionError("graph unreachable")
         for verdict in verdicts:
             self.projected.append(verdict)
-            self.reads.reviews[(verdict.object_key, verdict.label)] = verdict.present
-            if verdict.sampled:
-                self.reads.sampled.add((verdict.object_key, verdict.label))
+            held = self.shown.get((verdict.object_key, verdict.label))
+            if held is None or held.reviewed_at <= verdict.reviewed_at:
+                self.show(verdict)
+
+    def show(self, verdict: StoredVerdict) -> None:
+        """A Review as the graph holds it (a graph from before the table: only there)."""
+        self.shown[(verdict.object_key, verdict.label)] = verdict
+        self.reads.reviews[(verdict.object_key, verdict.label)] = verdict.present
+        if verdict.sampled:
+            self.reads.sampled.add((verdict.object_key, verdict.label))
 
     async def images_existing(self, object_keys: list[str]) -> set[str]:
         return {image.object_key for image in self.reads.images} & set(object_keys)
 
-    async def withdraw(self, undone: StoredVerdict, previous: StoredVerdict | None) -> None:
-        key = (undone.object_key, undone.label)
-        if previous is None:
-            self.reads.reviews.pop(key, None)
-        else:
-            self.reads.reviews[key] = previous.present
+    async def withdraw(self, withdrawals: list[Withdrawal]) -> None:
+        if self.fail_projection:
+            raise ConnectionError("graph unreachable")
+        for undone, previous in withdrawals:
+            key = (undone.object_key, undone.label)
+            if key not in self.shown or self.shown[key].reviewed_at != undone.reviewed_at:
+                continue
+            if previous is None:
+                del self.shown[key]
+                self.reads.reviews.pop(key)
+            else:
+                self.show(previous)
 
-    async def graph_verdicts(self) -> list[StoredVerdict]:
-        return list(self.graph_only)
+    async def graph_verdicts(self, after: StoredVerdict | None, limit: int
+                             ) -> list[StoredVerdict]:
+        ordered = sorted(self.shown.values(), key=lambda v: review_key(v.object_key, v.label))
+        start = "" if after is None else review_key(after.object_key, after.label)
+        return [verdict for verdict in ordered
+                if review_key(verdict.object_key, verdict.label) > start][:limit]
+
+    async def reviews_of(self, judged: list[tuple[str, str]]) -> list[StoredVerdict]:
+        return [self.shown[pair] for pair in judged if pair in self.shown]
 
 
 class FakeVerdictStore:
@@ -338,13 +376,18 @@ class FakeVerdictStore:
     async def history(self, object_key: str) -> list[VerdictHistory]:
         return [history for (key, _), history in self.histories.items() if key == object_key]
 
-    async def all(self) -> list[StoredVerdict]:
-        return list(self.items.values())
+    async def pages(self, size: int) -> AsyncIterator[list[VerdictHistory]]:
+        histories = list(self.histories.values())
+        for start in range(0, len(histories), size):
+            yield histories[start:start + size]
 
     async def put_if_newer(self, verdicts: list[StoredVerdict]) -> int:
         taken = 0
         for verdict in verdicts:
+            history = self.histories.get((verdict.object_key, verdict.label))
             held = self.items.get((verdict.object_key, verdict.label))
+            if history is not None and history.holds(verdict):
+                continue
             if held is None or held.reviewed_at < verdict.reviewed_at:
                 await self.record(verdict)
                 taken += 1

@@ -461,6 +461,21 @@ class ReviewQueue(LabelsMatched):
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
 
 
+class ReviewedItem(ImageItem):
+    """An image judged for the label, with the verdict it holds now."""
+
+    label_confidence: float | None = Field(description="Highest confidence of the label.")
+    present: bool = Field(description="The current verdict: whether the label is truly there.")
+
+
+class ReviewedPage(LabelsMatched):
+    """Images judged for the label, newest first: what a reviewer goes back over."""
+
+    label: str = Field(description="Label judged.")
+    items: list[ReviewedItem]
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at end.")
+
+
 class RollupRow(BaseModel):
     """Images in one bucket; only the fields of the asked keys are present."""
 

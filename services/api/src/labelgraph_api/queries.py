@@ -270,14 +270,17 @@ SET review.object_key = verdict.object_key, review.label_name = verdict.label,
 # An undone verdict leaves the graph only while the graph still shows it, so a verdict given
 # after the undo and projected before it is never overwritten; a retried undo changes nothing.
 # The previous verdict in force takes its place, or the Review goes when none is left.
-RESTORE_PREVIOUS_VERDICT = """
-MATCH (review:Review {review_key: $review_key})
-WHERE review.reviewed_at = $withdrawn_at
-SET review.present = $present, review.reviewer = $reviewer, review.reviewed_at = $reviewed_at
+RESTORE_PREVIOUS_VERDICTS = """
+UNWIND $withdrawn AS withdrawn
+MATCH (review:Review {review_key: withdrawn.review_key})
+WHERE review.reviewed_at = withdrawn.withdrawn_at
+SET review.present = withdrawn.present, review.reviewer = withdrawn.reviewer,
+    review.reviewed_at = withdrawn.reviewed_at, review.sampled = withdrawn.sampled
 """
-DROP_WITHDRAWN_VERDICT = """
-MATCH (review:Review {review_key: $review_key})
-WHERE review.reviewed_at = $withdrawn_at
+DROP_WITHDRAWN_VERDICTS = """
+UNWIND $withdrawn AS withdrawn
+MATCH (review:Review {review_key: withdrawn.review_key})
+WHERE review.reviewed_at = withdrawn.withdrawn_at
 DETACH DELETE review
 """
 
@@ -288,12 +291,23 @@ MATCH (image:Image {object_key: key})
 RETURN image.object_key AS object_key
 """
 
-GRAPH_VERDICTS = """
-MATCH (review:Review)
+_VERDICT_OF_REVIEW = """
 RETURN review.object_key AS object_key, review.label_name AS label, review.present AS present,
        review.reviewer AS reviewer, review.reviewed_at AS reviewed_at,
        coalesce(review.sampled, false) AS sampled
 """
+
+# The verdicts the graph holds, a page at a time in key order (the start-up reads them all).
+GRAPH_VERDICTS = """
+MATCH (review:Review) WHERE review.review_key > $after
+WITH review ORDER BY review.review_key LIMIT $limit
+""" + _VERDICT_OF_REVIEW
+
+# The Reviews of some images and labels (unique-key lookups): one page of the verdict table.
+REVIEWS_OF = """
+UNWIND $review_keys AS key
+MATCH (review:Review {review_key: key})
+""" + _VERDICT_OF_REVIEW
 
 # Whether the image's verdict on the label came from the random sample: a later verdict
 # in another mode keeps it there (the sample drew the image, whoever judges it after).
@@ -316,6 +330,19 @@ RETURN image.object_key AS object_key, camera.camera_name AS camera,
        review.present AS present, coalesce(review.sampled, false) AS sampled,
        max(has_label.confidence) AS confidence
 """
+
+# A page of the images judged for the label in scope, newest first, with the verdict they
+# hold now: what a reviewer goes back over. Anchored on the label's Review nodes, as REVIEWED.
+REVIEWED_IMAGES = """
+MATCH (review:Review) WHERE review.label_name = $label
+MATCH (image:Image {object_key: review.object_key})
+WHERE image.timestamp >= $since AND image.timestamp < $until
+""" + _AFTER_CURSOR + _CAMERA + """
+WITH camera, image, review
+ORDER BY image.timestamp DESC, image.object_key DESC
+LIMIT $limit
+""" + _item(", review") + """, review.present AS present
+""" + _BY_TIME
 
 # Each reviewed image in scope for a training export: the verdict, where the image is, and
 # each detector's boxes of the label (JSON text, checked in Python), by object key.

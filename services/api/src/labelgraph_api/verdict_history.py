@@ -70,8 +70,10 @@ class VerdictHistory:
                              newest.reviewed_at, newest.sampled)
 
     def holds(self, verdict: StoredVerdict) -> bool:
-        return any(entry.reviewed_at == verdict.reviewed_at
-                   and entry.reviewer == verdict.reviewer for entry in self.entries)
+        return any(_gave(entry, verdict) for entry in self.entries)
+
+    def holds_undone(self, verdict: StoredVerdict) -> bool:
+        return any(_gave(entry, verdict) and entry.undone for entry in self.entries)
 
     def with_verdict(self, verdict: StoredVerdict) -> VerdictHistory:
         """The history with one more verdict, in time order (a late arrival of an older
@@ -94,6 +96,32 @@ class VerdictHistory:
                         if entry.reviewed_at == reviewed_at and not entry.undone else entry
                         for entry in self.entries)
         return replace(self, entries=entries)
+
+
+@dataclass(frozen=True)
+class GraphFix:
+    """What one image and label's Review needs to show the verdict in force again."""
+
+    in_force: StoredVerdict | None  # None: no verdict is in force, the Review goes
+    undone: StoredVerdict | None = None  # the undone verdict the Review shows, if it does
+
+
+def graph_fix(history: VerdictHistory, shown: StoredVerdict | None) -> GraphFix | None:
+    """The change that makes the graph's Review (`shown`, None when there is none) equal the
+    verdict in force; None when none is due. A verdict the history never held and newer than
+    the one in force is left as it is: adoption takes it into the table, in force there too."""
+    current = history.current
+    if shown is not None and history.holds_undone(shown):
+        return GraphFix(current, undone=shown)
+    if current is None or shown == current:
+        return None
+    if shown is not None and not history.holds(shown) and shown.reviewed_at > current.reviewed_at:
+        return None
+    return GraphFix(current)
+
+
+def _gave(entry: VerdictEntry, verdict: StoredVerdict) -> bool:
+    return entry.reviewed_at == verdict.reviewed_at and entry.reviewer == verdict.reviewer
 
 
 def _entry(verdict: StoredVerdict) -> VerdictEntry:

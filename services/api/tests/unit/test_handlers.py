@@ -202,6 +202,26 @@ async def test_accuracy_estimates_recall_from_the_sample_alone_beside_all_review
 
 
 @pytest.mark.asyncio
+async def test_reviewed_images_come_newest_first_with_their_verdict_page_by_page(world):
+    world.reads.reviews.update({("a", "Person"): True, ("c", "Person"): False,
+                                ("e", "Person"): True, ("b", "Car"): False})
+    items, cursor = [], None
+    while True:
+        page = await accuracy.reviewed_images(world.reads, world.links, label="person",
+                                              cameras=None, since=None, until=None, limit=2,
+                                              cursor=cursor, query="q")
+        items += page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert [(item["object_key"], item["present"], item["label_confidence"])
+            for item in items] == [("a", True, 99.0), ("c", False, None), ("e", True, 95.0)]
+    page = await accuracy.reviewed_images(world.reads, world.links, label="Person",
+                                          cameras=["back"], since=None, until=None, limit=5,
+                                          cursor=None, query="q")
+    assert [item["object_key"] for item in page["items"]] == ["c"]
+
+
+@pytest.mark.asyncio
 async def test_rollups_refuse_a_dimension_twice_and_a_confidence_without_a_label(world):
     asked = {"cameras": None, "since": None, "until": None, "detector": None}
     with pytest.raises(BadRequest, match="once"):
@@ -222,7 +242,7 @@ async def test_a_verdict_is_stored_before_it_is_projected_and_under_the_graphs_s
         await verdicts.record_verdict(world.reads, world.verdict_graph, world.store,
                                       object_key="d", label="person", present=True,
                                       reviewer="ann")
-    [kept] = await world.store.all()  # the table took it: the next start projects it
+    [kept] = world.store.items.values()  # the table took it: the next start projects it
     assert (kept.label, kept.present, kept.reviewer) == ("Person", True, "ann")
     world.verdict_graph.fail_projection = False
     assert await verdicts.restore_verdicts(world.verdict_graph, world.store) == 1
@@ -234,19 +254,79 @@ async def test_a_verdict_on_an_unknown_image_is_refused_and_nothing_is_stored(wo
     assert await verdicts.record_verdict(world.reads, world.verdict_graph, world.store,
                                          object_key="nowhere", label="Person", present=True,
                                          reviewer="ann") is None
-    assert await world.store.all() == [] and world.verdict_graph.projected == []
+    assert world.store.items == {} and world.verdict_graph.projected == []
 
 
 @pytest.mark.asyncio
 async def test_adopting_the_graphs_verdicts_never_overwrites_a_later_one(world):
     newer = StoredVerdict("a", "Person", True, "bob", "2026-12-02T10:00:00+00:00")
     await world.store.record(newer)
-    world.verdict_graph.graph_only = [
-        StoredVerdict("a", "Person", False, "old", "2020-01-01T00:00:00+00:00"),
-        StoredVerdict("b", "Person", False, "old", "2020-01-01T00:00:00+00:00")]
+    world.verdict_graph.show(StoredVerdict("a", "Person", False, "old",
+                                           "2020-01-01T00:00:00+00:00"))
+    world.verdict_graph.show(StoredVerdict("b", "Person", False, "old",
+                                           "2020-01-01T00:00:00+00:00"))
     assert await verdicts.adopt_graph_verdicts(world.verdict_graph, world.store) == 1
-    assert {(v.object_key, v.reviewer) for v in await world.store.all()} == {
+    assert {(v.object_key, v.reviewer) for v in world.store.items.values()} == {
         ("a", "bob"), ("b", "old")}
+
+
+async def _undo_the_graph_misses(world: FakeWorld, *given: tuple[bool, str]) -> None:
+    """Verdicts on image a's Person, the last undone while the graph is unreachable."""
+    for present, reviewer in given:
+        await verdicts.record_verdict(world.reads, world.verdict_graph, world.store,
+                                      object_key="a", label="Person", present=present,
+                                      reviewer=reviewer)
+    [last] = world.store.items.values()
+    world.verdict_graph.fail_projection = True
+    with pytest.raises(ConnectionError):
+        await verdicts.undo_verdict(world.verdict_graph, world.store, object_key="a",
+                                    label="Person", reviewer=last.reviewer,
+                                    reviewed_at=datetime.fromisoformat(last.reviewed_at))
+    world.verdict_graph.fail_projection = False
+
+
+@pytest.mark.asyncio
+async def test_the_start_shows_the_previous_verdict_when_the_graph_missed_an_undo(world):
+    await _undo_the_graph_misses(world, (True, "ann"), (False, "bob"))
+    assert world.reads.reviews[("a", "Person")] is False  # still the undone one
+    assert await verdicts.restore_verdicts(world.verdict_graph, world.store) == 1
+    assert world.verdict_graph.shown == world.store.items
+    assert world.reads.reviews == {("a", "Person"): True}
+
+
+@pytest.mark.asyncio
+async def test_the_start_drops_the_review_when_the_graph_missed_the_last_undo(world):
+    await _undo_the_graph_misses(world, (True, "ann"))
+    assert await verdicts.restore_verdicts(world.verdict_graph, world.store) == 1
+    assert world.verdict_graph.shown == world.store.items == {}
+    assert world.reads.reviews == {}
+
+
+@pytest.mark.asyncio
+async def test_the_start_adopts_what_only_the_graph_holds_and_projects_what_it_lacks(world):
+    graph_only = StoredVerdict("b", "Person", False, "old", "2020-01-01T00:00:00+00:00")
+    world.verdict_graph.show(graph_only)
+    table_only = await world.store.record(
+        StoredVerdict("c", "Car", True, "ann", "2026-12-01T10:00:00+00:00"))
+    assert await verdicts.restore_verdicts(world.verdict_graph, world.store) == 2
+    assert world.verdict_graph.shown == world.store.items == {
+        ("b", "Person"): graph_only, ("c", "Car"): table_only}
+
+
+@pytest.mark.asyncio
+async def test_the_start_reads_and_writes_a_page_of_the_table_at_a_time(world, monkeypatch):
+    monkeypatch.setattr(verdicts, "PROJECTION_BATCH", 2)
+    for key in "abcde":
+        await world.store.record(StoredVerdict(key, "Person", True, "ann", "2026-12-01"))
+    batches: list[int] = []
+    project = world.verdict_graph.project
+
+    async def counted(given: list[StoredVerdict]) -> None:
+        batches.append(len(given))
+        await project(given)
+    monkeypatch.setattr(world.verdict_graph, "project", counted)
+    assert await verdicts.restore_verdicts(world.verdict_graph, world.store) == 5
+    assert batches == [2, 2, 1] and world.verdict_graph.shown == world.store.items
 
 
 @pytest.mark.asyncio

@@ -11,9 +11,11 @@ from labelgraph_api.domain import StoredVerdict
 from labelgraph_api.training_set import plan, sized, yolo_labels
 from labelgraph_api.verdict_history import (
     HISTORY_MAX,
+    GraphFix,
     NotTheLatest,
     VerdictHistory,
     VerdictNotFound,
+    graph_fix,
 )
 
 
@@ -48,6 +50,25 @@ def test_the_history_is_bounded_and_gives_up_undone_verdicts_first():
         history = history.undo(f"{index:04d}", "ann", "x")
     assert len(history.entries) == HISTORY_MAX
     assert history.current == verdict("0000")
+
+
+def test_the_graph_gets_the_verdict_in_force_for_an_undone_one_and_none_for_one_unseen():
+    judged = VerdictHistory("k", "Person").with_verdict(verdict("1")).with_verdict(
+        verdict("2", False, "bob"))
+    undone = judged.undo("2", "bob", "3")
+    none_left = undone.undo("1", "ann", "4")
+    assert graph_fix(undone, verdict("2", False, "bob")) == GraphFix(
+        verdict("1"), undone=verdict("2", False, "bob"))
+    assert graph_fix(none_left, verdict("1")) == GraphFix(None, undone=verdict("1"))
+    assert graph_fix(judged, verdict("2", False, "bob")) is None  # shows the one in force
+    assert graph_fix(judged, None) == GraphFix(verdict("2", False, "bob"))  # lost
+    assert graph_fix(judged, verdict("1")) == GraphFix(verdict("2", False, "bob"))  # older
+    assert graph_fix(none_left, None) is None
+    # Never given here: an older one gives way, a newer one is the adopter's to take.
+    assert graph_fix(judged, verdict("0", reviewer="old")) == GraphFix(
+        verdict("2", False, "bob"))
+    assert graph_fix(judged, verdict("9", reviewer="old")) is None
+    assert graph_fix(none_left, verdict("0", reviewer="old")) is None
 
 
 def row(key: str, present: bool, boxes: dict[str, str | None]) -> dict[str, object]:

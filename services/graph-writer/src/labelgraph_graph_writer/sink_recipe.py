@@ -33,7 +33,6 @@ def recipe() -> dict[str, Any]:
             "neo4j.authentication.basic.password": "${env:NEO4J_PASSWORD}",
             "neo4j.database": "${env:NEO4J_DATABASE}",
             f"neo4j.cypher.topic.{LABEL_TOPIC}": " ".join(cypher.SINK_EVENT.split()),
-            "neo4j.cypher.bind-value-as": "event",
             "key.converter": "org.apache.kafka.connect.storage.StringConverter",
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "false",

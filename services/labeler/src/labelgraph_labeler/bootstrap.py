@@ -21,14 +21,19 @@ from labelgraph_labeler.adapters.rekognition import RekognitionDetector, RetryPo
 from labelgraph_labeler.adapters.s3 import (
     S3CheckpointStore,
     S3ImageStore,
+    S3ReconcileMark,
     S3ReconcileProgress,
 )
 from labelgraph_labeler.adapters.sqs import SqsUploadQueue
-from labelgraph_labeler.config import RECONCILE_PROGRESS_KEY, LabelerSettings
+from labelgraph_labeler.config import (
+    RECONCILE_MARK_KEY,
+    RECONCILE_PROGRESS_KEY,
+    LabelerSettings,
+)
 from labelgraph_labeler.domain import Detector, KeyLayout
 from labelgraph_labeler.handlers import ConfiguredDetector, Labeler
 from labelgraph_labeler.ports import EventPublisher
-from labelgraph_labeler.reconcile import ReconcileScope, recent_days, reconcile
+from labelgraph_labeler.reconcile import reconcile_at_start
 from labelgraph_labeler.worker import WorkerHealth, WorkerPolicy, run_worker
 from labelgraph_observability import OpsServer
 
@@ -162,6 +167,11 @@ def build_reconcile_progress(settings: LabelerSettings, bucket: str) -> S3Reconc
     return S3ReconcileProgress(session.client("s3"), bucket, RECONCILE_PROGRESS_KEY)
 
 
+def build_reconcile_mark(settings: LabelerSettings) -> S3ReconcileMark:
+    session = boto3.session.Session(region_name=settings.aws_default_region)
+    return S3ReconcileMark(session.client("s3"), settings.image_bucket, RECONCILE_MARK_KEY)
+
+
 def build_queue(settings: LabelerSettings) -> SqsUploadQueue:
     session = boto3.session.Session(region_name=settings.aws_default_region)
     return SqsUploadQueue(session.client("sqs"), settings.image_queue_name,
@@ -210,14 +220,12 @@ async def serve(settings: LabelerSettings, stop: asyncio.Event,
 @contextlib.asynccontextmanager
 async def _reconciling_at_start(labeler: Labeler, settings: LabelerSettings,
                                 stop: asyncio.Event) -> AsyncIterator[None]:
-    """One reconcile of the last LABELER_RECONCILE_DAYS beside the worker (none at 0); on
-    a stop it finishes the image in hand."""
+    """One reconcile at start beside the worker (none at LABELER_RECONCILE_DAYS=0); on a
+    stop it finishes the image in hand."""
     if not settings.reconcile_days:
         yield
         return
-    scope = ReconcileScope(settings.image_bucket,
-                           first_day=recent_days(labeler, settings.reconcile_days))
-    task = asyncio.create_task(_reconcile_in_background(labeler, scope, stop))
+    task = asyncio.create_task(_reconcile_in_background(labeler, settings, stop))
     try:
         yield
     finally:
@@ -228,13 +236,16 @@ async def _reconciling_at_start(labeler: Labeler, settings: LabelerSettings,
             await task
 
 
-async def _reconcile_in_background(labeler: Labeler, scope: ReconcileScope,
+async def _reconcile_in_background(labeler: Labeler, settings: LabelerSettings,
                                    stop: asyncio.Event) -> None:
     try:
-        summary = await reconcile(labeler, scope, concurrency=RECONCILE_AT_START_CONCURRENCY,
-                                  stop=stop)
+        mark = await asyncio.to_thread(build_reconcile_mark, settings)
+        first_day, summary = await reconcile_at_start(
+            labeler, settings.image_bucket, mark, days=settings.reconcile_days,
+            max_days=settings.reconcile_max_days, concurrency=RECONCILE_AT_START_CONCURRENCY,
+            stop=stop)
     except Exception:
         # The uploads go on; the next start (or `reconcile`) looks again.
         log.exception("reconcile at start failed (transient)")
         return
-    log.info("reconcile at start since %s: %s", scope.first_day, json.dumps(summary.report()))
+    log.info("reconcile at start since %s: %s", first_day, json.dumps(summary.report()))

@@ -20,6 +20,8 @@ DEFAULT_MAX_PIXELS = 40_000_000
 
 # Beside the backfill's checkpoints: where an interrupted `reconcile --all` resumes.
 RECONCILE_PROGRESS_KEY = "status/reconcile_progress"
+# Beside it: the day the last finished reconcile at start began, where the next one begins.
+RECONCILE_MARK_KEY = "status/reconcile_at_start"
 
 
 class LabelerSettings(KafkaSettings):
@@ -96,7 +98,13 @@ class LabelerSettings(KafkaSettings):
         2, ge=0, alias="LABELER_RECONCILE_DAYS",
         description="Days on the cameras' clock (today included) that `run` reconciles once "
         "at start, in the background: images of those days with no row of a detector are "
-        "labelled by that detector; 0 turns it off.")
+        "labelled by that detector; 0 turns it off. A start after a longer stop reaches "
+        "back further: to the day the last finished start's reconcile began.")
+    reconcile_max_days: int = Field(
+        31, ge=1, alias="LABELER_RECONCILE_MAX_DAYS",
+        description="The furthest back (days on the cameras' clock, today included) the "
+        "reconcile at start reaches to the day the last finished one began; older days are "
+        "`reconcile --all`'s.")
 
     @field_validator("detectors")
     @classmethod

@@ -167,6 +167,21 @@ class FakeReconcileProgress:
 
 
 @dataclass
+class FakeReconcileMark:
+    """The reconcile at start's mark; every save is kept, in order."""
+
+    key: str = "status/reconcile_at_start"
+    saved: list[tuple[str, date]] = field(default_factory=list)
+
+    def load(self, scope: str) -> date | None:
+        last = self.saved[-1] if self.saved else None
+        return last[1] if last and last[0] == scope else None
+
+    def save(self, scope: str, began: date) -> None:
+        self.saved.append((scope, began))
+
+
+@dataclass
 class FakeEventPublisher:
     """Records every event the broker took; `down` (a reason) refuses publishes and checks."""
 

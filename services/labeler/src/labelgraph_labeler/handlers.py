@@ -15,7 +15,7 @@ from labelgraph_contract import MAX_EVENT_BYTES
 from labelgraph_labeler import metrics
 from labelgraph_labeler.adapters.kafka import PublishFailed
 from labelgraph_labeler.adapters.sqs import Upload
-from labelgraph_labeler.config import RECONCILE_PROGRESS_KEY
+from labelgraph_labeler.config import RECONCILE_MARK_KEY, RECONCILE_PROGRESS_KEY
 from labelgraph_labeler.domain import (
     ImageRejected,
     ImageSource,
@@ -83,8 +83,9 @@ class Labeler:
     excluded_cameras: frozenset[str]
 
     def is_checkpoint(self, key: str) -> bool:
-        """A backfill checkpoint or the reconcile's progress: ours, in the images' bucket."""
-        return key == RECONCILE_PROGRESS_KEY or any(
+        """A backfill checkpoint or the reconcile's progress or mark: ours, in the images'
+        bucket."""
+        return key in (RECONCILE_PROGRESS_KEY, RECONCILE_MARK_KEY) or any(
             key == detector.checkpoints.key for detector in self.detectors)
 
     def only(self, names: Collection[str]) -> Labeler:

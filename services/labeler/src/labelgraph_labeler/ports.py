@@ -19,7 +19,7 @@ from labelgraph_labeler.domain import Detector, StoredImage
 from labelgraph_labeler.rows import Checkpoint, Row
 
 __all__ = ["CheckpointStore", "Detector", "EventPublisher", "ImageStore", "LabelTable",
-           "ReconcileProgress", "UploadQueue"]
+           "ReconcileMark", "ReconcileProgress", "UploadQueue"]
 
 
 class ImageStore(Protocol):
@@ -107,6 +107,21 @@ class ReconcileProgress(Protocol):
     def save(self, scope: str, settled: str | None) -> None:
         """Record the last day prefix settled (None: the walk was finished)."""
         ...
+
+
+class ReconcileMark(Protocol):
+    """The day the last finished reconcile at start began (an S3 object). Blocking."""
+
+    @property
+    def key(self) -> str:
+        """The mark's object key: S3 notifies it like an upload, so it is skipped."""
+        ...
+
+    def load(self, scope: str) -> date | None:
+        """The day a finished reconcile of this scope began, None if none finished yet."""
+        ...
+
+    def save(self, scope: str, began: date) -> None: ...
 
 
 class EventPublisher(Protocol):

@@ -22,7 +22,7 @@ from typing import Any
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.domain import KeyLayoutError
 from labelgraph_labeler.handlers import Labeler, Outcome, Result, label_image
-from labelgraph_labeler.ports import ReconcileProgress
+from labelgraph_labeler.ports import ReconcileMark, ReconcileProgress
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,11 @@ class ReconcileSummary:
     @property
     def needs_rerun(self) -> bool:
         return bool(self.transient) or self.days_failed > 0
+
+    @property
+    def finished(self) -> bool:
+        """Every day walked and every image settled: nothing left for a next run."""
+        return not (self.needs_rerun or self.limit_reached or self.stopped_early)
 
     def report(self) -> dict[str, Any]:
         return {"days": self.days, "images": self.images,
@@ -162,6 +167,42 @@ async def _save(saved: ReconcileProgress, scope_name: str, settled: str | None) 
     except Exception:
         # Progress only spares a resumed walk some days: the labelling done stands.
         log.warning("reconcile progress not saved (up to %s)", settled, exc_info=True)
+
+
+async def reconcile_at_start(labeler: Labeler, bucket: str, mark: ReconcileMark, *, days: int,
+                             max_days: int, concurrency: int, stop: asyncio.Event
+                             ) -> tuple[date, ReconcileSummary]:
+    """The start's reconcile: the last `days`, or back to the day the last finished one began
+    when that is earlier (a stop of more than `days`), at most `max_days`; a walk that
+    finished marks the day it began, where the next start's begins. Returns its first day."""
+    began, scope_name = recent_days(labeler, 1), ReconcileScope(bucket).name(labeler)
+    try:
+        last_began = await asyncio.to_thread(mark.load, scope_name)
+    except Exception:
+        # Without the mark the recent days are still walked; `reconcile --days` reaches back.
+        log.warning("reconcile mark not read: the last %d days only", days, exc_info=True)
+        last_began = None
+    first_day = start_first_day(labeler, days, max_days, last_began)
+    summary = await reconcile(labeler, ReconcileScope(bucket, first_day=first_day),
+                              concurrency=concurrency, stop=stop)
+    if summary.finished:
+        try:
+            await asyncio.to_thread(mark.save, scope_name, began)
+        except Exception:
+            # The next start then walks from the older mark: more days, nothing missed.
+            log.warning("reconcile mark not saved (began %s)", began, exc_info=True)
+    return first_day, summary
+
+
+def start_first_day(labeler: Labeler, days: int, max_days: int, last_began: date | None
+                    ) -> date:
+    """The first day folder the start's reconcile walks: images stored after the last
+    finished one listed its days may have lost their notifications, so it begins on the
+    day that one began, if earlier than the last `days`, but never before `max_days` ago."""
+    recent = recent_days(labeler, days)
+    if last_began is None:
+        return recent
+    return max(min(recent, last_began), recent_days(labeler, max(days, max_days)))
 
 
 def recent_days(labeler: Labeler, days: int) -> date:

@@ -3,15 +3,27 @@ detector alone, within the days asked, the limit, and from where an earlier run 
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from labelgraph_labeler.adapters.sqs import Upload
 from labelgraph_labeler.domain import ImageRejected
-from labelgraph_labeler.fakes import FakeDetector, FakeReconcileProgress, FakeWorld, fake_world
+from labelgraph_labeler.fakes import (
+    FakeDetector,
+    FakeReconcileMark,
+    FakeReconcileProgress,
+    FakeWorld,
+    fake_world,
+)
 from labelgraph_labeler.handlers import label_image
-from labelgraph_labeler.reconcile import ReconcileScope, reconcile
+from labelgraph_labeler.reconcile import (
+    ReconcileScope,
+    reconcile,
+    reconcile_at_start,
+    start_first_day,
+)
 
 BUCKET = "security-alarms"
 
@@ -221,3 +233,73 @@ async def test_a_day_whose_table_cannot_be_read_is_counted_and_the_next_day_goes
     summary = await reconcile(world.labeler, everything(), concurrency=1)
 
     assert (summary.days_failed, summary.days) == (2, 0) and summary.needs_rerun
+
+
+def utc_day(days_ago: int) -> date:
+    """A day on the fake world's camera clock (UTC)."""
+    return datetime.now(UTC).date() - timedelta(days=days_ago)
+
+
+def utc_key(days_ago: int) -> str:
+    return key("frontdoor", f"{utc_day(days_ago):%Y%m%d}-071530", f"ago{days_ago}")
+
+
+@pytest.mark.parametrize(("last_began", "first_day"), [
+    (None, 1),  # never finished: the last two days
+    (0, 1),  # finished today: still the last two days
+    (5, 5),  # a stop of five days: back to the day the last one began
+    (90, 30),  # a stop of three months: never more than 31 days, today included
+])
+def test_the_start_walks_back_to_the_day_the_last_finished_start_began(last_began, first_day):
+    labeler = fake_world().labeler
+    began = None if last_began is None else utc_day(last_began)
+
+    assert start_first_day(labeler, 2, 31, began) == utc_day(first_day)
+
+
+@pytest.mark.asyncio
+async def test_a_start_after_a_longer_stop_labels_what_it_lost_then_marks_today():
+    world = two_detectors()
+    lost, before = utc_key(4), utc_key(8)
+    for each in (lost, before):
+        world.images.put(BUCKET, each)
+    mark = FakeReconcileMark()
+    mark.save(ReconcileScope(BUCKET).name(world.labeler), utc_day(6))
+
+    first_day, summary = await reconcile_at_start(world.labeler, BUCKET, mark, days=2,
+                                                  max_days=31, concurrency=1,
+                                                  stop=asyncio.Event())
+
+    assert first_day == utc_day(6)
+    assert dict(summary.labeled) == {"rek": 1, "hog": 1}
+    assert world.tables["rek"].of(lost) and not world.tables["rek"].of(before)
+    assert mark.saved[-1][1] == utc_day(0)
+
+
+@pytest.mark.asyncio
+async def test_a_start_that_did_not_finish_leaves_the_mark_where_it_was():
+    world = fake_world(flaky=FakeDetector(failure=ConnectionError("model server down")))
+    world.images.put(BUCKET, utc_key(3))
+    mark = FakeReconcileMark()
+    scope = ReconcileScope(BUCKET).name(world.labeler)
+    mark.save(scope, utc_day(5))
+
+    _, summary = await reconcile_at_start(world.labeler, BUCKET, mark, days=2, max_days=31,
+                                          concurrency=1, stop=asyncio.Event())
+
+    assert summary.needs_rerun
+    assert mark.saved == [(scope, utc_day(5))]
+
+
+@pytest.mark.asyncio
+async def test_a_mark_of_other_detectors_is_no_mark():
+    world = two_detectors()
+    world.images.put(BUCKET, utc_key(4))
+    mark = FakeReconcileMark()
+    mark.save(ReconcileScope(BUCKET).name(fake_world().labeler), utc_day(6))
+
+    first_day, summary = await reconcile_at_start(world.labeler, BUCKET, mark, days=2,
+                                                  max_days=31, concurrency=1,
+                                                  stop=asyncio.Event())
+
+    assert first_day == utc_day(1) and summary.images == 0

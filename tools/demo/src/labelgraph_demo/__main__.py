@@ -5,8 +5,9 @@ samples/photos as camera images, has three detectors label each (a Rekognition s
 two real models), waits until the api serves every labelling, prints where to look, and
 stops everything on Ctrl-C. Everything stays in <state-dir>/state/: a second run uploads
 only the demo images not stored yet, and `make reset` starts from nothing.
-`python -m labelgraph_demo ground-truth --api URL` then records
-every image's verdict from truth.json at once, so the accuracy page compares the three.
+`python -m labelgraph_demo ground-truth --api URL` then records the verdicts from
+truth.json at once, so the accuracy page compares the three, leaving the porch camera's
+images for the user to judge on /ui/review (`--all` records those too).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from labelgraph_demo.loading import (
     write_ground_truth,
 )
 from labelgraph_demo.resume import demo_began, not_stored, stored_keys
-from labelgraph_demo.samples import DEMO_DETECTORS, STAND_IN, make_samples
+from labelgraph_demo.samples import DEMO_DETECTORS, LEFT_FOR_YOU, STAND_IN, make_samples
 from labelgraph_devstack import EmbeddedStack, envfile
 from labelgraph_devstack.clients import aws_client
 from labelgraph_devstack.polling import wait_for
@@ -56,12 +57,20 @@ def main() -> None:
     truth = commands.add_parser("ground-truth", help="record every sample's verdict")
     truth.add_argument("--api", required=True, help="the running api's URL")
     truth.add_argument("--key", help="an API key, if the api wants one")
+    truth.add_argument("--all", action="store_true",
+                       help=f"judge the {LEFT_FOR_YOU} camera's images too (by default they "
+                            "are left for you to judge on /ui/review)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll is noise
     if args.command == "ground-truth":
-        count = load_ground_truth(args.api, args.state_dir / GROUND_TRUTH_FILE, args.key)
+        leave = None if args.all else LEFT_FOR_YOU
+        count = load_ground_truth(args.api, args.state_dir / GROUND_TRUTH_FILE, args.key,
+                                  leave_camera=leave)
         log.info("recorded %d verdicts: see %s/ui/accuracy", count, args.api)
+        if leave:
+            log.info("the %s camera's images are left for you: %s/ui/review?camera=%s "
+                     "(--all judges them too)", leave, args.api, leave)
         return
     try:
         run_demo(args.state_dir, getattr(args, "images", 120))
@@ -94,7 +103,8 @@ def run_demo(state_dir: Path, images: int) -> None:
                      "every detector's labels", len(new), len(samples) - len(new))
             _wait_until_labelled(services, len(samples))
             log.info("ready after %.0f s", time.monotonic() - began)
-            _print_guide(services.api_url, services.ops_urls, state_dir, samples[0].key)
+            _print_guide(services.api_url, services.ops_urls, state_dir, samples[0].key,
+                         stack.env)
             _wait_for_stop(stop, services)
             log.info("stopping services and stack")
 
@@ -108,10 +118,20 @@ def _wait_for_stop(stop: threading.Event, services: ServiceWatch, interval: floa
         pass
 
 
-def _wait_until_labelled(services: ServiceProcesses, expected: int,
-                         timeout: float = 300) -> None:
-    """Until each of the three detectors' labellings of every image is in the graph."""
+class LabelledService(ServiceWatch, Protocol):
+    """What the wait for the labels needs: the api's address, and whether a service died."""
+
+    @property
+    def api_url(self) -> str: ...
+
+
+def _wait_until_labelled(services: LabelledService, expected: int, timeout: float = 300,
+                         report_every: float = 5) -> None:
+    """Until each of the three detectors' labellings of every image is in the graph; says
+    how far each detector is (done / total) every `report_every` seconds while it changes."""
+    names = [entry.split("=")[0] for entry in DEMO_DETECTORS.split(",")]
     seen: dict[str, int] = {}
+    said: list[tuple[float, str]] = []
 
     def labelled() -> bool:
         services.raise_if_exited()
@@ -121,7 +141,9 @@ def _wait_until_labelled(services: ServiceProcesses, expected: int,
             listed = []
         seen.clear()
         seen.update({entry["detector"]: entry["images"] for entry in listed})
-        return len(seen) == DEMO_DETECTORS.count(",") + 1 and min(seen.values()) >= expected
+        done = all(seen.get(name, 0) >= expected for name in names)
+        _report_progress(said, names, seen, expected, 0 if done else report_every)
+        return done
 
     try:
         wait_for(labelled, timeout, interval=0.5, what="every image labelled")
@@ -130,8 +152,38 @@ def _wait_until_labelled(services: ServiceProcesses, expected: int,
                     expected, seen)
 
 
+def _report_progress(said: list[tuple[float, str]], names: list[str], seen: dict[str, int],
+                     expected: int, every: float) -> None:
+    """One line of each detector's done / total, when it changed and `every` seconds passed
+    since the last (`said` holds the last line and when it was said)."""
+    line = ", ".join(f"{name} {min(seen.get(name, 0), expected)}/{expected}" for name in names)
+    now = time.monotonic()
+    if said and (said[-1][1] == line or now - said[-1][0] < every):
+        return
+    said[:] = [(now, line)]
+    log.info("labelled: %s", line)
+
+
+# Every address the stack listens on (each a free loopback port chosen at start), by what
+# stands there and the stack.env variable that holds it.
+STACK_ADDRESSES = (
+    ("Kafka (Tansu)", "KAFKA_BOOTSTRAP_SERVERS"),
+    ("S3, SQS, SNS (ministack)", "AWS_ENDPOINT_URL"),
+    ("DynamoDB (dynalite)", "AWS_ENDPOINT_URL_DYNAMODB"),
+    ("Bolt (ArcadeDB)", "NEO4J_URI"),
+    ("ArcadeDB HTTP", "ARCADEDB_HTTP_URL"),
+    ("Rekognition stub", "REKOGNITION_STUB_URL"),
+)
+
+
+def _stack_addresses(env: dict[str, str]) -> str:
+    """The stack's listening addresses, one a line, aligned under the guide's headings."""
+    return "\n".join(f"{'':17}{what:26}{env[name]}" for what, name in STACK_ADDRESSES
+                     if name in env).lstrip()
+
+
 def _print_guide(api_url: str, ops_urls: dict[str, str], state_dir: Path,
-                 example_key: str) -> None:
+                 example_key: str, stack_env: dict[str, str]) -> None:
     print(f"""
 labelgraph is running.
 
@@ -152,11 +204,13 @@ labelgraph is running.
                  stub answering rules made from truth.json (sure when it says Person,
                  misses about half, like the original analysis): its figures are staged.
   Ground truth   {state_dir / GROUND_TRUTH_FILE} (from samples/photos/truth.json); record
-                 it all at once, then open Accuracy to compare the three:
+                 it at once (all but the {LEFT_FOR_YOU} camera's images, left for you to
+                 judge on Review; --all records those too), then open Accuracy:
                  .venv/bin/python -m labelgraph_demo ground-truth --api {api_url}
   Workers' ops   labeler      {ops_urls["LABELER_OPS_URL"]}/metrics   (and /health, /ready)
                  graph-writer {ops_urls["GRAPH_WRITER_OPS_URL"]}/metrics
                  (in stack.env as LABELER_OPS_URL and GRAPH_WRITER_OPS_URL)
+  Stack          {_stack_addresses(stack_env)}
   Stack env      {state_dir / 'stack.env'}   (source it to attach kcat, scripts, notebooks)
   Service logs   {state_dir / 'logs'}/
   Kept           {state_dir / 'state'}/ (images, labels, verdicts, topic, graph): the

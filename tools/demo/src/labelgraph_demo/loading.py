@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from labelgraph_demo.samples import Sample, ground_truth, stub_rules
+from labelgraph_demo.samples import LEFT_FOR_YOU, Sample, ground_truth, stub_rules, to_record
 from labelgraph_devstack.clients import aws_client, aws_clients
 from labelgraph_provision import ProvisionSettings, provision_aws
 
@@ -40,9 +40,11 @@ def write_ground_truth(path: Path, samples: list[Sample]) -> None:
 
 
 def load_ground_truth(api_url: str, path: Path, api_key: str | None = None,
-                      reviewer: str = "ground-truth") -> int:
-    """Record every verdict of a ground-truth file through the api; returns how many."""
-    verdicts = json.loads(path.read_text())
+                      reviewer: str = "ground-truth",
+                      leave_camera: str | None = LEFT_FOR_YOU) -> int:
+    """Record the verdicts of a ground-truth file through the api, but those of
+    `leave_camera`'s images (None: every one); returns how many."""
+    verdicts = to_record(json.loads(path.read_text()), leave_camera)
     headers = {"X-API-Key": api_key} if api_key else {}
     with httpx.Client(base_url=api_url, headers=headers, timeout=30) as client:
         for verdict in verdicts:

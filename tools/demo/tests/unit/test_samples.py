@@ -1,6 +1,13 @@
 from datetime import UTC, datetime, timedelta
 
-from labelgraph_demo.samples import ground_truth, make_samples, photo_truth, stub_rules
+from labelgraph_demo.samples import (
+    LEFT_FOR_YOU,
+    ground_truth,
+    make_samples,
+    photo_truth,
+    stub_rules,
+    to_record,
+)
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -41,3 +48,12 @@ def test_ground_truth_and_rules_cover_every_sample_once():
     assert [t["object_key"] for t in truth] == [r["match"]["key"] for r in rules]
     assert len({s.key for s in samples}) == len(samples)
     assert sum(t["present"] for t in truth) == sum(s.has_person for s in samples)
+
+
+def test_the_ground_truth_step_leaves_one_cameras_images_for_the_user():
+    samples = make_samples(NOW)
+    left = [s.key for s in samples if s.camera == LEFT_FOR_YOU]
+    recorded = {verdict["object_key"] for verdict in to_record(ground_truth(samples))}
+    assert len(left) == len(samples) // 5 and recorded.isdisjoint(left)
+    assert len(recorded) == len(samples) - len(left)
+    assert len(to_record(ground_truth(samples), None)) == len(samples)

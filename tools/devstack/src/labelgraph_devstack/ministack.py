@@ -18,9 +18,13 @@ PYTHON_VARIABLE = "DEVSTACK_MINISTACK_PYTHON"
 DEFAULT_PYTHON = WORKSPACE_ROOT / ".tools" / "ministack" / "bin" / "python"
 
 
-def ministack(port: int, objects: Path, snapshot: Path) -> ComponentSpec:
+def ministack(port: int, objects: Path, snapshot: Path,
+              credentials: dict[str, str]) -> ComponentSpec:
     """Objects under `objects` (written at once); queues and topics in `snapshot`, which
-    ministack writes only on a graceful stop and reads at start."""
+    ministack writes only on a graceful stop and reads at start. `credentials` are the
+    clients' AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: ministack checks a presigned
+    URL's signature against its own root key (its "test" without them), so the api's
+    image URLs would answer 403 InvalidAccessKeyId in the browser."""
     url = f"http://{HOST}:{port}"
     env = {
         "GATEWAY_PORT": str(port),
@@ -30,6 +34,7 @@ def ministack(port: int, objects: Path, snapshot: Path) -> ComponentSpec:
         "PERSIST_STATE": "1",
         "STATE_DIR": str(snapshot),
         "LOG_LEVEL": "WARNING",  # INFO logs every request: the log would outgrow the data
+        **credentials,
     }
     argv = (str(_python()), "-m", "ministack")
     ready = lambda: http_ok(f"{url}/_ministack/ready")  # noqa: E731

@@ -273,7 +273,7 @@ class EmbeddedStack:
     def _durable_aws(self, aws_port: int, dynamodb_port: int) -> list[ComponentSpec]:
         layout = self.layout
         return [
-            ministack.ministack(aws_port, layout.objects, layout.queue_snapshot),
+            ministack.ministack(aws_port, layout.objects, layout.queue_snapshot, DUMMY_CREDENTIALS),
             dynalite.dynalite(dynamodb_port, layout.tables),
         ]
 

@@ -15,11 +15,11 @@ import random
 import shutil
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -47,6 +47,27 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 CAPTURED = datetime(2016, 11, 5, 7, 15, 30, tzinfo=timezone(timedelta(hours=-8)))
 LABELED_AT = datetime(2026, 11, 1, tzinfo=UTC)
 
+
+
+@contextmanager
+def signed_in_page(base_url: str, path: str, api_key: str) -> Iterator[tuple[Any, list[str]]]:
+    """A page of the api in Chromium, opened at `path` and signed in with `api_key`, and the
+    list its uncaught script errors go to (a test asserts it empty). Playwright is imported
+    here: only the page tests need it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=base_url, viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(path)
+            page.get_by_label("API key").fill(api_key)
+            page.get_by_role("button", name="Sign in").click()
+            yield page, errors
+        finally:
+            browser.close()
 
 def draw_scene(has_person: bool, seed: str, hidden: bool = False) -> bytes:
     """A 320x240 JPEG: sky, lawn, a bush, and a figure when someone is there.

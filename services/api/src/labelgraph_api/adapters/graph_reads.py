@@ -181,6 +181,13 @@ class CypherReads:
         """Each reviewed image in scope with the reviewer's truth and the detector's confidence."""
         return await self._rows(queries.REVIEWED, **span.bounds, **scope)
 
+    async def reviewed_images(self, span: Window, after: tuple[int, str] | None, limit: int,
+                              **scope: Any) -> list[Row]:
+        """A page of the images judged for the label in scope, newest first, with the verdict."""
+        cursor = {"after_ts": after[0], "after_key": after[1]} if after else NO_CURSOR
+        return await self._images(queries.REVIEWED_IMAGES, **span.bounds, **cursor, **scope,
+                                  detector=None, hour=None, limit=limit)
+
     async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
         """Each reviewed image in scope: the truth, its camera and camera-local hour, who
         labelled it, each detector's confidence and model version, who gave it no label."""

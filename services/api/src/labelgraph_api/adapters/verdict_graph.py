@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
-from labelgraph_api.domain import StoredVerdict, review_key
+from labelgraph_api.domain import StoredVerdict, Withdrawal, review_key
 
 
 class VerdictProjection:
@@ -38,19 +38,34 @@ class VerdictProjection:
         rows = await self._session.rows(queries.IMAGES_EXISTING, object_keys=object_keys)
         return {row["object_key"] for row in rows}
 
-    async def withdraw(self, undone: StoredVerdict, previous: StoredVerdict | None) -> None:
-        """Replace an undone verdict by the previous one in force, or drop its Review when
+    async def withdraw(self, withdrawals: list[Withdrawal]) -> None:
+        """Replace each undone verdict by the previous one in force, or drop its Review when
         none is left; only while the graph still shows the undone one."""
-        key = review_key(undone.object_key, undone.label)
-        if previous is None:
-            await self._session.write(queries.DROP_WITHDRAWN_VERDICT, review_key=key,
-                                      withdrawn_at=undone.reviewed_at)
-            return
-        await self._session.write(queries.RESTORE_PREVIOUS_VERDICT, review_key=key,
-                                  withdrawn_at=undone.reviewed_at, present=previous.present,
-                                  reviewer=previous.reviewer,
-                                  reviewed_at=previous.reviewed_at)
+        restored = [{**previous.as_row(), **_shown(undone)}
+                    for undone, previous in withdrawals if previous is not None]
+        dropped = [_shown(undone) for undone, previous in withdrawals if previous is None]
+        if restored:
+            await self._session.write(queries.RESTORE_PREVIOUS_VERDICTS, withdrawn=restored)
+        if dropped:
+            await self._session.write(queries.DROP_WITHDRAWN_VERDICTS, withdrawn=dropped)
 
-    async def graph_verdicts(self) -> list[StoredVerdict]:
-        """Every verdict the graph holds (graphs from before the table hold some only here)."""
-        return [StoredVerdict(**row) for row in await self._session.rows(queries.GRAPH_VERDICTS)]
+    async def graph_verdicts(self, after: StoredVerdict | None, limit: int
+                             ) -> list[StoredVerdict]:
+        """The verdicts the graph holds (graphs from before the table hold some only here),
+        `limit` of them after `after` in key order."""
+        rows = await self._session.rows(
+            queries.GRAPH_VERDICTS, limit=limit,
+            after="" if after is None else review_key(after.object_key, after.label))
+        return [StoredVerdict(**row) for row in rows]
+
+    async def reviews_of(self, judged: list[tuple[str, str]]) -> list[StoredVerdict]:
+        """The verdicts the graph shows on these (object_key, label) pairs, where it has one."""
+        rows = await self._session.rows(queries.REVIEWS_OF,
+                                        review_keys=[review_key(*pair) for pair in judged])
+        return [StoredVerdict(**row) for row in rows]
+
+
+def _shown(undone: StoredVerdict) -> dict[str, str]:
+    """Which Review to change, and the undone verdict it must still show to be changed."""
+    return {"review_key": review_key(undone.object_key, undone.label),
+            "withdrawn_at": undone.reviewed_at}

@@ -3,7 +3,8 @@
 The item holds the verdict in force (what the graph projects and every reader reads) and
 the history of every verdict given on that image and label, undone ones included. The
 graph holds a projection of the verdicts in force (Review nodes); a graph rebuilt or lost
-gets every verdict back from here (verdicts.restore_verdicts), its history never left here.
+gets every verdict back from here (verdicts.restore_verdicts), its history never left here,
+and an undo the graph missed is made there again.
 
 An item is read, changed and written back under its version number: two reviewers racing
 on one image both land in the history, the newest verdict in force.
@@ -12,7 +13,7 @@ on one image both land in the history, the newest verdict in force.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -73,16 +74,22 @@ class VerdictTable:
             return [_history(item) for page in pages for item in page["Items"]]
         return await asyncio.to_thread(self._guarded, query)
 
-    async def all(self) -> list[StoredVerdict]:
-        """Every verdict in force."""
-        return await asyncio.to_thread(self._guarded, self._scan)
+    async def pages(self, size: int) -> AsyncIterator[list[VerdictHistory]]:
+        """Every image and label's history, up to `size` items a page, undone ones included."""
+        pages = iter(self._client.get_paginator("scan").paginate(
+            TableName=self._table, ConsistentRead=True, PaginationConfig={"PageSize": size}))
+        while (page := await asyncio.to_thread(self._guarded, next, pages, None)) is not None:
+            yield [_history(item) for item in page["Items"]]
 
     async def put_if_newer(self, verdicts: list[StoredVerdict]) -> int:
-        """Add each verdict the table has no later one for; returns how many it took."""
+        """Add each verdict the table never held and has no later one for; returns how many
+        it took (one it holds as undone stays undone)."""
         taken = 0
         for verdict in verdicts:
             def adopt(held: VerdictHistory | None, verdict: StoredVerdict = verdict
                       ) -> VerdictHistory | None:
+                if held is not None and held.holds(verdict):
+                    return None  # known, in force or undone: the table's word stands
                 current = None if held is None else held.current
                 if current is not None and current.reviewed_at >= verdict.reviewed_at:
                     return None  # the table's is as new or newer: nothing to write
@@ -127,15 +134,6 @@ class VerdictTable:
             raise _Raced(f"{object_key!r} {label!r} changed meanwhile") from error
         return changed, True
 
-    def _scan(self) -> list[StoredVerdict]:
-        pages = self._client.get_paginator("scan").paginate(
-            TableName=self._table, ConsistentRead=True,
-            # An item whose every verdict was undone keeps its history and judges nothing.
-            FilterExpression="attribute_exists(reviewed_at)",
-            ProjectionExpression="object_key, label, present, reviewer, reviewed_at, sampled")
-        return [_verdict(item) for page in pages for item in page["Items"]]
-
-
 def _unchanged_since(item: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     """The condition that the item is still as read (items from before versions have none)."""
     if item is None:
@@ -154,7 +152,7 @@ def _item(history: VerdictHistory, version: int) -> dict[str, Any]:
             "version": {"N": str(version)},
             "history": {"L": [{"M": _entry_item(entry)} for entry in history.entries]}}
     current = history.current
-    if current is not None:  # the verdict in force, where restore and every reader look
+    if current is not None:  # the verdict in force, where every reader looks
         item |= {"present": {"BOOL": current.present}, "reviewer": {"S": current.reviewer},
                  "reviewed_at": {"S": current.reviewed_at},
                  "sampled": {"BOOL": current.sampled}}

@@ -156,6 +156,26 @@ async def _sample_queue(reads: GraphReads, links: ImageLinks, *, label: str,
             "unknown_labels": unknown}
 
 
+async def reviewed_images(reads: GraphReads, links: ImageLinks, *, label: str,
+                          cameras: list[str] | None, since: datetime | None,
+                          until: datetime | None, limit: int, cursor: str | None,
+                          query: str) -> Body:
+    """Images already judged for the label, newest first, each with its verdict now: what a
+    reviewer goes back over. `query` is the digest of the filters, which the cursor carries."""
+    after = tuple(decode_cursor(cursor, (int, str), query)) if cursor else None
+    span = await window_of(reads, since, until, cameras=cameras)
+    label, unknown = await label_named(reads, label)
+    rows = await reads.reviewed_images(span, after, limit, label=label, cameras=cameras)
+    last = rows[-1] if len(rows) == limit else None
+    items = [{**links.attach(row), "by_detector": labels_by_detector(row),
+              "label_confidence": _top_confidence(row, label)} for row in rows]
+    position = (last["timestamp"], last["object_key"]) if last else None
+    return {"label": label, "items": items, "unknown_labels": unknown,
+            "next_cursor": encode_cursor(position, query) if position else None}
+
+
+
+
 def counts_body(point: Confusion, fit: Calibration | None = None) -> Body:
     """A confusion as the api answers it: counts, rates, and each rate's count and interval;
     with a fit, the calibrated probability of the label at its threshold."""

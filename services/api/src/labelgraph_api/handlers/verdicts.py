@@ -2,19 +2,20 @@
 
 A verdict is stored in the verdict table first, then projected into the graph (a Review
 node keyed by image and label, joined to its image by object key, not by an edge, so a
-rebuild of the images keeps it). Whatever the graph lost, restore_verdicts projects again.
+rebuild of the images keeps it). Whatever the graph lost or missed (an undo while it was
+down), restore_verdicts makes it show again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from labelgraph_api.domain import StoredVerdict
 from labelgraph_api.ports import GraphReads, VerdictGraph, VerdictStore
-from labelgraph_api.verdict_history import VerdictNotFound
+from labelgraph_api.verdict_history import VerdictHistory, VerdictNotFound, graph_fix
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ async def undo_verdict(graph: VerdictGraph, store: VerdictStore, *, object_key: 
         raise VerdictNotFound(given_at)
     entry = next(entry for entry in history.entries if entry.reviewed_at == given_at)
     undone = StoredVerdict(object_key, label, entry.present, entry.reviewer, given_at)
-    await graph.withdraw(undone, history.current)
+    await graph.withdraw([(undone, history.current)])
     return Undone(undone, history.current)
 
 
@@ -96,23 +97,44 @@ def _stamped(object_key: str, label: str, present: bool, reviewer: str,
 
 
 async def restore_verdicts(graph: VerdictGraph, store: VerdictStore) -> int:
-    """Project every stored verdict into the graph again; returns how many."""
-    verdicts = await store.all()
-    for batch in _batches(verdicts):
-        await graph.project(list(batch))
-    log.info("verdicts projected into the graph", extra={"verdicts": len(verdicts)})
-    return len(verdicts)
+    """Make every Review show the table's verdict in force (the api's start): project those
+    the graph lacks or holds older, undo again what the graph missed, then adopt what only the
+    graph holds. A page of the table at a time; returns how many Reviews were changed."""
+    changed = 0
+    async for histories in store.pages(PROJECTION_BATCH):
+        changed += await _fix_reviews(graph, histories)
+    adopted = await adopt_graph_verdicts(graph, store)
+    log.info("graph made equal to the verdict table", extra={"reviews_changed": changed,
+                                                              "adopted": adopted})
+    return changed + adopted
+
+
+async def _fix_reviews(graph: VerdictGraph, histories: list[VerdictHistory]) -> int:
+    """One page of the table made true in the graph; how many Reviews it changed."""
+    shown = {(verdict.object_key, verdict.label): verdict for verdict in
+             await graph.reviews_of([(history.object_key, history.label)
+                                     for history in histories])}
+    fixes = [fix for history in histories if (fix := graph_fix(
+        history, shown.get((history.object_key, history.label)))) is not None]
+    # An undone verdict goes only while the graph shows it; a verdict in force is projected
+    # newest-wins: a verdict given meanwhile (the api serves during the start) stays.
+    withdrawals = [(fix.undone, fix.in_force) for fix in fixes if fix.undone is not None]
+    projected = [fix.in_force for fix in fixes if fix.undone is None and fix.in_force]
+    if withdrawals:
+        await graph.withdraw(withdrawals)
+    if projected:
+        await graph.project(projected)
+    return len(fixes)
 
 
 async def adopt_graph_verdicts(graph: VerdictGraph, store: VerdictStore) -> int:
-    """Copy verdicts that only the graph holds (graphs from before the table) into it."""
-    found = await graph.graph_verdicts()
-    taken = await store.put_if_newer(found)
-    log.info("graph verdicts adopted into the table", extra={"found": len(found),
-                                                             "taken": taken})
+    """Copy verdicts that only the graph holds (graphs from before the table) into it, a page
+    of Reviews at a time; one the table holds as undone stays undone."""
+    found = taken = 0
+    page = await graph.graph_verdicts(None, PROJECTION_BATCH)
+    while page:
+        found += len(page)
+        taken += await store.put_if_newer(page)
+        page = await graph.graph_verdicts(page[-1], PROJECTION_BATCH)
+    log.info("graph verdicts adopted into the table", extra={"found": found, "taken": taken})
     return taken
-
-
-def _batches(items: Sequence[StoredVerdict]) -> Iterator[Sequence[StoredVerdict]]:
-    for start in range(0, len(items), PROJECTION_BATCH):
-        yield items[start:start + PROJECTION_BATCH]

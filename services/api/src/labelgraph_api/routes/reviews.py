@@ -31,6 +31,7 @@ from labelgraph_api.models import (
     BulkVerdicts,
     BulkVerdictsIn,
     DetectorComparison,
+    ReviewedPage,
     ReviewQueue,
     ThresholdCosts,
     UndoIn,
@@ -179,3 +180,16 @@ async def review_queue(
                                       until=until, limit=limit, cursor=cursor,
                                       threshold=threshold, thresholds=thresholds or (),
                                       query=query, mode=mode, seed=seed)
+
+
+@router.get("/reviewed", response_model=ReviewedPage)
+async def reviewed_images(
+    reads: Reads, links: Links, query: QueryDigest, label: LabelQuery = "Person",
+    camera: Cameras = None, since: Since = None, until: Until = None, limit: Limit = 50,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Images already judged for the label, newest first, each with its current verdict:
+    what a reviewer goes back over to judge again."""
+    return await judging.reviewed_images(reads, links, label=label, cameras=camera,
+                                         since=since, until=until, limit=limit, cursor=cursor,
+                                         query=query)

@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
@@ -208,6 +209,28 @@ class S3ReconcileProgress:
     def save(self, scope: str, settled: str | None) -> None:
         _put_json(self._client, self._bucket, self.key,
                   json.dumps({"scope": scope, "settled": settled}).encode())
+
+
+class S3ReconcileMark:
+    """The day the last finished reconcile at start began, for the scope it walked: one small
+    JSON object beside the reconcile's progress."""
+
+    def __init__(self, client: Any, bucket: str, key: str) -> None:
+        self._client = client
+        self._bucket = bucket
+        self.key = key
+
+    def load(self, scope: str) -> date | None:
+        body = _small_object(self._client, self._bucket, self.key)
+        document = {} if body is None else json.loads(body)
+        # Another bucket or other detectors: what that walk covered says nothing of this one.
+        if document.get("scope") != scope:
+            return None
+        return date.fromisoformat(document["began"])
+
+    def save(self, scope: str, began: date) -> None:
+        _put_json(self._client, self._bucket, self.key,
+                  json.dumps({"scope": scope, "began": began.isoformat()}).encode())
 
 
 def _small_object(client: Any, bucket: str, key: str) -> bytes | None:

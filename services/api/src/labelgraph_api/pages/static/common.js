@@ -202,16 +202,26 @@ export function labelsByDetector(image, only = "") {
         : el("p", { class: "confidence" }, "no labels"))));
 }
 
-// One colour per detector for its boxes, the same on the whole page (first seen, first
-// colour), distinct for the first eight detectors.
-const BOX_COLOURS = ["#e6194b", "#1f78b4", "#33a02c", "#ff7f00", "#6a3d9a", "#b15928",
-                     "#0e8a8a", "#c51b7d"];
-const boxColours = new Map();
+// One colour per detector on every page and every load: the demo's and AWS's detectors have
+// fixed ones, any other name one picked by a hash of the name, never by which detector a page
+// happened to meet first. White text on each has a contrast of at least 4.5:1 (the captions).
+const DETECTOR_COLOURS = {
+  "aws-rekognition": "#c62828",
+  "rekognition-stand-in": "#ad1457",
+  "ssd-mobilenet-v2-coco": "#1565c0",
+  "opencv-hog": "#2e7d32",
+};
+const OTHER_COLOURS = ["#6a1b9a", "#bf360c", "#00695c", "#4e342e", "#283593", "#37474f"];
+
+function nameHash(name) {
+  let hash = 0;
+  for (const character of name) hash = (hash * 31 + character.codePointAt(0)) >>> 0;
+  return hash;
+}
 
 /** The colour of a detector's boxes and of its entry in the legend. */
 export function detectorColour(name) {
-  if (!boxColours.has(name)) boxColours.set(name, BOX_COLOURS[boxColours.size % BOX_COLOURS.length]);
-  return boxColours.get(name);
+  return DETECTOR_COLOURS[name] ?? OTHER_COLOURS[nameHash(name) % OTHER_COLOURS.length];
 }
 
 /** The image's detectors and labels with their boxes, in the order labelsByDetector uses. */
@@ -223,32 +233,60 @@ function boxesOf(image, only) {
 }
 
 /** Outlines over an image, one per located instance, placed in percent of the image so
- * they follow it at any size; each says its label and confidence as text. */
-export function boxOutlines(image, only = "") {
+ * they follow it at any size; each says its label and confidence as text. A box below its
+ * detector's threshold (thresholdOf(detector)) is drawn hidden, until belowToggle shows it:
+ * a detector reporting down to 5% would hide the image under dozens of boxes. */
+export function boxOutlines(image, { only = "", thresholdOf = () => 0 } = {}) {
   return boxesOf(image, only).flatMap(([detector, labels]) => labels.flatMap((label) =>
-    label.boxes.map((box) => {
-      const caption = `${label.name} ${box.confidence.toFixed(1)}`;
-      const outline = el("div", { class: "box", "data-detector": detector, "data-label": label.name,
-                                  title: `${detector}: ${caption}` },
-        el("span", { class: "box-caption" }, caption));
-      Object.assign(outline.style, {
-        left: `${box.left * 100}%`, top: `${box.top * 100}%`,
-        width: `${box.width * 100}%`, height: `${box.height * 100}%`,
-        borderColor: detectorColour(detector),
-      });
-      outline.firstChild.style.background = detectorColour(detector);
-      return outline;
-    })));
+    label.boxes.map((box) => outline(detector, label.name, box, thresholdOf(detector)))));
 }
 
-/** Which colour is which detector, with how many boxes each drew on this image. */
-export function boxLegend(image, only = "") {
+function outline(detector, name, box, threshold) {
+  const caption = `${name} ${box.confidence.toFixed(1)}`;
+  // A caption grows away from the nearer edges of the image, so no edge clips it: from the
+  // box's right side in the right half, above the box in the lower half.
+  const end = box.left + box.width / 2 > 0.5;
+  const above = box.top > 0.5;
+  const drawn = el("div", { class: `box${box.confidence < threshold ? " below" : ""}`,
+                            "data-detector": detector, "data-label": name,
+                            title: `${detector}: ${caption}` },
+    el("span", { class: `box-caption${end ? " end" : ""}${above ? " above" : ""}` }, caption));
+  Object.assign(drawn.style, {
+    left: `${box.left * 100}%`, top: `${box.top * 100}%`,
+    width: `${box.width * 100}%`, height: `${box.height * 100}%`,
+    borderColor: detectorColour(detector),
+  });
+  drawn.firstChild.style.background = detectorColour(detector);
+  return drawn;
+}
+
+/** A button showing or hiding the stage's boxes below the threshold ("below 90"); null when
+ * every box is at or above it. */
+export function belowToggle(stage, below) {
+  const count = stage.querySelectorAll(".box.below").length;
+  if (!count) return null;
+  const boxes = `${count} ${count === 1 ? "box" : "boxes"} ${below}`;
+  const button = el("button", { type: "button", class: "below-toggle",
+                                "data-testid": "below-toggle" }, `Show ${boxes}`);
+  button.addEventListener("click", () => {
+    const showing = stage.classList.toggle("show-below");
+    button.textContent = `${showing ? "Hide" : "Show"} ${boxes}`;
+  });
+  return button;
+}
+
+/** Which colour is which detector, with how many boxes each drew at or above its threshold
+ * on this image (and how many it keeps below). */
+export function boxLegend(image, { only = "", thresholdOf = () => 0 } = {}) {
   return el("ul", { class: "box-legend", "data-testid": "box-legend" },
     boxesOf(image, only).map(([detector, labels]) => {
-      const count = labels.reduce((sum, label) => sum + label.boxes.length, 0);
+      const boxes = labels.flatMap((label) => label.boxes);
+      const below = boxes.filter((box) => box.confidence < thresholdOf(detector)).length;
+      const shown = boxes.length - below;
       const swatch = el("span", { class: "swatch" });
       swatch.style.background = detectorColour(detector);
       return el("li", { "data-detector": detector }, swatch,
-                `${detector}: ${count} ${count === 1 ? "box" : "boxes"}`);
+                `${detector}: ${shown} ${shown === 1 ? "box" : "boxes"}` +
+                (below ? ` (${below} below ${thresholdOf(detector)})` : ""));
     }));
 }

@@ -1,6 +1,6 @@
 // The filter form, and the scope fields (window, camera, detector) every page shares:
 // written once here, so their names, defaults and options are the same on every page.
-import { api, detectorColour, el } from "./common.js";
+import { api, el } from "./common.js";
 
 const WINDOWS = {
   "2h": ["last 2 hours", 2 * 3600],
@@ -54,7 +54,6 @@ async function cameraOptions() {
 /** A detector option list: every detector first (names from a bounded scan). */
 async function detectorOptions() {
   const { detectors } = await api("/detectors");
-  detectors.forEach((d) => detectorColour(d.detector));  // boxes coloured in the names' order
   return [["", "all detectors"], ...detectors.map((d) => [d.detector, d.detector])];
 }
 

@@ -1,15 +1,21 @@
 // Images: a filtered gallery, newest first; more load as you scroll; full size on click.
 import {
-  api, boxLegend, boxOutlines, el, labelsByDetector, LatestLoad, say, stampedTime,
+  api, belowToggle, boxLegend, boxOutlines, el, labelsByDetector, LatestLoad, say, stampedTime,
 } from "./common.js";
 import { filters, scopeFields, windowRange } from "./forms.js";
 
 const PAGE_SIZE = 24;
+// Boxes are drawn from the minimum confidence asked for, else from the pages' default
+// threshold; the rest wait behind a button.
+const BOX_THRESHOLD = 90;
 const content = document.getElementById("content");
 const total = el("p", { class: "summary", "data-testid": "shown" });
 const grid = el("div", { class: "gallery", "data-testid": "gallery" });
 const more = el("button", { type: "button", hidden: true }, "Load more");
-const lightbox = el("dialog", { class: "lightbox", onclick: () => lightbox.close() });
+// A click anywhere closes the full-size view, but on its buttons.
+const lightbox = el("dialog", { class: "lightbox", onclick: (event) => {
+  if (!event.target.closest("button")) lightbox.close();
+} });
 const bulk = bulkVerdictBar();
 content.append(total, bulk, grid, more, lightbox);
 // One gallery load at a time: a restart aborts a next page in flight (so it never lands in
@@ -77,11 +83,13 @@ function card(image) {
 // Full size, with every detector's boxes drawn over the image (the filtered one's alone),
 // and every verdict given on it: who, when, and whether it was undone.
 function enlarge(image) {
+  const threshold = Number(query.min_confidence || BOX_THRESHOLD);
+  const shown = { only: query.detector, thresholdOf: () => threshold };
+  const stage = el("div", { class: "boxed", "data-testid": "image-boxes" },
+    el("img", { src: image.url, alt: image.object_key }), boxOutlines(image, shown));
   const history = el("ul", { class: "history", "data-testid": "verdict-history" });
-  lightbox.replaceChildren(
-    el("div", { class: "boxed", "data-testid": "image-boxes" },
-       el("img", { src: image.url, alt: image.object_key }), boxOutlines(image, query.detector)),
-    boxLegend(image, query.detector), el("p", {}, image.object_key), history);
+  lightbox.replaceChildren(stage, belowToggle(stage, `below ${threshold}`),
+                           boxLegend(image, shown), el("p", {}, image.object_key), history);
   lightbox.showModal();
   api(`/images/${encodeURIComponent(image.object_key)}`).then((detail) => {
     history.replaceChildren(...(detail.history.length ? detail.history.map(verdictLine)
