@@ -65,6 +65,8 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(
     finally:
         services.stop()
     assert kit.snapshot(keys) == expected
+    settings = kit.settings(topic)
+    assert [asyncio.run(recount(settings, Scope(camera))) for camera in cameras] == [[]] * 3
 
 
 def _samples(exposition: str) -> dict[str, float]:
@@ -115,6 +117,8 @@ def test_rebuild_asks_first_then_wipes_and_rewrites_the_whole_topic(
     assert kit.snapshot(event.object_key for event in events) == helpers.expected_graph(events)
     assert kit.query("MATCH (i:Image) RETURN count(i) AS n") == [{"n": 60}]
     assert kit.query("MATCH (l:Label {label_name: 'x'}) RETURN count(l) AS n") == [{"n": 0}]
+    assert asyncio.run(recount(settings, Scope())) == []  # the tallies rebuilt with the graph
+    assert kit.query("MATCH (t:Tally) RETURN count(t) AS n") != [{"n": 0}]
 
 
 def test_a_wrong_password_at_start_exits_at_once_with_one_clear_line(kit):

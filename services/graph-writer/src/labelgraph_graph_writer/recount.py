@@ -8,19 +8,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from labelgraph_graph_writer.tallies import (
+    Counts,
     ImageFacts,
     Row,
     TallyKey,
     add_up,
-    by_property,
     encode,
     key_fields,
+    meanings,
+    nonzero,
     tally_key_text,
-    tally_property,
 )
-
-# A tally's counting properties, decoded: property name -> code -> count.
-Counts = dict[str, dict[int, int]]
 
 
 @dataclass(frozen=True)
@@ -91,15 +89,13 @@ class Recount:
 
 def recount_of(scope: Scope, images: Iterable[ImageFacts]) -> Recount:
     """The scope's tallies counted anew from its images' edges."""
-    tallies: dict[TallyKey, Counts] = {}
-    meanings: dict[str, str] = {}
-    for key, cells in add_up(images).items():
-        for view, label, _, _ in cells:
-            meanings[tally_property(view, label)] = (
-                f"view {view!r} images" if label is None else f"view {view!r} label {label!r}")
-        if scope.covers(key):
-            tallies[key] = by_property(cells)
-    return Recount({key: counts for key, counts in tallies.items() if counts}, meanings)
+    images = list(images)
+    named: dict[str, str] = {}
+    for image in images:
+        named |= meanings(image)
+    tallies = {key: nonzero(counts) for key, counts in add_up(images).items()
+               if scope.covers(key)}
+    return Recount({key: counts for key, counts in tallies.items() if counts}, named)
 
 
 def differences(scope: Scope, counted: Recount, stored: Mapping[TallyKey, Counts]

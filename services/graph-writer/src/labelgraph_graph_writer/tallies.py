@@ -13,10 +13,10 @@ one before; the recount adds up the images' contributions from the edges anew.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +32,8 @@ LEVELS = ("day", "month")
 Row = dict[str, Any]
 TallyKey = tuple[str, str, str]
 """(level, camera, period): period is the camera-local date, or its month (YYYY-MM)."""
-Cell = tuple[str, str | None, int, int]
-"""(view, label, hour, bucket): label None counts images (bucket 0)."""
-Cells = Counter[Cell]
+Counts = dict[str, dict[int, int]]
+"""A tally's counts: property name -> code -> count (see `contribution`)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ def tally_key_text(key: TallyKey) -> str:
     return json.dumps(list(key), separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=65_536)  # a batch asks for the same few thousand names
 def tally_property(view: str, label: str | None) -> str:
     """The property holding a view's image counts (label None) or one label's counts.
 
@@ -79,46 +79,50 @@ def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, floa
     return best
 
 
-def contribution(facts: ImageFacts) -> Cells:
-    """The cells one image counts in, in each of its places (the same at every level)."""
+def contribution(facts: ImageFacts) -> list[tuple[str, int]]:
+    """What one image counts, the same in each of its places: (property, code) pairs, the
+    code being the hour for image counts and hour x 101 + bucket for a label's."""
     hour = int(facts.isodate[11:13])
     views: list[tuple[str, Mapping[str, float]]] = [
         (detector, facts.labels.get(detector, {})) for detector in facts.detectors]
     views.append((ANY_DETECTOR, _best_per_label(facts.labels)))
-    cells: Cells = Counter()
+    counted = []
     for view, by_label in views:
-        cells[(view, None, hour, 0)] += 1
-        for name, confidence in by_label.items():
-            cells[(view, name, hour, bucket(confidence))] += 1
-    return cells
+        counted.append((tally_property(view, None), hour))
+        counted.extend((tally_property(view, name), hour * BUCKETS + bucket(confidence))
+                       for name, confidence in by_label.items())
+    return counted
 
 
 def add_up(images: Iterable[ImageFacts], sign: int = 1,
-           into: dict[TallyKey, Cells] | None = None) -> dict[TallyKey, Cells]:
-    """The images' cells summed per tally (subtracted with sign -1); zeros are kept."""
+           into: dict[TallyKey, Counts] | None = None) -> dict[TallyKey, Counts]:
+    """The images' counts summed per tally and property (subtracted with sign -1); a
+    count that sums to 0 is kept as 0."""
     totals = {} if into is None else into
     for image in images:
-        cells = contribution(image)
+        counted = contribution(image)
         for key in _places(image):
-            held = totals.setdefault(key, Counter())
-            for cell, count in cells.items():
-                held[cell] += sign * count
+            held = totals.setdefault(key, {})
+            for name, code in counted:
+                codes = held.setdefault(name, {})
+                codes[code] = codes.get(code, 0) + sign
     return totals
 
 
-def _code(cell: Cell) -> int:
-    _, label, hour, bucket_index = cell
-    return hour if label is None else hour * BUCKETS + bucket_index
+def meanings(facts: ImageFacts) -> dict[str, str]:
+    """What each property the image counts in counts, for people to read."""
+    named = {tally_property(view, None): f"view {view!r} images"
+             for view in (*facts.detectors, ANY_DETECTOR)}
+    for view, by_label in (*facts.labels.items(), (ANY_DETECTOR, _best_per_label(facts.labels))):
+        named |= {tally_property(view, name): f"view {view!r} label {name!r}" for name in by_label}
+    return named
 
 
-def by_property(cells: Cells) -> dict[str, dict[int, int]]:
-    """A tally's non-zero cells grouped per property: name -> code -> count."""
-    grouped: dict[str, dict[int, int]] = {}
-    for cell, count in cells.items():
-        if count:
-            name = tally_property(cell[0], cell[1])
-            grouped.setdefault(name, {})[_code(cell)] = count
-    return grouped
+def nonzero(counts: Counts) -> Counts:
+    """The counts without zeros, and without properties left empty."""
+    kept = {name: {code: count for code, count in codes.items() if count}
+            for name, codes in counts.items()}
+    return {name: codes for name, codes in kept.items() if codes}
 
 
 def encode(name: str, counts: Mapping[int, int]) -> list[int] | None:
@@ -153,7 +157,7 @@ def changes(before: Iterable[ImageFacts], after: Iterable[ImageFacts]) -> list[R
     totals = add_up(after, 1, add_up(before, -1))
     rows = []
     for key in sorted(totals, key=tally_key_text):
-        deltas = by_property(totals[key])
+        deltas = nonzero(totals[key])
         if deltas:
             rows.append({**key_fields(key), "deltas": deltas})
     return rows
@@ -170,7 +174,8 @@ def changed_values(row: Row, held: Mapping[str, list[int] | None]) -> dict[str, 
     removes a property that counts nothing any more)."""
     values: dict[str, list[int] | None] = {}
     for name, delta in row["deltas"].items():
-        counts = Counter(decode(name, held.get(name)))
-        counts.update(delta)
+        counts = decode(name, held.get(name))
+        for code, change in delta.items():
+            counts[code] = counts.get(code, 0) + change
         values[name] = encode(name, counts)
     return values
