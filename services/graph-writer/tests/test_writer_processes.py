@@ -33,7 +33,9 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(
     keys = [event.object_key for event in events]
     topic = kit.fresh_topic()
     kit.produce(topic, events)
-    env = kit.process_env(topic, GRAPH_WRITER_BATCH_SIZE="50")
+    env = kit.process_env(topic, GRAPH_WRITER_BATCH_SIZE="50",
+                          GRAPH_WRITER_TALLY_SETTLE_SECONDS="0",  # folds killed midway too
+                          GRAPH_WRITER_TALLY_FOLD_SECONDS="0.5")
     written = "MATCH (c:Camera)-[:HAS_IMAGE]->(i:Image) WHERE c.camera_name IN $cameras " \
               "RETURN count(i) AS n"
 
@@ -144,7 +146,11 @@ def test_three_writers_at_once_keep_the_tallies_exact(kit, helpers, tmp_path):
     writers = [subprocess.Popen(
         [*COMMAND, "run"], stdout=log.open("wb"), stderr=subprocess.STDOUT,
         env=os.environ | kit.process_env(topic, GRAPH_WRITER_CONSUMER_GROUP=group,
-                                         GRAPH_WRITER_BATCH_SIZE="20"))
+                                         GRAPH_WRITER_BATCH_SIZE="20",
+                                         # each writer also folds days while the others
+                                         # write to them
+                                         GRAPH_WRITER_TALLY_SETTLE_SECONDS="0",
+                                         GRAPH_WRITER_TALLY_FOLD_SECONDS="0.2"))
         for log in logs]
     expected = helpers.expected_graph(events)
     keys = [event.object_key for event in events]
@@ -159,6 +165,7 @@ def test_three_writers_at_once_keep_the_tallies_exact(kit, helpers, tmp_path):
     text = "\n".join(log.read_text() for log in logs)
     print(text[-5000:])  # the conflicts the writers met, shown with a failure
     assert "consuming" in text and "dead-lettered" not in text  # the writers' own log lines
+    assert "folded settled days into their months" in text
     settings = kit.settings(topic)
     for camera in cameras:
         assert asyncio.run(recount(settings, Scope(camera))) == []

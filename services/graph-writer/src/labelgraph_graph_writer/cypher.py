@@ -97,23 +97,54 @@ SET has_label += row.props
 """
 
 # A batch's tallies are read, changed in Python and written back in the batch's
-# transaction (tallies.changed_values), one node per camera and day or month touched. The
-# read first writes each node, so Neo4j holds its write lock before the counts are read and
-# a concurrent writer cannot slip a change in between (a lost update); ArcadeDB refuses the
-# second of two concurrent commits instead. Property names are parameters, read with the
-# dynamic `tally[name]` both engines answer.
+# transaction (tallies.changed_values), one node per camera and day touched. The read
+# first writes each node, so Neo4j holds its write lock before the counts are read and a
+# concurrent writer or fold cannot slip a change in between (a lost update); ArcadeDB
+# refuses the second of two concurrent commits instead. Property names are parameters,
+# read with the dynamic `tally[name]` both engines answer. A day node says whether it has
+# been folded into its month (then the writer changes the month too); a month has no flag.
 READ_TALLIES = """
 UNWIND $rows AS row
 MERGE (tally:Tally {tally_key: row.key})
-ON CREATE SET tally.level = row.level, tally.camera = row.camera, tally.period = row.period
+ON CREATE SET tally.level = row.level, tally.camera = row.camera, tally.period = row.period,
+              tally.folded = CASE WHEN row.level = 'day' THEN false END
 SET tally.writing = true
-RETURN row.key AS key, [name IN row.names | tally[name]] AS held
+RETURN row.key AS key, [name IN row.names | tally[name]] AS held, tally.folded AS folded
 """
 WRITE_TALLIES = """
 UNWIND $rows AS row
 MATCH (tally:Tally {tally_key: row.key})
-SET tally += row.values
+SET tally += row.values, tally.touched_at = $touched_at
 REMOVE tally.writing
+"""
+
+# Day tallies not folded into their month yet and not written since $settled_before (epoch
+# seconds): a scan of the Tally nodes (about 3,400 a year of nine cameras), run by the
+# writer's fold task every GRAPH_WRITER_TALLY_FOLD_SECONDS, never by a batch or a reader.
+SETTLED_DAYS = """
+MATCH (tally:Tally)
+WHERE tally.level = 'day' AND tally.folded = false AND tally.touched_at < $settled_before
+RETURN tally.tally_key AS key
+ORDER BY key
+LIMIT $limit
+"""
+# The fold of one day, in one transaction: the day is claimed (write-locked on Neo4j)
+# before it is read, its counts are added to the month's (READ_TALLIES, WRITE_TALLIES),
+# then it is marked, and the month lists it among the days it holds.
+CLAIM_DAY = """
+MATCH (day:Tally {tally_key: $key})
+SET day.writing = true
+RETURN day.folded AS folded, properties(day) AS props
+"""
+MARK_FOLDED = """
+MATCH (day:Tally {tally_key: $day})
+SET day.folded = true
+REMOVE day.writing
+WITH day
+MERGE (month:Tally {tally_key: $month})
+ON CREATE SET month.level = 'month', month.camera = day.camera,
+              month.period = substring(day.period, 0, 7)
+SET month.folded_days = coalesce(month.folded_days, []) + [day.period]
 """
 
 # The tallies of one camera (or every camera: null), whole, for the recount.

@@ -7,7 +7,6 @@ one fits its port.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,7 +17,14 @@ from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, DeadLetter
 from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
-from labelgraph_graph_writer.tallies import changed_values, changes, decode
+from labelgraph_graph_writer.tallies import (
+    changed_values,
+    changes,
+    key_fields,
+    month_of,
+    month_rows,
+    stored_cells,
+)
 
 
 @dataclass
@@ -35,8 +41,9 @@ class FakeGraph:
     held: dict[str, ImageState] = field(default_factory=dict)
     calls: list[list[str]] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
-    # stored key -> property -> value, as the Tally nodes hold them
-    tallies: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # (level, camera, period) -> property -> value, as the Tally nodes hold them
+    tallies: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    now: float = 0.0  # the clock tallies are stamped with
     complete: bool | None = None  # the TallyState marker
 
     async def ensure_schema(self) -> None:
@@ -86,20 +93,36 @@ class FakeGraph:
             self._add_tally(row)
         return len(claimed)
 
+    async def fold_settled_days(self, settled_before: float, limit: int) -> int:
+        self._answer()
+        settled = sorted(key for key, props in self.tallies.items()
+                         if props.get("folded") is False
+                         and props["touched_at"] < settled_before)[:limit]
+        for day in settled:
+            month = month_of(day)
+            counts = stored_cells(self.tallies[day])
+            if counts:
+                self._add_tally({**key_fields(month), "deltas": counts})
+            self.tallies[day]["folded"] = True
+            held = self.tallies.setdefault(month, {})
+            held["folded_days"] = [*held.get("folded_days", []), day[2]]
+        return len(settled)
+
     def _add_tally(self, row: dict[str, Any]) -> None:
-        # As READ_TALLIES and WRITE_TALLIES do: a property counting nothing is gone.
-        tally = self.tallies.setdefault(row["key"], {})
+        # As READ_TALLIES and WRITE_TALLIES do: a property counting nothing is gone, and a
+        # change to a folded day goes to its month too.
+        key = (row["level"], row["camera"], row["period"])
+        fresh = {"folded": False} if row["level"] == "day" else {}
+        tally = self.tallies.setdefault(key, fresh)
         for name, value in changed_values(row, tally).items():
             if value is None:
                 tally.pop(name, None)
             else:
                 tally[name] = value
-
-    def decoded_tallies(self) -> dict[tuple[str, str, str], dict[str, dict[int, int]]]:
-        """The tallies as the real adapter's `tallies` returns them."""
-        return {tuple(json.loads(key)): {name: decode(name, value)
-                                         for name, value in props.items()}
-                for key, props in self.tallies.items() if props}
+        tally["touched_at"] = self.now
+        if tally.get("folded"):
+            for month in month_rows([row]):
+                self._add_tally(month)
 
     def _answer(self) -> None:
         if self.down:

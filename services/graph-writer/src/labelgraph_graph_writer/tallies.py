@@ -67,8 +67,14 @@ def tally_property(view: str, label: str | None) -> str:
     return ("i_" if label is None else "l_") + digest
 
 
-def _places(facts: ImageFacts) -> list[TallyKey]:
-    return [("day", facts.camera, facts.isodate[:10]), ("month", facts.camera, facts.isodate[:7])]
+def day_of(facts: ImageFacts) -> TallyKey:
+    return ("day", facts.camera, facts.isodate[:10])
+
+
+def month_of(day: TallyKey) -> TallyKey:
+    """The month tally a day tally is folded into."""
+    _, camera, date = day
+    return ("month", camera, date[:7])
 
 
 def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -80,7 +86,7 @@ def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, floa
 
 
 def contribution(facts: ImageFacts) -> list[tuple[str, int]]:
-    """What one image counts, the same in each of its places: (property, code) pairs, the
+    """What one image counts, in its day and month alike: (property, code) pairs, the
     code being the hour for image counts and hour x 101 + bucket for a label's."""
     hour = int(facts.isodate[11:13])
     views: list[tuple[str, Mapping[str, float]]] = [
@@ -96,16 +102,32 @@ def contribution(facts: ImageFacts) -> list[tuple[str, int]]:
 
 def add_up(images: Iterable[ImageFacts], sign: int = 1,
            into: dict[TallyKey, Counts] | None = None) -> dict[TallyKey, Counts]:
-    """The images' counts summed per tally and property (subtracted with sign -1); a
+    """The images' counts summed per day tally and property (subtracted with sign -1); a
     count that sums to 0 is kept as 0."""
     totals = {} if into is None else into
     for image in images:
-        counted = contribution(image)
-        for key in _places(image):
-            held = totals.setdefault(key, {})
-            for name, code in counted:
-                codes = held.setdefault(name, {})
-                codes[code] = codes.get(code, 0) + sign
+        held = totals.setdefault(day_of(image), {})
+        for name, code in contribution(image):
+            codes = held.setdefault(name, {})
+            codes[code] = codes.get(code, 0) + sign
+    return totals
+
+
+def add_counts(into: Counts, counts: Mapping[str, Mapping[int, int]]) -> Counts:
+    """`counts` added into `into` (which is returned)."""
+    for name, codes in counts.items():
+        held = into.setdefault(name, {})
+        for code, count in codes.items():
+            held[code] = held.get(code, 0) + count
+    return into
+
+
+def months(days: Mapping[TallyKey, Counts], folded: Iterable[TallyKey]) -> dict[TallyKey, Counts]:
+    """The month tallies of the folded days: their counts summed per month."""
+    totals: dict[TallyKey, Counts] = {}
+    for day in folded:
+        if day in days:
+            add_counts(totals.setdefault(month_of(day), {}), days[day])
     return totals
 
 
@@ -152,7 +174,7 @@ def stored_cells(properties: Mapping[str, Any]) -> dict[str, dict[int, int]]:
 
 
 def changes(before: Iterable[ImageFacts], after: Iterable[ImageFacts]) -> list[Row]:
-    """What brings the tallies from `before` to `after`: a row per touched tally with the
+    """What brings the day tallies from `before` to `after`: a row per touched day with the
     change of each property it touches (name -> code -> change), in key order."""
     totals = add_up(after, 1, add_up(before, -1))
     rows = []
@@ -167,6 +189,16 @@ def key_fields(key: TallyKey) -> Row:
     """The node's identifying properties."""
     level, camera, period = key
     return {"key": tally_key_text(key), "level": level, "camera": camera, "period": period}
+
+
+def month_rows(day_rows: Iterable[Row]) -> list[Row]:
+    """The change rows of the months the given (folded) days' changes also go to."""
+    totals: dict[TallyKey, Counts] = {}
+    for row in day_rows:
+        day = (row["level"], row["camera"], row["period"])
+        add_counts(totals.setdefault(month_of(day), {}), row["deltas"])
+    return [{**key_fields(key), "deltas": nonzero(counts)}
+            for key, counts in sorted(totals.items()) if nonzero(counts)]
 
 
 def changed_values(row: Row, held: Mapping[str, list[int] | None]) -> dict[str, list[int] | None]:

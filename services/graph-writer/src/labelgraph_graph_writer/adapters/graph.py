@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,7 +29,11 @@ from labelgraph_graph_writer.tallies import (
     TallyKey,
     changed_values,
     changes,
+    key_fields,
+    month_of,
+    month_rows,
     stored_cells,
+    tally_key_text,
 )
 
 
@@ -109,12 +115,24 @@ class LabelGraph:
                                            dates=dates)
             return [_image_facts(record) async for record in result]
 
-    async def tallies(self, camera: str | None) -> dict[TallyKey, dict[str, dict[int, int]]]:
-        """The tallies the graph holds for a camera (None: all), decoded."""
+    async def tallies(self, camera: str | None) -> dict[TallyKey, dict[str, Any]]:
+        """The tallies the graph holds for a camera (None: all): each node's properties."""
         async with self._session() as session:
             result = await session.run(cypher.TALLIES, camera=camera)
-            return {(record["level"], record["camera"], record["period"]):
-                    stored_cells(record["props"]) async for record in result}
+            return {(record["level"], record["camera"], record["period"]): record["props"]
+                    async for record in result}
+
+    async def fold_settled_days(self, settled_before: float, limit: int) -> int:
+        """Fold up to `limit` day tallies not written since `settled_before` into their
+        months, a transaction each; returns how many it found."""
+        async with self._session() as session:
+            result = await session.run(cypher.SETTLED_DAYS, settled_before=settled_before,
+                                       limit=limit)
+            keys = [record["key"] async for record in result]
+        for key in keys:
+            async with self._session() as session:
+                await session.execute_write(_fold_day, key)
+        return len(keys)
 
     async def set_tallies(self, rows: list[Row]) -> None:
         """Replace tallies' properties (recount.Recount.repairs' rows), in one transaction."""
@@ -200,16 +218,35 @@ async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
 
 
 async def _add_tallies(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
-    """Read the tallies the rows change, add the changes, write them back."""
+    """Read the tallies the rows change, add the changes, write them back; a change to a
+    day already folded into its month goes to the month too."""
     if not rows:
         return
     reads = [{"key": row["key"], "level": row["level"], "camera": row["camera"],
               "period": row["period"], "names": list(row["deltas"])} for row in rows]
     result = await tx.run(cypher.READ_TALLIES, rows=reads)
-    held = {record["key"]: record["held"] async for record in result}
+    held, folded = {}, set()
+    async for record in result:
+        held[record["key"]] = record["held"]
+        if record["folded"]:
+            folded.add(record["key"])
     writes = [{"key": row["key"], "values": changed_values(
         row, dict(zip(row["deltas"], held[row["key"]], strict=True)))} for row in rows]
-    await _run(tx, cypher.WRITE_TALLIES, rows=writes)
+    await _run(tx, cypher.WRITE_TALLIES, rows=writes, touched_at=time.time())
+    await _add_tallies(tx, month_rows(row for row in rows if row["key"] in folded))
+
+
+async def _fold_day(tx: AsyncManagedTransaction, key: str) -> bool:
+    """Add a settled day's counts to its month and mark it folded; False if it was."""
+    record = await (await tx.run(cypher.CLAIM_DAY, key=key)).single()
+    if record is None or record["folded"] is not False:
+        return False
+    level, camera, period = json.loads(key)
+    month = month_of((level, camera, period))
+    counts = stored_cells(record["props"])
+    await _add_tallies(tx, [{**key_fields(month), "deltas": counts}] if counts else [])
+    await _run(tx, cypher.MARK_FOLDED, day=key, month=tally_key_text(month))
+    return True
 
 
 async def _count_uncounted(tx: AsyncManagedTransaction, date: str, limit: int) -> int:
