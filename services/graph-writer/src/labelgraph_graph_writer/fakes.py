@@ -18,12 +18,13 @@ from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
 from labelgraph_graph_writer.tallies import (
+    changed_cells,
     changed_values,
     changes,
-    key_fields,
-    month_of,
-    month_rows,
+    merged_rows,
+    registry_of,
     stored_cells,
+    thin_rows,
 )
 
 
@@ -41,8 +42,8 @@ class FakeGraph:
     held: dict[str, ImageState] = field(default_factory=dict)
     calls: list[list[str]] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
-    # (level, camera, period) -> property -> value, as the Tally nodes hold them
-    tallies: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    # each Tally node's key (tallies.TallyKey) -> its properties
+    tallies: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     now: float = 0.0  # the clock tallies are stamped with
     complete: bool | None = None  # the TallyState marker
 
@@ -99,30 +100,36 @@ class FakeGraph:
                          if props.get("folded") is False
                          and props["touched_at"] < settled_before)[:limit]
         for day in settled:
-            month = month_of(day)
-            counts = stored_cells(self.tallies[day])
-            if counts:
-                self._add_tally({**key_fields(month), "deltas": counts})
+            self._add_thin(thin_rows(day, stored_cells(self.tallies[day])))
             self.tallies[day]["folded"] = True
-            held = self.tallies.setdefault(month, {})
-            held["folded_days"] = [*held.get("folded_days", []), day[2]]
+            registry = self.tallies[registry_of(day[1])]
+            registry["dates"] = [date for date in registry["dates"] if date != day[2]]
         return len(settled)
 
     def _add_tally(self, row: dict[str, Any]) -> None:
-        # As READ_TALLIES and WRITE_TALLIES do: a property counting nothing is gone, and a
-        # change to a folded day goes to its month too.
+        # As READ_TALLIES, WRITE_TALLIES and REGISTER_UNFOLDED do: a property counting
+        # nothing is gone, a new day is registered unfolded, and a change to a folded day
+        # goes to its thin tallies too.
         key = (row["level"], row["camera"], row["period"])
-        fresh = {"folded": False} if row["level"] == "day" else {}
-        tally = self.tallies.setdefault(key, fresh)
+        if key not in self.tallies:
+            self.tallies[key] = {"folded": False}
+            registry = self.tallies.setdefault(registry_of(key[1]), {"dates": []})
+            registry["dates"] = [*registry["dates"], key[2]]
+        tally = self.tallies[key]
         for name, value in changed_values(row, tally).items():
             if value is None:
                 tally.pop(name, None)
             else:
                 tally[name] = value
         tally["touched_at"] = self.now
-        if tally.get("folded"):
-            for month in month_rows([row]):
-                self._add_tally(month)
+        if tally["folded"]:
+            self._add_thin(thin_rows(key, row["deltas"]))
+
+    def _add_thin(self, rows: list[dict[str, Any]]) -> None:
+        for row in merged_rows(rows):
+            key = (row["level"], row["camera"], row["period"], row["property"])
+            held = self.tallies.setdefault(key, {})
+            held["cells"] = changed_cells(row, held.get("cells"))
 
     def _answer(self) -> None:
         if self.down:

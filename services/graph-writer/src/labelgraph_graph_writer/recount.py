@@ -14,14 +14,14 @@ from labelgraph_graph_writer.tallies import (
     Row,
     TallyKey,
     add_up,
+    decode,
     encode,
-    key_fields,
     meanings,
-    month_of,
-    months,
     nonzero,
+    registry_of,
     stored_cells,
     tally_key_text,
+    thin,
 )
 
 
@@ -45,12 +45,11 @@ class Scope:
 
     def covers(self, key: TallyKey) -> bool:
         """Whether the scope's images are all the images the tally counts."""
-        level, camera, period = key
-        if self.camera is not None and camera != self.camera:
+        if self.camera is not None and key[1] != self.camera:
             return False
         if not self.windowed:
             return True
-        return level == "day" and period in set(self.dates())
+        return key[0] == "day" and key[2] in set(self.dates())
 
 
 @dataclass(frozen=True)
@@ -74,33 +73,35 @@ def _shown(value: object) -> str:
 
 @dataclass(frozen=True)
 class Recount:
-    """The scope's tallies as the edges count them (months: the days the graph says are
-    folded), each property's meaning, and every difference from the stored ones."""
+    """The scope's tallies as the edges count them (thin ones: from the days the graph says
+    are folded), and every difference from the stored ones."""
 
-    expected: dict[TallyKey, Counts]
-    folded_days: dict[TallyKey, list[str]]  # month -> its folded dates, from the day nodes
+    days: dict[TallyKey, Counts]
+    thin: dict[TallyKey, dict[int, int]]
+    unfolded: dict[TallyKey, list[str]]  # registry -> the camera's unfolded dates
     stored: Mapping[TallyKey, Mapping[str, Any]]
     differences: list[Difference]
 
     def repairs(self) -> list[Row]:
         """The whole properties of each tally with a difference, as the recount has them
         (set with `SET tally = row.props`, so a stale property goes); a day keeps whether
-        it is folded, a month gets the days folded into it."""
+        it is folded."""
         rows = []
         for key in sorted({difference.key for difference in self.differences},
                           key=tally_key_text):
-            fields = key_fields(key)
-            held = self.stored.get(key, {})
-            props: Row = {"tally_key": fields["key"], "level": fields["level"],
-                          "camera": fields["camera"], "period": fields["period"]}
-            props |= {name: encode(name, codes)
-                      for name, codes in self.expected.get(key, {}).items()}
+            props: Row = {"tally_key": tally_key_text(key), "level": key[0], "camera": key[1]}
             if key[0] == "day":
-                props |= {"folded": bool(held.get("folded")),
+                held = self.stored.get(key, {})
+                props |= {"period": key[2], "folded": bool(held.get("folded")),
                           "touched_at": held.get("touched_at", 0.0)}
+                props |= {name: encode(name, codes)
+                          for name, codes in self.days.get(key, {}).items()}
+            elif key[0] == "unfolded":
+                props["dates"] = self.unfolded.get(key, [])
             else:
-                props["folded_days"] = self.folded_days.get(key, [])
-            rows.append({"key": fields["key"], "props": props})
+                props |= {"period": key[2], "property": key[3],
+                          "cells": encode(key[3], self.thin.get(key, {}))}
+            rows.append({"key": props["tally_key"], "props": props})
         return rows
 
 
@@ -111,27 +112,48 @@ def recount(scope: Scope, images: Iterable[ImageFacts],
     named: dict[str, str] = {}
     for image in images:
         named |= meanings(image)
-    days = add_up(images)
-    folded = sorted(key for key, props in stored.items()
-                    if key[0] == "day" and props.get("folded") is True)
-    folded_days: dict[TallyKey, list[str]] = {}
-    for day in folded:
-        folded_days.setdefault(month_of(day), []).append(day[2])
-    expected = {key: nonzero(counts)
-                for key, counts in (days | months(days, folded)).items() if scope.covers(key)}
-    expected = {key: counts for key, counts in expected.items() if counts}
-    held = {key: stored_cells(props) for key, props in stored.items() if scope.covers(key)}
+    days = {key: counts for key, counts in
+            ((key, nonzero(counts)) for key, counts in add_up(images).items()) if counts}
+    folded = [key for key, props in stored.items() if key[0] == "day" and props.get("folded")]
+    thin_counts = {key: codes for key, codes in thin(days, folded).items()
+                   if scope.covers(key) and any(codes.values())}
+    unfolded: dict[TallyKey, list[str]] = {}
+    for key, props in stored.items():
+        if key[0] == "day" and props.get("folded") is False:
+            unfolded.setdefault(registry_of(key[1]), []).append(key[2])
+    found = _day_differences(scope, days, stored, named)
+    for key in sorted({key for key in stored if len(key) == 4} | thin_counts.keys(),
+                      key=tally_key_text):
+        if not scope.covers(key):
+            continue
+        held = decode(key[3], stored.get(key, {}).get("cells"))
+        mine = {code: count for code, count in thin_counts.get(key, {}).items() if count}
+        if held != mine:
+            found.append(Difference(key, "cells", named.get(key[3], "counted by no image"),
+                                    held, mine))
+    if not scope.windowed:
+        for key in sorted({key for key in stored if key[0] == "unfolded"} | unfolded.keys(),
+                          key=tally_key_text):
+            if scope.covers(key):
+                held_dates = sorted(stored.get(key, {}).get("dates") or [])
+                if held_dates != sorted(unfolded.get(key, [])):
+                    found.append(Difference(key, "dates", "days not folded yet", held_dates,
+                                            sorted(unfolded.get(key, []))))
+    return Recount(days, thin_counts, {key: sorted(dates) for key, dates in unfolded.items()},
+                   stored, found)
+
+
+def _day_differences(scope: Scope, days: Mapping[TallyKey, Counts],
+                     stored: Mapping[TallyKey, Mapping[str, Any]],
+                     named: Mapping[str, str]) -> list[Difference]:
+    expected = {key: counts for key, counts in days.items() if scope.covers(key)}
+    held = {key: stored_cells(props) for key, props in stored.items()
+            if key[0] == "day" and scope.covers(key)}
     found = []
     for key in sorted(expected.keys() | held.keys(), key=tally_key_text):
         mine, theirs = expected.get(key, {}), held.get(key, {})
         for name in sorted(mine.keys() | theirs.keys()):
             if mine.get(name, {}) != theirs.get(name, {}):
-                meaning = named.get(name, "counted by no image")
-                found.append(Difference(key, name, meaning, theirs.get(name, {}),
-                                        mine.get(name, {})))
-    for key in sorted(key for key in stored if key[0] == "month" and scope.covers(key)):
-        listed = sorted(stored[key].get("folded_days") or [])
-        if listed != folded_days.get(key, []):
-            found.append(Difference(key, "folded_days", "days folded into the month", listed,
-                                    folded_days.get(key, [])))
-    return Recount(expected, folded_days, stored, found)
+                found.append(Difference(key, name, named.get(name, "counted by no image"),
+                                        theirs.get(name, {}), mine.get(name, {})))
+    return found

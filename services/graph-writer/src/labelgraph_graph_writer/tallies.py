@@ -24,14 +24,15 @@ from typing import Any
 ANY_DETECTOR = "*"
 # Stored on each image whose edges the tallies count (`Image.tally_version`) and on the
 # graph's TallyState: an image without it (or with another version) is counted by the fill.
-TALLY_VERSION = 2
+TALLY_VERSION = 3
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
 HOURS = 24
-LEVELS = ("day", "month")
 
 Row = dict[str, Any]
-TallyKey = tuple[str, str, str]
-"""(level, camera, period): period is the camera-local date, or its month (YYYY-MM)."""
+TallyKey = tuple[Any, ...]
+"""A Tally node's key: ("day", camera, date) for a day's node, ("month", camera, "YYYY-MM",
+property) and ("total", camera, None, property) for the thin nodes days are folded into,
+("unfolded", camera) for the camera's registry of days not folded yet."""
 Counts = dict[str, dict[int, int]]
 """A tally's counts: property name -> code -> count (see `contribution`)."""
 
@@ -71,10 +72,15 @@ def day_of(facts: ImageFacts) -> TallyKey:
     return ("day", facts.camera, facts.isodate[:10])
 
 
-def month_of(day: TallyKey) -> TallyKey:
-    """The month tally a day tally is folded into."""
+def folded_into(day: TallyKey, name: str) -> list[TallyKey]:
+    """The thin tallies a day's property is folded into: its month's and all time's."""
     _, camera, date = day
-    return ("month", camera, date[:7])
+    return [("month", camera, date[:7], name), ("total", camera, None, name)]
+
+
+def registry_of(camera: str) -> TallyKey:
+    """The key of a camera's registry of unfolded days."""
+    return ("unfolded", camera)
 
 
 def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -122,12 +128,17 @@ def add_counts(into: Counts, counts: Mapping[str, Mapping[int, int]]) -> Counts:
     return into
 
 
-def months(days: Mapping[TallyKey, Counts], folded: Iterable[TallyKey]) -> dict[TallyKey, Counts]:
-    """The month tallies of the folded days: their counts summed per month."""
-    totals: dict[TallyKey, Counts] = {}
+def thin(days: Mapping[TallyKey, Counts], folded: Iterable[TallyKey]
+         ) -> dict[TallyKey, dict[int, int]]:
+    """The thin tallies of the folded days: each property's counts summed per month and
+    over all time."""
+    totals: dict[TallyKey, dict[int, int]] = {}
     for day in folded:
-        if day in days:
-            add_counts(totals.setdefault(month_of(day), {}), days[day])
+        for name, codes in days.get(day, {}).items():
+            for key in folded_into(day, name):
+                held = totals.setdefault(key, {})
+                for code, count in codes.items():
+                    held[code] = held.get(code, 0) + count
     return totals
 
 
@@ -186,28 +197,45 @@ def changes(before: Iterable[ImageFacts], after: Iterable[ImageFacts]) -> list[R
 
 
 def key_fields(key: TallyKey) -> Row:
-    """The node's identifying properties."""
+    """A day node's identifying properties."""
     level, camera, period = key
     return {"key": tally_key_text(key), "level": level, "camera": camera, "period": period}
 
 
-def month_rows(day_rows: Iterable[Row]) -> list[Row]:
-    """The change rows of the months the given (folded) days' changes also go to."""
-    totals: dict[TallyKey, Counts] = {}
-    for row in day_rows:
-        day = (row["level"], row["camera"], row["period"])
-        add_counts(totals.setdefault(month_of(day), {}), row["deltas"])
-    return [{**key_fields(key), "deltas": nonzero(counts)}
-            for key, counts in sorted(totals.items()) if nonzero(counts)]
+def thin_rows(day: TallyKey, deltas: Mapping[str, Mapping[int, int]]) -> list[Row]:
+    """The changes of the thin tallies a folded day's changes go to, a row per node."""
+    rows = []
+    for name, delta in deltas.items():
+        for key in folded_into(day, name):
+            level, camera, period, _ = key
+            rows.append({"key": tally_key_text(key), "level": level, "camera": camera,
+                         "period": period, "property": name, "delta": dict(delta)})
+    return rows
+
+
+def merged_rows(rows: Iterable[Row]) -> list[Row]:
+    """Rows of one node added into one (a statement may not write a node twice)."""
+    merged: dict[str, Row] = {}
+    for row in rows:
+        held = merged.setdefault(row["key"], {**row, "delta": {}})
+        for code, change in row["delta"].items():
+            held["delta"][code] = held["delta"].get(code, 0) + change
+    return [merged[key] for key in sorted(merged)]
+
+
+def changed_cells(row: Row, held: list[int] | None) -> list[int] | None:
+    """A thin node's new cells, from the cells held and the row's change."""
+    return _added(row["property"], held, row["delta"])
 
 
 def changed_values(row: Row, held: Mapping[str, list[int] | None]) -> dict[str, list[int] | None]:
     """The new value of each property a change row touches, from the values held (None
     removes a property that counts nothing any more)."""
-    values: dict[str, list[int] | None] = {}
-    for name, delta in row["deltas"].items():
-        counts = decode(name, held.get(name))
-        for code, change in delta.items():
-            counts[code] = counts.get(code, 0) + change
-        values[name] = encode(name, counts)
-    return values
+    return {name: _added(name, held.get(name), delta) for name, delta in row["deltas"].items()}
+
+
+def _added(name: str, held: list[int] | None, delta: Mapping[int, int]) -> list[int] | None:
+    counts = decode(name, held)
+    for code, change in delta.items():
+        counts[code] = counts.get(code, 0) + change
+    return encode(name, counts)

@@ -48,8 +48,13 @@ def test_tallies_equal_the_recount_after_any_history_of_labellings(seed, helpers
     asyncio.run(fold_settled_days(graph, settle_seconds=-1))  # every day folds
     assert differences(graph, events, helpers) == []
     checked = recount(Scope(), helpers.expected_facts(events), graph.tallies)
-    held = {key: stored_cells(props) for key, props in graph.tallies.items()}
-    assert {key: counts for key, counts in held.items() if counts} == checked.expected
+    days = {key: stored_cells(props) for key, props in graph.tallies.items() if len(key) == 3}
+    assert {key: counts for key, counts in days.items() if counts} == checked.days
+    thin = {key: decode(key[3], props["cells"]) for key, props in graph.tallies.items()
+            if len(key) == 4}
+    assert {key: cells for key, cells in thin.items() if cells} == checked.thin
+    assert all(props["dates"] == [] for key, props in graph.tallies.items()
+               if key[0] == "unfolded")
 
 
 def test_buckets_are_floored_and_clamped():
@@ -60,20 +65,23 @@ def test_buckets_are_floored_and_clamped():
 def test_an_image_counts_its_best_confidence_over_detectors_in_the_any_view():
     image = ImageFacts("front", "2016-11-30T23:30:05-08:00", ("a", "b"),
                        {"a": {"Person": 60.2}, "b": {"Person": 91.7, "Car": 10.0}})
-    day, month = ("day", "front", "2016-11-30"), ("month", "front", "2016-11")
-    unfolded = recount(Scope(), [image], {}).expected
-    assert list(unfolded) == [day]  # a month counts its folded days only
-    counts = recount(Scope(), [image], {day: {"folded": True}}).expected
-    assert counts[day] == counts[month]
+    day = ("day", "front", "2016-11-30")
+    unfolded = recount(Scope(), [image], {day: {"folded": False}})
+    assert (list(unfolded.days), unfolded.thin) == ([day], {})  # thin: folded days only
+    assert unfolded.unfolded == {("unfolded", "front"): ["2016-11-30"]}
     # hour 23, bucket b: code 23 * 101 + b; images per hour under code = hour
-    assert counts[day] == {
+    person = tally_property(ANY_DETECTOR, "Person")
+    assert unfolded.days[day] == {
         tally_property(ANY_DETECTOR, None): {23: 1}, tally_property("a", None): {23: 1},
-        tally_property("b", None): {23: 1},
-        tally_property(ANY_DETECTOR, "Person"): {23 * 101 + 91: 1},
+        tally_property("b", None): {23: 1}, person: {23 * 101 + 91: 1},
         tally_property(ANY_DETECTOR, "Car"): {23 * 101 + 10: 1},
         tally_property("a", "Person"): {23 * 101 + 60: 1},
         tally_property("b", "Person"): {23 * 101 + 91: 1},
         tally_property("b", "Car"): {23 * 101 + 10: 1}}
+    folded = recount(Scope(), [image], {day: {"folded": True}}).thin
+    assert folded[("month", "front", "2016-11", person)] == {23 * 101 + 91: 1}
+    assert folded[("total", "front", None, person)] == {23 * 101 + 91: 1}
+    assert len(folded) == 2 * len(unfolded.days[day])
 
 
 def test_stored_values_are_24_hours_of_images_and_sparse_pairs_of_label_cells():
@@ -88,7 +96,7 @@ def test_stored_values_are_24_hours_of_images_and_sparse_pairs_of_label_cells():
     assert tally_property("a,b", None) != tally_property("a", "b")
 
 
-def test_the_recount_reports_a_wrong_count_a_missing_tally_a_stale_property_and_a_fold(
+def test_the_recount_reports_a_wrong_count_a_missing_tally_a_stale_node_and_the_registry(
         helpers):
     rng = random.Random(5)
     events = helpers.random_history(rng, ["front"], ["Person"], images=6)
@@ -100,14 +108,16 @@ def test_the_recount_reports_a_wrong_count_a_missing_tally_a_stale_property_and_
     name = sorted(stored_cells(graph.tallies[days[0]]))[0]
     graph.tallies[days[0]][name] = encode(name, {0: 7})
     del graph.tallies[days[1]]
-    graph.tallies[month]["l_stale"] = [5, 1]
-    graph.tallies[month]["folded_days"] = [*graph.tallies[month]["folded_days"], "2016-01-01"]
+    stale = ("total", "front", None, "l_stale")
+    graph.tallies[stale] = {"cells": [5, 1]}
+    graph.tallies[("unfolded", "front")]["dates"] = ["2016-01-01"]
+    graph.tallies[month]["cells"] = None
     found = recount(Scope(), helpers.expected_facts(events), graph.tallies).differences
     assert {(difference.key, difference.name) for difference in found} >= {
-        (days[0], name), (month, "l_stale"), (month, "folded_days")}
-    assert {difference.key for difference in found} >= {days[0], days[1], month}
-    assert [str(difference) for difference in found if difference.name == "l_stale"] == [
-        f'{json.dumps(list(month), separators=(",", ":"))} l_stale (counted by no image): '
+        (days[0], name), (month, "cells"), (stale, "cells"), (("unfolded", "front"), "dates")}
+    assert days[1] in {difference.key for difference in found}
+    assert [str(difference) for difference in found if difference.key == stale] == [
+        f'{json.dumps(list(stale), separators=(",", ":"))} cells (counted by no image): '
         "stored {5: 1}, recounted {}"]
 
 
