@@ -144,15 +144,21 @@ SET tally.cells = row.cells
 REMOVE tally.writing
 """
 
-# Day tallies not folded yet and not written since $settled_before (epoch seconds): a scan
-# of the day nodes (about 3,300 a year of nine cameras, and the thin ones), run by the
-# writer's fold task every GRAPH_WRITER_TALLY_FOLD_SECONDS, never by a batch or a reader.
+# Which days to fold: the cameras' registries of unfolded days, then those days' nodes
+# not written since $settled_before (epoch seconds). Keys are computed in Python (the key
+# is JSON of hostile names), so nothing scans the Tally nodes, which grow by thousands a
+# month. Run by the writer's fold task every GRAPH_WRITER_TALLY_FOLD_SECONDS.
+CAMERA_NAMES = "MATCH (camera:Camera) RETURN camera.camera_name AS camera"
+UNFOLDED_DATES = """
+UNWIND $keys AS key
+MATCH (registry:Tally {tally_key: key})
+RETURN registry.camera AS camera, registry.dates AS dates
+"""
 SETTLED_DAYS = """
-MATCH (tally:Tally)
-WHERE tally.level = 'day' AND tally.folded = false AND tally.touched_at < $settled_before
-RETURN tally.tally_key AS key
-ORDER BY key
-LIMIT $limit
+UNWIND $keys AS key
+MATCH (day:Tally {tally_key: key})
+WHERE day.folded = false AND day.touched_at < $settled_before
+RETURN day.tally_key AS key
 """
 # The fold of one day, in one transaction: the day is claimed (write-locked on Neo4j)
 # before it is read, its counts are added to its thin tallies (READ_THIN, WRITE_THIN),

@@ -125,11 +125,17 @@ class LabelGraph:
 
     async def fold_settled_days(self, settled_before: float, limit: int) -> int:
         """Fold up to `limit` day tallies not written since `settled_before` into their
-        months, a transaction each; returns how many it found."""
+        thin tallies, a transaction each; returns how many it found."""
         async with self._session() as session:
-            result = await session.run(cypher.SETTLED_DAYS, settled_before=settled_before,
-                                       limit=limit)
-            keys = [record["key"] async for record in result]
+            cameras = [record["camera"] async for record in
+                       await session.run(cypher.CAMERA_NAMES) if record["camera"] is not None]
+            result = await session.run(cypher.UNFOLDED_DATES, keys=[
+                tally_key_text(registry_of(camera)) for camera in cameras])
+            days = [tally_key_text(("day", record["camera"], date))
+                    async for record in result for date in record["dates"] or []]
+            result = await session.run(cypher.SETTLED_DAYS, keys=sorted(days),
+                                       settled_before=settled_before)
+            keys = sorted([record["key"] async for record in result])[:limit]
         for key in keys:
             async with self._session() as session:
                 await session.execute_write(_fold_day, key)

@@ -1,0 +1,162 @@
+"""Tallies at a million images: the graph-writer's transaction builds one graph size by size
+(20,000, 214,000, 1,000,000 images of dataset.py at 1,200 a day), settled days are folded as
+the writer's task folds them, and at each size the tally reads the api makes are timed
+against the graph, with the graph's memory and disk.
+
+    python bench/tally_scale_bench.py --output bench-output [--sizes 20000,214000,1000000]
+
+The writes go through the graph-writer's own adapter (`LabelGraph.write_batch`, batches of
+500, as `graph_writer_bench.py`'s b3), without Kafka: a million events through the topic
+would measure the broker stand-in too. The reads are the statements the api runs
+(queries.TALLY_CELLS-like lookups by key), timed one at a time, `--requests` each:
+- all time, one label: each camera's thin total node, and its registry's unfolded days;
+- rollup by month, one label: each camera's thin month nodes over the whole history;
+- a 30-day window, one label: each camera's day nodes of the last 30 days.
+Their cost should follow the nodes they read (cameras x periods), not the images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from dataset import generate_events
+from neo4j import AsyncDriver
+from report import record, run_facts
+
+from labelgraph_devstack import EmbeddedStack
+from labelgraph_graph_writer.adapters.graph import LabelGraph
+from labelgraph_graph_writer.bootstrap import build_driver
+from labelgraph_graph_writer.config import GraphWriterSettings
+from labelgraph_graph_writer.domain import plan_batch
+from labelgraph_graph_writer.tallies import ANY_DETECTOR, tally_key_text, tally_property
+
+PER_DAY = 1_200
+BATCH = 500
+SIZES = "20000,214000,1000000"
+CELLS = """
+UNWIND $keys AS key
+MATCH (tally:Tally {tally_key: key})
+RETURN tally.camera AS camera, tally.period AS period, tally.cells AS cells
+"""
+DAY_CELLS = """
+UNWIND $keys AS key
+MATCH (tally:Tally {tally_key: key})
+RETURN tally.camera AS camera, tally.period AS period, tally[$property] AS cells
+"""
+REGISTRIES = """
+UNWIND $keys AS key
+MATCH (registry:Tally {tally_key: key})
+RETURN registry.camera AS camera, registry.dates AS dates
+"""
+DATES = "MATCH (iso:ISODate) RETURN iso.iso_date AS iso_date"
+CAMERAS = "MATCH (camera:Camera) RETURN camera.camera_name AS camera"
+
+
+async def grow(graph: LabelGraph, events: Any, count: int) -> float:
+    """Write the next `count` events, folding settled days every 20 batches; images/s."""
+    started = time.perf_counter()
+    written = 0
+    while written < count:
+        batch = [next(events) for _ in range(min(BATCH, count - written))]
+        keys = sorted({event.object_key for event in batch})
+        await graph.write_batch(keys, functools.partial(plan_batch, batch))
+        written += len(batch)
+        if (written // BATCH) % 20 == 0:
+            await graph.fold_settled_days(time.time() - 5, 10_000)
+    await graph.fold_settled_days(time.time() + 1, 10_000)  # the last days too
+    return count / (time.perf_counter() - started)
+
+
+async def timed(driver: AsyncDriver, requests: int, statement: str,
+                **parameters: Any) -> dict[str, Any]:
+    latencies, rows = [], 0
+    for _ in range(requests):
+        began = time.perf_counter()
+        async with driver.session(database="neo4j") as session:
+            result = await session.run(statement, parameters)
+            rows = len([record async for record in result])
+        latencies.append((time.perf_counter() - began) * 1000)
+    latencies.sort()
+    return {"p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1), "rows": rows}
+
+
+async def reads(driver: AsyncDriver, requests: int) -> dict[str, Any]:
+    async with driver.session(database="neo4j") as session:
+        dates = sorted([r["iso_date"] async for r in await session.run(DATES)])
+        cameras = sorted([r["camera"] async for r in await session.run(CAMERAS)])
+    person = tally_property(ANY_DETECTOR, "Person")
+    months = sorted({day[:7] for day in dates})
+    return {
+        "all time, Person: thin total per camera": await timed(
+            driver, requests, CELLS,
+            keys=[tally_key_text(("total", camera, None, person)) for camera in cameras]),
+        "unfolded registries": await timed(
+            driver, requests, REGISTRIES,
+            keys=[tally_key_text(("unfolded", camera)) for camera in cameras]),
+        "rollup by month, Person: thin month nodes": await timed(
+            driver, requests, CELLS,
+            keys=[tally_key_text(("month", camera, month, person))
+                  for camera in cameras for month in months]),
+        "30 days, Person: day nodes": await timed(
+            driver, requests, DAY_CELLS, property=person,
+            keys=[tally_key_text(("day", camera, day))
+                  for camera in cameras for day in dates[-30:]]),
+    }
+
+
+def footprint(stack: EmbeddedStack) -> dict[str, float]:
+    status = Path(f"/proc/{stack.pids['graph']}/status").read_text()
+    rss_kb = next(int(line.split()[1]) for line in status.splitlines()
+                  if line.startswith("VmRSS:"))
+    disk = sum(path.stat().st_size for path in (stack.state_dir / "arcadedb").rglob("*")
+               if path.is_file())
+    return {"graph_rss_mb": round(rss_kb / 1024), "graph_disk_mb": round(disk / 2**20)}
+
+
+async def run(stack: EmbeddedStack, sizes: list[int], requests: int) -> dict[str, Any]:
+    settings = GraphWriterSettings(  # type: ignore[call-arg]
+        neo4j_uri=stack.env["NEO4J_URI"], neo4j_password=stack.env["NEO4J_PASSWORD"])
+    driver = build_driver(settings)
+    graph = LabelGraph(driver, "neo4j")
+    await graph.ensure_schema()
+    events = generate_events(max(sizes), per_day=PER_DAY)
+    results, held = {}, 0
+    try:
+        for size in sizes:
+            rate = await grow(graph, events, size - held)
+            held = size
+            results[str(size)] = {"images_per_second": round(rate), **footprint(stack),
+                                  "reads": await reads(driver, requests)}
+            print(json.dumps({"size": size, **results[str(size)]}), file=sys.stderr,
+                  flush=True)
+    finally:
+        await driver.close()
+    return {"sizes": results, "requests": requests, "images_per_day": PER_DAY}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", type=Path, default=Path("bench-output"))
+    parser.add_argument("--sizes", default=SIZES)
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--graph-heap", default="6g", help="ArcadeDB's -Xmx")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory() as state, \
+            EmbeddedStack(Path(state), graph_heap=args.graph_heap) as stack:
+        result = asyncio.run(run(stack, sizes, args.requests))
+    record(args.output, "tally_scale", result | {"graph_heap": args.graph_heap} | run_facts())
+
+
+if __name__ == "__main__":
+    main()
