@@ -9,8 +9,8 @@ The writes go through the graph-writer's own adapter (`LabelGraph.write_batch`, 
 500, as `graph_writer_bench.py`'s b3), without Kafka: a million events through the topic
 would measure the broker stand-in too. The reads are the statements the api runs
 (queries.TALLY_CELLS-like lookups by key), timed one at a time, `--requests` each:
-- all time, one label: each camera's thin total node, and its registry's unfolded days;
-- rollup by month, one label: each camera's thin month nodes over the whole history;
+- all time, one label: each camera's total shard holding it, and the registries;
+- rollup by month, one label: each camera's month shards holding it, over the history;
 - a 30-day window, one label: each camera's day nodes of the last 30 days.
 Their cost should follow the nodes they read (cameras x periods), not the images.
 """
@@ -37,17 +37,17 @@ from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.bootstrap import build_driver
 from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_graph_writer.domain import plan_batch
-from labelgraph_graph_writer.tallies import ANY_DETECTOR, tally_key_text, tally_property
+from labelgraph_graph_writer.tallies import (
+    ANY_DETECTOR,
+    shard_of,
+    tally_key_text,
+    tally_property,
+)
 
 PER_DAY = 1_200
 BATCH = 500
 SIZES = "20000,214000,1000000"
 CELLS = """
-UNWIND $keys AS key
-MATCH (tally:Tally {tally_key: key})
-RETURN tally.camera AS camera, tally.period AS period, tally.cells AS cells
-"""
-DAY_CELLS = """
 UNWIND $keys AS key
 MATCH (tally:Tally {tally_key: key})
 RETURN tally.camera AS camera, tally.period AS period, tally[$property] AS cells
@@ -95,20 +95,21 @@ async def reads(driver: AsyncDriver, requests: int) -> dict[str, Any]:
         dates = sorted([r["iso_date"] async for r in await session.run(DATES)])
         cameras = sorted([r["camera"] async for r in await session.run(CAMERAS)])
     person = tally_property(ANY_DETECTOR, "Person")
+    shard = shard_of(person)
     months = sorted({day[:7] for day in dates})
     return {
-        "all time, Person: thin total per camera": await timed(
-            driver, requests, CELLS,
-            keys=[tally_key_text(("total", camera, None, person)) for camera in cameras]),
+        "all time, Person: total shard per camera": await timed(
+            driver, requests, CELLS, property=person,
+            keys=[tally_key_text(("total", camera, None, shard)) for camera in cameras]),
         "unfolded registries": await timed(
             driver, requests, REGISTRIES,
             keys=[tally_key_text(("unfolded", camera)) for camera in cameras]),
-        "rollup by month, Person: thin month nodes": await timed(
-            driver, requests, CELLS,
-            keys=[tally_key_text(("month", camera, month, person))
+        "rollup by month, Person: month shards": await timed(
+            driver, requests, CELLS, property=person,
+            keys=[tally_key_text(("month", camera, month, shard))
                   for camera in cameras for month in months]),
         "30 days, Person: day nodes": await timed(
-            driver, requests, DAY_CELLS, property=person,
+            driver, requests, CELLS, property=person,
             keys=[tally_key_text(("day", camera, day))
                   for camera in cameras for day in dates[-30:]]),
     }

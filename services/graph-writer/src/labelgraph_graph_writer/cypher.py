@@ -103,7 +103,7 @@ SET has_label += row.props
 # refuses the second of two concurrent commits instead. Property names are parameters,
 # read with the dynamic `tally[name]` both engines answer. A day says whether it was just
 # made (no `touched_at` yet: the writer registers it as unfolded) and whether it was folded
-# (the writer changes its thin tallies too).
+# (the writer changes its shards too).
 READ_TALLIES = """
 UNWIND $rows AS row
 MERGE (tally:Tally {tally_key: row.key})
@@ -119,7 +119,7 @@ MATCH (tally:Tally {tally_key: row.key})
 SET tally += row.values, tally.touched_at = $touched_at
 REMOVE tally.writing
 """
-# A camera's registry of the days not folded yet, which readers add to the thin tallies.
+# A camera's registry of the days not folded yet, which readers add to the shards.
 # The new dates are computed from the list in the SET itself: Neo4j takes the write lock
 # before that read (a direct dependency).
 REGISTER_UNFOLDED = """
@@ -128,25 +128,20 @@ MERGE (registry:Tally {tally_key: row.key})
 ON CREATE SET registry.level = 'unfolded', registry.camera = row.camera, registry.dates = []
 SET registry.dates = registry.dates + [date IN row.dates WHERE NOT date IN registry.dates]
 """
-# Thin tallies (one camera, month or all time, and property), read and written as days are.
-READ_THIN = """
+# The shards days are folded into (one camera, month or all time, and 1/64 of the
+# properties), read and written as days are (WRITE_TALLIES).
+READ_SHARDS = """
 UNWIND $rows AS row
 MERGE (tally:Tally {tally_key: row.key})
 ON CREATE SET tally.level = row.level, tally.camera = row.camera, tally.period = row.period,
-              tally.property = row.property
+              tally.shard = row.shard
 SET tally.writing = true
-RETURN row.key AS key, tally.cells AS cells
-"""
-WRITE_THIN = """
-UNWIND $rows AS row
-MATCH (tally:Tally {tally_key: row.key})
-SET tally.cells = row.cells
-REMOVE tally.writing
+RETURN row.key AS key, [name IN row.names | tally[name]] AS held
 """
 
 # Which days to fold: the cameras' registries of unfolded days, then those days' nodes
 # not written since $settled_before (epoch seconds). Keys are computed in Python (the key
-# is JSON of hostile names), so nothing scans the Tally nodes, which grow by thousands a
+# is JSON of hostile names), so nothing scans the Tally nodes, which grow by hundreds a
 # month. Run by the writer's fold task every GRAPH_WRITER_TALLY_FOLD_SECONDS.
 CAMERA_NAMES = "MATCH (camera:Camera) RETURN camera.camera_name AS camera"
 UNFOLDED_DATES = """
@@ -161,7 +156,7 @@ WHERE day.folded = false AND day.touched_at < $settled_before
 RETURN day.tally_key AS key
 """
 # The fold of one day, in one transaction: the day is claimed (write-locked on Neo4j)
-# before it is read, its counts are added to its thin tallies (READ_THIN, WRITE_THIN),
+# before it is read, its counts are added to its shards (READ_SHARDS, WRITE_TALLIES),
 # then it is marked folded and leaves its camera's registry.
 CLAIM_DAY = """
 MATCH (day:Tally {tally_key: $key})

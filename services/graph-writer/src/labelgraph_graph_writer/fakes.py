@@ -18,13 +18,12 @@ from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
 from labelgraph_graph_writer.tallies import (
-    changed_cells,
     changed_values,
     changes,
     merged_rows,
     registry_of,
+    shard_rows,
     stored_cells,
-    thin_rows,
 )
 
 
@@ -100,7 +99,7 @@ class FakeGraph:
                          if props.get("folded") is False
                          and props["touched_at"] < settled_before)[:limit]
         for day in settled:
-            self._add_thin(thin_rows(day, stored_cells(self.tallies[day])))
+            self._add_shards(shard_rows(day, stored_cells(self.tallies[day])))
             self.tallies[day]["folded"] = True
             registry = self.tallies[registry_of(day[1])]
             registry["dates"] = [date for date in registry["dates"] if date != day[2]]
@@ -123,13 +122,17 @@ class FakeGraph:
                 tally[name] = value
         tally["touched_at"] = self.now
         if tally["folded"]:
-            self._add_thin(thin_rows(key, row["deltas"]))
+            self._add_shards(shard_rows(key, row["deltas"]))
 
-    def _add_thin(self, rows: list[dict[str, Any]]) -> None:
+    def _add_shards(self, rows: list[dict[str, Any]]) -> None:
         for row in merged_rows(rows):
-            key = (row["level"], row["camera"], row["period"], row["property"])
-            held = self.tallies.setdefault(key, {})
-            held["cells"] = changed_cells(row, held.get("cells"))
+            held = self.tallies.setdefault((row["level"], row["camera"], row["period"],
+                                            row["shard"]), {})
+            for name, value in changed_values(row, held).items():
+                if value is None:
+                    held.pop(name, None)
+                else:
+                    held[name] = value
 
     def _answer(self) -> None:
         if self.down:

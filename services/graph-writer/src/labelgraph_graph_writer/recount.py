@@ -14,14 +14,13 @@ from labelgraph_graph_writer.tallies import (
     Row,
     TallyKey,
     add_up,
-    decode,
     encode,
     meanings,
     nonzero,
     registry_of,
+    shards,
     stored_cells,
     tally_key_text,
-    thin,
 )
 
 
@@ -73,11 +72,11 @@ def _shown(value: object) -> str:
 
 @dataclass(frozen=True)
 class Recount:
-    """The scope's tallies as the edges count them (thin ones: from the days the graph says
+    """The scope's tallies as the edges count them (shards: from the days the graph says
     are folded), and every difference from the stored ones."""
 
     days: dict[TallyKey, Counts]
-    thin: dict[TallyKey, dict[int, int]]
+    shards: dict[TallyKey, Counts]
     unfolded: dict[TallyKey, list[str]]  # registry -> the camera's unfolded dates
     stored: Mapping[TallyKey, Mapping[str, Any]]
     differences: list[Difference]
@@ -99,8 +98,9 @@ class Recount:
             elif key[0] == "unfolded":
                 props["dates"] = self.unfolded.get(key, [])
             else:
-                props |= {"period": key[2], "property": key[3],
-                          "cells": encode(key[3], self.thin.get(key, {}))}
+                props |= {"period": key[2], "shard": key[3]}
+                props |= {name: encode(name, codes)
+                          for name, codes in self.shards.get(key, {}).items()}
             rows.append({"key": props["tally_key"], "props": props})
         return rows
 
@@ -115,22 +115,15 @@ def recount(scope: Scope, images: Iterable[ImageFacts],
     days = {key: counts for key, counts in
             ((key, nonzero(counts)) for key, counts in add_up(images).items()) if counts}
     folded = [key for key, props in stored.items() if key[0] == "day" and props.get("folded")]
-    thin_counts = {key: codes for key, codes in thin(days, folded).items()
-                   if scope.covers(key) and any(codes.values())}
+    expected_shards = {key: counts for key, counts in
+                       ((key, nonzero(counts)) for key, counts in shards(days, folded).items())
+                       if counts and scope.covers(key)}
     unfolded: dict[TallyKey, list[str]] = {}
     for key, props in stored.items():
         if key[0] == "day" and props.get("folded") is False:
             unfolded.setdefault(registry_of(key[1]), []).append(key[2])
-    found = _day_differences(scope, days, stored, named)
-    for key in sorted({key for key in stored if len(key) == 4} | thin_counts.keys(),
-                      key=tally_key_text):
-        if not scope.covers(key):
-            continue
-        held = decode(key[3], stored.get(key, {}).get("cells"))
-        mine = {code: count for code, count in thin_counts.get(key, {}).items() if count}
-        if held != mine:
-            found.append(Difference(key, "cells", named.get(key[3], "counted by no image"),
-                                    held, mine))
+    found = _differences(scope, days, stored, named, ("day",))
+    found += _differences(scope, expected_shards, stored, named, ("month", "total"))
     if not scope.windowed:
         for key in sorted({key for key in stored if key[0] == "unfolded"} | unfolded.keys(),
                           key=tally_key_text):
@@ -139,16 +132,17 @@ def recount(scope: Scope, images: Iterable[ImageFacts],
                 if held_dates != sorted(unfolded.get(key, [])):
                     found.append(Difference(key, "dates", "days not folded yet", held_dates,
                                             sorted(unfolded.get(key, []))))
-    return Recount(days, thin_counts, {key: sorted(dates) for key, dates in unfolded.items()},
-                   stored, found)
+    return Recount(days, expected_shards,
+                   {key: sorted(dates) for key, dates in unfolded.items()}, stored, found)
 
 
-def _day_differences(scope: Scope, days: Mapping[TallyKey, Counts],
-                     stored: Mapping[TallyKey, Mapping[str, Any]],
-                     named: Mapping[str, str]) -> list[Difference]:
-    expected = {key: counts for key, counts in days.items() if scope.covers(key)}
+def _differences(scope: Scope, counted: Mapping[TallyKey, Counts],
+                 stored: Mapping[TallyKey, Mapping[str, Any]], named: Mapping[str, str],
+                 levels: tuple[str, ...]) -> list[Difference]:
+    """Every property of the scope's tallies of those levels that differs."""
+    expected = {key: counts for key, counts in counted.items() if scope.covers(key)}
     held = {key: stored_cells(props) for key, props in stored.items()
-            if key[0] == "day" and scope.covers(key)}
+            if key[0] in levels and scope.covers(key)}
     found = []
     for key in sorted(expected.keys() | held.keys(), key=tally_key_text):
         mine, theirs = expected.get(key, {}), held.get(key, {})

@@ -15,6 +15,7 @@ from labelgraph_graph_writer.tallies import (
     bucket,
     decode,
     encode,
+    shard_of,
     stored_cells,
     tally_property,
 )
@@ -50,9 +51,8 @@ def test_tallies_equal_the_recount_after_any_history_of_labellings(seed, helpers
     checked = recount(Scope(), helpers.expected_facts(events), graph.tallies)
     days = {key: stored_cells(props) for key, props in graph.tallies.items() if len(key) == 3}
     assert {key: counts for key, counts in days.items() if counts} == checked.days
-    thin = {key: decode(key[3], props["cells"]) for key, props in graph.tallies.items()
-            if len(key) == 4}
-    assert {key: cells for key, cells in thin.items() if cells} == checked.thin
+    shards = {key: stored_cells(props) for key, props in graph.tallies.items() if len(key) == 4}
+    assert {key: counts for key, counts in shards.items() if counts} == checked.shards
     assert all(props["dates"] == [] for key, props in graph.tallies.items()
                if key[0] == "unfolded")
 
@@ -67,7 +67,7 @@ def test_an_image_counts_its_best_confidence_over_detectors_in_the_any_view():
                        {"a": {"Person": 60.2}, "b": {"Person": 91.7, "Car": 10.0}})
     day = ("day", "front", "2016-11-30")
     unfolded = recount(Scope(), [image], {day: {"folded": False}})
-    assert (list(unfolded.days), unfolded.thin) == ([day], {})  # thin: folded days only
+    assert (list(unfolded.days), unfolded.shards) == ([day], {})  # folded days only
     assert unfolded.unfolded == {("unfolded", "front"): ["2016-11-30"]}
     # hour 23, bucket b: code 23 * 101 + b; images per hour under code = hour
     person = tally_property(ANY_DETECTOR, "Person")
@@ -78,10 +78,11 @@ def test_an_image_counts_its_best_confidence_over_detectors_in_the_any_view():
         tally_property("a", "Person"): {23 * 101 + 60: 1},
         tally_property("b", "Person"): {23 * 101 + 91: 1},
         tally_property("b", "Car"): {23 * 101 + 10: 1}}
-    folded = recount(Scope(), [image], {day: {"folded": True}}).thin
-    assert folded[("month", "front", "2016-11", person)] == {23 * 101 + 91: 1}
-    assert folded[("total", "front", None, person)] == {23 * 101 + 91: 1}
-    assert len(folded) == 2 * len(unfolded.days[day])
+    folded = recount(Scope(), [image], {day: {"folded": True}}).shards
+    shard = shard_of(person)
+    assert folded[("month", "front", "2016-11", shard)][person] == {23 * 101 + 91: 1}
+    assert folded[("total", "front", None, shard)][person] == {23 * 101 + 91: 1}
+    assert sum(len(counts) for counts in folded.values()) == 2 * len(unfolded.days[day])
 
 
 def test_stored_values_are_24_hours_of_images_and_sparse_pairs_of_label_cells():
@@ -108,16 +109,17 @@ def test_the_recount_reports_a_wrong_count_a_missing_tally_a_stale_node_and_the_
     name = sorted(stored_cells(graph.tallies[days[0]]))[0]
     graph.tallies[days[0]][name] = encode(name, {0: 7})
     del graph.tallies[days[1]]
-    stale = ("total", "front", None, "l_stale")
-    graph.tallies[stale] = {"cells": [5, 1]}
+    stale = ("total", "front", None, 3)
+    graph.tallies[stale] = {"l_stale": [5, 1]}
     graph.tallies[("unfolded", "front")]["dates"] = ["2016-01-01"]
-    graph.tallies[month]["cells"] = None
+    emptied = sorted(stored_cells(graph.tallies[month]))[0]
+    del graph.tallies[month][emptied]
     found = recount(Scope(), helpers.expected_facts(events), graph.tallies).differences
     assert {(difference.key, difference.name) for difference in found} >= {
-        (days[0], name), (month, "cells"), (stale, "cells"), (("unfolded", "front"), "dates")}
+        (days[0], name), (month, emptied), (stale, "l_stale"), (("unfolded", "front"), "dates")}
     assert days[1] in {difference.key for difference in found}
-    assert [str(difference) for difference in found if difference.key == stale] == [
-        f'{json.dumps(list(stale), separators=(",", ":"))} cells (counted by no image): '
+    assert [str(difference) for difference in found if difference.name == "l_stale"] == [
+        f'{json.dumps(list(stale), separators=(",", ":"))} l_stale (counted by no image): '
         "stored {5: 1}, recounted {}"]
 
 

@@ -27,14 +27,13 @@ from labelgraph_graph_writer.tallies import (
     ImageFacts,
     Row,
     TallyKey,
-    changed_cells,
     changed_values,
     changes,
     merged_rows,
     registry_of,
+    shard_rows,
     stored_cells,
     tally_key_text,
-    thin_rows,
 )
 
 
@@ -125,7 +124,7 @@ class LabelGraph:
 
     async def fold_settled_days(self, settled_before: float, limit: int) -> int:
         """Fold up to `limit` day tallies not written since `settled_before` into their
-        thin tallies, a transaction each; returns how many it found."""
+        shards, a transaction each; returns how many it found."""
         async with self._session() as session:
             cameras = [record["camera"] async for record in
                        await session.run(cypher.CAMERA_NAMES) if record["camera"] is not None]
@@ -226,7 +225,7 @@ async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
 
 async def _add_tallies(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
     """Read the day tallies the rows change, add the changes, write them back; register
-    the days just made as unfolded, and add a folded day's changes to its thin tallies."""
+    the days just made as unfolded, and add a folded day's changes to its shards."""
     if not rows:
         return
     reads = [{"key": row["key"], "level": row["level"], "camera": row["camera"],
@@ -250,31 +249,33 @@ async def _add_tallies(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
         await _run(tx, cypher.REGISTER_UNFOLDED, rows=[
             {"key": tally_key_text(registry_of(camera)), "camera": camera, "dates": dates}
             for camera, dates in sorted(new_days.items())])
-    await _add_thin(tx, merged_rows(
-        thin for row in rows if row["key"] in folded
-        for thin in thin_rows((row["level"], row["camera"], row["period"]), row["deltas"])))
+    await _add_shards(tx, merged_rows(
+        shard for row in rows if row["key"] in folded
+        for shard in shard_rows((row["level"], row["camera"], row["period"]), row["deltas"])))
 
 
-async def _add_thin(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
-    """Read the thin tallies the rows change, add the changes, write them back."""
+async def _add_shards(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
+    """Read the shards the rows change, add the changes, write them back."""
     if not rows:
         return
-    result = await tx.run(cypher.READ_THIN, rows=[
-        {field: row[field] for field in ("key", "level", "camera", "period", "property")}
+    result = await tx.run(cypher.READ_SHARDS, rows=[
+        {"key": row["key"], "level": row["level"], "camera": row["camera"],
+         "period": row["period"], "shard": row["shard"], "names": list(row["deltas"])}
         for row in rows])
-    held = {record["key"]: record["cells"] async for record in result}
-    await _run(tx, cypher.WRITE_THIN, rows=[
-        {"key": row["key"], "cells": changed_cells(row, held[row["key"]])} for row in rows])
+    held = {record["key"]: record["held"] async for record in result}
+    await _run(tx, cypher.WRITE_TALLIES, touched_at=time.time(), rows=[
+        {"key": row["key"], "values": changed_values(
+            row, dict(zip(row["deltas"], held[row["key"]], strict=True)))} for row in rows])
 
 
 async def _fold_day(tx: AsyncManagedTransaction, key: str) -> bool:
-    """Add a settled day's counts to its thin tallies, mark it folded and take it out of
+    """Add a settled day's counts to its shards, mark it folded and take it out of
     its camera's registry; False if it was folded already."""
     record = await (await tx.run(cypher.CLAIM_DAY, key=key)).single()
     if record is None or record["folded"] is not False:
         return False
     day = tuple(json.loads(key))
-    await _add_thin(tx, merged_rows(thin_rows(day, stored_cells(record["props"]))))
+    await _add_shards(tx, shard_rows(day, stored_cells(record["props"])))
     await _run(tx, cypher.MARK_FOLDED, day=key, registry=tally_key_text(registry_of(day[1])))
     return True
 
