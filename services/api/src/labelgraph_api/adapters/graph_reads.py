@@ -414,12 +414,13 @@ class CypherReads:
                                 property=tally_property(detector, label))
         return [row for row in rows if row["cells"]]
 
-    async def _on_edges(self, query: str, parts: Split, span: Window,
+    async def _on_edges(self, query: str, tallied: Split, span: Window, /,
                         **parameters: Any) -> list[Row]:
-        """A statement's rows over the window's end dates (none when it has none)."""
-        if not parts.edges:
+        """A statement's rows over the window's end dates (none when it has none); a
+        rollup's scope holds `parts`, hence positional arguments."""
+        if not tallied.edges:
             return []
-        return await self._rows(query, dates=list(parts.edges), **span.bounds, **parameters)
+        return await self._rows(query, dates=list(tallied.edges), **span.bounds, **parameters)
 
     async def _sightings_from_tallies(self, span: Window, parts: Split,
                                       **scope: Any) -> list[Row]:
