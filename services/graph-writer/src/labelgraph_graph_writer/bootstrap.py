@@ -15,9 +15,8 @@ from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_graph_writer.handlers import GraphWriter, fill_tallies, prepare_graph
 from labelgraph_graph_writer.log_limits import limit_client_logs
 from labelgraph_graph_writer.readiness import Condition, Readiness
-from labelgraph_graph_writer.recount import Difference, Scope, differences
+from labelgraph_graph_writer.recount import Difference, Scope, differences, recount_of
 from labelgraph_graph_writer.retrying import Retry, Stopping
-from labelgraph_graph_writer.tallies import tally_row
 from labelgraph_graph_writer.worker import run_worker, waiting_on, watch_dependencies
 from labelgraph_observability import OpsServer
 
@@ -143,9 +142,10 @@ async def recount(settings: GraphWriterSettings, scope: Scope,
         graph = build_graph(settings, driver)
         dates = scope.dates() if scope.windowed else None
         images = await graph.image_facts(scope.camera, dates)
-        found = differences(scope, images, await graph.tallies(scope.camera))
+        counted = recount_of(scope, images)
+        found = differences(scope, counted, await graph.tallies(scope.camera))
         if repair and found:
-            await graph.set_tallies([tally_row(diff.key, diff.recounted) for diff in found])
+            await graph.set_tallies(counted.repairs(found))
             log.info("repaired tallies", extra={"tallies": len(found)})
         return found
     finally:

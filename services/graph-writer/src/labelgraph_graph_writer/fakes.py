@@ -7,6 +7,7 @@ one fits its port.
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, DeadLetter
 from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
-from labelgraph_graph_writer.tallies import Tally, changes
+from labelgraph_graph_writer.tallies import changed_values, changes, decode
 
 
 @dataclass
@@ -34,7 +35,8 @@ class FakeGraph:
     held: dict[str, ImageState] = field(default_factory=dict)
     calls: list[list[str]] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
-    tallies: dict[str, Tally] = field(default_factory=dict)  # stored key -> its counts
+    # stored key -> property -> value, as the Tally nodes hold them
+    tallies: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     complete: bool | None = None  # the TallyState marker
 
     async def ensure_schema(self) -> None:
@@ -85,11 +87,19 @@ class FakeGraph:
         return len(claimed)
 
     def _add_tally(self, row: dict[str, Any]) -> None:
-        # As ADD_TALLIES does: a tally counting nothing is gone.
-        tally = self.tallies.setdefault(row["key"], Tally())
-        tally.add(Tally(row["images"], {index: count for index, count in row["counts"]}))
-        if not tally.images:
-            del self.tallies[row["key"]]
+        # As READ_TALLIES and WRITE_TALLIES do: a property counting nothing is gone.
+        tally = self.tallies.setdefault(row["key"], {})
+        for name, value in changed_values(row, tally).items():
+            if value is None:
+                tally.pop(name, None)
+            else:
+                tally[name] = value
+
+    def decoded_tallies(self) -> dict[tuple[str, str, str], dict[str, dict[int, int]]]:
+        """The tallies as the real adapter's `tallies` returns them."""
+        return {tuple(json.loads(key)): {name: decode(name, value)
+                                         for name, value in props.items()}
+                for key, props in self.tallies.items() if props}
 
     def _answer(self) -> None:
         if self.down:

@@ -1,31 +1,40 @@
-"""Tallies: image counts per camera, camera-local time, label, view and confidence bucket,
-kept in the graph beside the edges they count (plain logic, no I/O; see the README).
+"""Tallies: image counts per camera, camera-local day and month, hour of day, view, label
+and confidence bucket, kept in the graph beside the edges they count (plain logic, no I/O;
+the storage format is in the README, and the api reads it).
 
-An image contributes to one tally per level, kind (images, or one of its labels) and view;
-the writer adds, per batch, each touched image's contribution after its writes minus the
-one before, and the recount adds up the images' contributions from the edges anew.
+One Tally node holds everything a camera's day (or month) counts: per view (a detector, or
+`*`) its images per hour, and per label its images per hour and confidence bucket, each in
+a property of its own. A batch therefore touches a node per camera and day and month it
+writes to, not one per label and view: measured, the keyed node is what costs on ArcadeDB.
+
+The writer adds, per batch, each touched image's contribution after its writes minus the
+one before; the recount adds up the images' contributions from the edges anew.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 ANY_DETECTOR = "*"
 # Stored on each image whose edges the tallies count (`Image.tally_version`) and on the
-# graph's TallyState: an image without it was written before tallies (see fill_tallies).
-TALLY_VERSION = 1
+# graph's TallyState: an image without it (or with another version) is counted by the fill.
+TALLY_VERSION = 2
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
-LEVELS = ("hour", "date", "month_hour", "month", "total")
-# Levels whose images count per camera and time (total counts labels only, all cameras).
-TIMED_LEVELS = LEVELS[:-1]
+HOURS = 24
+LEVELS = ("day", "month")
 
 Row = dict[str, Any]
-TallyKey = tuple[str, str | None, str | None, int | None, str | None, str]
-"""(level, camera, period, hour, label, view); label None for image counts."""
+TallyKey = tuple[str, str, str]
+"""(level, camera, period): period is the camera-local date, or its month (YYYY-MM)."""
+Cell = tuple[str, str | None, int, int]
+"""(view, label, hour, bucket): label None counts images (bucket 0)."""
+Cells = Counter[Cell]
 
 
 @dataclass(frozen=True)
@@ -38,21 +47,6 @@ class ImageFacts:
     labels: Mapping[str, Mapping[str, float]]  # detector -> label -> confidence
 
 
-@dataclass
-class Tally:
-    """How many images a key counts, and per confidence bucket for a label's key."""
-
-    images: int = 0
-    buckets: dict[int, int] = field(default_factory=dict)
-
-    def add(self, other: Tally, sign: int = 1) -> None:
-        self.images += sign * other.images
-        for bucket, count in other.buckets.items():
-            self.buckets[bucket] = self.buckets.get(bucket, 0) + sign * count
-            if not self.buckets[bucket]:
-                del self.buckets[bucket]
-
-
 def bucket(confidence: float) -> int:
     """The confidence's bucket, floored (89.6 is in 89), clamped to 0..100."""
     return min(BUCKETS - 1, max(0, math.floor(confidence)))
@@ -63,11 +57,18 @@ def tally_key_text(key: TallyKey) -> str:
     return json.dumps(list(key), separators=(",", ":"))
 
 
-def _places(facts: ImageFacts) -> list[tuple[str, str | None, str | None, int | None]]:
-    """(level, camera, period, hour) of every level the image counts in."""
-    date, month, hour = facts.isodate[:10], facts.isodate[:7], int(facts.isodate[11:13])
-    return [("hour", facts.camera, date, hour), ("date", facts.camera, date, None),
-            ("month_hour", facts.camera, month, hour), ("month", facts.camera, month, None)]
+def tally_property(view: str, label: str | None) -> str:
+    """The property holding a view's image counts (label None) or one label's counts.
+
+    Hashed, because names are hostile and up to 256 characters: 96 bits leave a collision
+    between a graph's few thousand names out of reach."""
+    digest = hashlib.blake2b(json.dumps([view, label], separators=(",", ":")).encode(),
+                             digest_size=12).hexdigest()
+    return ("i_" if label is None else "l_") + digest
+
+
+def _places(facts: ImageFacts) -> list[TallyKey]:
+    return [("day", facts.camera, facts.isodate[:10]), ("month", facts.camera, facts.isodate[:7])]
 
 
 def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -78,52 +79,98 @@ def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, floa
     return best
 
 
-def contribution(facts: ImageFacts) -> dict[TallyKey, Tally]:
-    """Every tally one image counts in, with what it adds there."""
+def contribution(facts: ImageFacts) -> Cells:
+    """The cells one image counts in, in each of its places (the same at every level)."""
+    hour = int(facts.isodate[11:13])
     views: list[tuple[str, Mapping[str, float]]] = [
         (detector, facts.labels.get(detector, {})) for detector in facts.detectors]
     views.append((ANY_DETECTOR, _best_per_label(facts.labels)))
-    added: dict[TallyKey, Tally] = {}
-    for level, camera, period, hour in _places(facts):
-        for view in (ANY_DETECTOR, *facts.detectors):
-            added[(level, camera, period, hour, None, view)] = Tally(1)
+    cells: Cells = Counter()
     for view, by_label in views:
+        cells[(view, None, hour, 0)] += 1
         for name, confidence in by_label.items():
-            one = Tally(1, {bucket(confidence): 1})
-            for level, camera, period, hour in _places(facts):
-                added[(level, camera, period, hour, name, view)] = one
-            added[("total", None, None, None, name, view)] = one
-    return added
+            cells[(view, name, hour, bucket(confidence))] += 1
+    return cells
 
 
-def add_up(facts: Iterable[ImageFacts], sign: int = 1,
-           into: dict[TallyKey, Tally] | None = None) -> dict[TallyKey, Tally]:
-    """The images' contributions summed per key (subtracted with sign -1)."""
+def add_up(images: Iterable[ImageFacts], sign: int = 1,
+           into: dict[TallyKey, Cells] | None = None) -> dict[TallyKey, Cells]:
+    """The images' cells summed per tally (subtracted with sign -1); zeros are kept."""
     totals = {} if into is None else into
-    for image in facts:
-        for key, tally in contribution(image).items():
-            totals.setdefault(key, Tally()).add(tally, sign)
+    for image in images:
+        cells = contribution(image)
+        for key in _places(image):
+            held = totals.setdefault(key, Counter())
+            for cell, count in cells.items():
+                held[cell] += sign * count
     return totals
 
 
+def _code(cell: Cell) -> int:
+    _, label, hour, bucket_index = cell
+    return hour if label is None else hour * BUCKETS + bucket_index
+
+
+def by_property(cells: Cells) -> dict[str, dict[int, int]]:
+    """A tally's non-zero cells grouped per property: name -> code -> count."""
+    grouped: dict[str, dict[int, int]] = {}
+    for cell, count in cells.items():
+        if count:
+            name = tally_property(cell[0], cell[1])
+            grouped.setdefault(name, {})[_code(cell)] = count
+    return grouped
+
+
+def encode(name: str, counts: Mapping[int, int]) -> list[int] | None:
+    """A property's stored value: images per hour as 24 counts, a label's cells as
+    [code, count, ...] pairs ascending (code = hour * 101 + bucket); None when empty."""
+    kept = {code: count for code, count in counts.items() if count}
+    if not kept:
+        return None
+    if name.startswith("i_"):
+        return [kept.get(hour, 0) for hour in range(HOURS)]
+    return [number for code in sorted(kept) for number in (code, kept[code])]
+
+
+def decode(name: str, value: list[int] | None) -> dict[int, int]:
+    """What `encode` stored, back as code -> count."""
+    if not value:
+        return {}
+    if name.startswith("i_"):
+        return {hour: count for hour, count in enumerate(value) if count}
+    return {value[index]: value[index + 1] for index in range(0, len(value), 2)}
+
+
+def stored_cells(properties: Mapping[str, Any]) -> dict[str, dict[int, int]]:
+    """A Tally node's counting properties, decoded (its key and names left out)."""
+    return {name: decode(name, value) for name, value in properties.items()
+            if name.startswith(("i_", "l_")) and value}
+
+
 def changes(before: Iterable[ImageFacts], after: Iterable[ImageFacts]) -> list[Row]:
-    """The statement rows that bring the tallies from `before` to `after`, by key."""
+    """What brings the tallies from `before` to `after`: a row per touched tally with the
+    change of each property it touches (name -> code -> change), in key order."""
     totals = add_up(after, 1, add_up(before, -1))
-    return [tally_row(key, tally) for key, tally in sorted(
-        totals.items(), key=lambda item: tally_key_text(item[0]))
-        if tally.images or tally.buckets]
+    rows = []
+    for key in sorted(totals, key=tally_key_text):
+        deltas = by_property(totals[key])
+        if deltas:
+            rows.append({**key_fields(key), "deltas": deltas})
+    return rows
 
 
-def tally_row(key: TallyKey, tally: Tally) -> Row:
-    """One key's change as parameters: only the buckets that change, as [index, count]
-    pairs, so the statement touches those and copies the rest of the list."""
-    level, camera, period, hour, label, view = key
-    return {"key": tally_key_text(key), "images": tally.images,
-            "counts": [[index, count] for index, count in sorted(tally.buckets.items())],
-            "dims": {"level": level, "camera": camera, "period": period, "hour": hour,
-                     "label": label, "view": view}}
+def key_fields(key: TallyKey) -> Row:
+    """The node's identifying properties."""
+    level, camera, period = key
+    return {"key": tally_key_text(key), "level": level, "camera": camera, "period": period}
 
 
-def stored_tally(images: int, counts: list[int] | None) -> Tally:
-    """A tally as the graph holds it (counts: the 101 buckets, or None for images)."""
-    return Tally(images, {index: count for index, count in enumerate(counts or []) if count})
+def changed_values(row: Row, held: Mapping[str, list[int] | None]) -> dict[str, list[int] | None]:
+    """The new value of each property a change row touches, from the values held (None
+    removes a property that counts nothing any more)."""
+    values: dict[str, list[int] | None] = {}
+    for name, delta in row["deltas"].items():
+        counts = Counter(decode(name, held.get(name)))
+        counts.update(delta)
+        values[name] = encode(name, counts)
+    return values

@@ -8,20 +8,23 @@ import pytest
 from labelgraph_graph_writer.domain import plan_batch
 from labelgraph_graph_writer.fakes import FakeGraph
 from labelgraph_graph_writer.handlers import fill_tallies
-from labelgraph_graph_writer.recount import Scope, differences
+from labelgraph_graph_writer.recount import Scope, differences, recount_of
 from labelgraph_graph_writer.tallies import (
     ANY_DETECTOR,
     ImageFacts,
-    Tally,
-    add_up,
     bucket,
-    contribution,
-    tally_key_text,
+    decode,
+    encode,
+    tally_property,
 )
 
 
 def stored(graph: FakeGraph) -> dict:
-    return {tuple(json.loads(key)): tally for key, tally in graph.tallies.items()}
+    return graph.decoded_tallies()
+
+
+def recounted(events, helpers) -> dict:
+    return recount_of(Scope(), helpers.expected_facts(events)).tallies
 
 
 def write_in_batches(graph: FakeGraph, events: list, rng: random.Random) -> None:
@@ -38,9 +41,9 @@ def test_tallies_equal_the_recount_after_any_history_of_labellings(seed, helpers
     events = helpers.random_history(rng, ["front", "back"], ["Person", "Car", "Dog"])
     graph = FakeGraph([])
     write_in_batches(graph, list(events), rng)
-    expected = helpers.expected_facts(events)
+    expected = recount_of(Scope(), helpers.expected_facts(events))
     assert differences(Scope(), expected, stored(graph)) == []
-    assert stored(graph) == add_up(expected)
+    assert stored(graph) == expected.tallies
 
 
 def test_buckets_are_floored_and_clamped():
@@ -51,30 +54,52 @@ def test_buckets_are_floored_and_clamped():
 def test_an_image_counts_its_best_confidence_over_detectors_in_the_any_view():
     image = ImageFacts("front", "2016-11-30T23:30:05-08:00", ("a", "b"),
                        {"a": {"Person": 60.2}, "b": {"Person": 91.7, "Car": 10.0}})
-    counts = contribution(image)
-    date_key = ("date", "front", "2016-11-30", None, "Person", ANY_DETECTOR)
-    assert counts[date_key] == Tally(1, {91: 1})
-    assert counts[("date", "front", "2016-11-30", None, "Person", "a")] == Tally(1, {60: 1})
-    assert counts[("hour", "front", "2016-11-30", 23, None, ANY_DETECTOR)] == Tally(1)
-    assert counts[("month_hour", "front", "2016-11", 23, None, "b")] == Tally(1)
-    assert counts[("total", None, None, None, "Car", "b")] == Tally(1, {10: 1})
-    assert ("total", None, None, None, None, ANY_DETECTOR) not in counts
+    tallies = recount_of(Scope(), [image]).tallies
+    assert set(tallies) == {("day", "front", "2016-11-30"), ("month", "front", "2016-11")}
+    day = tallies[("day", "front", "2016-11-30")]
+    assert day == tallies[("month", "front", "2016-11")]
+    # hour 23, bucket b: code 23 * 101 + b; images per hour under code = hour
+    assert day == {
+        tally_property(ANY_DETECTOR, None): {23: 1}, tally_property("a", None): {23: 1},
+        tally_property("b", None): {23: 1},
+        tally_property(ANY_DETECTOR, "Person"): {23 * 101 + 91: 1},
+        tally_property(ANY_DETECTOR, "Car"): {23 * 101 + 10: 1},
+        tally_property("a", "Person"): {23 * 101 + 60: 1},
+        tally_property("b", "Person"): {23 * 101 + 91: 1},
+        tally_property("b", "Car"): {23 * 101 + 10: 1}}
 
 
-def test_the_recount_reports_a_tally_off_by_one_and_one_missing(helpers):
+def test_stored_values_are_24_hours_of_images_and_sparse_pairs_of_label_cells():
+    images, person = tally_property("a", None), tally_property("a", "Person")
+    assert images.startswith("i_") and person.startswith("l_") and len(person) == 26
+    assert encode(images, {3: 2, 23: 1}) == [0, 0, 0, 2] + [0] * 19 + [1]
+    assert encode(person, {2424: 1, 5: 0, 100: 3}) == [100, 3, 2424, 1]
+    assert encode(person, {7: 0}) is None
+    assert decode(person, [100, 3, 2424, 1]) == {100: 3, 2424: 1}
+    assert decode(images, encode(images, {3: 2, 23: 1})) == {3: 2, 23: 1}
+    assert tally_property("a", "Person") != tally_property("a", "person")
+    assert tally_property("a,b", None) != tally_property("a", "b")
+
+
+def test_the_recount_reports_a_count_off_by_one_a_missing_tally_and_a_stale_property(helpers):
     rng = random.Random(5)
     events = helpers.random_history(rng, ["front"], ["Person"], images=3)
     graph = FakeGraph([])
     write_in_batches(graph, list(events), rng)
     held = stored(graph)
-    some_key = sorted(held, key=repr)[0]
-    held[some_key] = Tally(held[some_key].images + 1, held[some_key].buckets)
-    missing = sorted(held, key=repr)[1]
-    del held[missing]
-    found = differences(Scope(), helpers.expected_facts(events), held)
-    assert [difference.key for difference in found] == sorted(
-        [some_key, missing], key=tally_key_text)
-    assert any(difference.stored == Tally() for difference in found)
+    first, second = sorted(held, key=repr)[:2]
+    name = sorted(held[first])[0]
+    code = sorted(held[first][name])[0]
+    held[first][name][code] += 1
+    del held[second]
+    held[first]["l_stale"] = {5: 1}
+    found = differences(Scope(), recount_of(Scope(), helpers.expected_facts(events)), held)
+    assert {(difference.key, difference.name) for difference in found} >= {
+        (first, name), (first, "l_stale")}
+    assert {difference.key for difference in found} == {first, second}
+    assert [str(difference) for difference in found if difference.name == "l_stale"] == [
+        f'{json.dumps(list(first), separators=(",", ":"))} l_stale (counted by no image): '
+        "stored {5: 1}, recounted {}"]
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -92,7 +117,7 @@ def test_an_older_graph_is_counted_once_while_its_images_are_relabelled(seed, he
     write_in_batches(graph, list(later), rng)  # relabels of counted and uncounted images
     asyncio.run(fill_tallies(graph, 3))
     assert graph.complete is True
-    assert stored(graph) == add_up(helpers.expected_facts(events))
+    assert stored(graph) == recounted(events, helpers)
 
 
 def test_a_new_graph_is_marked_complete_without_a_fill():

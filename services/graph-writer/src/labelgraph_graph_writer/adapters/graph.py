@@ -24,10 +24,10 @@ from labelgraph_graph_writer.tallies import (
     TALLY_VERSION,
     ImageFacts,
     Row,
-    Tally,
     TallyKey,
+    changed_values,
     changes,
-    stored_tally,
+    stored_cells,
 )
 
 
@@ -109,16 +109,15 @@ class LabelGraph:
                                            dates=dates)
             return [_image_facts(record) async for record in result]
 
-    async def tallies(self, camera: str | None) -> dict[TallyKey, Tally]:
-        """The tallies the graph holds for a camera (None: all), with every total."""
+    async def tallies(self, camera: str | None) -> dict[TallyKey, dict[str, dict[int, int]]]:
+        """The tallies the graph holds for a camera (None: all), decoded."""
         async with self._session() as session:
             result = await session.run(cypher.TALLIES, camera=camera)
-            return {(record["level"], record["camera"], record["period"], record["hour"],
-                     record["label"], record["view"]):
-                    stored_tally(record["images"], record["counts"]) async for record in result}
+            return {(record["level"], record["camera"], record["period"]):
+                    stored_cells(record["props"]) async for record in result}
 
     async def set_tallies(self, rows: list[Row]) -> None:
-        """Set tallies to the given counts (tallies.tally_row's form), in one transaction."""
+        """Replace tallies' properties (recount.Recount.repairs' rows), in one transaction."""
         async with self._session() as session:
             await session.execute_write(_run, cypher.SET_TALLIES, rows=rows)
 
@@ -192,12 +191,25 @@ async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
              (cypher.UNLINK_IMAGES, "keys", plan.unlink),
              (cypher.LINK_IMAGES, "rows", plan.link),
              (cypher.DROP_LABELLINGS, "rows", plan.replace),
-             (cypher.CREATE_LABEL_EDGES, "rows", plan.label_rows),
-             (cypher.ADD_TALLIES, "rows", plan.tallies))
+             (cypher.CREATE_LABEL_EDGES, "rows", plan.label_rows))
     for statement, parameter, values in steps:
         if values:
             await _run(tx, statement, **{parameter: values})
+    await _add_tallies(tx, plan.tallies)
     return plan
+
+
+async def _add_tallies(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
+    """Read the tallies the rows change, add the changes, write them back."""
+    if not rows:
+        return
+    reads = [{"key": row["key"], "level": row["level"], "camera": row["camera"],
+              "period": row["period"], "names": list(row["deltas"])} for row in rows]
+    result = await tx.run(cypher.READ_TALLIES, rows=reads)
+    held = {record["key"]: record["held"] async for record in result}
+    writes = [{"key": row["key"], "values": changed_values(
+        row, dict(zip(row["deltas"], held[row["key"]], strict=True)))} for row in rows]
+    await _run(tx, cypher.WRITE_TALLIES, rows=writes)
 
 
 async def _count_uncounted(tx: AsyncManagedTransaction, date: str, limit: int) -> int:
@@ -206,9 +218,7 @@ async def _count_uncounted(tx: AsyncManagedTransaction, date: str, limit: int) -
     keys = [claim["object_key"] for claim in claims if claim["uncounted"]]
     if keys:
         result = await tx.run(cypher.IMAGE_FACTS_OF_KEYS, keys=keys, camera=None)
-        rows = changes([], [_image_facts(record) async for record in result])
-        if rows:
-            await _run(tx, cypher.ADD_TALLIES, rows=rows)
+        await _add_tallies(tx, changes([], [_image_facts(record) async for record in result]))
     return len(claims)
 
 
@@ -218,7 +228,7 @@ def _held_state(record: Record) -> ImageState:
         {detector: decode_version(text) for detector, text in
          zip(record["detectors"] or [], record["versions"] or [], strict=True)},
         record["camera"] or "", held_labels(record["labels"]),
-        tallied=record["tally_version"] is not None)
+        tallied=record["tally_version"] == TALLY_VERSION)
 
 
 def _image_facts(record: Record) -> ImageFacts:
