@@ -24,7 +24,6 @@ from labelgraph_api.windows import DAY_SECONDS, Window
 
 ANY_DETECTOR = "*"
 TALLY_VERSION = 2  # the graph-writer's tallies.TALLY_VERSION this reader understands
-HOURS = 24
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
 DAY, MONTH = "day", "month"
 _EPOCH = date(1970, 1, 1).toordinal()
@@ -132,7 +131,10 @@ def calendar_days(day: str, before: int, after: int) -> list[str]:
 
 
 def _ends(month: str) -> tuple[str, str]:
-    """A month's first and last date; ('', '') for text that is no month (never inside)."""
+    """A month's first and last date (a date's: itself); ('', '') for text that is no month
+    (never inside)."""
+    if len(month) == 10:
+        return month, month
     try:
         year, number = int(month[:4]), int(month[5:7])
         last = calendar.monthrange(year, number)[1]
@@ -141,9 +143,14 @@ def _ends(month: str) -> tuple[str, str]:
         return "", ""
 
 
+def _midnight(day: str) -> int:
+    """The date's UTC midnight (epoch seconds); ValueError for text that is no date."""
+    return (date.fromisoformat(day).toordinal() - _EPOCH) * DAY_SECONDS
+
+
 def _inside(day: str, span: Window) -> bool:
     try:
-        midnight = (date.fromisoformat(day).toordinal() - _EPOCH) * DAY_SECONDS
+        midnight = _midnight(day)
     except ValueError:  # a stored date that is no date is read from its images
         return False
     return (span.since <= midnight - _BEFORE_MIDNIGHT
@@ -195,31 +202,52 @@ def per_period(tallies: Iterable[Row], min_confidence: float) -> Counts:
     return counts
 
 
-def months_to_open(counts: Counts) -> set[tuple[str, str]]:
-    """(camera, month) of each camera's first and last period holding images when that is
-    a month: its days say which date holds the camera's first (or last) image."""
-    return {(camera, period) for camera, ends in _period_ends(counts).items()
-            for period in ends if len(period) == 7}
+Ends = dict[str, tuple[str | None, str | None]]
+"""camera -> the first and last period (or date) whose images hold its first and last
+capture; None where the window's end dates already hold it."""
 
 
-def end_days(counts: Counts, day_counts: Counts) -> dict[str, tuple[str, str]]:
-    """Each camera's first and last date holding images, a month opened by its days."""
-    def day_of(camera: str, period: str, pick: Callable[[list[str]], str]) -> str:
-        if len(period) == 10:
+def unsettled_ends(counts: Counts, edges: Iterable[Row]) -> Ends:
+    """Each camera's first and last period holding images, where the end dates' captures
+    do not settle its first (last) capture: one of theirs before (after) every capture
+    that can be filed under that period whatever the offset."""
+    spans = {row["camera"]: (row["first_ts"], row["last_ts"]) for row in edges}
+    ends: Ends = {}
+    for camera, (first, last) in _period_ends(counts).items():
+        held = spans.get(camera)
+        early = held is not None and held[0] <= _midnight(_ends(first)[0]) - _BEFORE_MIDNIGHT
+        late = held is not None and held[1] >= _midnight(_ends(last)[1]) + _AFTER_MIDNIGHT
+        if not (early and late):
+            ends[camera] = (None if early else first, None if late else last)
+    return ends
+
+
+def months_to_open(ends: Ends) -> set[tuple[str, str]]:
+    """(camera, month) of each end that is a month: its days say which date holds the
+    camera's first (or last) image."""
+    return {(camera, period) for camera, pair in ends.items()
+            for period in pair if period is not None and len(period) == 7}
+
+
+def end_days(ends: Ends, day_counts: Counts) -> Ends:
+    """The ends with each month opened into its first (or last) date holding images."""
+    def day_of(camera: str, period: str | None, pick: Callable[[list[str]], str]) -> str | None:
+        if period is None or len(period) == 10:
             return period
         days = [day for held, day in day_counts if held == camera and day[:7] == period]
         return pick(days or list(_ends(period)))
 
     return {camera: (day_of(camera, first, min), day_of(camera, last, max))
-            for camera, (first, last) in _period_ends(counts).items()}
+            for camera, (first, last) in ends.items()}
 
 
-def end_dates(ends: dict[str, tuple[str, str]]) -> list[str]:
+def end_dates(ends: Ends) -> list[str]:
     """The dates whose images hold each camera's first and last capture: an image filed
     under a later date than another may still be captured before it (offsets differ), but
     not from three dates on."""
     return sorted({day for first, last in ends.values()
-                   for day in (*calendar_days(first, 0, 2), *calendar_days(last, 2, 0))})
+                   for day in (*(calendar_days(first, 0, 2) if first else ()),
+                               *(calendar_days(last, 2, 0) if last else ()))})
 
 
 def sightings_rows(counts: Counts, edges: Iterable[Row], ends: Iterable[Row]) -> list[Row]:
@@ -244,7 +272,7 @@ def sightings_rows(counts: Counts, edges: Iterable[Row], ends: Iterable[Row]) ->
 
 def _period_ends(counts: Counts) -> dict[str, tuple[str, str]]:
     """Each camera's first and last period holding images (ISO text sorts a whole month
-    between the days before and after it)."""
+    between the days before and after it; its first and last dates are its ends)."""
     ends: dict[str, tuple[str, str]] = {}
     for camera, period in counts:
         first, last = ends.get(camera, (period, period))

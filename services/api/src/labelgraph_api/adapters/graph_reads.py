@@ -35,6 +35,7 @@ from labelgraph_api.tallies import (
     split,
     tally_key,
     tally_property,
+    unsettled_ends,
 )
 from labelgraph_api.windows import (
     CHUNK_DATES_MAX,
@@ -425,20 +426,21 @@ class CypherReads:
     async def _sightings_from_tallies(self, span: Window, parts: Split,
                                       **scope: Any) -> list[Row]:
         """Sightings per camera: counts from the tallies and the end dates' images; first
-        and last capture read from the images of the dates that hold them."""
+        and last capture from the end dates' images, or where those do not settle them,
+        from the images of the dates that hold them."""
         label, detector = scope["label"], scope["detector"]
         cameras = await self._cameras(scope["cameras"])
         counts = per_period(await self._tally_cells(parts.keys(cameras), detector, label),
                             scope["min_confidence"])
-        opened = months_to_open(counts)
+        edges = await self._on_edges(queries.SIGHTINGS_ON_DATES, parts, span, **scope)
+        ends = unsettled_ends(counts, edges)
         day_counts = per_period(await self._tally_cells(
-            [tally_key(DAY, camera, day) for camera, month in sorted(opened)
+            [tally_key(DAY, camera, day) for camera, month in sorted(months_to_open(ends))
              for day in days_of(month)], detector, label), scope["min_confidence"])
-        ends = end_days(counts, day_counts)
+        ends = end_days(ends, day_counts)
         found = await self._rows(queries.SIGHTINGS_ON_DATES, dates=end_dates(ends),
                                  **span.bounds, **{**scope, "cameras": sorted(ends)}
                                  ) if ends else []
-        edges = await self._on_edges(queries.SIGHTINGS_ON_DATES, parts, span, **scope)
         return sightings_rows(counts, edges, found)
 
     async def _rarest(self, labels: Sequence[str]) -> str:
