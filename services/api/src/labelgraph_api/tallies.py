@@ -2,11 +2,14 @@
 property names, which part of a window they answer, and answers added up from their cells
 (plain logic, no I/O).
 
-One `Tally` node per (level, camera, period): level "day" (a camera-local date) or "month".
-Per view (a detector, or "*": each label's best confidence over the image's detectors) it
-holds the images per camera-local hour (24 ints) and, per label, a sparse flat list
-`[code, count, code, count, ...]` with code = hour * 101 + confidence bucket. The api
-computes the keys it needs (cameras x periods) and anchors on them, never scanning.
+Format version 3. A fat `Tally` node per camera and camera-local date holds every view's
+and label's counts of that day. Per view (a detector, or "*": each label's best confidence
+over the image's detectors) it holds the images per camera-local hour (24 ints) and, per
+label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket.
+Thin nodes (one camera, month or all time, and property, in `cells`) hold the sum over the
+camera's folded days; its registry lists the days not folded yet, which a reader adds from
+the day nodes. The api computes the keys it needs (cameras x periods) and anchors on them,
+never scanning.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from typing import Any
 from labelgraph_api.windows import DAY_SECONDS, Window
 
 ANY_DETECTOR = "*"
-TALLY_VERSION = 2  # the graph-writer's tallies.TALLY_VERSION this reader understands
+TALLY_VERSION = 3  # the graph-writer's tallies.TALLY_VERSION this reader understands
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
-DAY, MONTH = "day", "month"
+DAY, MONTH, TOTAL, UNFOLDED = "day", "month", "total", "unfolded"
 _EPOCH = date(1970, 1, 1).toordinal()
 # A camera's UTC offset is under a day, so an image filed under a local date was captured
 # after that date's UTC midnight less a day and before the next UTC midnight plus a day.
@@ -35,9 +38,26 @@ Group = tuple[Any, ...]
 Counts = dict[tuple[str, str], int]  # (camera, period) -> images
 
 
-def tally_key(level: str, camera: str, period: str) -> str:
-    """The stored key of one camera's tally node for a day or a month."""
-    return json.dumps([level, camera, period], separators=(",", ":"))
+def day_key(camera: str, day: str) -> str:
+    """The stored key of one camera's tally node for a camera-local date."""
+    return _stored([DAY, camera, day])
+
+
+def thin_keys(cameras: Iterable[str], months: Sequence[str] | None, name: str) -> list[str]:
+    """The stored keys of one property's thin tallies on those cameras: per month, or all
+    time (months None)."""
+    if months is None:
+        return [_stored([TOTAL, camera, None, name]) for camera in cameras]
+    return [_stored([MONTH, camera, month, name]) for camera in cameras for month in months]
+
+
+def registry_key(camera: str) -> str:
+    """The stored key of a camera's registry of the days not folded yet."""
+    return _stored([UNFOLDED, camera])
+
+
+def _stored(key: list[str | None]) -> str:
+    return json.dumps(key, separators=(",", ":"))
 
 
 def tally_property(detector: str | None, label: str | None) -> str:
@@ -93,11 +113,25 @@ class Split:
     days: tuple[str, ...]
     edges: tuple[str, ...]
 
-    def keys(self, cameras: Iterable[str]) -> list[str]:
-        """The tally keys of the split's periods on those cameras."""
-        return [tally_key(level, camera, period) for camera in cameras
-                for level, periods in ((MONTH, self.months), (DAY, self.days))
-                for period in periods]
+    def day_keys(self, cameras: Iterable[str]) -> list[str]:
+        """The day tallies' keys of the split's whole days on those cameras."""
+        return [day_key(camera, day) for camera in cameras for day in self.days]
+
+
+def unfolded_days(nodes: Iterable[Row], months: Sequence[str] | None) -> set[tuple[str, str]]:
+    """(camera, date) of the days the registries among these nodes hold unfolded, in those
+    months (every one: None); what is no text is nothing the writer registered."""
+    return {(node["camera"], day) for node in nodes if node["level"] == UNFOLDED
+            for day in node["dates"] or ()
+            if isinstance(day, str) and (months is None or day[:7] in months)}
+
+
+def filed_under_thin(days: Iterable[Row], unfolded: set[tuple[str, str]],
+                     whole_history: bool) -> list[Row]:
+    """Day rows with each unfolded day filed under the thin period it adds to (its month,
+    or all time: None), as part of it; the other (whole) days as they are."""
+    return [{**row, "period": None if whole_history else row["period"][:7]}
+            if (row["camera"], row["period"]) in unfolded else row for row in days]
 
 
 def split(span: Window, by_day: bool = False) -> Split:
@@ -289,15 +323,21 @@ def rollup_rows(tallies: Iterable[Row], parts: Sequence[str], label: str | None,
     (when the day is asked) or months."""
     groups: dict[Group, int] = {}
     for tally in tallies:
-        period = tally["period"]
+        year, month, day = _period_parts(tally["period"])
         for cell in cells(tally["cells"], label is not None):
             if at_least(cell, min_confidence):
-                values = (tally["camera"], int(period[:4]), int(period[5:7]),
-                          int(period[8:10]) if len(period) == 10 else None, cell.hour)
+                values = (tally["camera"], year, month, day, cell.hour)
                 group = tuple(value if part in parts else None
                               for part, value in zip(ROLLUP_PARTS, values, strict=True))
                 groups[group] = groups.get(group, 0) + cell.count
     return _rollup_rows(groups)
+
+
+def _period_parts(period: str | None) -> tuple[int | None, int | None, int | None]:
+    """Year, month and day of a period (a date, a month, or all time: None)."""
+    if period is None:
+        return None, None, None
+    return int(period[:4]), int(period[5:7]), int(period[8:10]) if len(period) == 10 else None
 
 
 def add_rollups(*parts: Iterable[Row]) -> list[Row]:

@@ -15,26 +15,28 @@ from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, local_hour, stored_boxes
 from labelgraph_api.tallies import (
-    DAY,
-    MONTH,
     TALLY_VERSION,
+    UNFOLDED,
     Split,
     add_histograms,
     add_rollups,
+    day_key,
     days_of,
     end_dates,
     end_days,
+    filed_under_thin,
     histogram_rows,
     images_counted,
     integral,
-    months_of,
     months_to_open,
     per_period,
+    registry_key,
     rollup_rows,
     sightings_rows,
     split,
-    tally_key,
     tally_property,
+    thin_keys,
+    unfolded_days,
     unsettled_ends,
 )
 from labelgraph_api.windows import (
@@ -125,8 +127,8 @@ class CypherReads:
         threshold), its end dates from the images."""
         parts = await self._tally_split(span, scope["width"], scope["threshold"])
         if parts is not None:
-            tallies = await self._tally_cells(parts.keys(await self._cameras(scope["cameras"])),
-                                              scope["detector"], scope["label"])
+            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
+                                          scope["label"], _whole_history(span, parts))
             return add_histograms(
                 histogram_rows(tallies, scope["width"], scope["threshold"]),
                 await self._on_edges(queries.HISTOGRAM_ON_DATES, parts, span, **scope))
@@ -144,8 +146,8 @@ class CypherReads:
         counts; otherwise it reads the window's images (not their labels)."""
         parts = await self._tally_split(span)
         if parts is not None:
-            tallies = await self._tally_cells(parts.keys(await self._cameras(cameras)),
-                                              detector, None)
+            tallies = await self._tallies(parts, cameras, detector, None,
+                                          _whole_history(span, parts))
             edges = await self._on_edges(queries.IMAGE_COUNT_ON_DATES, parts, span,
                                          cameras=cameras, detector=detector)
             return images_counted(tallies) + sum(row["images"] for row in edges)
@@ -201,8 +203,10 @@ class CypherReads:
         parts = await self._tally_split(span, scope["min_confidence"],
                                         by_day="day" in scope["parts"])
         if parts is not None:
-            tallies = await self._tally_cells(parts.keys(await self._cameras(scope["cameras"])),
-                                              scope["detector"], scope["label"])
+            by_period = bool(set(scope["parts"]) & {"year", "month", "day"})
+            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
+                                          scope["label"],
+                                          not by_period and _whole_history(span, parts))
             return add_rollups(
                 rollup_rows(tallies, scope["parts"], scope["label"], scope["min_confidence"]),
                 await self._on_edges(queries.ROLLUP_ON_DATES, parts, span, **scope))
@@ -345,16 +349,13 @@ class CypherReads:
                  "last_ts": last.get(camera)} for camera, images in counts.items() if images]
 
     async def _camera_counts(self) -> dict[str, int]:
-        """Each camera's images: added up from its month tallies once they count every
+        """Each camera's images: added up from its all-time tallies once they count every
         image, else counted along its edges (a count that grows with its history)."""
         if not await self._tallies_complete():
             return {row["camera"]: row["images"]
                     for row in await self._rows(queries.CAMERA_IMAGES)}
-        months = months_of(await self._dates())
         counts: dict[str, int] = {}
-        for row in await self._tally_cells([tally_key(MONTH, camera, month)
-                                            for camera in await self._cameras(None)
-                                            for month in months], None, None):
+        for row in await self._tallies(Split((), (), ()), None, None, None, whole_history=True):
             counts[row["camera"]] = counts.get(row["camera"], 0) + images_counted([row])
         return dict(sorted(counts.items()))
 
@@ -405,10 +406,33 @@ class CypherReads:
             return list(cameras)
         return [row["camera"] for row in await self._rows(queries.CAMERAS)]
 
+    async def _tallies(self, parts: Split, cameras: Sequence[str] | None,
+                       detector: str | None, label: str | None,
+                       whole_history: bool = False) -> list[Row]:
+        """One property's cells (a view's image counts or a label's) on those cameras over
+        the split's whole months and days, or all time: the thin tallies of the months (all
+        time), the days the cameras' registries hold unfolded in them (filed under their
+        month, or all time), and the whole days. Each registry is read once."""
+        named = await self._cameras(cameras)
+        name = tally_property(detector, label)
+        months = None if whole_history else parts.months
+        thin: list[Row] = []
+        unfolded: set[tuple[str, str]] = set()
+        if whole_history or parts.months:
+            nodes = await self._rows(queries.TALLY_THIN,
+                                     keys=[*thin_keys(named, months, name),
+                                           *(registry_key(camera) for camera in named)])
+            thin = [node for node in nodes if node["level"] != UNFOLDED and node["cells"]]
+            unfolded = unfolded_days(nodes, months)
+        days = await self._tally_cells([*parts.day_keys(named),
+                                        *(day_key(camera, day) for camera, day in
+                                          sorted(unfolded))], detector, label)
+        return thin + filed_under_thin(days, unfolded, whole_history)
+
     async def _tally_cells(self, keys: Sequence[str], detector: str | None,
                            label: str | None) -> list[Row]:
-        """One property (a view's image counts or a label's cells) of the tallies of these
-        keys that hold it."""
+        """One property (a view's image counts or a label's cells) of the day tallies of
+        these keys that hold it."""
         if not keys:
             return []
         rows = await self._rows(queries.TALLY_CELLS, keys=list(keys),
@@ -429,13 +453,12 @@ class CypherReads:
         and last capture from the end dates' images, or where those do not settle them,
         from the images of the dates that hold them."""
         label, detector = scope["label"], scope["detector"]
-        cameras = await self._cameras(scope["cameras"])
-        counts = per_period(await self._tally_cells(parts.keys(cameras), detector, label),
+        counts = per_period(await self._tallies(parts, scope["cameras"], detector, label),
                             scope["min_confidence"])
         edges = await self._on_edges(queries.SIGHTINGS_ON_DATES, parts, span, **scope)
         ends = unsettled_ends(counts, edges)
         day_counts = per_period(await self._tally_cells(
-            [tally_key(DAY, camera, day) for camera, month in sorted(months_to_open(ends))
+            [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
              for day in days_of(month)], detector, label), scope["min_confidence"])
         ends = end_days(ends, day_counts)
         found = await self._rows(queries.SIGHTINGS_ON_DATES, dates=end_dates(ends),
@@ -452,6 +475,12 @@ class CypherReads:
 
 def _all_time(span: Window) -> bool:
     return span.since == EARLIEST and span.until == LATEST
+
+
+def _whole_history(span: Window, parts: Split) -> bool:
+    """Whether the all-time tallies answer the window's tallied part: all time, with no
+    date read from images (they count every date the writer filed) nor by day."""
+    return _all_time(span) and not parts.edges and not parts.days
 
 
 def _judged(row: Row) -> Row:
