@@ -1,14 +1,16 @@
 """Answers over long windows and all time read from the graph-writer's tallies and the
 window's end dates (histograms, sightings, rollups, image counts, /cameras) equal the
-answers read from the images, on one graph written by the real
-graph-writer into the session's ArcadeDB; and a graph written before tallies is counted by
-the writer's start, the api reading images until then."""
+answers read from the images, on one graph written by the real graph-writer into the
+session's ArcadeDB, part of its days folded into the thin tallies and part not; and a graph
+written before tallies is counted by the writer's start, the api reading images until
+then."""
 
 import asyncio
 import os
 import random
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -82,17 +84,37 @@ def driver_of(env):
                                      auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"]))
 
 
-async def write_history(env, cameras, labels):
-    """The real writer's adapter writes a random history of the cameras' images."""
+async def write_history(env, cameras, labels, fold_midway=False):
+    """The real writer's adapter writes a random history of the cameras' images; midway,
+    every day written so far may be folded into the thin tallies (the rest of the history
+    then changes some folded days and makes new, unfolded ones)."""
     driver = driver_of(env)
     try:
         writer = LabelGraph(driver, env["NEO4J_DATABASE"])
         await writer.ensure_schema()
         history = events(cameras, labels, random.Random(3))
         for start in range(0, len(history), 7):
+            if fold_midway and start == len(history) // 14 * 7:
+                assert await writer.fold_settled_days(time.time() + 1, 10_000) > 0
             batch = history[start:start + 7]
             await writer.write_batch(sorted({e.object_key for e in batch}),
                                      lambda held, batch=batch: plan_batch(batch, held))
+    finally:
+        await driver.close()
+
+
+async def folded_and_unfolded_days(env, cameras):
+    """How many of the cameras' days are folded, and how many their registries hold."""
+    driver = driver_of(env)
+    try:
+        async with driver.session(database=env["NEO4J_DATABASE"]) as session:
+            result = await session.run(
+                "MATCH (tally:Tally) WHERE tally.camera IN $cameras "
+                "RETURN tally.level AS level, tally.folded AS folded, tally.dates AS dates",
+                cameras=cameras)
+            nodes = [record.data() async for record in result]
+        return (sum(node["level"] == "day" and node["folded"] is True for node in nodes),
+                sum(len(node["dates"] or []) for node in nodes if node["level"] == "unfolded"))
     finally:
         await driver.close()
 
@@ -141,7 +163,7 @@ async def compare(env, cameras, labels, tallies_complete=True):
         async def asked(question, bound=0.0):
             session.ran = []
             answer = await question
-            read_tallies = queries.TALLY_CELLS in session.ran
+            read_tallies = bool({queries.TALLY_CELLS, queries.TALLY_THIN} & set(session.ran))
             assert read_tallies == (tallies_complete and float(bound).is_integer())
             return answer
 
@@ -195,7 +217,9 @@ async def compare(env, cameras, labels, tallies_complete=True):
 def test_all_time_histograms_rollups_and_counts_from_tallies_equal_those_from_images(stack):
     cameras = sorted(f"tally-api-{uuid.uuid4().hex[:6]}" for _ in range(2))
     labels = [f"TA{uuid.uuid4().hex[:6]}" for _ in range(2)]
-    asyncio.run(write_history(stack.env, cameras, labels))
+    asyncio.run(write_history(stack.env, cameras, labels, fold_midway=True))
+    folded, unfolded = asyncio.run(folded_and_unfolded_days(stack.env, cameras))
+    assert folded > 10 and unfolded > 10, "days both folded and not"
     asyncio.run(mark_counted(stack.env))
     answers = asyncio.run(compare(stack.env, cameras, labels))
     assert sum(bool(from_images) for _, from_images in answers) > len(answers) * 3 // 4, \
