@@ -12,6 +12,7 @@ The servers are this test's own (it restarts them). What it may honestly expect:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -22,6 +23,8 @@ import pytest
 
 from labelgraph_devstack.probes import http_ok
 from labelgraph_devstack.services import ServiceProcesses
+from labelgraph_graph_writer.bootstrap import recount
+from labelgraph_graph_writer.recount import Scope
 
 pytestmark = pytest.mark.stack
 
@@ -86,6 +89,8 @@ def test_sigkills_a_clean_graph_restart_and_an_empty_broker_end_in_the_exact_gra
             raise
         helpers.wait_for(lambda: http_ok(f"{ops}/ready"), timeout=30)
         assert "graph_writer_dead_letters_total" in httpx.get(f"{ops}/metrics").text
+        settings = kit.settings(topic)  # the tallies as exact as the edges
+        assert [asyncio.run(recount(settings, Scope(camera))) for camera in cameras] == [[]] * 3
     finally:
         writers.stop()
         writers.__exit__()

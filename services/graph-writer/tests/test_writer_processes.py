@@ -33,7 +33,9 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(
     keys = [event.object_key for event in events]
     topic = kit.fresh_topic()
     kit.produce(topic, events)
-    env = kit.process_env(topic, GRAPH_WRITER_BATCH_SIZE="50")
+    env = kit.process_env(topic, GRAPH_WRITER_BATCH_SIZE="50",
+                          GRAPH_WRITER_TALLY_SETTLE_SECONDS="0",  # folds killed midway too
+                          GRAPH_WRITER_TALLY_FOLD_SECONDS="0.5")
     written = "MATCH (c:Camera)-[:HAS_IMAGE]->(i:Image) WHERE c.camera_name IN $cameras " \
               "RETURN count(i) AS n"
 
@@ -65,6 +67,8 @@ def test_sigkill_at_random_points_loses_nothing_and_doubles_nothing(
     finally:
         services.stop()
     assert kit.snapshot(keys) == expected
+    settings = kit.settings(topic)
+    assert [asyncio.run(recount(settings, Scope(camera))) for camera in cameras] == [[]] * 3
 
 
 def _samples(exposition: str) -> dict[str, float]:
@@ -115,6 +119,8 @@ def test_rebuild_asks_first_then_wipes_and_rewrites_the_whole_topic(
     assert kit.snapshot(event.object_key for event in events) == helpers.expected_graph(events)
     assert kit.query("MATCH (i:Image) RETURN count(i) AS n") == [{"n": 60}]
     assert kit.query("MATCH (l:Label {label_name: 'x'}) RETURN count(l) AS n") == [{"n": 0}]
+    assert asyncio.run(recount(settings, Scope())) == []  # the tallies rebuilt with the graph
+    assert kit.query("MATCH (t:Tally) RETURN count(t) AS n") != [{"n": 0}]
 
 
 def test_a_wrong_password_at_start_exits_at_once_with_one_clear_line(kit):
@@ -140,7 +146,11 @@ def test_three_writers_at_once_keep_the_tallies_exact(kit, helpers, tmp_path):
     writers = [subprocess.Popen(
         [*COMMAND, "run"], stdout=log.open("wb"), stderr=subprocess.STDOUT,
         env=os.environ | kit.process_env(topic, GRAPH_WRITER_CONSUMER_GROUP=group,
-                                         GRAPH_WRITER_BATCH_SIZE="20"))
+                                         GRAPH_WRITER_BATCH_SIZE="20",
+                                         # each writer also folds days while the others
+                                         # write to them
+                                         GRAPH_WRITER_TALLY_SETTLE_SECONDS="0",
+                                         GRAPH_WRITER_TALLY_FOLD_SECONDS="0.2"))
         for log in logs]
     expected = helpers.expected_graph(events)
     keys = [event.object_key for event in events]
@@ -155,6 +165,7 @@ def test_three_writers_at_once_keep_the_tallies_exact(kit, helpers, tmp_path):
     text = "\n".join(log.read_text() for log in logs)
     print(text[-5000:])  # the conflicts the writers met, shown with a failure
     assert "consuming" in text and "dead-lettered" not in text  # the writers' own log lines
+    assert "folded settled days into their months" in text
     settings = kit.settings(topic)
     for camera in cameras:
         assert asyncio.run(recount(settings, Scope(camera))) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import uuid
@@ -10,6 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 from jsonschema import Draft202012Validator
+
+from labelgraph_graph_writer.bootstrap import recount
+from labelgraph_graph_writer.recount import Scope
 
 pytestmark = pytest.mark.stack
 
@@ -63,6 +67,8 @@ def test_a_known_event_set_gives_exact_nodes_edges_and_properties_and_replays_ch
         with writer_thread(kit.settings(topic)) as writer:
             writer.process(3)
         assert kit.snapshot(keys) == first
+        for camera in (front, back):  # and the tallies unchanged by the replays
+            assert asyncio.run(recount(kit.settings(topic), Scope(camera))) == []
     assert kit.query("MATCH (l:Label) WHERE l.label_name IN $labels RETURN count(l) AS n",
                      labels=[person, plant]) == [{"n": 2}]
 

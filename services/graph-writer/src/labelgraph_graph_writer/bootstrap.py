@@ -12,10 +12,16 @@ from neo4j import AsyncDriver, AsyncGraphDatabase
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, LabelConsumer
 from labelgraph_graph_writer.config import GraphWriterSettings
-from labelgraph_graph_writer.handlers import GraphWriter, fill_tallies, prepare_graph
+from labelgraph_graph_writer.handlers import (
+    GraphWriter,
+    fill_tallies,
+    fold_periodically,
+    prepare_graph,
+)
 from labelgraph_graph_writer.log_limits import limit_client_logs
 from labelgraph_graph_writer.readiness import Condition, Readiness
-from labelgraph_graph_writer.recount import Difference, Scope, differences, recount_of
+from labelgraph_graph_writer.recount import Difference, Scope
+from labelgraph_graph_writer.recount import recount as recount_tallies
 from labelgraph_graph_writer.retrying import Retry, Stopping
 from labelgraph_graph_writer.worker import run_worker, waiting_on, watch_dependencies
 from labelgraph_observability import OpsServer
@@ -85,11 +91,14 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
     retry = Retry(readiness, until_stopped, settings.retry_initial_seconds,
                   settings.retry_max_seconds)
     watch: asyncio.Task[None] | None = None
+    fold: asyncio.Task[None] | None = None
     try:
         await prepare_graph(writer, retry, settings.tally_fill_batch)
         await dead_letters.start()
         await consumer.start()
         watch = asyncio.create_task(watch_dependencies(readiness, graph, consumer))
+        fold = asyncio.create_task(fold_periodically(
+            graph, settings.tally_settle_seconds, settings.tally_fold_seconds, stop))
         log.info("consuming", extra={"topic": settings.label_topic,
                                      "group": settings.consumer_group,
                                      "graph": settings.neo4j_uri})
@@ -98,10 +107,11 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
     except Stopping:
         log.info("stopped before the graph was ready")
     finally:
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+        for task in (watch, fold):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await consumer.stop()
         await dead_letters.stop()
         await driver.close()
@@ -142,10 +152,10 @@ async def recount(settings: GraphWriterSettings, scope: Scope,
         graph = build_graph(settings, driver)
         dates = scope.dates() if scope.windowed else None
         images = await graph.image_facts(scope.camera, dates)
-        counted = recount_of(scope, images)
-        found = differences(scope, counted, await graph.tallies(scope.camera))
+        checked = recount_tallies(scope, images, await graph.tallies(scope.camera))
+        found = checked.differences
         if repair and found:
-            await graph.set_tallies(counted.repairs(found))
+            await graph.set_tallies(checked.repairs())
             log.info("repaired tallies", extra={"tallies": len(found)})
         return found
     finally:

@@ -25,6 +25,11 @@ class GraphWriterSettings(KafkaSettings):
     tally_fill_batch: int = Field(500, ge=1, le=10_000, alias="GRAPH_WRITER_TALLY_FILL_BATCH",
                                   description="Images per transaction when the tallies of "
                                   "a graph written before them are filled at start.")
+    tally_settle_seconds: float = Field(
+        300, ge=0, alias="GRAPH_WRITER_TALLY_SETTLE_SECONDS",
+        description="A day's tally not written for this long is folded into its month's.")
+    tally_fold_seconds: float = Field(30, gt=0, alias="GRAPH_WRITER_TALLY_FOLD_SECONDS",
+                                      description="How often settled days are folded.")
     excluded_cameras: str = Field("", alias="GRAPH_WRITER_EXCLUDED_CAMERAS",
                                   description="Comma-separated cameras never written.")
     session_timeout_ms: int = Field(10_000, ge=1_000, alias="GRAPH_WRITER_SESSION_TIMEOUT_MS",

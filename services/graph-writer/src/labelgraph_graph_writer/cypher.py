@@ -96,32 +96,86 @@ CREATE (image)-[has_label:HAS_LABEL]->(label)
 SET has_label += row.props
 """
 
-# A batch's tallies are read, changed in Python and written back in the batch's
-# transaction (tallies.changed_values), one node per camera and day or month touched. The
-# read first writes each node, so Neo4j holds its write lock before the counts are read and
-# a concurrent writer cannot slip a change in between (a lost update); ArcadeDB refuses the
-# second of two concurrent commits instead. Property names are parameters, read with the
-# dynamic `tally[name]` both engines answer.
+# A batch's day tallies are read, changed in Python and written back in the batch's
+# transaction (tallies.changed_values), one node per camera and day touched. The read
+# first writes each node, so Neo4j holds its write lock before the counts are read and a
+# concurrent writer or fold cannot slip a change in between (a lost update); ArcadeDB
+# refuses the second of two concurrent commits instead. Property names are parameters,
+# read with the dynamic `tally[name]` both engines answer. A day says whether it was just
+# made (no `touched_at` yet: the writer registers it as unfolded) and whether it was folded
+# (the writer changes its thin tallies too).
 READ_TALLIES = """
 UNWIND $rows AS row
 MERGE (tally:Tally {tally_key: row.key})
-ON CREATE SET tally.level = row.level, tally.camera = row.camera, tally.period = row.period
+ON CREATE SET tally.level = row.level, tally.camera = row.camera, tally.period = row.period,
+              tally.folded = false
 SET tally.writing = true
-RETURN row.key AS key, [name IN row.names | tally[name]] AS held
+RETURN row.key AS key, [name IN row.names | tally[name]] AS held, tally.folded AS folded,
+       tally.touched_at IS NULL AS created
 """
 WRITE_TALLIES = """
 UNWIND $rows AS row
 MATCH (tally:Tally {tally_key: row.key})
-SET tally += row.values
+SET tally += row.values, tally.touched_at = $touched_at
+REMOVE tally.writing
+"""
+# A camera's registry of the days not folded yet, which readers add to the thin tallies.
+# The new dates are computed from the list in the SET itself: Neo4j takes the write lock
+# before that read (a direct dependency).
+REGISTER_UNFOLDED = """
+UNWIND $rows AS row
+MERGE (registry:Tally {tally_key: row.key})
+ON CREATE SET registry.level = 'unfolded', registry.camera = row.camera, registry.dates = []
+SET registry.dates = registry.dates + [date IN row.dates WHERE NOT date IN registry.dates]
+"""
+# Thin tallies (one camera, month or all time, and property), read and written as days are.
+READ_THIN = """
+UNWIND $rows AS row
+MERGE (tally:Tally {tally_key: row.key})
+ON CREATE SET tally.level = row.level, tally.camera = row.camera, tally.period = row.period,
+              tally.property = row.property
+SET tally.writing = true
+RETURN row.key AS key, tally.cells AS cells
+"""
+WRITE_THIN = """
+UNWIND $rows AS row
+MATCH (tally:Tally {tally_key: row.key})
+SET tally.cells = row.cells
 REMOVE tally.writing
 """
 
-# The tallies of one camera (or every camera: null), whole, for the recount.
+# Day tallies not folded yet and not written since $settled_before (epoch seconds): a scan
+# of the day nodes (about 3,300 a year of nine cameras, and the thin ones), run by the
+# writer's fold task every GRAPH_WRITER_TALLY_FOLD_SECONDS, never by a batch or a reader.
+SETTLED_DAYS = """
+MATCH (tally:Tally)
+WHERE tally.level = 'day' AND tally.folded = false AND tally.touched_at < $settled_before
+RETURN tally.tally_key AS key
+ORDER BY key
+LIMIT $limit
+"""
+# The fold of one day, in one transaction: the day is claimed (write-locked on Neo4j)
+# before it is read, its counts are added to its thin tallies (READ_THIN, WRITE_THIN),
+# then it is marked folded and leaves its camera's registry.
+CLAIM_DAY = """
+MATCH (day:Tally {tally_key: $key})
+SET day.writing = true
+RETURN day.folded AS folded, properties(day) AS props
+"""
+MARK_FOLDED = """
+MATCH (day:Tally {tally_key: $day})
+SET day.folded = true
+REMOVE day.writing
+WITH day
+MATCH (registry:Tally {tally_key: $registry})
+SET registry.dates = [date IN registry.dates WHERE date <> day.period]
+"""
+
+# Every tally of one camera (or every camera: null), whole, for the recount.
 TALLIES = """
 MATCH (tally:Tally)
 WHERE $camera IS NULL OR tally.camera = $camera
-RETURN tally.level AS level, tally.camera AS camera, tally.period AS period,
-       properties(tally) AS props
+RETURN tally.tally_key AS key, properties(tally) AS props
 """
 
 # The images (with what their tallies depend on) of some local dates, or of every date;

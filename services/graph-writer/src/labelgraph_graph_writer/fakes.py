@@ -7,7 +7,6 @@ one fits its port.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,7 +17,15 @@ from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, DeadLetter
 from labelgraph_graph_writer.domain import BatchPlan, ImageState
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
-from labelgraph_graph_writer.tallies import changed_values, changes, decode
+from labelgraph_graph_writer.tallies import (
+    changed_cells,
+    changed_values,
+    changes,
+    merged_rows,
+    registry_of,
+    stored_cells,
+    thin_rows,
+)
 
 
 @dataclass
@@ -35,8 +42,9 @@ class FakeGraph:
     held: dict[str, ImageState] = field(default_factory=dict)
     calls: list[list[str]] = field(default_factory=list)
     written: list[str] = field(default_factory=list)
-    # stored key -> property -> value, as the Tally nodes hold them
-    tallies: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # each Tally node's key (tallies.TallyKey) -> its properties
+    tallies: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
+    now: float = 0.0  # the clock tallies are stamped with
     complete: bool | None = None  # the TallyState marker
 
     async def ensure_schema(self) -> None:
@@ -86,20 +94,42 @@ class FakeGraph:
             self._add_tally(row)
         return len(claimed)
 
+    async def fold_settled_days(self, settled_before: float, limit: int) -> int:
+        self._answer()
+        settled = sorted(key for key, props in self.tallies.items()
+                         if props.get("folded") is False
+                         and props["touched_at"] < settled_before)[:limit]
+        for day in settled:
+            self._add_thin(thin_rows(day, stored_cells(self.tallies[day])))
+            self.tallies[day]["folded"] = True
+            registry = self.tallies[registry_of(day[1])]
+            registry["dates"] = [date for date in registry["dates"] if date != day[2]]
+        return len(settled)
+
     def _add_tally(self, row: dict[str, Any]) -> None:
-        # As READ_TALLIES and WRITE_TALLIES do: a property counting nothing is gone.
-        tally = self.tallies.setdefault(row["key"], {})
+        # As READ_TALLIES, WRITE_TALLIES and REGISTER_UNFOLDED do: a property counting
+        # nothing is gone, a new day is registered unfolded, and a change to a folded day
+        # goes to its thin tallies too.
+        key = (row["level"], row["camera"], row["period"])
+        if key not in self.tallies:
+            self.tallies[key] = {"folded": False}
+            registry = self.tallies.setdefault(registry_of(key[1]), {"dates": []})
+            registry["dates"] = [*registry["dates"], key[2]]
+        tally = self.tallies[key]
         for name, value in changed_values(row, tally).items():
             if value is None:
                 tally.pop(name, None)
             else:
                 tally[name] = value
+        tally["touched_at"] = self.now
+        if tally["folded"]:
+            self._add_thin(thin_rows(key, row["deltas"]))
 
-    def decoded_tallies(self) -> dict[tuple[str, str, str], dict[str, dict[int, int]]]:
-        """The tallies as the real adapter's `tallies` returns them."""
-        return {tuple(json.loads(key)): {name: decode(name, value)
-                                         for name, value in props.items()}
-                for key, props in self.tallies.items() if props}
+    def _add_thin(self, rows: list[dict[str, Any]]) -> None:
+        for row in merged_rows(rows):
+            key = (row["level"], row["camera"], row["period"], row["property"])
+            held = self.tallies.setdefault(key, {})
+            held["cells"] = changed_cells(row, held.get("cells"))
 
     def _answer(self) -> None:
         if self.down:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 from dataclasses import dataclass
 
 from aiokafka import ConsumerRecord
@@ -186,3 +189,31 @@ async def fill_tallies(graph: GraphRepository, batch: int) -> None:
             log.info("filling tallies", extra={"dates_done": done, "dates": len(dates)})
     await graph.mark_tallies(True)
     log.info("the tallies count every image")
+
+
+async def fold_settled_days(graph: GraphRepository, settle_seconds: float,
+                            limit: int = 100) -> int:
+    """Fold every day tally not written for `settle_seconds` into its month (a day's node
+    is small, a month's large: the writes go to days, and each day to its month once)."""
+    folded = 0
+    while True:
+        found = await graph.fold_settled_days(time.time() - settle_seconds, limit)
+        folded += found
+        if found < limit:
+            return folded
+
+
+async def fold_periodically(graph: GraphRepository, settle_seconds: float,
+                            every_seconds: float, stop: asyncio.Event) -> None:
+    """Fold settled days every `every_seconds` until stopped; a graph away or a write that
+    collides with a batch puts the fold off to the next round (nothing is half done: each
+    day folds in one transaction)."""
+    while not stop.is_set():
+        try:
+            folded = await fold_settled_days(graph, settle_seconds)
+            if folded:
+                log.info("folded settled days into their months", extra={"days": folded})
+        except (*TRANSIENT_ERRORS, *CONFLICTS) as error:
+            log.info("tally fold put off to the next round: %s", describe(error))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every_seconds)

@@ -45,6 +45,11 @@ class GraphRepository(Protocol):
         """Every local date the graph holds images of, ascending."""
         ...
 
+    async def fold_settled_days(self, settled_before: float, limit: int) -> int:
+        """Fold up to `limit` day tallies not written since `settled_before` (epoch
+        seconds) into their months; returns how many it found."""
+        ...
+
     async def count_uncounted(self, date: str, limit: int) -> int:
         """Add up to `limit` images of a date that no tally counts yet (one transaction);
         returns how many it claimed."""

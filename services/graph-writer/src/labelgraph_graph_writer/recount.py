@@ -6,21 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from labelgraph_graph_writer.tallies import (
+    Counts,
     ImageFacts,
     Row,
     TallyKey,
     add_up,
-    by_property,
+    decode,
     encode,
-    key_fields,
+    meanings,
+    nonzero,
+    registry_of,
+    stored_cells,
     tally_key_text,
-    tally_property,
+    thin,
 )
-
-# A tally's counting properties, decoded: property name -> code -> count.
-Counts = dict[str, dict[int, int]]
 
 
 @dataclass(frozen=True)
@@ -43,75 +45,115 @@ class Scope:
 
     def covers(self, key: TallyKey) -> bool:
         """Whether the scope's images are all the images the tally counts."""
-        level, camera, period = key
-        if self.camera is not None and camera != self.camera:
+        if self.camera is not None and key[1] != self.camera:
             return False
         if not self.windowed:
             return True
-        return level == "day" and period in set(self.dates())
+        return key[0] == "day" and key[2] in set(self.dates())
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One property of a tally whose stored counts are not the recount's."""
+    """One property of a tally whose stored value is not the recount's."""
 
     key: TallyKey
     name: str  # the property
     meaning: str  # what it counts, when the recount knows (a stale property: unknown)
-    stored: Mapping[int, int]
-    recounted: Mapping[int, int]
+    stored: object
+    recounted: object
 
     def __str__(self) -> str:
         return (f"{tally_key_text(self.key)} {self.name} ({self.meaning}): "
-                f"stored {dict(sorted(self.stored.items()))}, "
-                f"recounted {dict(sorted(self.recounted.items()))}")
+                f"stored {_shown(self.stored)}, recounted {_shown(self.recounted)}")
+
+
+def _shown(value: object) -> str:
+    return str(dict(sorted(value.items()))) if isinstance(value, dict) else str(value)
 
 
 @dataclass(frozen=True)
 class Recount:
-    """The scope's tallies as the edges count them, and each property's meaning."""
+    """The scope's tallies as the edges count them (thin ones: from the days the graph says
+    are folded), and every difference from the stored ones."""
 
-    tallies: dict[TallyKey, Counts]
-    meanings: dict[str, str]
+    days: dict[TallyKey, Counts]
+    thin: dict[TallyKey, dict[int, int]]
+    unfolded: dict[TallyKey, list[str]]  # registry -> the camera's unfolded dates
+    stored: Mapping[TallyKey, Mapping[str, Any]]
+    differences: list[Difference]
 
-    def repairs(self, found: Iterable[Difference]) -> list[Row]:
+    def repairs(self) -> list[Row]:
         """The whole properties of each tally with a difference, as the recount has them
-        (set with `SET tally = row.props`, so a stale property goes)."""
-        keys = sorted({difference.key for difference in found}, key=tally_key_text)
+        (set with `SET tally = row.props`, so a stale property goes); a day keeps whether
+        it is folded."""
         rows = []
-        for key in keys:
-            fields = key_fields(key)
-            counts = {name: encode(name, codes)
-                      for name, codes in self.tallies.get(key, {}).items()}
-            props = {"tally_key": fields["key"], "level": fields["level"],
-                     "camera": fields["camera"], "period": fields["period"], **counts}
-            rows.append({"key": fields["key"], "props": props})
+        for key in sorted({difference.key for difference in self.differences},
+                          key=tally_key_text):
+            props: Row = {"tally_key": tally_key_text(key), "level": key[0], "camera": key[1]}
+            if key[0] == "day":
+                held = self.stored.get(key, {})
+                props |= {"period": key[2], "folded": bool(held.get("folded")),
+                          "touched_at": held.get("touched_at", 0.0)}
+                props |= {name: encode(name, codes)
+                          for name, codes in self.days.get(key, {}).items()}
+            elif key[0] == "unfolded":
+                props["dates"] = self.unfolded.get(key, [])
+            else:
+                props |= {"period": key[2], "property": key[3],
+                          "cells": encode(key[3], self.thin.get(key, {}))}
+            rows.append({"key": props["tally_key"], "props": props})
         return rows
 
 
-def recount_of(scope: Scope, images: Iterable[ImageFacts]) -> Recount:
-    """The scope's tallies counted anew from its images' edges."""
-    tallies: dict[TallyKey, Counts] = {}
-    meanings: dict[str, str] = {}
-    for key, cells in add_up(images).items():
-        for view, label, _, _ in cells:
-            meanings[tally_property(view, label)] = (
-                f"view {view!r} images" if label is None else f"view {view!r} label {label!r}")
-        if scope.covers(key):
-            tallies[key] = by_property(cells)
-    return Recount({key: counts for key, counts in tallies.items() if counts}, meanings)
+def recount(scope: Scope, images: Iterable[ImageFacts],
+            stored: Mapping[TallyKey, Mapping[str, Any]]) -> Recount:
+    """The scope's tallies counted anew from its images' edges, against the stored ones."""
+    images = list(images)
+    named: dict[str, str] = {}
+    for image in images:
+        named |= meanings(image)
+    days = {key: counts for key, counts in
+            ((key, nonzero(counts)) for key, counts in add_up(images).items()) if counts}
+    folded = [key for key, props in stored.items() if key[0] == "day" and props.get("folded")]
+    thin_counts = {key: codes for key, codes in thin(days, folded).items()
+                   if scope.covers(key) and any(codes.values())}
+    unfolded: dict[TallyKey, list[str]] = {}
+    for key, props in stored.items():
+        if key[0] == "day" and props.get("folded") is False:
+            unfolded.setdefault(registry_of(key[1]), []).append(key[2])
+    found = _day_differences(scope, days, stored, named)
+    for key in sorted({key for key in stored if len(key) == 4} | thin_counts.keys(),
+                      key=tally_key_text):
+        if not scope.covers(key):
+            continue
+        held = decode(key[3], stored.get(key, {}).get("cells"))
+        mine = {code: count for code, count in thin_counts.get(key, {}).items() if count}
+        if held != mine:
+            found.append(Difference(key, "cells", named.get(key[3], "counted by no image"),
+                                    held, mine))
+    if not scope.windowed:
+        for key in sorted({key for key in stored if key[0] == "unfolded"} | unfolded.keys(),
+                          key=tally_key_text):
+            if scope.covers(key):
+                held_dates = sorted(stored.get(key, {}).get("dates") or [])
+                if held_dates != sorted(unfolded.get(key, [])):
+                    found.append(Difference(key, "dates", "days not folded yet", held_dates,
+                                            sorted(unfolded.get(key, []))))
+    return Recount(days, thin_counts, {key: sorted(dates) for key, dates in unfolded.items()},
+                   stored, found)
 
 
-def differences(scope: Scope, counted: Recount, stored: Mapping[TallyKey, Counts]
-                ) -> list[Difference]:
-    """Every property of the scope's tallies whose stored counts differ from the recount."""
-    held = {key: counts for key, counts in stored.items() if scope.covers(key) and counts}
+def _day_differences(scope: Scope, days: Mapping[TallyKey, Counts],
+                     stored: Mapping[TallyKey, Mapping[str, Any]],
+                     named: Mapping[str, str]) -> list[Difference]:
+    expected = {key: counts for key, counts in days.items() if scope.covers(key)}
+    held = {key: stored_cells(props) for key, props in stored.items()
+            if key[0] == "day" and scope.covers(key)}
     found = []
-    for key in sorted(counted.tallies.keys() | held.keys(), key=tally_key_text):
-        mine, theirs = counted.tallies.get(key, {}), held.get(key, {})
+    for key in sorted(expected.keys() | held.keys(), key=tally_key_text):
+        mine, theirs = expected.get(key, {}), held.get(key, {})
         for name in sorted(mine.keys() | theirs.keys()):
             if mine.get(name, {}) != theirs.get(name, {}):
-                meaning = counted.meanings.get(name, "counted by no image")
-                found.append(Difference(key, name, meaning, theirs.get(name, {}),
-                                        mine.get(name, {})))
+                found.append(Difference(key, name, named.get(name, "counted by no image"),
+                                        theirs.get(name, {}), mine.get(name, {})))
     return found

@@ -13,10 +13,10 @@ one before; the recount adds up the images' contributions from the edges anew.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,17 +24,17 @@ from typing import Any
 ANY_DETECTOR = "*"
 # Stored on each image whose edges the tallies count (`Image.tally_version`) and on the
 # graph's TallyState: an image without it (or with another version) is counted by the fill.
-TALLY_VERSION = 2
+TALLY_VERSION = 3
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
 HOURS = 24
-LEVELS = ("day", "month")
 
 Row = dict[str, Any]
-TallyKey = tuple[str, str, str]
-"""(level, camera, period): period is the camera-local date, or its month (YYYY-MM)."""
-Cell = tuple[str, str | None, int, int]
-"""(view, label, hour, bucket): label None counts images (bucket 0)."""
-Cells = Counter[Cell]
+TallyKey = tuple[Any, ...]
+"""A Tally node's key: ("day", camera, date) for a day's node, ("month", camera, "YYYY-MM",
+property) and ("total", camera, None, property) for the thin nodes days are folded into,
+("unfolded", camera) for the camera's registry of days not folded yet."""
+Counts = dict[str, dict[int, int]]
+"""A tally's counts: property name -> code -> count (see `contribution`)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def tally_key_text(key: TallyKey) -> str:
     return json.dumps(list(key), separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=65_536)  # a batch asks for the same few thousand names
 def tally_property(view: str, label: str | None) -> str:
     """The property holding a view's image counts (label None) or one label's counts.
 
@@ -67,8 +68,19 @@ def tally_property(view: str, label: str | None) -> str:
     return ("i_" if label is None else "l_") + digest
 
 
-def _places(facts: ImageFacts) -> list[TallyKey]:
-    return [("day", facts.camera, facts.isodate[:10]), ("month", facts.camera, facts.isodate[:7])]
+def day_of(facts: ImageFacts) -> TallyKey:
+    return ("day", facts.camera, facts.isodate[:10])
+
+
+def folded_into(day: TallyKey, name: str) -> list[TallyKey]:
+    """The thin tallies a day's property is folded into: its month's and all time's."""
+    _, camera, date = day
+    return [("month", camera, date[:7], name), ("total", camera, None, name)]
+
+
+def registry_of(camera: str) -> TallyKey:
+    """The key of a camera's registry of unfolded days."""
+    return ("unfolded", camera)
 
 
 def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
@@ -79,46 +91,71 @@ def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, floa
     return best
 
 
-def contribution(facts: ImageFacts) -> Cells:
-    """The cells one image counts in, in each of its places (the same at every level)."""
+def contribution(facts: ImageFacts) -> list[tuple[str, int]]:
+    """What one image counts, in its day and month alike: (property, code) pairs, the
+    code being the hour for image counts and hour x 101 + bucket for a label's."""
     hour = int(facts.isodate[11:13])
     views: list[tuple[str, Mapping[str, float]]] = [
         (detector, facts.labels.get(detector, {})) for detector in facts.detectors]
     views.append((ANY_DETECTOR, _best_per_label(facts.labels)))
-    cells: Cells = Counter()
+    counted = []
     for view, by_label in views:
-        cells[(view, None, hour, 0)] += 1
-        for name, confidence in by_label.items():
-            cells[(view, name, hour, bucket(confidence))] += 1
-    return cells
+        counted.append((tally_property(view, None), hour))
+        counted.extend((tally_property(view, name), hour * BUCKETS + bucket(confidence))
+                       for name, confidence in by_label.items())
+    return counted
 
 
 def add_up(images: Iterable[ImageFacts], sign: int = 1,
-           into: dict[TallyKey, Cells] | None = None) -> dict[TallyKey, Cells]:
-    """The images' cells summed per tally (subtracted with sign -1); zeros are kept."""
+           into: dict[TallyKey, Counts] | None = None) -> dict[TallyKey, Counts]:
+    """The images' counts summed per day tally and property (subtracted with sign -1); a
+    count that sums to 0 is kept as 0."""
     totals = {} if into is None else into
     for image in images:
-        cells = contribution(image)
-        for key in _places(image):
-            held = totals.setdefault(key, Counter())
-            for cell, count in cells.items():
-                held[cell] += sign * count
+        held = totals.setdefault(day_of(image), {})
+        for name, code in contribution(image):
+            codes = held.setdefault(name, {})
+            codes[code] = codes.get(code, 0) + sign
     return totals
 
 
-def _code(cell: Cell) -> int:
-    _, label, hour, bucket_index = cell
-    return hour if label is None else hour * BUCKETS + bucket_index
+def add_counts(into: Counts, counts: Mapping[str, Mapping[int, int]]) -> Counts:
+    """`counts` added into `into` (which is returned)."""
+    for name, codes in counts.items():
+        held = into.setdefault(name, {})
+        for code, count in codes.items():
+            held[code] = held.get(code, 0) + count
+    return into
 
 
-def by_property(cells: Cells) -> dict[str, dict[int, int]]:
-    """A tally's non-zero cells grouped per property: name -> code -> count."""
-    grouped: dict[str, dict[int, int]] = {}
-    for cell, count in cells.items():
-        if count:
-            name = tally_property(cell[0], cell[1])
-            grouped.setdefault(name, {})[_code(cell)] = count
-    return grouped
+def thin(days: Mapping[TallyKey, Counts], folded: Iterable[TallyKey]
+         ) -> dict[TallyKey, dict[int, int]]:
+    """The thin tallies of the folded days: each property's counts summed per month and
+    over all time."""
+    totals: dict[TallyKey, dict[int, int]] = {}
+    for day in folded:
+        for name, codes in days.get(day, {}).items():
+            for key in folded_into(day, name):
+                held = totals.setdefault(key, {})
+                for code, count in codes.items():
+                    held[code] = held.get(code, 0) + count
+    return totals
+
+
+def meanings(facts: ImageFacts) -> dict[str, str]:
+    """What each property the image counts in counts, for people to read."""
+    named = {tally_property(view, None): f"view {view!r} images"
+             for view in (*facts.detectors, ANY_DETECTOR)}
+    for view, by_label in (*facts.labels.items(), (ANY_DETECTOR, _best_per_label(facts.labels))):
+        named |= {tally_property(view, name): f"view {view!r} label {name!r}" for name in by_label}
+    return named
+
+
+def nonzero(counts: Counts) -> Counts:
+    """The counts without zeros, and without properties left empty."""
+    kept = {name: {code: count for code, count in codes.items() if count}
+            for name, codes in counts.items()}
+    return {name: codes for name, codes in kept.items() if codes}
 
 
 def encode(name: str, counts: Mapping[int, int]) -> list[int] | None:
@@ -148,29 +185,57 @@ def stored_cells(properties: Mapping[str, Any]) -> dict[str, dict[int, int]]:
 
 
 def changes(before: Iterable[ImageFacts], after: Iterable[ImageFacts]) -> list[Row]:
-    """What brings the tallies from `before` to `after`: a row per touched tally with the
+    """What brings the day tallies from `before` to `after`: a row per touched day with the
     change of each property it touches (name -> code -> change), in key order."""
     totals = add_up(after, 1, add_up(before, -1))
     rows = []
     for key in sorted(totals, key=tally_key_text):
-        deltas = by_property(totals[key])
+        deltas = nonzero(totals[key])
         if deltas:
             rows.append({**key_fields(key), "deltas": deltas})
     return rows
 
 
 def key_fields(key: TallyKey) -> Row:
-    """The node's identifying properties."""
+    """A day node's identifying properties."""
     level, camera, period = key
     return {"key": tally_key_text(key), "level": level, "camera": camera, "period": period}
+
+
+def thin_rows(day: TallyKey, deltas: Mapping[str, Mapping[int, int]]) -> list[Row]:
+    """The changes of the thin tallies a folded day's changes go to, a row per node."""
+    rows = []
+    for name, delta in deltas.items():
+        for key in folded_into(day, name):
+            level, camera, period, _ = key
+            rows.append({"key": tally_key_text(key), "level": level, "camera": camera,
+                         "period": period, "property": name, "delta": dict(delta)})
+    return rows
+
+
+def merged_rows(rows: Iterable[Row]) -> list[Row]:
+    """Rows of one node added into one (a statement may not write a node twice)."""
+    merged: dict[str, Row] = {}
+    for row in rows:
+        held = merged.setdefault(row["key"], {**row, "delta": {}})
+        for code, change in row["delta"].items():
+            held["delta"][code] = held["delta"].get(code, 0) + change
+    return [merged[key] for key in sorted(merged)]
+
+
+def changed_cells(row: Row, held: list[int] | None) -> list[int] | None:
+    """A thin node's new cells, from the cells held and the row's change."""
+    return _added(row["property"], held, row["delta"])
 
 
 def changed_values(row: Row, held: Mapping[str, list[int] | None]) -> dict[str, list[int] | None]:
     """The new value of each property a change row touches, from the values held (None
     removes a property that counts nothing any more)."""
-    values: dict[str, list[int] | None] = {}
-    for name, delta in row["deltas"].items():
-        counts = Counter(decode(name, held.get(name)))
-        counts.update(delta)
-        values[name] = encode(name, counts)
-    return values
+    return {name: _added(name, held.get(name), delta) for name, delta in row["deltas"].items()}
+
+
+def _added(name: str, held: list[int] | None, delta: Mapping[int, int]) -> list[int] | None:
+    counts = decode(name, held)
+    for code, change in delta.items():
+        counts[code] = counts.get(code, 0) + change
+    return encode(name, counts)

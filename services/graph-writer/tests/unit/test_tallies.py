@@ -7,32 +7,34 @@ import pytest
 
 from labelgraph_graph_writer.domain import plan_batch
 from labelgraph_graph_writer.fakes import FakeGraph
-from labelgraph_graph_writer.handlers import fill_tallies
-from labelgraph_graph_writer.recount import Scope, differences, recount_of
+from labelgraph_graph_writer.handlers import fill_tallies, fold_settled_days
+from labelgraph_graph_writer.recount import Scope, recount
 from labelgraph_graph_writer.tallies import (
     ANY_DETECTOR,
     ImageFacts,
     bucket,
     decode,
     encode,
+    stored_cells,
     tally_property,
 )
 
 
-def stored(graph: FakeGraph) -> dict:
-    return graph.decoded_tallies()
-
-
-def recounted(events, helpers) -> dict:
-    return recount_of(Scope(), helpers.expected_facts(events)).tallies
+def differences(graph: FakeGraph, events, helpers, scope=None) -> list:
+    return recount(scope or Scope(), helpers.expected_facts(events), graph.tallies).differences
 
 
 def write_in_batches(graph: FakeGraph, events: list, rng: random.Random) -> None:
+    """Small batches; between them, now and then, the clock moves and settled days fold."""
     while events:
         size = rng.randint(1, 6)
         batch, events = events[:size], events[size:]
         keys = sorted({event.object_key for event in batch})
         asyncio.run(graph.write_batch(keys, lambda held, batch=batch: plan_batch(batch, held)))
+        graph.now += rng.choice([0, 0, 1, 5])
+        if rng.random() < 0.3 or not any(key[0] == "month" for key in graph.tallies):
+            graph.now += 10  # past the settle time below
+            asyncio.run(graph.fold_settled_days(graph.now - 10, rng.randint(1, 3)))
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -41,9 +43,18 @@ def test_tallies_equal_the_recount_after_any_history_of_labellings(seed, helpers
     events = helpers.random_history(rng, ["front", "back"], ["Person", "Car", "Dog"])
     graph = FakeGraph([])
     write_in_batches(graph, list(events), rng)
-    expected = recount_of(Scope(), helpers.expected_facts(events))
-    assert differences(Scope(), expected, stored(graph)) == []
-    assert stored(graph) == expected.tallies
+    assert differences(graph, events, helpers) == []
+    assert any(key[0] == "month" for key in graph.tallies), "some day was folded"
+    asyncio.run(fold_settled_days(graph, settle_seconds=-1))  # every day folds
+    assert differences(graph, events, helpers) == []
+    checked = recount(Scope(), helpers.expected_facts(events), graph.tallies)
+    days = {key: stored_cells(props) for key, props in graph.tallies.items() if len(key) == 3}
+    assert {key: counts for key, counts in days.items() if counts} == checked.days
+    thin = {key: decode(key[3], props["cells"]) for key, props in graph.tallies.items()
+            if len(key) == 4}
+    assert {key: cells for key, cells in thin.items() if cells} == checked.thin
+    assert all(props["dates"] == [] for key, props in graph.tallies.items()
+               if key[0] == "unfolded")
 
 
 def test_buckets_are_floored_and_clamped():
@@ -54,19 +65,23 @@ def test_buckets_are_floored_and_clamped():
 def test_an_image_counts_its_best_confidence_over_detectors_in_the_any_view():
     image = ImageFacts("front", "2016-11-30T23:30:05-08:00", ("a", "b"),
                        {"a": {"Person": 60.2}, "b": {"Person": 91.7, "Car": 10.0}})
-    tallies = recount_of(Scope(), [image]).tallies
-    assert set(tallies) == {("day", "front", "2016-11-30"), ("month", "front", "2016-11")}
-    day = tallies[("day", "front", "2016-11-30")]
-    assert day == tallies[("month", "front", "2016-11")]
+    day = ("day", "front", "2016-11-30")
+    unfolded = recount(Scope(), [image], {day: {"folded": False}})
+    assert (list(unfolded.days), unfolded.thin) == ([day], {})  # thin: folded days only
+    assert unfolded.unfolded == {("unfolded", "front"): ["2016-11-30"]}
     # hour 23, bucket b: code 23 * 101 + b; images per hour under code = hour
-    assert day == {
+    person = tally_property(ANY_DETECTOR, "Person")
+    assert unfolded.days[day] == {
         tally_property(ANY_DETECTOR, None): {23: 1}, tally_property("a", None): {23: 1},
-        tally_property("b", None): {23: 1},
-        tally_property(ANY_DETECTOR, "Person"): {23 * 101 + 91: 1},
+        tally_property("b", None): {23: 1}, person: {23 * 101 + 91: 1},
         tally_property(ANY_DETECTOR, "Car"): {23 * 101 + 10: 1},
         tally_property("a", "Person"): {23 * 101 + 60: 1},
         tally_property("b", "Person"): {23 * 101 + 91: 1},
         tally_property("b", "Car"): {23 * 101 + 10: 1}}
+    folded = recount(Scope(), [image], {day: {"folded": True}}).thin
+    assert folded[("month", "front", "2016-11", person)] == {23 * 101 + 91: 1}
+    assert folded[("total", "front", None, person)] == {23 * 101 + 91: 1}
+    assert len(folded) == 2 * len(unfolded.days[day])
 
 
 def test_stored_values_are_24_hours_of_images_and_sparse_pairs_of_label_cells():
@@ -81,24 +96,28 @@ def test_stored_values_are_24_hours_of_images_and_sparse_pairs_of_label_cells():
     assert tally_property("a,b", None) != tally_property("a", "b")
 
 
-def test_the_recount_reports_a_count_off_by_one_a_missing_tally_and_a_stale_property(helpers):
+def test_the_recount_reports_a_wrong_count_a_missing_tally_a_stale_node_and_the_registry(
+        helpers):
     rng = random.Random(5)
-    events = helpers.random_history(rng, ["front"], ["Person"], images=3)
+    events = helpers.random_history(rng, ["front"], ["Person"], images=6)
     graph = FakeGraph([])
     write_in_batches(graph, list(events), rng)
-    held = stored(graph)
-    first, second = sorted(held, key=repr)[:2]
-    name = sorted(held[first])[0]
-    code = sorted(held[first][name])[0]
-    held[first][name][code] += 1
-    del held[second]
-    held[first]["l_stale"] = {5: 1}
-    found = differences(Scope(), recount_of(Scope(), helpers.expected_facts(events)), held)
+    asyncio.run(fold_settled_days(graph, settle_seconds=-1))
+    days = sorted(key for key in graph.tallies if key[0] == "day")
+    month = sorted(key for key in graph.tallies if key[0] == "month")[0]
+    name = sorted(stored_cells(graph.tallies[days[0]]))[0]
+    graph.tallies[days[0]][name] = encode(name, {0: 7})
+    del graph.tallies[days[1]]
+    stale = ("total", "front", None, "l_stale")
+    graph.tallies[stale] = {"cells": [5, 1]}
+    graph.tallies[("unfolded", "front")]["dates"] = ["2016-01-01"]
+    graph.tallies[month]["cells"] = None
+    found = recount(Scope(), helpers.expected_facts(events), graph.tallies).differences
     assert {(difference.key, difference.name) for difference in found} >= {
-        (first, name), (first, "l_stale")}
-    assert {difference.key for difference in found} == {first, second}
-    assert [str(difference) for difference in found if difference.name == "l_stale"] == [
-        f'{json.dumps(list(first), separators=(",", ":"))} l_stale (counted by no image): '
+        (days[0], name), (month, "cells"), (stale, "cells"), (("unfolded", "front"), "dates")}
+    assert days[1] in {difference.key for difference in found}
+    assert [str(difference) for difference in found if difference.key == stale] == [
+        f'{json.dumps(list(stale), separators=(",", ":"))} cells (counted by no image): '
         "stored {5: 1}, recounted {}"]
 
 
@@ -117,7 +136,7 @@ def test_an_older_graph_is_counted_once_while_its_images_are_relabelled(seed, he
     write_in_batches(graph, list(later), rng)  # relabels of counted and uncounted images
     asyncio.run(fill_tallies(graph, 3))
     assert graph.complete is True
-    assert stored(graph) == recounted(events, helpers)
+    assert differences(graph, events, helpers) == []
 
 
 def test_a_new_graph_is_marked_complete_without_a_fill():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,9 +27,14 @@ from labelgraph_graph_writer.tallies import (
     ImageFacts,
     Row,
     TallyKey,
+    changed_cells,
     changed_values,
     changes,
+    merged_rows,
+    registry_of,
     stored_cells,
+    tally_key_text,
+    thin_rows,
 )
 
 
@@ -109,12 +116,24 @@ class LabelGraph:
                                            dates=dates)
             return [_image_facts(record) async for record in result]
 
-    async def tallies(self, camera: str | None) -> dict[TallyKey, dict[str, dict[int, int]]]:
-        """The tallies the graph holds for a camera (None: all), decoded."""
+    async def tallies(self, camera: str | None) -> dict[TallyKey, dict[str, Any]]:
+        """The tallies the graph holds for a camera (None: all): each node's properties."""
         async with self._session() as session:
             result = await session.run(cypher.TALLIES, camera=camera)
-            return {(record["level"], record["camera"], record["period"]):
-                    stored_cells(record["props"]) async for record in result}
+            return {tuple(json.loads(record["key"])): record["props"]
+                    async for record in result}
+
+    async def fold_settled_days(self, settled_before: float, limit: int) -> int:
+        """Fold up to `limit` day tallies not written since `settled_before` into their
+        months, a transaction each; returns how many it found."""
+        async with self._session() as session:
+            result = await session.run(cypher.SETTLED_DAYS, settled_before=settled_before,
+                                       limit=limit)
+            keys = [record["key"] async for record in result]
+        for key in keys:
+            async with self._session() as session:
+                await session.execute_write(_fold_day, key)
+        return len(keys)
 
     async def set_tallies(self, rows: list[Row]) -> None:
         """Replace tallies' properties (recount.Recount.repairs' rows), in one transaction."""
@@ -200,16 +219,58 @@ async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
 
 
 async def _add_tallies(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
-    """Read the tallies the rows change, add the changes, write them back."""
+    """Read the day tallies the rows change, add the changes, write them back; register
+    the days just made as unfolded, and add a folded day's changes to its thin tallies."""
     if not rows:
         return
     reads = [{"key": row["key"], "level": row["level"], "camera": row["camera"],
               "period": row["period"], "names": list(row["deltas"])} for row in rows]
     result = await tx.run(cypher.READ_TALLIES, rows=reads)
-    held = {record["key"]: record["held"] async for record in result}
+    held, folded, created = {}, set(), set()
+    async for record in result:
+        held[record["key"]] = record["held"]
+        if record["folded"]:
+            folded.add(record["key"])
+        if record["created"]:
+            created.add(record["key"])
     writes = [{"key": row["key"], "values": changed_values(
         row, dict(zip(row["deltas"], held[row["key"]], strict=True)))} for row in rows]
-    await _run(tx, cypher.WRITE_TALLIES, rows=writes)
+    await _run(tx, cypher.WRITE_TALLIES, rows=writes, touched_at=time.time())
+    new_days: dict[str, list[str]] = {}
+    for row in rows:
+        if row["key"] in created:
+            new_days.setdefault(row["camera"], []).append(row["period"])
+    if new_days:
+        await _run(tx, cypher.REGISTER_UNFOLDED, rows=[
+            {"key": tally_key_text(registry_of(camera)), "camera": camera, "dates": dates}
+            for camera, dates in sorted(new_days.items())])
+    await _add_thin(tx, merged_rows(
+        thin for row in rows if row["key"] in folded
+        for thin in thin_rows((row["level"], row["camera"], row["period"]), row["deltas"])))
+
+
+async def _add_thin(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
+    """Read the thin tallies the rows change, add the changes, write them back."""
+    if not rows:
+        return
+    result = await tx.run(cypher.READ_THIN, rows=[
+        {field: row[field] for field in ("key", "level", "camera", "period", "property")}
+        for row in rows])
+    held = {record["key"]: record["cells"] async for record in result}
+    await _run(tx, cypher.WRITE_THIN, rows=[
+        {"key": row["key"], "cells": changed_cells(row, held[row["key"]])} for row in rows])
+
+
+async def _fold_day(tx: AsyncManagedTransaction, key: str) -> bool:
+    """Add a settled day's counts to its thin tallies, mark it folded and take it out of
+    its camera's registry; False if it was folded already."""
+    record = await (await tx.run(cypher.CLAIM_DAY, key=key)).single()
+    if record is None or record["folded"] is not False:
+        return False
+    day = tuple(json.loads(key))
+    await _add_thin(tx, merged_rows(thin_rows(day, stored_cells(record["props"]))))
+    await _run(tx, cypher.MARK_FOLDED, day=key, registry=tally_key_text(registry_of(day[1])))
+    return True
 
 
 async def _count_uncounted(tx: AsyncManagedTransaction, date: str, limit: int) -> int:
