@@ -320,7 +320,7 @@ ROLLUP_PARTS = ("camera", "year", "month", "day", "hour")
 def rollup_rows(tallies: Iterable[Row], parts: Sequence[str], label: str | None,
                 min_confidence: float) -> list[Row]:
     """The rollup statement's rows (a part not asked for is null), from tallies of days
-    (when the day is asked) or months."""
+    (when the day is asked), months or all time (period None)."""
     groups: dict[Group, int] = {}
     for tally in tallies:
         year, month, day = _period_parts(tally["period"])
