@@ -450,13 +450,23 @@ ORDER BY score, timestamp DESC, object_key DESC
 LABELLED_ON_DATES = _FROM_DATES + _UNREVIEWED + _LABEL_OF_IMAGE + _LEAST_CONFIDENT
 LABELLED_OF_LABEL = _FROM_LABEL + _UNREVIEWED + _DETECTOR + _LEAST_CONFIDENT
 
-# The graph-writer's tallies of the given keys (tallies.py computes them): unique-key
-# lookups, so an all-time question reads cameras x months nodes, whatever the graph holds.
-TALLIES = """
+# One property of the graph-writer's day tallies of the given keys (tallies.py computes
+# both; the property is a view's image counts or a label's cells, null where it counts
+# none): unique-key lookups, so a question reads cameras x periods nodes, whatever the
+# graph holds.
+TALLY_CELLS = """
 UNWIND $keys AS key
-MATCH (tally:Tally) WHERE tally.tally_key = key
-RETURN tally.camera AS camera, tally.period AS period, tally.hour AS hour,
-       tally.images AS images, tally.counts AS counts
+MATCH (tally:Tally {tally_key: key})
+RETURN tally.camera AS camera, tally.period AS period, tally[$property] AS cells
+"""
+
+# Thin tallies (one camera, month or all time, and property) and the cameras' registries of
+# days not folded yet, in one statement: unique-key lookups of small nodes, a row each.
+TALLY_THIN = """
+UNWIND $keys AS key
+MATCH (tally:Tally {tally_key: key})
+RETURN tally.level AS level, tally.camera AS camera, tally.period AS period,
+       tally.cells AS cells, tally.dates AS dates
 """
 
 # Whether the tallies count every image: the graph-writer marks it once it has counted a

@@ -1,27 +1,72 @@
-"""Reading the graph-writer's tallies (see services/graph-writer/README.md): their keys,
-and answers added up from them (plain logic, no I/O).
+"""Reading the graph-writer's tallies (see services/graph-writer/README.md): their keys and
+property names, which part of a window they answer, and answers added up from their cells
+(plain logic, no I/O).
 
-A tally's key is the JSON text of [level, camera, period, hour, label, view] that the
-graph-writer stores as `tally_key`: the api computes the keys it needs and anchors on them.
+Format version 3. A fat `Tally` node per camera and camera-local date holds every view's
+and label's counts of that day. Per view (a detector, or "*": each label's best confidence
+over the image's detectors) it holds the images per camera-local hour (24 ints) and, per
+label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket.
+Thin nodes (one camera, month or all time, and property, in `cells`) hold the sum over the
+camera's folded days; its registry lists the days not folded yet, which a reader adds from
+the day nodes. The api computes the keys it needs (cameras x periods) and anchors on them,
+never scanning.
 """
 
 from __future__ import annotations
 
+import calendar
+import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
+from labelgraph_api.windows import DAY_SECONDS, Window
+
 ANY_DETECTOR = "*"
-TALLY_VERSION = 1  # the graph-writer's tallies.TALLY_VERSION this reader understands
+TALLY_VERSION = 3  # the graph-writer's tallies.TALLY_VERSION this reader understands
+BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
+DAY, MONTH, TOTAL, UNFOLDED = "day", "month", "total", "unfolded"
+_EPOCH = date(1970, 1, 1).toordinal()
+# A camera's UTC offset is under a day, so an image filed under a local date was captured
+# after that date's UTC midnight less a day and before the next UTC midnight plus a day.
+_BEFORE_MIDNIGHT, _AFTER_MIDNIGHT = DAY_SECONDS, 2 * DAY_SECONDS
 Row = dict[str, Any]
+Group = tuple[Any, ...]
+Counts = dict[tuple[str, str], int]  # (camera, period) -> images
 
 
-def tally_key(level: str, camera: str, period: str | None, hour: int | None,
-              label: str | None, detector: str | None) -> str:
-    """The stored key of one tally (view: the detector, or any detector)."""
+def day_key(camera: str, day: str) -> str:
+    """The stored key of one camera's tally node for a camera-local date."""
+    return _stored([DAY, camera, day])
+
+
+def thin_keys(cameras: Iterable[str], months: Sequence[str] | None, name: str) -> list[str]:
+    """The stored keys of one property's thin tallies on those cameras: per month, or all
+    time (months None)."""
+    if months is None:
+        return [_stored([TOTAL, camera, None, name]) for camera in cameras]
+    return [_stored([MONTH, camera, month, name]) for camera in cameras for month in months]
+
+
+def registry_key(camera: str) -> str:
+    """The stored key of a camera's registry of the days not folded yet."""
+    return _stored([UNFOLDED, camera])
+
+
+def _stored(key: list[str | None]) -> str:
+    return json.dumps(key, separators=(",", ":"))
+
+
+def tally_property(detector: str | None, label: str | None) -> str:
+    """The property holding a view's image counts (label None) or one label's cells:
+    hashed, since names are hostile and long."""
     view = ANY_DETECTOR if detector is None else detector
-    return json.dumps([level, camera, period, hour, label, view], separators=(",", ":"))
+    digest = hashlib.blake2b(json.dumps([view, label], separators=(",", ":")).encode(),
+                             digest_size=12).hexdigest()
+    return ("i_" if label is None else "l_") + digest
 
 
 def integral(value: float | None) -> bool:
@@ -34,47 +79,277 @@ def months_of(dates: Iterable[str]) -> list[str]:
     return sorted({day[:7] for day in dates})
 
 
+@dataclass(frozen=True)
+class Cell:
+    """Images of one camera-local hour (and, for a label, one confidence bucket)."""
+
+    hour: int
+    bucket: int | None
+    count: int
+
+
+def cells(stored: Sequence[int] | None, of_label: bool) -> Iterator[Cell]:
+    """A stored property decoded: the 24 hourly image counts, or a label's sparse pairs."""
+    if not stored:
+        return
+    if not of_label:
+        yield from (Cell(hour, None, count) for hour, count in enumerate(stored) if count)
+        return
+    for code, count in zip(stored[0::2], stored[1::2], strict=True):
+        yield Cell(code // BUCKETS, code % BUCKETS, count)
+
+
+def at_least(cell: Cell, min_confidence: float) -> bool:
+    """Whether a cell's images are at or above an integer confidence (image counts always)."""
+    return cell.bucket is None or cell.bucket >= math.ceil(min_confidence)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A window's periods read from tallies (whole months, whole days) and the dates at its
+    ends read from the images, exact to the second. Together they cover the window once."""
+
+    months: tuple[str, ...]
+    days: tuple[str, ...]
+    edges: tuple[str, ...]
+
+    def day_keys(self, cameras: Iterable[str]) -> list[str]:
+        """The day tallies' keys of the split's whole days on those cameras."""
+        return [day_key(camera, day) for camera in cameras for day in self.days]
+
+
+def unfolded_days(nodes: Iterable[Row], months: Sequence[str] | None) -> set[tuple[str, str]]:
+    """(camera, date) of the days the registries among these nodes hold unfolded, in those
+    months (every one: None); what is no text is nothing the writer registered."""
+    return {(node["camera"], day) for node in nodes if node["level"] == UNFOLDED
+            for day in node["dates"] or ()
+            if isinstance(day, str) and (months is None or day[:7] in months)}
+
+
+def filed_under_thin(days: Iterable[Row], unfolded: set[tuple[str, str]],
+                     whole_history: bool) -> list[Row]:
+    """Day rows with each unfolded day filed under the thin period it adds to (its month,
+    or all time: None), as part of it; the other (whole) days as they are."""
+    return [{**row, "period": None if whole_history else row["period"][:7]}
+            if (row["camera"], row["period"]) in unfolded else row for row in days]
+
+
+def split(span: Window, by_day: bool = False) -> Split:
+    """Which of the window's dates lie wholly inside it (every image filed under them was
+    captured inside it, whatever the camera's offset) and which straddle an end; the inside
+    ones grouped into whole months unless the question needs days."""
+    inside = [day for day in span.dates if _inside(day, span)]
+    edges = tuple(day for day in span.dates if not _inside(day, span))
+    months = () if by_day else tuple(
+        month for month in months_of(inside) if all(_inside(day, span) for day in _ends(month)))
+    return Split(months, tuple(day for day in inside if day[:7] not in months), edges)
+
+
+def days_of(month: str) -> list[str]:
+    """Every calendar date of a month (YYYY-MM)."""
+    first, last = _ends(month)
+    return calendar_days(first, 0, int(last[8:]) - 1)
+
+
+def calendar_days(day: str, before: int, after: int) -> list[str]:
+    """The dates from `before` days before `day` to `after` days after it (those the
+    calendar holds)."""
+    start = date.fromisoformat(day)
+    found = []
+    for shift in range(-before, after + 1):
+        try:
+            found.append((start + timedelta(days=shift)).isoformat())
+        except OverflowError:
+            continue
+    return found
+
+
+def _ends(month: str) -> tuple[str, str]:
+    """A month's first and last date (a date's: itself); ('', '') for text that is no month
+    (never inside)."""
+    if len(month) == 10:
+        return month, month
+    try:
+        year, number = int(month[:4]), int(month[5:7])
+        last = calendar.monthrange(year, number)[1]
+        return date(year, number, 1).isoformat(), date(year, number, last).isoformat()
+    except ValueError:
+        return "", ""
+
+
+def _midnight(day: str) -> int:
+    """The date's UTC midnight (epoch seconds); ValueError for text that is no date."""
+    return (date.fromisoformat(day).toordinal() - _EPOCH) * DAY_SECONDS
+
+
+def _inside(day: str, span: Window) -> bool:
+    try:
+        midnight = _midnight(day)
+    except ValueError:  # a stored date that is no date is read from its images
+        return False
+    return (span.since <= midnight - _BEFORE_MIDNIGHT
+            and midnight + _AFTER_MIDNIGHT <= span.until)
+
+
 def histogram_rows(tallies: Iterable[Row], width: float | None, threshold: float) -> list[Row]:
-    """The histogram statement's rows, added up from label tallies' bucket counts."""
+    """The histogram statement's rows, added up from a label's cells."""
     totals: dict[float, list[int]] = {}
     for tally in tallies:
-        for lower, count in enumerate(tally["counts"] or []):
-            if count:
-                bucket = float(lower if width is None else math.floor(lower / width) * width)
-                held = totals.setdefault(bucket, [0, 0])
-                held[0] += count
-                held[1] += count if lower >= threshold else 0
+        for cell in cells(tally["cells"], of_label=True):
+            assert cell.bucket is not None
+            bucket = float(cell.bucket if width is None
+                           else math.floor(cell.bucket / width) * width)
+            held = totals.setdefault(bucket, [0, 0])
+            held[0] += cell.count
+            held[1] += cell.count if cell.bucket >= threshold else 0
     return [{"bucket": bucket, "images": images, "at_or_above": above}
             for bucket, (images, above) in sorted(totals.items())]
 
 
-def counted(tally: Row, label: str | None, min_confidence: float) -> int:
-    """Images a tally counts: all of them, or a label's at or above an integer confidence."""
-    if label is None:
-        return int(tally["images"])
-    return sum((tally["counts"] or [])[math.ceil(min_confidence):])
+def add_histograms(*parts: Iterable[Row]) -> list[Row]:
+    """Histogram rows of disjoint parts of a window, added up per bucket."""
+    totals: dict[float, list[int]] = {}
+    for rows in parts:
+        for row in rows:
+            held = totals.setdefault(float(row["bucket"]), [0, 0])
+            held[0] += row["images"]
+            held[1] += row["at_or_above"]
+    return [{"bucket": bucket, "images": images, "at_or_above": above}
+            for bucket, (images, above) in sorted(totals.items())]
 
 
-def rollup_level(parts: Sequence[str]) -> str:
-    """The coarsest level that groups as the rollup asks."""
-    if "day" in parts:
-        return "hour" if "hour" in parts else "date"
-    return "month_hour" if "hour" in parts else "month"
+def images_counted(tallies: Iterable[Row], of_label: bool = False,
+                   min_confidence: float = 0) -> int:
+    """Images the tallies count (of a label: at or above an integer confidence)."""
+    return sum(cell.count for tally in tallies for cell in cells(tally["cells"], of_label)
+               if at_least(cell, min_confidence))
+
+
+def per_period(tallies: Iterable[Row], min_confidence: float) -> Counts:
+    """A label's images at or above an integer confidence per (camera, period), non-zero."""
+    counts: Counts = {}
+    for tally in tallies:
+        images = images_counted([tally], True, min_confidence)
+        if images:
+            place = (tally["camera"], tally["period"])
+            counts[place] = counts.get(place, 0) + images
+    return counts
+
+
+Ends = dict[str, tuple[str | None, str | None]]
+"""camera -> the first and last period (or date) whose images hold its first and last
+capture; None where the window's end dates already hold it."""
+
+
+def unsettled_ends(counts: Counts, edges: Iterable[Row]) -> Ends:
+    """Each camera's first and last period holding images, where the end dates' captures
+    do not settle its first (last) capture: one of theirs before (after) every capture
+    that can be filed under that period whatever the offset."""
+    spans = {row["camera"]: (row["first_ts"], row["last_ts"]) for row in edges}
+    ends: Ends = {}
+    for camera, (first, last) in _period_ends(counts).items():
+        held = spans.get(camera)
+        early = held is not None and held[0] <= _midnight(_ends(first)[0]) - _BEFORE_MIDNIGHT
+        late = held is not None and held[1] >= _midnight(_ends(last)[1]) + _AFTER_MIDNIGHT
+        if not (early and late):
+            ends[camera] = (None if early else first, None if late else last)
+    return ends
+
+
+def months_to_open(ends: Ends) -> set[tuple[str, str]]:
+    """(camera, month) of each end that is a month: its days say which date holds the
+    camera's first (or last) image."""
+    return {(camera, period) for camera, pair in ends.items()
+            for period in pair if period is not None and len(period) == 7}
+
+
+def end_days(ends: Ends, day_counts: Counts) -> Ends:
+    """The ends with each month opened into its first (or last) date holding images."""
+    def day_of(camera: str, period: str | None, pick: Callable[[list[str]], str]) -> str | None:
+        if period is None or len(period) == 10:
+            return period
+        days = [day for held, day in day_counts if held == camera and day[:7] == period]
+        return pick(days or list(_ends(period)))
+
+    return {camera: (day_of(camera, first, min), day_of(camera, last, max))
+            for camera, (first, last) in ends.items()}
+
+
+def end_dates(ends: Ends) -> list[str]:
+    """The dates whose images hold each camera's first and last capture: an image filed
+    under a later date than another may still be captured before it (offsets differ), but
+    not from three dates on."""
+    return sorted({day for first, last in ends.values()
+                   for day in (*(calendar_days(first, 0, 2) if first else ()),
+                               *(calendar_days(last, 2, 0) if last else ()))})
+
+
+def sightings_rows(counts: Counts, edges: Iterable[Row], ends: Iterable[Row]) -> list[Row]:
+    """The sightings statement's rows: images per camera from the tallies and the window's
+    end dates, first and last capture from the end dates and the images of the tallies'
+    end dates (each an exact part of the window's images)."""
+    images: dict[str, int] = {}
+    for (camera, _), count in counts.items():
+        images[camera] = images.get(camera, 0) + count
+    for row in edges:
+        images[row["camera"]] = images.get(row["camera"], 0) + row["images"]
+    spans: dict[str, tuple[int, int]] = {}
+    for row in (*edges, *ends):
+        held = spans.get(row["camera"], (row["first_ts"], row["last_ts"]))
+        spans[row["camera"]] = (min(held[0], row["first_ts"]), max(held[1], row["last_ts"]))
+    return sorted(({"camera": camera, "images": count,
+                    "first_ts": spans.get(camera, (None, None))[0],
+                    "last_ts": spans.get(camera, (None, None))[1]}
+                   for camera, count in images.items()),
+                  key=lambda row: (-row["images"], row["camera"]))
+
+
+def _period_ends(counts: Counts) -> dict[str, tuple[str, str]]:
+    """Each camera's first and last period holding images (ISO text sorts a whole month
+    between the days before and after it; its first and last dates are its ends)."""
+    ends: dict[str, tuple[str, str]] = {}
+    for camera, period in counts:
+        first, last = ends.get(camera, (period, period))
+        ends[camera] = (min(first, period), max(last, period))
+    return ends
+
+
+ROLLUP_PARTS = ("camera", "year", "month", "day", "hour")
 
 
 def rollup_rows(tallies: Iterable[Row], parts: Sequence[str], label: str | None,
                 min_confidence: float) -> list[Row]:
-    """The rollup statement's rows (a part not asked for is null), from tallies."""
-    groups: dict[tuple[Any, ...], int] = {}
+    """The rollup statement's rows (a part not asked for is null), from tallies of days
+    (when the day is asked), months or all time (period None)."""
+    groups: dict[Group, int] = {}
     for tally in tallies:
-        period = tally["period"]
-        values = {"camera": tally["camera"], "year": int(period[:4]),
-                  "month": int(period[5:7]),
-                  "day": int(period[8:10]) if len(period) == 10 else None,
-                  "hour": tally["hour"]}
-        group = tuple(values[part] if part in parts else None
-                      for part in ("camera", "year", "month", "day", "hour"))
-        groups[group] = groups.get(group, 0) + counted(tally, label, min_confidence)
-    return [dict(zip(("camera", "year", "month", "day", "hour", "images"), (*group, images),
-                     strict=True))
+        year, month, day = _period_parts(tally["period"])
+        for cell in cells(tally["cells"], label is not None):
+            if at_least(cell, min_confidence):
+                values = (tally["camera"], year, month, day, cell.hour)
+                group = tuple(value if part in parts else None
+                              for part, value in zip(ROLLUP_PARTS, values, strict=True))
+                groups[group] = groups.get(group, 0) + cell.count
+    return _rollup_rows(groups)
+
+
+def _period_parts(period: str | None) -> tuple[int | None, int | None, int | None]:
+    """Year, month and day of a period (a date, a month, or all time: None)."""
+    if period is None:
+        return None, None, None
+    return int(period[:4]), int(period[5:7]), int(period[8:10]) if len(period) == 10 else None
+
+
+def add_rollups(*parts: Iterable[Row]) -> list[Row]:
+    """Rollup rows of disjoint parts of a window, added up per group."""
+    groups: dict[Group, int] = {}
+    for rows in parts:
+        for row in rows:
+            group = tuple(row[part] for part in ROLLUP_PARTS)
+            groups[group] = groups.get(group, 0) + row["images"]
+    return _rollup_rows(groups)
+
+
+def _rollup_rows(groups: dict[Group, int]) -> list[Row]:
+    return [dict(zip((*ROLLUP_PARTS, "images"), (*group, images), strict=True))
             for group, images in groups.items() if images]

@@ -16,12 +16,28 @@ from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, local_hour, stored_boxes
 from labelgraph_api.tallies import (
     TALLY_VERSION,
+    UNFOLDED,
+    Split,
+    add_histograms,
+    add_rollups,
+    day_key,
+    days_of,
+    end_dates,
+    end_days,
+    filed_under_thin,
     histogram_rows,
+    images_counted,
     integral,
-    months_of,
-    rollup_level,
+    months_to_open,
+    per_period,
+    registry_key,
     rollup_rows,
-    tally_key,
+    sightings_rows,
+    split,
+    tally_property,
+    thin_keys,
+    unfolded_days,
+    unsettled_ends,
 )
 from labelgraph_api.windows import (
     CHUNK_DATES_MAX,
@@ -83,7 +99,11 @@ class CypherReads:
         return window(since, until, known)
 
     async def sightings(self, span: Window, **scope: Any) -> list[Row]:
-        """Images with a label at or above a confidence, per camera."""
+        """Images with a label at or above a confidence, per camera: over a long window the
+        whole days inside it from the tallies (for an integer confidence)."""
+        parts = await self._tally_split(span, scope["min_confidence"])
+        if parts is not None:
+            return await self._sightings_from_tallies(span, parts, **scope)
         if span.short:
             return await self._rows(queries.SIGHTINGS_ON_DATES, dates=list(span.dates),
                                     **span.bounds, **scope)
@@ -102,12 +122,16 @@ class CypherReads:
                 if (row["camera"], row["timestamp"]) in wanted}
 
     async def confidence_histogram(self, span: Window, **scope: Any) -> list[Row]:
-        """Images per confidence bucket of a label: over all time from the tallies when
-        integer buckets answer exactly (an integer width and threshold)."""
-        if (_all_time(span) and integral(scope["width"]) and integral(scope["threshold"])
-                and await self._tallies_complete()):
-            tallies = await self._tallies(scope["cameras"], scope["label"], scope["detector"])
-            return histogram_rows(tallies, scope["width"], scope["threshold"])
+        """Images per confidence bucket of a label: over a long window the whole days inside
+        it from the tallies when integer buckets answer exactly (an integer width and
+        threshold), its end dates from the images."""
+        parts = await self._tally_split(span, scope["width"], scope["threshold"])
+        if parts is not None:
+            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
+                                          scope["label"], _whole_history(span, parts))
+            return add_histograms(
+                histogram_rows(tallies, scope["width"], scope["threshold"]),
+                await self._on_edges(queries.HISTOGRAM_ON_DATES, parts, span, **scope))
         if span.short:
             return await self._rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
                                     **span.bounds, **scope)
@@ -117,14 +141,20 @@ class CypherReads:
                               detector: str | None) -> int:
         """How many images the window holds (on those cameras; with a detector, it labelled).
 
-        Over all time and every detector that is the cameras' degree counts; otherwise it
-        reads the window's images (not their labels): a long window costs what it holds."""
+        Over a long window the whole days inside it from the tallies and its end dates from
+        the images; without tallies, over all time and every detector, the cameras' degree
+        counts; otherwise it reads the window's images (not their labels)."""
+        parts = await self._tally_split(span)
+        if parts is not None:
+            tallies = await self._tallies(parts, cameras, detector, None,
+                                          _whole_history(span, parts))
+            edges = await self._on_edges(queries.IMAGE_COUNT_ON_DATES, parts, span,
+                                         cameras=cameras, detector=detector)
+            return images_counted(tallies) + sum(row["images"] for row in edges)
         if _all_time(span) and detector is None:
             counts = await self._rows(queries.CAMERA_IMAGES)
             return sum(row["images"] for row in counts
                        if cameras is None or row["camera"] in cameras)
-        if _all_time(span) and await self._tallies_complete():
-            return sum(row["images"] for row in await self._tallies(cameras, None, detector))
         rows = await self._rows(queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
                                 **span.bounds, cameras=cameras, detector=detector)
         return sum(row["images"] for row in rows)
@@ -166,14 +196,20 @@ class CypherReads:
                                   **parameters)
 
     async def rollup(self, span: Window, **scope: Any) -> list[Row]:
-        """Image counts grouped by the asked time parts and camera: over all time from the
-        tallies (for an integer confidence), else in Cypher from the images."""
-        if (_all_time(span) and integral(scope["min_confidence"])
-                and await self._tallies_complete()):
-            parts, label = scope["parts"], scope["label"]
-            tallies = await self._tallies(scope["cameras"], label, scope["detector"],
-                                          rollup_level(parts))
-            return rollup_rows(tallies, parts, label, scope["min_confidence"])
+        """Image counts grouped by the asked time parts and camera: over a long window the
+        whole days inside it from the tallies (for an integer confidence; day tallies when
+        days are asked, else months), its end dates and every other window in Cypher from
+        the images."""
+        parts = await self._tally_split(span, scope["min_confidence"],
+                                        by_day="day" in scope["parts"])
+        if parts is not None:
+            by_period = bool(set(scope["parts"]) & {"year", "month", "day"})
+            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
+                                          scope["label"],
+                                          not by_period and _whole_history(span, parts))
+            return add_rollups(
+                rollup_rows(tallies, scope["parts"], scope["label"], scope["min_confidence"]),
+                await self._on_edges(queries.ROLLUP_ON_DATES, parts, span, **scope))
         return await self._rows(queries.ROLLUP_ON_DATES, dates=list(span.dates), **span.bounds,
                                 **scope)
 
@@ -313,14 +349,14 @@ class CypherReads:
                  "last_ts": last.get(camera)} for camera, images in counts.items() if images]
 
     async def _camera_counts(self) -> dict[str, int]:
-        """Each camera's images: added up from its month tallies once they count every
+        """Each camera's images: added up from its all-time tallies once they count every
         image, else counted along its edges (a count that grows with its history)."""
         if not await self._tallies_complete():
             return {row["camera"]: row["images"]
                     for row in await self._rows(queries.CAMERA_IMAGES)}
         counts: dict[str, int] = {}
-        for row in await self._tallies(None, None, None):
-            counts[row["camera"]] = counts.get(row["camera"], 0) + row["images"]
+        for row in await self._tallies(Split((), (), ()), None, None, None, whole_history=True):
+            counts[row["camera"]] = counts.get(row["camera"], 0) + images_counted([row])
         return dict(sorted(counts.items()))
 
     async def _camera_ends(self, dates: Sequence[str], wanted: set[str],
@@ -353,17 +389,82 @@ class CypherReads:
         rows = await self._rows(queries.TALLY_STATE)
         return bool(rows) and rows[0]["complete"] is True and rows[0]["version"] == TALLY_VERSION
 
-    async def _tallies(self, cameras: Sequence[str] | None, label: str | None,
-                       detector: str | None, level: str = "month") -> list[Row]:
-        """The tallies of a level over all time: every camera (or those asked) and period."""
-        if cameras is None:
-            cameras = [row["camera"] for row in await self._rows(queries.CAMERAS)]
-        dates = await self._dates()
-        periods = months_of(dates) if level.startswith("month") else sorted(dates)
-        hours: list[int | None] = list(range(24)) if level.endswith("hour") else [None]
-        keys = [tally_key(level, camera, period, hour, label, detector)
-                for camera in cameras for period in periods for hour in hours]
-        return await self._rows(queries.TALLIES, keys=keys)
+    async def _tally_split(self, span: Window, *bounds: float | None,
+                           by_day: bool = False) -> Split | None:
+        """Which part of the window the tallies answer: None where the images answer alone
+        (a short window is flat already; a bound between integers needs each confidence;
+        tallies that do not yet count every image)."""
+        if span.short and not _all_time(span):
+            return None
+        if not all(integral(bound) for bound in bounds):
+            return None
+        return split(span, by_day) if await self._tallies_complete() else None
+
+    async def _cameras(self, cameras: Sequence[str] | None) -> list[str]:
+        """The cameras asked, or every named camera."""
+        if cameras is not None:
+            return list(cameras)
+        return [row["camera"] for row in await self._rows(queries.CAMERAS)]
+
+    async def _tallies(self, parts: Split, cameras: Sequence[str] | None,
+                       detector: str | None, label: str | None,
+                       whole_history: bool = False) -> list[Row]:
+        """One property's cells (a view's image counts or a label's) on those cameras over
+        the split's whole months and days, or all time: the thin tallies of the months (all
+        time), the days the cameras' registries hold unfolded in them (filed under their
+        month, or all time), and the whole days. Each registry is read once."""
+        named = await self._cameras(cameras)
+        name = tally_property(detector, label)
+        months = None if whole_history else parts.months
+        thin: list[Row] = []
+        unfolded: set[tuple[str, str]] = set()
+        if whole_history or parts.months:
+            nodes = await self._rows(queries.TALLY_THIN,
+                                     keys=[*thin_keys(named, months, name),
+                                           *(registry_key(camera) for camera in named)])
+            thin = [node for node in nodes if node["level"] != UNFOLDED and node["cells"]]
+            unfolded = unfolded_days(nodes, months)
+        days = await self._tally_cells([*parts.day_keys(named),
+                                        *(day_key(camera, day) for camera, day in
+                                          sorted(unfolded))], detector, label)
+        return thin + filed_under_thin(days, unfolded, whole_history)
+
+    async def _tally_cells(self, keys: Sequence[str], detector: str | None,
+                           label: str | None) -> list[Row]:
+        """One property (a view's image counts or a label's cells) of the day tallies of
+        these keys that hold it."""
+        if not keys:
+            return []
+        rows = await self._rows(queries.TALLY_CELLS, keys=list(keys),
+                                property=tally_property(detector, label))
+        return [row for row in rows if row["cells"]]
+
+    async def _on_edges(self, query: str, tallied: Split, span: Window, /,
+                        **parameters: Any) -> list[Row]:
+        """A statement's rows over the window's end dates (none when it has none); a
+        rollup's scope holds `parts`, hence positional arguments."""
+        if not tallied.edges:
+            return []
+        return await self._rows(query, dates=list(tallied.edges), **span.bounds, **parameters)
+
+    async def _sightings_from_tallies(self, span: Window, parts: Split,
+                                      **scope: Any) -> list[Row]:
+        """Sightings per camera: counts from the tallies and the end dates' images; first
+        and last capture from the end dates' images, or where those do not settle them,
+        from the images of the dates that hold them."""
+        label, detector = scope["label"], scope["detector"]
+        counts = per_period(await self._tallies(parts, scope["cameras"], detector, label),
+                            scope["min_confidence"])
+        edges = await self._on_edges(queries.SIGHTINGS_ON_DATES, parts, span, **scope)
+        ends = unsettled_ends(counts, edges)
+        day_counts = per_period(await self._tally_cells(
+            [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
+             for day in days_of(month)], detector, label), scope["min_confidence"])
+        ends = end_days(ends, day_counts)
+        found = await self._rows(queries.SIGHTINGS_ON_DATES, dates=end_dates(ends),
+                                 **span.bounds, **{**scope, "cameras": sorted(ends)}
+                                 ) if ends else []
+        return sightings_rows(counts, edges, found)
 
     async def _rarest(self, labels: Sequence[str]) -> str:
         edges = {row["label"]: row["edges"]
@@ -374,6 +475,12 @@ class CypherReads:
 
 def _all_time(span: Window) -> bool:
     return span.since == EARLIEST and span.until == LATEST
+
+
+def _whole_history(span: Window, parts: Split) -> bool:
+    """Whether the all-time tallies answer the window's tallied part: all time, with no
+    date read from images (they count every date the writer filed) nor by day."""
+    return _all_time(span) and not parts.edges and not parts.days
 
 
 def _judged(row: Row) -> Row:
