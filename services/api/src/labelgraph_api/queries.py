@@ -460,13 +460,14 @@ MATCH (tally:Tally {tally_key: key})
 RETURN tally.camera AS camera, tally.period AS period, tally[$property] AS cells
 """
 
-# Thin tallies (one camera, month or all time, and property) and the cameras' registries of
-# days not folded yet, in one statement: unique-key lookups of small nodes, a row each.
+# The shards holding one property (one camera, month or all time, and 1/64 of the
+# properties) and the cameras' registries of days not folded yet, in one statement:
+# unique-key lookups of small nodes, a row each.
 TALLY_THIN = """
 UNWIND $keys AS key
 MATCH (tally:Tally {tally_key: key})
 RETURN tally.level AS level, tally.camera AS camera, tally.period AS period,
-       tally.cells AS cells, tally.dates AS dates
+       tally[$property] AS cells, tally.dates AS dates
 """
 
 # Whether the tallies count every image: the graph-writer marks it once it has counted a

@@ -29,6 +29,7 @@ ANY_DETECTOR = "*"
 TALLY_VERSION = 3  # the graph-writer's tallies.TALLY_VERSION this reader understands
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
 DAY, MONTH, TOTAL, UNFOLDED = "day", "month", "total", "unfolded"
+SHARDS = 64  # the graph-writer's tallies.SHARDS
 _EPOCH = date(1970, 1, 1).toordinal()
 # A camera's UTC offset is under a day, so an image filed under a local date was captured
 # after that date's UTC midnight less a day and before the next UTC midnight plus a day.
@@ -43,12 +44,19 @@ def day_key(camera: str, day: str) -> str:
     return _stored([DAY, camera, day])
 
 
+def shard_of(name: str) -> int:
+    """The shard holding a property among a month's (or all time's) 64: the graph-writer's
+    tallies.shard_of (the name is a hash already: its first hex digits)."""
+    return int(name[2:8], 16) % SHARDS
+
+
 def thin_keys(cameras: Iterable[str], months: Sequence[str] | None, name: str) -> list[str]:
-    """The stored keys of one property's thin tallies on those cameras: per month, or all
-    time (months None)."""
+    """The stored keys of the shards holding one property on those cameras: per month, or
+    all time (months None)."""
+    shard = shard_of(name)
     if months is None:
-        return [_stored([TOTAL, camera, None, name]) for camera in cameras]
-    return [_stored([MONTH, camera, month, name]) for camera in cameras for month in months]
+        return [_stored([TOTAL, camera, None, shard]) for camera in cameras]
+    return [_stored([MONTH, camera, month, shard]) for camera in cameras for month in months]
 
 
 def registry_key(camera: str) -> str:
@@ -56,7 +64,7 @@ def registry_key(camera: str) -> str:
     return _stored([UNFOLDED, camera])
 
 
-def _stored(key: list[str | None]) -> str:
+def _stored(key: list[str | int | None]) -> str:
     return json.dumps(key, separators=(",", ":"))
 
 

@@ -205,9 +205,10 @@ async def fold_settled_days(graph: GraphRepository, settle_seconds: float,
 
 async def fold_periodically(graph: GraphRepository, settle_seconds: float,
                             every_seconds: float, stop: asyncio.Event) -> None:
-    """Fold settled days every `every_seconds` until stopped; a graph away or a write that
-    collides with a batch puts the fold off to the next round (nothing is half done: each
-    day folds in one transaction)."""
+    """Fold settled days every `every_seconds` until stopped. A failure puts the fold off to
+    the next round (nothing is half done: each day folds in one transaction): a graph away
+    or a write colliding with a batch is expected and logged as such; anything else is
+    logged as an error, and the writer goes on writing days, which readers still count."""
     while not stop.is_set():
         try:
             folded = await fold_settled_days(graph, settle_seconds)
@@ -215,5 +216,7 @@ async def fold_periodically(graph: GraphRepository, settle_seconds: float,
                 log.info("folded settled days into their months", extra={"days": folded})
         except (*TRANSIENT_ERRORS, *CONFLICTS) as error:
             log.info("tally fold put off to the next round: %s", describe(error))
+        except Exception as error:  # noqa: BLE001 - a background task must not die quietly
+            log.error("tally fold failed, tried again next round: %s", describe(error))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every_seconds)

@@ -134,15 +134,6 @@ def add_up(images: Iterable[ImageFacts], sign: int = 1,
     return totals
 
 
-def add_counts(into: Counts, counts: Mapping[str, Mapping[int, int]]) -> Counts:
-    """`counts` added into `into` (which is returned)."""
-    for name, codes in counts.items():
-        held = into.setdefault(name, {})
-        for code, count in codes.items():
-            held[code] = held.get(code, 0) + count
-    return into
-
-
 def shards(days: Mapping[TallyKey, Counts], folded: Iterable[TallyKey]
            ) -> dict[TallyKey, Counts]:
     """The shards of the folded days: each property's counts summed per month and over

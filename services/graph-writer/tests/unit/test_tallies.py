@@ -7,7 +7,7 @@ import pytest
 
 from labelgraph_graph_writer.domain import plan_batch
 from labelgraph_graph_writer.fakes import FakeGraph
-from labelgraph_graph_writer.handlers import fill_tallies, fold_settled_days
+from labelgraph_graph_writer.handlers import fill_tallies, fold_periodically, fold_settled_days
 from labelgraph_graph_writer.recount import Scope, recount
 from labelgraph_graph_writer.tallies import (
     ANY_DETECTOR,
@@ -146,3 +146,23 @@ def test_a_new_graph_is_marked_complete_without_a_fill():
     asyncio.run(fill_tallies(graph, 3))
     asyncio.run(fill_tallies(graph, 3))  # known complete: nothing more to do
     assert graph.journal == ["tallies complete: True"]
+
+
+def test_a_fold_that_fails_is_logged_and_done_in_a_later_round(helpers, caplog):
+    events = helpers.random_history(random.Random(3), ["front"], ["Person"], images=4)
+    graph = FakeGraph([])
+    asyncio.run(graph.write_batch(sorted({event.object_key for event in events}),
+                                  lambda held: plan_batch(events, held)))
+    graph.failures = [RuntimeError("boom")]
+
+    async def fold_for_a_while() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(fold_periodically(graph, -1, 0.01, stop))
+        while any(props.get("folded") is False for props in graph.tallies.values()):
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(asyncio.wait_for(fold_for_a_while(), 10))
+    assert "tally fold failed, tried again next round: RuntimeError: boom" in caplog.text
+    assert differences(graph, events, helpers) == []

@@ -410,7 +410,7 @@ class CypherReads:
                        detector: str | None, label: str | None,
                        whole_history: bool = False) -> list[Row]:
         """One property's cells (a view's image counts or a label's) on those cameras over
-        the split's whole months and days, or all time: the thin tallies of the months (all
+        the split's whole months and days, or all time: the shards of the months (all
         time), the days the cameras' registries hold unfolded in them (filed under their
         month, or all time), and the whole days. Each registry is read once."""
         named = await self._cameras(cameras)
@@ -419,7 +419,7 @@ class CypherReads:
         thin: list[Row] = []
         unfolded: set[tuple[str, str]] = set()
         if whole_history or parts.months:
-            nodes = await self._rows(queries.TALLY_THIN,
+            nodes = await self._rows(queries.TALLY_THIN, property=name,
                                      keys=[*thin_keys(named, months, name),
                                            *(registry_key(camera) for camera in named)])
             thin = [node for node in nodes if node["level"] != UNFOLDED and node["cells"]]
