@@ -19,7 +19,6 @@ import itertools
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +42,7 @@ from api_questions import (
     verdict,
 )
 from dataset import generate_events
+from report import graph_footprint, summary
 
 from labelgraph_contract import ImageLabeled
 from labelgraph_devstack import EmbeddedStack
@@ -101,15 +101,6 @@ def _first(client: httpx.Client, question: Question) -> dict[str, Any]:
     return result
 
 
-def summary(latencies: list[float]) -> dict[str, Any]:
-    if not latencies:
-        return {"p50_ms": None, "p95_ms": None, "n": 0}
-    ordered = sorted(latencies)
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 1),
-            "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)] * 1000, 1),
-            "n": len(ordered)}
-
-
 def cursor_after(client: httpx.Client, depth: int) -> dict[str, Any]:
     """The cursor past the newest `depth` images, walked WALK_LIMIT at a time."""
     cursor, walked, started = None, 0, time.perf_counter()
@@ -153,16 +144,6 @@ def publish(bootstrap: str, events: Iterator[ImageLabeled], count: int,
                      for e in part)
         rows += sum(len(e.labels) for e in part)
     return rows
-
-
-def graph_footprint(stack: EmbeddedStack) -> dict[str, float]:
-    """ArcadeDB's resident memory and its data on disk, in MB."""
-    status = Path(f"/proc/{stack.pids['graph']}/status").read_text()
-    rss_kb = next(int(line.split()[1]) for line in status.splitlines()
-                  if line.startswith("VmRSS:"))
-    disk = sum(path.stat().st_size for path in (stack.state_dir / "arcadedb").rglob("*")
-               if path.is_file())
-    return {"graph_rss_mb": round(rss_kb / 1024), "graph_disk_mb": round(disk / 2**20)}
 
 
 class Bench:

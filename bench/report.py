@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import statistics
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,3 +25,23 @@ def record(output: Path, name: str, result: dict[str, Any]) -> None:
     output.mkdir(parents=True, exist_ok=True)
     with (output / f"{name}.jsonl").open("a") as out:
         out.write(json.dumps(result) + "\n")
+
+
+def graph_footprint(stack: Any) -> dict[str, float]:
+    """An EmbeddedStack's ArcadeDB: resident memory and data on disk, in MB."""
+    status = Path(f"/proc/{stack.pids['graph']}/status").read_text()
+    rss_kb = next(int(line.split()[1]) for line in status.splitlines()
+                  if line.startswith("VmRSS:"))
+    disk = sum(path.stat().st_size for path in (stack.state_dir / "arcadedb").rglob("*")
+               if path.is_file())
+    return {"graph_rss_mb": round(rss_kb / 1024), "graph_disk_mb": round(disk / 2**20)}
+
+
+def summary(latencies: list[float]) -> dict[str, Any]:
+    """p50 and p95 in ms of latencies in seconds, and how many."""
+    if not latencies:
+        return {"p50_ms": None, "p95_ms": None, "n": 0}
+    ordered = sorted(latencies)
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 1),
+            "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95 + 0.5) - 1)] * 1000, 1),
+            "n": len(ordered)}

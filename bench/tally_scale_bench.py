@@ -7,8 +7,8 @@ against the graph, with the graph's memory and disk.
 
 The writes go through the graph-writer's own adapter (`LabelGraph.write_batch`, batches of
 500, as `graph_writer_bench.py`'s b3), without Kafka: a million events through the topic
-would measure the broker stand-in too. The reads are the statements the api runs
-(queries.TALLY_CELLS-like lookups by key), timed one at a time, `--requests` each:
+would measure the broker stand-in too. The reads are the api's own statements
+(`queries.TALLY_THIN`, `queries.TALLY_CELLS`), timed one at a time, `--requests` each:
 - all time, one label: each camera's total shard holding it, and the registries;
 - rollup by month, one label: each camera's month shards holding it, over the history;
 - a 30-day window, one label: each camera's day nodes of the last 30 days.
@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import functools
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -30,8 +29,9 @@ from typing import Any
 
 from dataset import generate_events
 from neo4j import AsyncDriver
-from report import record, run_facts
+from report import graph_footprint, record, run_facts, summary
 
+from labelgraph_api import queries
 from labelgraph_devstack import EmbeddedStack
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.bootstrap import build_driver
@@ -47,16 +47,6 @@ from labelgraph_graph_writer.tallies import (
 PER_DAY = 1_200
 BATCH = 500
 SIZES = "20000,214000,1000000"
-CELLS = """
-UNWIND $keys AS key
-MATCH (tally:Tally {tally_key: key})
-RETURN tally.camera AS camera, tally.period AS period, tally[$property] AS cells
-"""
-REGISTRIES = """
-UNWIND $keys AS key
-MATCH (registry:Tally {tally_key: key})
-RETURN registry.camera AS camera, registry.dates AS dates
-"""
 DATES = "MATCH (iso:ISODate) RETURN iso.iso_date AS iso_date"
 CAMERAS = "MATCH (camera:Camera) RETURN camera.camera_name AS camera"
 
@@ -84,10 +74,8 @@ async def timed(driver: AsyncDriver, requests: int, statement: str,
         async with driver.session(database="neo4j") as session:
             result = await session.run(statement, parameters)
             rows = len([record async for record in result])
-        latencies.append((time.perf_counter() - began) * 1000)
-    latencies.sort()
-    return {"p50_ms": round(statistics.median(latencies), 1),
-            "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1), "rows": rows}
+        latencies.append(time.perf_counter() - began)
+    return summary(latencies) | {"rows": rows}
 
 
 async def reads(driver: AsyncDriver, requests: int) -> dict[str, Any]:
@@ -98,30 +86,19 @@ async def reads(driver: AsyncDriver, requests: int) -> dict[str, Any]:
     shard = shard_of(person)
     months = sorted({day[:7] for day in dates})
     return {
-        "all time, Person: total shard per camera": await timed(
-            driver, requests, CELLS, property=person,
-            keys=[tally_key_text(("total", camera, None, shard)) for camera in cameras]),
-        "unfolded registries": await timed(
-            driver, requests, REGISTRIES,
-            keys=[tally_key_text(("unfolded", camera)) for camera in cameras]),
+        "all time, Person: total shard per camera, and the registries": await timed(
+            driver, requests, queries.TALLY_THIN, property=person,
+            keys=[tally_key_text(key) for camera in cameras
+                  for key in (("total", camera, None, shard), ("unfolded", camera))]),
         "rollup by month, Person: month shards": await timed(
-            driver, requests, CELLS, property=person,
+            driver, requests, queries.TALLY_THIN, property=person,
             keys=[tally_key_text(("month", camera, month, shard))
                   for camera in cameras for month in months]),
         "30 days, Person: day nodes": await timed(
-            driver, requests, CELLS, property=person,
+            driver, requests, queries.TALLY_CELLS, property=person,
             keys=[tally_key_text(("day", camera, day))
                   for camera in cameras for day in dates[-30:]]),
     }
-
-
-def footprint(stack: EmbeddedStack) -> dict[str, float]:
-    status = Path(f"/proc/{stack.pids['graph']}/status").read_text()
-    rss_kb = next(int(line.split()[1]) for line in status.splitlines()
-                  if line.startswith("VmRSS:"))
-    disk = sum(path.stat().st_size for path in (stack.state_dir / "arcadedb").rglob("*")
-               if path.is_file())
-    return {"graph_rss_mb": round(rss_kb / 1024), "graph_disk_mb": round(disk / 2**20)}
 
 
 async def run(stack: EmbeddedStack, sizes: list[int], requests: int) -> dict[str, Any]:
@@ -136,7 +113,7 @@ async def run(stack: EmbeddedStack, sizes: list[int], requests: int) -> dict[str
         for size in sizes:
             rate = await grow(graph, events, size - held)
             held = size
-            results[str(size)] = {"images_per_second": round(rate), **footprint(stack),
+            results[str(size)] = {"images_per_second": round(rate), **graph_footprint(stack),
                                   "reads": await reads(driver, requests)}
             print(json.dumps({"size": size, **results[str(size)]}), file=sys.stderr,
                   flush=True)

@@ -155,21 +155,25 @@ MATCH (day:Tally {tally_key: key})
 WHERE day.folded = false AND day.touched_at < $settled_before
 RETURN day.tally_key AS key
 """
-# The fold of one day, in one transaction: the day is claimed (write-locked on Neo4j)
-# before it is read, its counts are added to its shards (READ_SHARDS, WRITE_TALLIES),
-# then it is marked folded and leaves its camera's registry.
-CLAIM_DAY = """
-MATCH (day:Tally {tally_key: $key})
+# The fold of some settled days of one camera, in one transaction: the days are claimed
+# (write-locked on Neo4j) before they are read, their counts summed per shard are added to
+# their shards (READ_SHARDS, WRITE_TALLIES: each shard written once, however many of its
+# days fold together), then they are marked folded and leave the camera's registry.
+CLAIM_DAYS = """
+UNWIND $keys AS key
+MATCH (day:Tally {tally_key: key})
 SET day.writing = true
-RETURN day.folded AS folded, properties(day) AS props
+RETURN day.tally_key AS key, day.folded AS folded, properties(day) AS props
 """
 MARK_FOLDED = """
-MATCH (day:Tally {tally_key: $day})
+UNWIND $keys AS key
+MATCH (day:Tally {tally_key: key})
 SET day.folded = true
 REMOVE day.writing
-WITH day
+"""
+LEAVE_REGISTRY = """
 MATCH (registry:Tally {tally_key: $registry})
-SET registry.dates = [date IN registry.dates WHERE date <> day.period]
+SET registry.dates = [date IN registry.dates WHERE NOT date IN $dates]
 """
 
 # Every tally of one camera (or every camera: null), whole, for the recount.

@@ -51,6 +51,10 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
 # MERGE on ArcadeDB, but deterministic on Neo4j with one writer.
 REFUSALS: tuple[type[Exception], ...] = (Neo4jError, ValueError, TypeError)
 
+# Settled days of one camera folded in one transaction: their month's shards (and all
+# time's) are written once for them all, which is what a fold costs. A month at most.
+FOLD_DAYS_AT_ONCE = 31
+
 # What ArcadeDB answers when two writers MERGE one new key at once (measured: the second
 # commit of the TallyState marker, `Neo.ClientError.Schema.ConstraintValidationFailed`).
 # Retried where the key can only collide with a concurrent writer: the tally fill.
@@ -124,7 +128,8 @@ class LabelGraph:
 
     async def fold_settled_days(self, settled_before: float, limit: int) -> int:
         """Fold up to `limit` day tallies not written since `settled_before` into their
-        shards, a transaction each; returns how many it found."""
+        shards, a transaction per camera and FOLD_DAYS_AT_ONCE days; returns how many it
+        found."""
         async with self._session() as session:
             cameras = [record["camera"] async for record in
                        await session.run(cypher.CAMERA_NAMES) if record["camera"] is not None]
@@ -135,9 +140,14 @@ class LabelGraph:
             result = await session.run(cypher.SETTLED_DAYS, keys=sorted(days),
                                        settled_before=settled_before)
             keys = sorted([record["key"] async for record in result])[:limit]
+        by_camera: dict[str, list[str]] = {}
         for key in keys:
-            async with self._session() as session:
-                await session.execute_write(_fold_day, key)
+            by_camera.setdefault(json.loads(key)[1], []).append(key)
+        for days in by_camera.values():
+            for first in range(0, len(days), FOLD_DAYS_AT_ONCE):
+                async with self._session() as session:
+                    await session.execute_write(
+                        _fold_days, days[first:first + FOLD_DAYS_AT_ONCE])
         return len(keys)
 
     async def set_tallies(self, rows: list[Row]) -> None:
@@ -268,16 +278,20 @@ async def _add_shards(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
             row, dict(zip(row["deltas"], held[row["key"]], strict=True)))} for row in rows])
 
 
-async def _fold_day(tx: AsyncManagedTransaction, key: str) -> bool:
-    """Add a settled day's counts to its shards, mark it folded and take it out of
-    its camera's registry; False if it was folded already."""
-    record = await (await tx.run(cypher.CLAIM_DAY, key=key)).single()
-    if record is None or record["folded"] is not False:
-        return False
-    day = tuple(json.loads(key))
-    await _add_shards(tx, shard_rows(day, stored_cells(record["props"])))
-    await _run(tx, cypher.MARK_FOLDED, day=key, registry=tally_key_text(registry_of(day[1])))
-    return True
+async def _fold_days(tx: AsyncManagedTransaction, keys: list[str]) -> int:
+    """Add some settled days' (of one camera) counts to their shards, mark them folded and
+    take them out of the camera's registry; returns how many were not folded already."""
+    claimed = await (await tx.run(cypher.CLAIM_DAYS, keys=keys)).data()
+    days = [(tuple(json.loads(row["key"])), row["props"]) for row in claimed
+            if row["folded"] is False]
+    if not days:
+        return 0
+    await _add_shards(tx, merged_rows(row for day, props in days
+                                      for row in shard_rows(day, stored_cells(props))))
+    await _run(tx, cypher.MARK_FOLDED, keys=[tally_key_text(day) for day, _ in days])
+    await _run(tx, cypher.LEAVE_REGISTRY, registry=tally_key_text(registry_of(days[0][0][1])),
+               dates=[day[2] for day, _ in days])
+    return len(days)
 
 
 async def _count_uncounted(tx: AsyncManagedTransaction, date: str, limit: int) -> int:
