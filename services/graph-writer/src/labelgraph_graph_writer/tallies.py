@@ -137,15 +137,10 @@ def add_up(images: Iterable[ImageFacts], sign: int = 1,
 def shards(days: Mapping[TallyKey, Counts], folded: Iterable[TallyKey]
            ) -> dict[TallyKey, Counts]:
     """The shards of the folded days: each property's counts summed per month and over
-    all time."""
-    totals: dict[TallyKey, Counts] = {}
-    for day in folded:
-        for name, codes in days.get(day, {}).items():
-            for key in folded_into(day, name):
-                held = totals.setdefault(key, {}).setdefault(name, {})
-                for code, count in codes.items():
-                    held[code] = held.get(code, 0) + count
-    return totals
+    all time (what folding them, as the writer does, adds up to)."""
+    rows = merged_rows(row for day in folded for row in shard_rows(day, days.get(day, {})))
+    return {(row["level"], row["camera"], row["period"], row["shard"]): row["deltas"]
+            for row in rows}
 
 
 def meanings(facts: ImageFacts) -> dict[str, str]:
@@ -227,9 +222,7 @@ def merged_rows(rows: Iterable[Row]) -> list[Row]:
     for row in rows:
         held = merged.setdefault(row["key"], {**row, "deltas": {}})
         for name, delta in row["deltas"].items():
-            codes = held["deltas"].setdefault(name, {})
-            for code, change in delta.items():
-                codes[code] = codes.get(code, 0) + change
+            _add_codes(held["deltas"].setdefault(name, {}), delta)
     return [merged[key] for key in sorted(merged)]
 
 
@@ -238,8 +231,12 @@ def changed_values(row: Row, held: Mapping[str, list[int] | None]) -> dict[str, 
     removes a property that counts nothing any more)."""
     values: dict[str, list[int] | None] = {}
     for name, delta in row["deltas"].items():
-        counts = decode(name, held.get(name))
-        for code, change in delta.items():
-            counts[code] = counts.get(code, 0) + change
-        values[name] = encode(name, counts)
+        values[name] = encode(name, _add_codes(decode(name, held.get(name)), delta))
     return values
+
+
+def _add_codes(into: dict[int, int], codes: Mapping[int, int]) -> dict[int, int]:
+    """`codes`' counts added into `into`, which is returned."""
+    for code, count in codes.items():
+        into[code] = into.get(code, 0) + count
+    return into
