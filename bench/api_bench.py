@@ -7,8 +7,10 @@ smaller sizes are prefixes of the larger ones (a longer history ending at the sa
 each size only adds the older images to the same graph. At each size every question of
 api_questions.py is asked `--requests` times against the real api process, one request at
 a time, the questions interleaved round by round so that load drifts hit all of them alike.
-An answer other than 200 is counted as such, never fatal. Figures go to api.jsonl, the
-route x size table (p50 / p95 ms and the p50 growth) to stdout.
+The writer folds a day a minute (`--settle`) after its last write, and the questions wait
+until every day is folded, as a production graph stands once its days have settled. An
+answer other than 200 is counted as such, never fatal. Figures go to api.jsonl, the route x
+size table (p50 / p95 ms and the p50 growth) to stdout.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from api_questions import (
     questions,
     verdict,
 )
-from dataset import generate_events
+from dataset import CAMERAS, generate_events
 from report import graph_footprint, summary
 
 from labelgraph_contract import ImageLabeled
@@ -130,6 +132,24 @@ def wait_loaded(client: httpx.Client, services: ServiceProcesses, expected: int,
     wait_for(loaded, timeout, interval=2, what=f"graph at {expected} images")
 
 
+def wait_folded(stack: EmbeddedStack, timeout: float) -> None:
+    """Until the cameras' registries hold no unfolded day: the graph as production holds it
+    once days have settled (long questions read shards, not a build's fresh days)."""
+    from neo4j import GraphDatabase  # the bench's one direct read of the graph
+
+    env = stack.env
+    keys = [json.dumps(["unfolded", camera], separators=(",", ":")) for camera in CAMERAS]
+    with GraphDatabase.driver(env["NEO4J_URI"],
+                              auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"])) as driver:
+        def folded() -> bool:
+            records, _, _ = driver.execute_query(
+                "UNWIND $keys AS key MATCH (tally:Tally {tally_key: key}) "
+                "RETURN tally.dates AS dates", keys=keys, database_=env["NEO4J_DATABASE"])
+            return not any(record["dates"] for record in records)
+
+        wait_for(folded, timeout, interval=5, what="every settled day folded")
+
+
 def publish(bootstrap: str, events: Iterator[ImageLabeled], count: int,
             shots: list[Shot]) -> int:
     """Publish the next `count` events, keeping their Shots; returns their label rows."""
@@ -167,6 +187,7 @@ class Bench:
         with self.client() as client:
             # At least 100 images/s, far below the ~800 measured, before giving up.
             wait_loaded(client, self.services, size, timeout=600 + size / 100)
+        wait_folded(self.stack, timeout=600 + size / 1_000)
         return time.monotonic() - started
 
     def client(self) -> httpx.Client:
@@ -212,7 +233,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             EmbeddedStack(Path(state) / "stack", graph_heap=args.graph_heap) as stack:
         services = ServiceProcesses(stack.env, Path(state) / "logs", extra_env={
             "LABEL_TOPIC": TOPIC, "API_KEYS": KEY,
-            "API_QUERY_TIMEOUT_SECONDS": str(QUERY_TIMEOUT_SECONDS)})
+            "API_QUERY_TIMEOUT_SECONDS": str(QUERY_TIMEOUT_SECONDS),
+            # Days settle a minute after their last write, so a size's build ends folded
+            # about then (the default 300 s would leave the last five minutes unfolded,
+            # and a 5 s fold collides with the build's batches: deadlock retries).
+            "GRAPH_WRITER_TALLY_SETTLE_SECONDS": str(args.settle),
+            "GRAPH_WRITER_TALLY_FOLD_SECONDS": str(max(5, args.settle // 2))})
         try:
             bench = Bench(stack, services, args)
             sizes = {}
@@ -226,7 +252,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             services.__exit__(None, None, None)
     return {"sizes": sizes, "requests": args.requests, "budget_seconds": args.budget,
-            "graph_heap": args.graph_heap, "seconds": round(time.monotonic() - began)}
+            "graph_heap": args.graph_heap, "settle_seconds": args.settle,
+            "seconds": round(time.monotonic() - began)}
 
 
 def machine() -> dict[str, Any]:
@@ -283,6 +310,8 @@ def main() -> None:
     parser.add_argument("--deep-page", type=int, default=1_000,
                         help="the deep page asked by cursor, where the graph holds it")
     parser.add_argument("--graph-heap", default="2g", help="ArcadeDB's -Xmx")
+    parser.add_argument("--settle", type=int, default=60,
+                        help="seconds a day rests unwritten before the writer folds it")
     args = parser.parse_args()
     result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
               **run(args)}
