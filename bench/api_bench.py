@@ -1,6 +1,8 @@
 """Api: p50/p95 over HTTP of every route of issue 10's table, on one graph grown size by size.
 
     python bench/api_bench.py --output bench-output [--sizes 20000,100000,214000] [--requests 40]
+    python bench/api_bench.py --sizes 20000,214000,1000000 --graph-heap 6g --graph DIR
+    python bench/api_bench.py --sizes 1000000 --graph-heap 6g --graph DIR --measure-only
 
 The real graph-writer builds the graph from dataset.py's events on a topic. dataset.py's
 smaller sizes are prefixes of the larger ones (a longer history ending at the same END), so
@@ -11,12 +13,18 @@ The writer folds a day a minute (`--settle`) after its last write, and the quest
 until every day is folded, as a production graph stands once its days have settled. An
 answer other than 200 is counted as such, never fatal. Figures go to api.jsonl, the route x
 size table (p50 / p95 ms and the p50 growth) to stdout.
+
+A million images take the writer about 40 minutes here: `--graph DIR` keeps the graph (on
+the durable stack), and `--measure-only` measures it again later, with the api and writer as
+the checkout has them then, without publishing its images again (one is replayed so that
+the topic exists).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -150,16 +158,18 @@ def wait_folded(stack: EmbeddedStack, timeout: float) -> None:
         wait_for(folded, timeout, interval=5, what="every settled day folded")
 
 
-def publish(bootstrap: str, events: Iterator[ImageLabeled], count: int,
+def publish(bootstrap: str | None, events: Iterator[ImageLabeled], count: int,
             shots: list[Shot]) -> int:
-    """Publish the next `count` events, keeping their Shots; returns their label rows."""
+    """Publish the next `count` events (bootstrap None: only take them, the graph holds
+    them already), keeping their Shots; returns their label rows."""
     rows = 0
     while count > 0:
         part = list(itertools.islice(events, min(PUBLISH_SLICE, count)))
         count -= len(part)
-        # The topic exists after the first call: the broker's "already exists" answer is
-        # returned, not raised, and the events are appended to it.
-        asyncio.run(publish_events(bootstrap, TOPIC, part, partitions=6))
+        if bootstrap is not None:
+            # The topic exists after the first call: the broker's "already exists" answer
+            # is returned, not raised, and the events are appended to it.
+            asyncio.run(publish_events(bootstrap, TOPIC, part, partitions=6))
         shots.extend(Shot(e.event_ts, e.object_key, any(lb.name == "Person" for lb in e.labels))
                      for e in part)
         rows += sum(len(e.labels) for e in part)
@@ -180,8 +190,13 @@ class Bench:
     def grow_to(self, size: int, first: bool) -> float:
         """Publish the images up to `size` and wait until the api serves them all; seconds."""
         started = time.monotonic()
-        self.label_rows += publish(self.stack.env["KAFKA_BOOTSTRAP_SERVERS"], self.events,
-                                   size - len(self.shots), self.shots)
+        bootstrap = self.stack.env["KAFKA_BOOTSTRAP_SERVERS"]
+        count = size - len(self.shots)
+        if self.args.measure_only:  # a replay of one event makes the topic; the graph has all
+            self.label_rows += publish(bootstrap, self.events, 1, self.shots)
+            self.label_rows += publish(None, self.events, count - 1, self.shots)
+        else:
+            self.label_rows += publish(bootstrap, self.events, count, self.shots)
         if first:  # the services start on a topic that exists
             self.services.start(names=("graph-writer", "api"))
         with self.client() as client:
@@ -229,31 +244,40 @@ class Bench:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     began = time.monotonic()
-    with tempfile.TemporaryDirectory() as state, \
-            EmbeddedStack(Path(state) / "stack", graph_heap=args.graph_heap) as stack:
-        services = ServiceProcesses(stack.env, Path(state) / "logs", extra_env={
-            "LABEL_TOPIC": TOPIC, "API_KEYS": KEY,
-            "API_QUERY_TIMEOUT_SECONDS": str(QUERY_TIMEOUT_SECONDS),
-            # Days settle a minute after their last write, so a size's build ends folded
-            # about then (the default 300 s would leave the last five minutes unfolded,
-            # and a 5 s fold collides with the build's batches: deadlock retries).
-            "GRAPH_WRITER_TALLY_SETTLE_SECONDS": str(args.settle),
-            "GRAPH_WRITER_TALLY_FOLD_SECONDS": str(max(5, args.settle // 2))})
-        try:
-            bench = Bench(stack, services, args)
-            sizes = {}
-            for number, size in enumerate(args.sizes):
-                print(f"== {size:,} images", file=sys.stderr, flush=True)
-                sizes[str(size)] = bench.at_size(size, first=number == 0)
-                # A size's figures as soon as it is done: a long build at the next size
-                # may be stopped before the run writes api.jsonl.
-                print(json.dumps({"size": size, **sizes[str(size)]}), file=sys.stderr,
-                      flush=True)
-        finally:
-            services.__exit__(None, None, None)
+    with contextlib.ExitStack() as kept:
+        state = args.graph or Path(kept.enter_context(tempfile.TemporaryDirectory()))
+        # A kept graph runs on the durable stack, which starts on what its folder holds.
+        stack = kept.enter_context(EmbeddedStack(state / "stack", graph_heap=args.graph_heap,
+                                                 durable=args.graph is not None))
+        return {**measured(stack, state, args),
+                "seconds": round(time.monotonic() - began)}
+
+
+def measured(stack: EmbeddedStack, state: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Every size of the run, built (or found built) and measured."""
+    services = ServiceProcesses(stack.env, state / "logs", extra_env={
+        "LABEL_TOPIC": TOPIC, "API_KEYS": KEY,
+        "API_QUERY_TIMEOUT_SECONDS": str(QUERY_TIMEOUT_SECONDS),
+        # Days settle a minute after their last write, so a size's build ends folded
+        # about then (the default 300 s would leave the last five minutes unfolded,
+        # and a 5 s fold collides with the build's batches: deadlock retries).
+        "GRAPH_WRITER_TALLY_SETTLE_SECONDS": str(args.settle),
+        "GRAPH_WRITER_TALLY_FOLD_SECONDS": str(max(5, args.settle // 2))})
+    try:
+        bench = Bench(stack, services, args)
+        sizes = {}
+        for number, size in enumerate(args.sizes):
+            print(f"== {size:,} images", file=sys.stderr, flush=True)
+            sizes[str(size)] = bench.at_size(size, first=number == 0)
+            # A size's figures as soon as it is done: a long build at the next size
+            # may be stopped before the run writes api.jsonl.
+            print(json.dumps({"size": size, **sizes[str(size)]}), file=sys.stderr,
+                  flush=True)
+    finally:
+        services.__exit__(None, None, None)
     return {"sizes": sizes, "requests": args.requests, "budget_seconds": args.budget,
             "graph_heap": args.graph_heap, "settle_seconds": args.settle,
-            "seconds": round(time.monotonic() - began)}
+            "measure_only": args.measure_only}
 
 
 def machine() -> dict[str, Any]:
@@ -312,7 +336,14 @@ def main() -> None:
     parser.add_argument("--graph-heap", default="2g", help="ArcadeDB's -Xmx")
     parser.add_argument("--settle", type=int, default=60,
                         help="seconds a day rests unwritten before the writer folds it")
+    parser.add_argument("--graph", type=Path,
+                        help="build in this directory and keep it (default: a temporary one)")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="the --graph directory holds the largest size already: measure it "
+                             "(with the code as it is now) without publishing its images")
     args = parser.parse_args()
+    if args.measure_only and (args.graph is None or len(args.sizes) != 1):
+        parser.error("--measure-only measures one size in a kept --graph directory")
     result = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
               **run(args)}
     args.output.mkdir(parents=True, exist_ok=True)
