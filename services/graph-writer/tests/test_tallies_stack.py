@@ -160,3 +160,28 @@ def test_the_recount_command_exits_1_and_names_a_tally_that_differs(kit, helpers
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert (again.returncode, again.stdout.splitlines()) == (
         0, ["0 tallies differ from the recount of the edges"]), again.stderr
+
+
+def test_the_recount_command_names_a_label_counter_that_is_not_its_degree_and_repairs_it(
+        kit, helpers):
+    rng = random.Random(8)
+    camera, label = f"tally-{uuid.uuid4().hex[:8]}", f"R{uuid.uuid4().hex[:8]}"
+    events = helpers.random_history(rng, [camera], [label], images=4)
+    asyncio.run(write_history(kit.env, list(events), rng))
+    degree = expected_edges(helpers.expected_facts(events))[label]
+    kit.query("MATCH (label:Label {label_name: $label}) SET label.edge_count = $wrong",
+              label=label, wrong=degree + 5)
+    env = kit.process_env("unused")
+    command = [sys.executable, "-m", "labelgraph_graph_writer", "recount", "--camera", camera]
+    off = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert (off.returncode, off.stdout.splitlines()) == (1, [
+        f'["label","{label}"] edge_count (its HAS_LABEL edges): stored {degree + 5}, '
+        f"recounted {degree}", "1 tallies differ from the recount of the edges"]), off.stderr
+    repaired = subprocess.run([*command, "--repair"], env=env, capture_output=True, text=True,
+                              timeout=60)
+    assert repaired.returncode == 1, repaired.stderr
+    assert kit.query(LABEL_COUNTS, labels=[label]) == [
+        {"label": label, "stored": degree, "degree": degree}]
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert (again.returncode, again.stdout.splitlines()) == (
+        0, ["0 tallies differ from the recount of the edges"]), again.stderr
