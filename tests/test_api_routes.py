@@ -270,6 +270,40 @@ def test_labels_by_prefix_most_frequent_first_and_paginated(api):
     assert api.ok("/labels", {"prefix": f"nothing-{RUN}"}) == {"items": [], "next_offset": None}
 
 
+COUNTED_LABELS = """
+UNWIND $labels AS given
+MERGE (label:Label {label_name: given.name})
+SET label.edge_count = given.counter
+WITH label, given
+UNWIND range(1, given.edges) AS n
+CREATE (:Image {object_key: given.name + '/' + toString(n)})-[:HAS_LABEL]->(label)
+"""
+DROP_COUNTED = """
+MATCH (label:Label) WHERE label.label_name STARTS WITH $prefix
+OPTIONAL MATCH (label)<-[:HAS_LABEL]-(image:Image)
+DETACH DELETE label, image
+"""
+
+
+def test_labels_answer_from_each_labels_edge_counter_and_by_degree_where_it_has_none(api):
+    # Counters the writer would never leave (not the degree) show that /labels reads them.
+    prefix = f"Counter{RUN}"
+    labels = [{"name": f"{prefix}-kept", "counter": 5, "edges": 2},
+              {"name": f"{prefix}-none", "counter": None, "edges": 3},  # before the counter
+              {"name": f"{prefix}-emptied", "counter": 0, "edges": 1}]
+    with GraphDatabase.driver(api.env["NEO4J_URI"], auth=(
+            api.env["NEO4J_USER"], api.env["NEO4J_PASSWORD"])) as driver:
+        try:
+            driver.execute_query(COUNTED_LABELS, labels=labels,
+                                 database_=api.env["NEO4J_DATABASE"])
+            assert api.ok("/labels", {"prefix": prefix.lower()}) == {"items": [
+                {"label": f"{prefix}-kept", "images": 5},
+                {"label": f"{prefix}-none", "images": 3}], "next_offset": None}
+        finally:
+            driver.execute_query(DROP_COUNTED, prefix=prefix,
+                                 database_=api.env["NEO4J_DATABASE"])
+
+
 # --- heat map and histogram ----------------------------------------------------------
 
 

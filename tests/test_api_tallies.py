@@ -119,9 +119,10 @@ async def folded_and_unfolded_days(env, cameras):
         await driver.close()
 
 
-async def forget_tallies(env, cameras):
+async def forget_tallies(env, cameras, labels):
     """Leave the cameras' images as a writer before tallies left them: no tally counts
-    them, none is marked as counted, and the graph says nothing of its tallies."""
+    them, none is marked as counted, and the graph says nothing of its tallies; and their
+    labels as a writer before the edge counter left them: without one."""
     driver = driver_of(env)
     try:
         graph = LabelGraph(driver, env["NEO4J_DATABASE"])
@@ -133,6 +134,8 @@ async def forget_tallies(env, cameras):
                 "WHERE camera.camera_name IN $cameras REMOVE image.tally_version",
                 cameras=cameras)).consume()
             await (await session.run("MATCH (state:TallyState) DELETE state")).consume()
+            await (await session.run("MATCH (label:Label) WHERE label.label_name IN $labels "
+                                     "REMOVE label.edge_count", labels=labels)).consume()
         return {key for key in await graph.tallies(None) if key[1] in cameras}
     finally:
         await driver.close()
@@ -142,6 +145,24 @@ async def mark_counted(env):
     driver = driver_of(env)
     try:
         await fill_tallies(LabelGraph(driver, env["NEO4J_DATABASE"]), 500)
+    finally:
+        await driver.close()
+
+
+async def label_counts(env, labels):
+    """The labels' image counts as the api's /labels gives them, and their edge counters."""
+    driver = driver_of(env)
+    try:
+        reads = CypherReads(GraphSession(driver, env["NEO4J_DATABASE"], 30))
+        answered = {row["label"]: row["images"] for name in labels
+                    for row in await reads.labels(name, 0, 10) if row["label"] == name}
+        async with driver.session(database=env["NEO4J_DATABASE"]) as session:
+            result = await session.run("MATCH (label:Label) WHERE label.label_name IN $labels "
+                                       "RETURN label.label_name AS label, label.edge_count AS n",
+                                       labels=labels)
+            stored = {record["label"]: record["n"] async for record in result
+                      if record["n"] is not None}
+        return answered, stored
     finally:
         await driver.close()
 
@@ -232,16 +253,24 @@ def test_a_graph_written_before_tallies_is_counted_when_the_writer_starts(stack)
     cameras = sorted(f"tally-old-{uuid.uuid4().hex[:6]}" for _ in range(2))
     labels = [f"TO{uuid.uuid4().hex[:6]}" for _ in range(2)]
     asyncio.run(write_history(stack.env, cameras, labels))
-    assert asyncio.run(forget_tallies(stack.env, cameras)) == set(), "no tally counts them"
-    # Until the writer has counted them, the api reads the images: the same answers.
+    counted, stored = asyncio.run(label_counts(stack.env, labels))
+    assert counted == stored and len(counted) == 2, "the writer counted the labels' edges"
+    assert asyncio.run(forget_tallies(stack.env, cameras, labels)) == set(), \
+        "no tally counts them"
+    # Until the writer has counted them, the api reads the images (and the labels' edges):
+    # the same answers.
     answers = asyncio.run(compare(stack.env, cameras, labels, tallies_complete=False))
     for from_api, from_images in answers:
         assert from_api == from_images
+    assert asyncio.run(label_counts(stack.env, labels)) == (counted, {})
     env = os.environ | stack.env | {"GRAPH_WRITER_TALLY_FILL_BATCH": "7"}
     schema = subprocess.run([sys.executable, "-m", "labelgraph_graph_writer", "schema"],
                             env=env, capture_output=True, text=True, timeout=120)
     assert schema.returncode == 0, schema.stderr
     assert "the tallies count every image" in schema.stderr + schema.stdout
+    assert "counted the edges of the labels written before the edge counter" in (
+        schema.stderr + schema.stdout)
+    assert asyncio.run(label_counts(stack.env, labels)) == (counted, counted)
     settings = GraphWriterSettings(
         neo4j_uri=stack.env["NEO4J_URI"], neo4j_user=stack.env["NEO4J_USER"],
         neo4j_password=stack.env["NEO4J_PASSWORD"], neo4j_database=stack.env["NEO4J_DATABASE"])

@@ -91,10 +91,12 @@ ORDER BY camera
 LIMIT $limit
 """
 
+# A label's edge count is kept on it by the graph-writer (`edge_count`); one written
+# before that (a graph mid-upgrade) is counted by degree (coalesce evaluates it only then).
 LABELS = """
 MATCH (label:Label)
 WHERE $prefix IS NULL OR toLower(label.label_name) STARTS WITH toLower($prefix)
-WITH label, COUNT { (label)<-[:HAS_LABEL]-(:Image) } AS images
+WITH label, coalesce(label.edge_count, COUNT { (label)<-[:HAS_LABEL]-(:Image) }) AS images
 WHERE images > 0
 RETURN label.label_name AS label, images
 ORDER BY images DESC, label

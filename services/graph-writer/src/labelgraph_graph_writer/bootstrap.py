@@ -14,13 +14,13 @@ from labelgraph_graph_writer.adapters.kafka import DeadLetterPublisher, LabelCon
 from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_graph_writer.handlers import (
     GraphWriter,
-    fill_tallies,
+    fill_counts,
     fold_periodically,
     prepare_graph,
 )
 from labelgraph_graph_writer.log_limits import limit_client_logs
 from labelgraph_graph_writer.readiness import Condition, Readiness
-from labelgraph_graph_writer.recount import Difference, Scope
+from labelgraph_graph_writer.recount import Difference, Scope, label_differences, labels_of
 from labelgraph_graph_writer.recount import recount as recount_tallies
 from labelgraph_graph_writer.retrying import Retry, Stopping
 from labelgraph_graph_writer.worker import run_worker, waiting_on, watch_dependencies
@@ -121,12 +121,12 @@ async def serve(settings: GraphWriterSettings, stop: asyncio.Event, *,
 
 async def create_schema(settings: GraphWriterSettings) -> None:
     """Create the graph's constraints and indexes (idempotent) and count an older graph's
-    images in the tallies, then return."""
+    images in the tallies and its labels' edges, then return."""
     driver = build_driver(settings)
     try:
         graph = build_graph(settings, driver)
         await graph.ensure_schema()
-        await fill_tallies(graph, settings.tally_fill_batch)
+        await fill_counts(graph, settings.tally_fill_batch)
     finally:
         await driver.close()
 
@@ -145,18 +145,23 @@ async def rebuild(settings: GraphWriterSettings, stop: asyncio.Event,
 
 async def recount(settings: GraphWriterSettings, scope: Scope,
                   repair: bool = False) -> list[Difference]:
-    """Recount the scope's tallies from the edges: every difference from the stored ones,
-    each rewritten to the recount's counts when `repair` is asked."""
+    """Recount the scope's tallies and its labels' edge counters (every label's over the
+    whole graph, else those of the scope's images) from the edges: every difference from
+    the stored ones, each rewritten to the recount's counts when `repair` is asked."""
     driver = build_driver(settings)
     try:
         graph = build_graph(settings, driver)
         dates = scope.dates() if scope.windowed else None
         images = await graph.image_facts(scope.camera, dates)
         checked = recount_tallies(scope, images, await graph.tallies(scope.camera))
-        found = checked.differences
-        if repair and found:
+        whole = scope.camera is None and not scope.windowed
+        labels = label_differences(await graph.label_counts(None if whole else labels_of(images)))
+        if repair and checked.differences:
             await graph.set_tallies(checked.repairs())
-            log.info("repaired tallies", extra={"tallies": len(found)})
-        return found
+            log.info("repaired tallies", extra={"tallies": len(checked.differences)})
+        if repair and labels:
+            await graph.recount_labels([difference.key[1] for difference in labels])
+            log.info("repaired label edge counters", extra={"labels": len(labels)})
+        return checked.differences + labels
     finally:
         await driver.close()

@@ -25,7 +25,9 @@ SCHEMA = (
 # Parameter name of BatchPlan.shared -> the statement that makes those nodes exist.
 SHARED_NODES = {
     "cameras": "UNWIND $cameras AS value MERGE (:Camera {camera_name: value})",
-    "labels": "UNWIND $labels AS value MERGE (:Label {label_name: value})",
+    # A new label counts its edges from the start (ADD_LABEL_EDGES adds the batch's).
+    "labels": "UNWIND $labels AS value MERGE (label:Label {label_name: value}) "
+              "ON CREATE SET label.edge_count = 0",
     "iso_dates": "UNWIND $iso_dates AS value MERGE (:ISODate {iso_date: value})",
     "years": "UNWIND $years AS value MERGE (:Year {year_value: value})",
     "months": "UNWIND $months AS value MERGE (:Month {month_value: value})",
@@ -94,6 +96,43 @@ MATCH (image:Image {object_key: row.object_key})
 MATCH (label:Label {label_name: row.label})
 CREATE (image)-[has_label:HAS_LABEL]->(label)
 SET has_label += row.props
+"""
+
+# Each label keeps the count of its HAS_LABEL edges (`edge_count`, which /labels reads),
+# changed by the batch's net change of them (domain.plan_batch's label_counts). A label
+# written before the counter has none, and keeps none (null + n is null) until
+# FILL_LABEL_COUNTS gives it its degree. `edge_version` changes with every transaction that
+# changes or counts a label's edges, before the count is read: Neo4j then holds the node's
+# write lock, and ArcadeDB, which refuses the later of two commits only for records that
+# changed, sees a conflict even where a counter not filled yet did not change.
+ADD_LABEL_EDGES = """
+UNWIND $rows AS row
+MATCH (label:Label {label_name: row.label})
+SET label.edge_version = coalesce(label.edge_version, 0) + 1
+SET label.edge_count = label.edge_count + row.delta
+"""
+_COUNT_LABEL_EDGES = """
+SET label.edge_version = coalesce(label.edge_version, 0) + 1
+WITH label
+SET label.edge_count = COUNT { (label)<-[:HAS_LABEL]-(:Image) }
+RETURN count(label) AS counted
+"""
+# The upgrade of a graph written before the counter: up to $limit labels without it.
+FILL_LABEL_COUNTS = """
+MATCH (label:Label) WHERE label.edge_count IS NULL
+WITH label LIMIT $limit
+""" + _COUNT_LABEL_EDGES
+# The repair of named labels' counters (`recount --repair`).
+RECOUNT_LABELS = """
+UNWIND $names AS name
+MATCH (label:Label {label_name: name})
+""" + _COUNT_LABEL_EDGES
+# Each label's counter beside its degree, for the recount: the named ones, or all (null).
+LABEL_COUNTS = """
+MATCH (label:Label)
+WHERE $names IS NULL OR label.label_name IN $names
+RETURN label.label_name AS label, label.edge_count AS stored,
+       COUNT { (label)<-[:HAS_LABEL]-(:Image) } AS degree
 """
 
 # A batch's day tallies are read, changed in Python and written back in the batch's

@@ -11,6 +11,7 @@ text of a time before 1970 ("-000000001000|...") sorts the wrong way round.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,6 +57,7 @@ class BatchPlan:
     link: list[Row] = field(default_factory=list)
     replace: list[Row] = field(default_factory=list)
     label_rows: list[Row] = field(default_factory=list)
+    label_counts: list[Row] = field(default_factory=list)  # label -> change of its edges
     tallies: list[Row] = field(default_factory=list)
     after: dict[str, ImageState] = field(default_factory=dict)
     written: int = 0
@@ -124,7 +126,27 @@ def plan_batch(events: Iterable[ImageLabeled], held: Mapping[str, ImageState],
         plan.after[key] = _add_image(plan, event, held.get(key), versions[key], edges[key])
     plan.shared = _shared_nodes(applied.values(), plan.label_rows)
     plan.tallies = _tally_changes(held, plan.after)
+    plan.label_counts = _label_count_changes(held, plan.after)
     return plan
+
+
+def edges_per_label(labels: Mapping[str, Mapping[str, float]]) -> Counter[str]:
+    """How many HAS_LABEL edges an image's labels (detector -> label -> confidence) make
+    to each label: one per detector that found it."""
+    return Counter(name for by_label in labels.values() for name in by_label)
+
+
+def _label_count_changes(held: Mapping[str, ImageState], after: Mapping[str, ImageState]
+                         ) -> list[Row]:
+    """What the batch's writes change in each label's edge count: the touched images'
+    edges after minus those before (every edge held, counted in the tallies or not), a row
+    per label whose count changes, by name (the order the writers lock labels in)."""
+    change: Counter[str] = Counter()
+    for key, state in after.items():
+        change.update(edges_per_label(state.labels))
+        if key in held:
+            change.subtract(edges_per_label(held[key].labels))
+    return [{"label": name, "delta": delta} for name, delta in sorted(change.items()) if delta]
 
 
 def _tally_changes(held: Mapping[str, ImageState], after: Mapping[str, ImageState]

@@ -14,7 +14,7 @@ from aiokafka import ConsumerRecord
 from neo4j.exceptions import ServiceUnavailable
 
 from labelgraph_graph_writer.adapters.kafka import CommitUnavailable, DeadLetterUnavailable
-from labelgraph_graph_writer.domain import BatchPlan, ImageState
+from labelgraph_graph_writer.domain import BatchPlan, ImageState, edges_per_label
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
 from labelgraph_graph_writer.tallies import (
@@ -45,6 +45,8 @@ class FakeGraph:
     tallies: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     now: float = 0.0  # the clock tallies are stamped with
     complete: bool | None = None  # the TallyState marker
+    # each Label's edge counter (None: a label written before the counter)
+    label_counts: dict[str, int | None] = field(default_factory=dict)
 
     async def ensure_schema(self) -> None:
         self._answer()
@@ -58,6 +60,7 @@ class FakeGraph:
         self.held |= plan.after
         for row in plan.tallies:
             self._add_tally(row)
+        self._add_label_edges(plan)
         self.written += keys
         self.journal.append(f"wrote {plan.written}")  # labellings, not stale replays
         return plan
@@ -92,6 +95,27 @@ class FakeGraph:
                                 if (facts := self.held[key].facts()) is not None]):
             self._add_tally(row)
         return len(claimed)
+
+    async def fill_label_counts(self, limit: int) -> int:
+        self._answer()
+        uncounted = sorted(name for name, count in self.label_counts.items()
+                           if count is None)[:limit]
+        for name in uncounted:
+            self.label_counts[name] = self.degree(name)
+        return len(uncounted)
+
+    def degree(self, label: str) -> int:
+        """The label's edges in the graph held: one per image and detector that found it."""
+        return sum(edges_per_label(state.labels)[label] for state in self.held.values())
+
+    def _add_label_edges(self, plan: BatchPlan) -> None:
+        # As SHARED_NODES and ADD_LABEL_EDGES do: a new label starts at 0, and a label
+        # without a counter stays without (null + n is null).
+        for name in plan.shared.get("labels", []):
+            self.label_counts.setdefault(name, 0)
+        for row in plan.label_counts:
+            held = self.label_counts.get(row["label"])
+            self.label_counts[row["label"]] = None if held is None else held + row["delta"]
 
     async def fold_settled_days(self, settled_before: float, limit: int) -> int:
         self._answer()

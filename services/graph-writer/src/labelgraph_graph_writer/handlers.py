@@ -159,13 +159,40 @@ async def dead_letter(writer: GraphWriter, retry: Retry, record: ConsumerRecord,
         "cause": cause, "reason": reason})
 
 
+# Labels given their edge count a transaction by the upgrade (fill_label_counts): each
+# reads its edges, and a popular label's are a tenth of the graph's.
+LABELS_A_TRANSACTION = 20
+
+
 async def prepare_graph(writer: GraphWriter, retry: Retry, fill_batch: int = 500) -> None:
-    """Create the schema and count an older graph's images in the tallies before the
-    first write, waiting for the graph if it is down."""
+    """Create the schema, count an older graph's images in the tallies and its labels'
+    edges before the first write, waiting for the graph if it is down."""
     await retry.until_done(Condition.GRAPH_WRITES, writer.graph.ensure_schema, TRANSIENT_ERRORS)
     await retry.until_done(Condition.GRAPH_WRITES,
-                           lambda: fill_tallies(writer.graph, fill_batch),
+                           lambda: fill_counts(writer.graph, fill_batch),
                            (*TRANSIENT_ERRORS, *CONFLICTS))
+
+
+async def fill_counts(graph: GraphRepository, fill_batch: int) -> None:
+    """What a graph written by an older writer lacks: the tallies, the labels' edge counts."""
+    await fill_tallies(graph, fill_batch)
+    await fill_label_counts(graph)
+
+
+async def fill_label_counts(graph: GraphRepository, chunk: int = LABELS_A_TRANSACTION) -> int:
+    """Give every label written before the edge counter its degree, `chunk` labels a
+    transaction (each conflicts with a writer changing those labels' edges meanwhile, so
+    the count is exact); returns how many. The api counts a label without it by degree."""
+    counted = 0
+    while True:
+        done = await graph.fill_label_counts(chunk)
+        counted += done
+        if done < chunk:
+            break
+    if counted:
+        log.info("counted the edges of the labels written before the edge counter",
+                 extra={"labels": counted})
+    return counted
 
 
 async def fill_tallies(graph: GraphRepository, batch: int) -> None:

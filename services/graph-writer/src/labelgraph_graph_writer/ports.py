@@ -50,6 +50,11 @@ class GraphRepository(Protocol):
         seconds) into their months; returns how many it found."""
         ...
 
+    async def fill_label_counts(self, limit: int) -> int:
+        """Give up to `limit` labels without an edge counter their degree (one
+        transaction); returns how many it counted."""
+        ...
+
     async def count_uncounted(self, date: str, limit: int) -> int:
         """Add up to `limit` images of a date that no tally counts yet (one transaction);
         returns how many it claimed."""

@@ -1,5 +1,6 @@
-"""The tallies recounted from the edges, and every difference from what the graph holds
-(plain logic, no I/O): the check behind `python -m labelgraph_graph_writer recount`."""
+"""The tallies and the labels' edge counters recounted from the edges, and every
+difference from what the graph holds (plain logic, no I/O): the check behind
+`python -m labelgraph_graph_writer recount`."""
 
 from __future__ import annotations
 
@@ -151,3 +152,18 @@ def _differences(scope: Scope, counted: Mapping[TallyKey, Counts],
                 found.append(Difference(key, name, named.get(name, "counted by no image"),
                                         theirs.get(name, {}), mine.get(name, {})))
     return found
+
+
+def labels_of(images: Iterable[ImageFacts]) -> list[str]:
+    """The labels the images' edges go to: those a recount of their scope checks."""
+    return sorted({name for image in images for by_label in image.labels.values()
+                   for name in by_label})
+
+
+def label_differences(counts: Mapping[str, tuple[int | None, int]]) -> list[Difference]:
+    """Every label whose edge counter is not its degree (label -> (counter, degree)). A
+    label without a counter is no difference: the api counts it by degree until the
+    writer's start gives it one."""
+    return [Difference(("label", name), "edge_count", "its HAS_LABEL edges", stored, degree)
+            for name, (stored, degree) in sorted(counts.items())
+            if stored is not None and stored != degree]

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from labelgraph_contract import BoundingBox, DetectedLabel, ImageLabeled, LabelInstance
@@ -135,3 +136,24 @@ def test_each_label_edge_carries_its_boxes_as_json():
     rows = {row["label"]: row["props"] for row in plan_batch([labelled], held={}).label_rows}
     assert json.loads(rows["Person"]["boxes"]) == [[0.1, 0.1235, 0.25, 0.5, 91.0]]
     assert json.loads(rows["Plant"]["boxes"]) == []
+
+
+def test_each_label_counts_the_change_of_its_edges():
+    assert plan_batch([event({"Person": 98.5, "Plant": 70.0})], held={}).label_counts == [
+        {"label": "Person", "delta": 1}, {"label": "Plant", "delta": 1}]
+    first = version(event({}))
+    held = {"k": ImageState(CAPTURED.isoformat(), {"aws-rekognition": first, "other": first},
+                            "front", {"aws-rekognition": {"Car": 50.0, "Dog": 40.0},
+                                      "other": {"Dog": 30.0}})}
+    # A relabel that keeps Car, drops Dog and finds Cat; the other detector's Dog stays.
+    relabel = event({"Car": 80.0, "Cat": 60.0}, minutes=5, event_id="e2")
+    assert plan_batch([relabel], held).label_counts == [
+        {"label": "Cat", "delta": 1}, {"label": "Dog", "delta": -1}]
+    assert plan_batch([event({"Car": 50.0, "Dog": 40.0})], held).label_counts == []  # replay
+    added = event({"Car": 20.0, "Dog": 10.0}, detector="third", event_id="e3")
+    assert plan_batch([added], held).label_counts == [
+        {"label": "Car", "delta": 1}, {"label": "Dog", "delta": 1}]
+    # An image no tally counts yet (written before them) still holds its edges.
+    uncounted = {"k": replace(held["k"], tallied=False)}
+    assert plan_batch([relabel], uncounted).label_counts == [
+        {"label": "Cat", "delta": 1}, {"label": "Dog", "delta": -1}]

@@ -1,5 +1,6 @@
 import asyncio
 import json
+import logging
 import random
 from dataclasses import replace
 
@@ -7,8 +8,13 @@ import pytest
 
 from labelgraph_graph_writer.domain import plan_batch
 from labelgraph_graph_writer.fakes import FakeGraph
-from labelgraph_graph_writer.handlers import fill_tallies, fold_periodically, fold_settled_days
-from labelgraph_graph_writer.recount import Scope, recount
+from labelgraph_graph_writer.handlers import (
+    fill_label_counts,
+    fill_tallies,
+    fold_periodically,
+    fold_settled_days,
+)
+from labelgraph_graph_writer.recount import Scope, label_differences, labels_of, recount
 from labelgraph_graph_writer.tallies import (
     ANY_DETECTOR,
     ImageFacts,
@@ -55,6 +61,22 @@ def test_tallies_equal_the_recount_after_any_history_of_labellings(seed, helpers
     assert {key: counts for key, counts in shards.items() if counts} == checked.shards
     assert all(props["dates"] == [] for key, props in graph.tallies.items()
                if key[0] == "unfolded")
+    assert nonzero_counts(graph) == expected_label_counts(helpers.expected_facts(events))
+
+
+def nonzero_counts(graph: FakeGraph) -> dict:
+    return {name: count for name, count in graph.label_counts.items() if count != 0}
+
+
+def expected_label_counts(facts) -> dict:
+    """Each label's edges after a history (those it has), computed independently of the
+    writer."""
+    counts: dict = {}
+    for image in facts:
+        for by_label in image.labels.values():
+            for name in by_label:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 def test_buckets_are_floored_and_clamped():
@@ -166,3 +188,34 @@ def test_a_fold_that_fails_is_logged_and_done_in_a_later_round(helpers, caplog):
     asyncio.run(asyncio.wait_for(fold_for_a_while(), 10))
     assert "tally fold failed, tried again next round: RuntimeError: boom" in caplog.text
     assert differences(graph, events, helpers) == []
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_labels_written_before_the_counter_keep_none_until_the_fill_counts_them(
+        seed, helpers, caplog):
+    rng = random.Random(seed)
+    events = helpers.random_history(rng, ["front", "back"], ["Person", "Car", "Dog"])
+    older, later = events[:len(events) // 2], events[len(events) // 2:]
+    graph = FakeGraph([])
+    write_in_batches(graph, list(older), rng)
+    graph.label_counts = dict.fromkeys(graph.label_counts)  # as a writer before it left them
+    write_in_batches(graph, list(later), rng)  # relabels add to and drop from those labels
+    uncounted = sorted(name for name, count in graph.label_counts.items() if count is None)
+    assert uncounted, "a label written before the counter is still without one"
+    degrees = {name: graph.degree(name) for name in graph.label_counts}
+    assert all(graph.label_counts[name] == degrees[name] for name in graph.label_counts
+               if name not in uncounted), "a label made since counts from its start"
+    with caplog.at_level(logging.INFO):
+        assert asyncio.run(fill_label_counts(graph, chunk=1)) == len(uncounted)
+    assert graph.label_counts == degrees
+    assert nonzero_counts(graph) == expected_label_counts(helpers.expected_facts(events))
+    assert "counted the edges of the labels written before the edge counter" in caplog.text
+
+
+def test_the_recount_reports_a_label_counter_that_is_not_its_degree_but_not_a_missing_one():
+    found = label_differences({"Person": (7, 6), "Car": (None, 4), "Dog": (2, 2)})
+    assert [str(difference) for difference in found] == [
+        '["label","Person"] edge_count (its HAS_LABEL edges): stored 7, recounted 6']
+    assert labels_of([ImageFacts("front", "2016-11-30T23:30:05-08:00", ("a", "b"),
+                                 {"a": {"Person": 60.2}, "b": {"Car": 1.0, "Person": 9.0}})]
+                     ) == ["Car", "Person"]

@@ -186,6 +186,26 @@ class LabelGraph:
             claimed: int = await session.execute_write(_count_uncounted, date, limit)
             return claimed
 
+    async def fill_label_counts(self, limit: int) -> int:
+        """Give up to `limit` labels without an edge counter their degree, in one
+        transaction; returns how many it counted (fewer than `limit`: none is left)."""
+        async with self._session() as session:
+            counted: int = await session.execute_write(
+                _counted, cypher.FILL_LABEL_COUNTS, limit=limit)
+            return counted
+
+    async def recount_labels(self, names: list[str]) -> None:
+        """Set the named labels' edge counters to their degrees, in one transaction."""
+        async with self._session() as session:
+            await session.execute_write(_counted, cypher.RECOUNT_LABELS, names=names)
+
+    async def label_counts(self, names: list[str] | None) -> dict[str, tuple[int | None, int]]:
+        """label -> (its edge counter, its degree), of the named labels (None: all)."""
+        async with self._session() as session:
+            result = await session.run(cypher.LABEL_COUNTS, names=names)
+            return {record["label"]: (record["stored"], record["degree"])
+                    async for record in result}
+
     async def ping(self) -> None:
         """Raise unless the graph answers a query."""
         async with self._session() as session:
@@ -225,7 +245,8 @@ async def _read_and_write(tx: AsyncManagedTransaction, keys: list[str],
              (cypher.UNLINK_IMAGES, "keys", plan.unlink),
              (cypher.LINK_IMAGES, "rows", plan.link),
              (cypher.DROP_LABELLINGS, "rows", plan.replace),
-             (cypher.CREATE_LABEL_EDGES, "rows", plan.label_rows))
+             (cypher.CREATE_LABEL_EDGES, "rows", plan.label_rows),
+             (cypher.ADD_LABEL_EDGES, "rows", plan.label_counts))
     for statement, parameter, values in steps:
         if values:
             await _run(tx, statement, **{parameter: values})
@@ -302,6 +323,11 @@ async def _count_uncounted(tx: AsyncManagedTransaction, date: str, limit: int) -
         result = await tx.run(cypher.IMAGE_FACTS_OF_KEYS, keys=keys, camera=None)
         await _add_tallies(tx, changes([], [_image_facts(record) async for record in result]))
     return len(claims)
+
+
+async def _counted(tx: AsyncManagedTransaction, statement: str, **parameters: object) -> int:
+    record = await (await tx.run(statement, parameters)).single()
+    return int(record["counted"]) if record else 0
 
 
 def _held_state(record: Record) -> ImageState:
