@@ -2,6 +2,7 @@ import asyncio
 import json
 import random
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -166,3 +167,63 @@ def test_a_fold_that_fails_is_logged_and_done_in_a_later_round(helpers, caplog):
     asyncio.run(asyncio.wait_for(fold_for_a_while(), 10))
     assert "tally fold failed, tried again next round: RuntimeError: boom" in caplog.text
     assert differences(graph, events, helpers) == []
+
+
+def test_a_day_holds_the_utc_offsets_of_its_captures_and_keeps_them(helpers):
+    # 2016-11-06 in Los Angeles: captures at -07:00 before 02:00, at -08:00 after; a new
+    # capture in an hour the day already counts, at another offset, grows them too.
+    graph = FakeGraph([])
+    day = ("day", "front", "2016-11-06")
+    pacific = timezone(timedelta(hours=-8))
+    history = [helpers.make_event("front", 1, {"Person": 90.0},
+                                  captured=datetime(2016, 11, 6, 1, 30, tzinfo=timezone(
+                                      timedelta(hours=-7)))),
+               helpers.make_event("front", 2, {"Person": 80.0},
+                                  captured=datetime(2016, 11, 6, 9, tzinfo=pacific))]
+    write_in_batches(graph, history[:1], random.Random(1))
+    assert graph.tallies[day]["utc_offsets"] == [-420]
+    write_in_batches(graph, history[1:], random.Random(1))
+    assert graph.tallies[day]["utc_offsets"] == [-480, -420]
+    # The same hour as the first capture at a third offset: the counts stay, not the offsets.
+    later = helpers.make_event("front", 3, {"Person": 90.0},
+                               captured=datetime(2016, 11, 6, 1, 10, tzinfo=timezone(
+                                   timedelta(hours=-6))))
+    relabelled = helpers.make_event("front", 2, {}, minutes=5,
+                                    captured=datetime(2016, 11, 6, 9, tzinfo=pacific))
+    write_in_batches(graph, [later, relabelled], random.Random(1))
+    assert graph.tallies[day]["utc_offsets"] == [-480, -420, -360], "only ever grown"
+    assert differences(graph, [*history, later, relabelled], helpers) == []
+
+
+def test_a_day_written_before_offsets_is_given_none_by_a_batch(helpers):
+    # Its images' offsets are unknown: part of them would tell readers a narrower day.
+    graph = FakeGraph([])
+    first = helpers.make_event("front", 1, {"Person": 90.0})
+    write_in_batches(graph, [first], random.Random(1))
+    day = next(key for key in graph.tallies if key[0] == "day")
+    del graph.tallies[day]["utc_offsets"]
+    write_in_batches(graph, [helpers.make_event("front", 1, {"Car": 50.0}, minutes=1)],
+                     random.Random(1))
+    assert "utc_offsets" not in graph.tallies[day]
+
+
+def test_the_recount_reports_a_day_missing_an_offset_and_repairs_it(helpers):
+    graph = FakeGraph([])
+    events = [helpers.make_event("front", index, {"Person": 90.0}, captured=datetime(
+        2016, 11, 6, index, tzinfo=timezone(timedelta(hours=-8 + index % 2))))
+        for index in range(4)]
+    write_in_batches(graph, events, random.Random(2))
+    day = ("day", "front", "2016-11-06")
+    assert graph.tallies[day]["utc_offsets"] == [-480, -420]
+    graph.tallies[day]["utc_offsets"] = [-480, -420, -300]  # more is only careful
+    assert differences(graph, events, helpers) == []
+    graph.tallies[day]["utc_offsets"] = [-480]
+    found = differences(graph, events, helpers)
+    assert [(d.key, d.name, d.stored, d.recounted) for d in found] == [
+        (day, "utc_offsets", [-480], [-480, -420])]
+    del graph.tallies[day]["utc_offsets"]
+    checked = recount(Scope(), helpers.expected_facts(events), graph.tallies)
+    assert [(d.key, d.stored) for d in checked.differences] == [(day, None)]
+    repaired = {row["key"]: row["props"] for row in checked.repairs()}
+    assert repaired[json.dumps(list(day), separators=(",", ":"))]["utc_offsets"] == [
+        -480, -420]
