@@ -28,6 +28,8 @@ from labelgraph_api.windows import DAY_SECONDS, Window
 ANY_DETECTOR = "*"
 TALLY_VERSION = 3  # the graph-writer's tallies.TALLY_VERSION this reader understands
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
+HOURS, HOUR_SECONDS = 24, 3_600
+_DAY_MINUTES = 24 * 60  # a UTC offset is under a day
 DAY, MONTH, TOTAL, UNFOLDED = "day", "month", "total", "unfolded"
 SHARDS = 64  # the graph-writer's tallies.SHARDS
 _EPOCH = date(1970, 1, 1).toordinal()
@@ -114,12 +116,23 @@ def at_least(cell: Cell, min_confidence: float) -> bool:
 
 @dataclass(frozen=True)
 class Split:
-    """A window's periods read from tallies (whole months, whole days) and the dates at its
-    ends read from the images, exact to the second. Together they cover the window once."""
+    """A window's periods read from tallies (whole months, whole days) and what at its ends
+    is read from the images, exact to the second: whole dates (`edges`) and single local
+    hours of a date ("YYYY-MM-DDTHH", `hours`). With the hours of the end dates the day
+    tallies answer (`sharpen`), they cover the window once."""
 
     months: tuple[str, ...]
     days: tuple[str, ...]
     edges: tuple[str, ...]
+    hours: tuple[str, ...] = ()
+
+    @property
+    def read_from_images(self) -> bool:
+        return bool(self.edges or self.hours)
+
+    def anchor_dates(self) -> list[str]:
+        """The dates whose images the end statements start from."""
+        return sorted({*self.edges, *(hour[:10] for hour in self.hours)})
 
     def day_keys(self, cameras: Iterable[str]) -> list[str]:
         """The day tallies' keys of the split's whole days on those cameras."""
@@ -197,6 +210,89 @@ def _inside(day: str, span: Window) -> bool:
         return False
     return (span.since <= midnight - _BEFORE_MIDNIGHT
             and midnight + _AFTER_MIDNIGHT <= span.until)
+
+
+def sharpen(parts: Split, span: Window, nodes: Iterable[Row], of_label: bool
+            ) -> tuple[Split, list[Row]]:
+    """The split with its end dates narrowed by the UTC offsets their day nodes hold (read
+    for every camera in scope, with one property's cells): a local hour lies wholly inside
+    the window when every capture it can hold, whatever the offset among the date's, does;
+    those hours are answered by the nodes' cells (the returned rows, cut to them), the hours
+    that straddle an end by the images, the hours wholly outside by nothing. A date whose
+    node holds no offsets (written before them) is read whole from the images, as before;
+    a date without any node holds no image in scope."""
+    nodes = list(nodes)
+    offsets = offsets_by_date(nodes)
+    whole, straddling, tallied = [], [], {}
+    for day in parts.edges:
+        if day not in offsets:
+            continue
+        held = offsets[day]
+        if held is None:
+            whole.append(day)
+            continue
+        inside, straddle = hours_by_place(day, held, span)
+        straddling += [f"{day}T{hour:02d}" for hour in straddle]
+        if inside:
+            tallied[day] = inside
+    rows = [{**node, "cells": cut_to_hours(node["cells"], tallied[node["period"]], of_label)}
+            for node in nodes if node["period"] in tallied and node["cells"]]
+    return Split(parts.months, parts.days, tuple(whole), tuple(straddling)), rows
+
+
+def offsets_by_date(nodes: Iterable[Row]) -> dict[str, tuple[int, int] | None]:
+    """Per date among the day nodes, the least and greatest UTC offset (seconds) over its
+    cameras; None where a node holds none, or what is no list of offsets under a day (read
+    from the images)."""
+    found: dict[str, tuple[int, int] | None] = {}
+    for node in nodes:
+        day, held = node["period"], _offsets_of(node.get("offsets"))
+        if day in found and found[day] is None:
+            continue
+        if held is None:
+            found[day] = None
+            continue
+        low, high = found.get(day) or held
+        found[day] = (min(low, held[0]), max(high, held[1]))
+    return found
+
+
+def _offsets_of(held: object) -> tuple[int, int] | None:
+    """A node's least and greatest offset in seconds; None for anything else."""
+    if not isinstance(held, list) or not held:
+        return None
+    if not all(isinstance(minutes, int) and abs(minutes) < _DAY_MINUTES for minutes in held):
+        return None
+    return min(held) * 60, max(held) * 60
+
+
+def hours_by_place(day: str, offsets: tuple[int, int], span: Window
+                   ) -> tuple[set[int], list[int]]:
+    """A date's local hours wholly inside the window, and those straddling one of its ends:
+    hour h holds captures in [midnight + h hours - greatest offset, midnight + h + 1 hours
+    - least offset). A date that is no date straddles whole."""
+    try:
+        midnight = _midnight(day)
+    except ValueError:
+        return set(), list(range(HOURS))
+    low, high = offsets
+    inside, straddle = set(), []
+    for hour in range(HOURS):
+        first = midnight + hour * HOUR_SECONDS - high
+        end = midnight + (hour + 1) * HOUR_SECONDS - low
+        if span.since <= first and end <= span.until:
+            inside.add(hour)
+        elif end > span.since and first < span.until:
+            straddle.append(hour)
+    return inside, straddle
+
+
+def cut_to_hours(stored: Sequence[int], hours: set[int], of_label: bool) -> list[int]:
+    """A stored property's cells of those local hours only, stored alike."""
+    if not of_label:
+        return [count if hour in hours else 0 for hour, count in enumerate(stored)]
+    return [number for cell in cells(stored, of_label=True) if cell.hour in hours
+            for number in (cell.hour * BUCKETS + (cell.bucket or 0), cell.count)]
 
 
 def histogram_rows(tallies: Iterable[Row], width: float | None, threshold: float) -> list[Row]:

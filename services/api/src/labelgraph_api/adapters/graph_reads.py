@@ -32,6 +32,7 @@ from labelgraph_api.tallies import (
     per_period,
     registry_key,
     rollup_rows,
+    sharpen,
     sightings_rows,
     split,
     tally_property,
@@ -127,11 +128,12 @@ class CypherReads:
         threshold), its end dates from the images."""
         parts = await self._tally_split(span, scope["width"], scope["threshold"])
         if parts is not None:
-            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
-                                          scope["label"], _whole_history(span, parts))
+            parts, tallies = await self._tallied(parts, span, scope["cameras"],
+                                                 scope["detector"], scope["label"],
+                                                 _whole_history(span, parts))
             return add_histograms(
                 histogram_rows(tallies, scope["width"], scope["threshold"]),
-                await self._on_edges(queries.HISTOGRAM_ON_DATES, parts, span, **scope))
+                await self._on_edges(queries.HISTOGRAM_ON_EDGES, parts, span, **scope))
         if span.short:
             return await self._rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
                                     **span.bounds, **scope)
@@ -146,9 +148,9 @@ class CypherReads:
         counts; otherwise it reads the window's images (not their labels)."""
         parts = await self._tally_split(span)
         if parts is not None:
-            tallies = await self._tallies(parts, cameras, detector, None,
-                                          _whole_history(span, parts))
-            edges = await self._on_edges(queries.IMAGE_COUNT_ON_DATES, parts, span,
+            parts, tallies = await self._tallied(parts, span, cameras, detector, None,
+                                                 _whole_history(span, parts))
+            edges = await self._on_edges(queries.IMAGE_COUNT_ON_EDGES, parts, span,
                                          cameras=cameras, detector=detector)
             return images_counted(tallies) + sum(row["images"] for row in edges)
         if _all_time(span) and detector is None:
@@ -204,12 +206,12 @@ class CypherReads:
                                         by_day="day" in scope["parts"])
         if parts is not None:
             by_period = bool(set(scope["parts"]) & {"year", "month", "day"})
-            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
-                                          scope["label"],
-                                          not by_period and _whole_history(span, parts))
+            parts, tallies = await self._tallied(parts, span, scope["cameras"],
+                                                 scope["detector"], scope["label"],
+                                                 not by_period and _whole_history(span, parts))
             return add_rollups(
                 rollup_rows(tallies, scope["parts"], scope["label"], scope["min_confidence"]),
-                await self._on_edges(queries.ROLLUP_ON_DATES, parts, span, **scope))
+                await self._on_edges(queries.ROLLUP_ON_EDGES, parts, span, **scope))
         return await self._rows(queries.ROLLUP_ON_DATES, dates=list(span.dates), **span.bounds,
                                 **scope)
 
@@ -429,6 +431,22 @@ class CypherReads:
                                           sorted(unfolded))], detector, label)
         return thin + filed_under_thin(days, unfolded, whole_history)
 
+    async def _tallied(self, parts: Split, span: Window, cameras: Sequence[str] | None,
+                       detector: str | None, label: str | None, whole_history: bool = False
+                       ) -> tuple[Split, list[Row]]:
+        """What the images must still answer of the split, and one property's cells that
+        answer the rest: `_tallies`, and the hours of the window's end dates their day
+        nodes answer (tallies.sharpen; the nodes of every camera in one statement)."""
+        named = await self._cameras(cameras)
+        tallied = await self._tallies(parts, named, detector, label, whole_history)
+        if not parts.edges:
+            return parts, tallied
+        nodes = await self._rows(queries.TALLY_CELLS, property=tally_property(detector, label),
+                                 keys=[day_key(camera, day) for camera in named
+                                       for day in parts.edges])
+        ends, end_cells = sharpen(parts, span, nodes, of_label=label is not None)
+        return ends, tallied + end_cells
+
     async def _tally_cells(self, keys: Sequence[str], detector: str | None,
                            label: str | None) -> list[Row]:
         """One property (a view's image counts or a label's cells) of the day tallies of
@@ -441,11 +459,13 @@ class CypherReads:
 
     async def _on_edges(self, query: str, tallied: Split, span: Window, /,
                         **parameters: Any) -> list[Row]:
-        """A statement's rows over the window's end dates (none when it has none); a
-        rollup's scope holds `parts`, hence positional arguments."""
-        if not tallied.edges:
+        """An *_ON_EDGES statement's rows over what the images answer at the window's ends
+        (none when nothing); a rollup's scope holds `parts`, hence positional arguments."""
+        if not tallied.read_from_images:
             return []
-        return await self._rows(query, dates=list(tallied.edges), **span.bounds, **parameters)
+        return await self._rows(query, dates=tallied.anchor_dates(),
+                                whole_dates=list(tallied.edges), hours=list(tallied.hours),
+                                **span.bounds, **parameters)
 
     async def _sightings_from_tallies(self, span: Window, parts: Split,
                                       **scope: Any) -> list[Row]:
@@ -453,9 +473,9 @@ class CypherReads:
         and last capture from the end dates' images, or where those do not settle them,
         from the images of the dates that hold them."""
         label, detector = scope["label"], scope["detector"]
-        counts = per_period(await self._tallies(parts, scope["cameras"], detector, label),
-                            scope["min_confidence"])
-        edges = await self._on_edges(queries.SIGHTINGS_ON_DATES, parts, span, **scope)
+        parts, tallied = await self._tallied(parts, span, scope["cameras"], detector, label)
+        counts = per_period(tallied, scope["min_confidence"])
+        edges = await self._on_edges(queries.SIGHTINGS_ON_EDGES, parts, span, **scope)
         ends = unsettled_ends(counts, edges)
         day_counts = per_period(await self._tally_cells(
             [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
