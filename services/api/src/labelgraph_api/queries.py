@@ -24,10 +24,14 @@ WHERE image.timestamp >= $since AND image.timestamp < $until
 """
 
 # The ends of a long window the tallies do not answer: whole dates, and single local
-# hours ("YYYY-MM-DDTHH", read off the capture time as the tallies file it) of the dates
-# whose other hours the day tallies answer ($dates holds both kinds).
+# hours of one camera (the capture time's "YYYY-MM-DDTHH", as the tallies file it, then
+# the camera's name: tallies.camera_hour) on dates whose other hours the day tallies
+# answer. The hours of any camera filter first, so only their images meet their camera.
 _FROM_EDGES = _FROM_DATES + """
   AND (iso.iso_date IN $whole_dates OR substring(image.isodate, 0, 13) IN $hours)
+MATCH (image)<-[:HAS_IMAGE]-(filed_by:Camera)
+WHERE (iso.iso_date IN $whole_dates
+       OR substring(image.isodate, 0, 13) + filed_by.camera_name IN $camera_hours)
 """
 
 # Over a long window, one label's edges are the smaller set to start from.

@@ -118,8 +118,8 @@ def at_least(cell: Cell, min_confidence: float) -> bool:
 class Split:
     """A window's periods read from tallies (whole months, whole days) and what at its ends
     is read from the images, exact to the second: whole dates (`edges`) and single local
-    hours of a date ("YYYY-MM-DDTHH", `hours`). With the hours of the end dates the day
-    tallies answer (`sharpen`), they cover the window once."""
+    hours of a date on one camera (`hours`, see `camera_hour`). With the hours of the end
+    dates the day tallies answer (`sharpen`), they cover the window once."""
 
     months: tuple[str, ...]
     days: tuple[str, ...]
@@ -130,9 +130,14 @@ class Split:
     def read_from_images(self) -> bool:
         return bool(self.edges or self.hours)
 
-    def anchor_dates(self) -> list[str]:
-        """The dates whose images the end statements start from."""
-        return sorted({*self.edges, *(hour[:10] for hour in self.hours)})
+    def images_at_ends(self) -> dict[str, list[str]]:
+        """The end statements' parameters: the dates they start from, the dates read whole,
+        the hours read (any camera's, to filter before anything else is read) and each
+        camera's hours (`camera_hour`)."""
+        return {"dates": sorted({*self.edges, *(hour[:10] for hour in self.hours)}),
+                "whole_dates": list(self.edges),
+                "hours": sorted({hour[:13] for hour in self.hours}),
+                "camera_hours": list(self.hours)}
 
     def day_keys(self, cameras: Iterable[str]) -> list[str]:
         """The day tallies' keys of the split's whole days on those cameras."""
@@ -214,51 +219,49 @@ def _inside(day: str, span: Window) -> bool:
 
 def sharpen(parts: Split, span: Window, nodes: Iterable[Row], of_label: bool
             ) -> tuple[Split, list[Row]]:
-    """The split with its end dates narrowed by the UTC offsets their day nodes hold (read
-    for every camera in scope, with one property's cells): a local hour lies wholly inside
-    the window when every capture it can hold, whatever the offset among the date's, does;
-    those hours are answered by the nodes' cells (the returned rows, cut to them), the hours
-    that straddle an end by the images, the hours wholly outside by nothing. A date whose
-    node holds no offsets (written before them) is read whole from the images, as before;
-    a date without any node holds no image in scope."""
-    nodes = list(nodes)
-    offsets = offsets_by_date(nodes)
-    whole, straddling, tallied = [], [], {}
-    for day in parts.edges:
-        if day not in offsets:
-            continue
-        held = offsets[day]
-        if held is None:
-            whole.append(day)
-            continue
-        inside, straddle = hours_by_place(day, held, span)
-        straddling += [f"{day}T{hour:02d}" for hour in straddle]
-        if inside:
-            tallied[day] = inside
-    rows = [{**node, "cells": cut_to_hours(node["cells"], tallied[node["period"]], of_label)}
-            for node in nodes if node["period"] in tallied and node["cells"]]
-    return Split(parts.months, parts.days, tuple(whole), tuple(straddling)), rows
-
-
-def offsets_by_date(nodes: Iterable[Row]) -> dict[str, tuple[int, int] | None]:
-    """Per date among the day nodes, the least and greatest UTC offset (seconds) over its
-    cameras; None where a node holds none, or what is no list of offsets under a day (read
-    from the images)."""
-    found: dict[str, tuple[int, int] | None] = {}
+    """The split with its end dates narrowed by the UTC offsets their day nodes hold (one
+    node per camera and date, read with one property's cells): a local hour lies wholly
+    inside the window when every capture it can hold, whatever the offset among the
+    camera's that day, does; those hours are answered by the node's cells (the returned
+    rows, cut to them), the hours that straddle an end by the camera's images, the hours
+    wholly outside by nothing. A node that holds no offsets (written before them) has its
+    24 hours read from the images; a date that is no date is read whole, as before; a
+    camera without a node on a date holds no image of it."""
+    whole, hours, rows = set(), [], []
     for node in nodes:
-        day, held = node["period"], _offsets_of(node.get("offsets"))
-        if day in found and found[day] is None:
+        day, camera = node["period"], node["camera"]
+        if day not in parts.edges:
             continue
-        if held is None:
-            found[day] = None
+        if not _is_date(day):
+            whole.add(day)
             continue
-        low, high = found.get(day) or held
-        found[day] = (min(low, held[0]), max(high, held[1]))
-    return found
+        offsets = _offsets_of(node.get("offsets"))
+        inside, straddle = (set(), list(range(HOURS))) if offsets is None else (
+            hours_by_place(day, offsets, span))
+        hours += [camera_hour(camera, day, hour) for hour in straddle]
+        if inside and node["cells"]:
+            rows.append({**node, "cells": cut_to_hours(node["cells"], inside, of_label)})
+    return Split(parts.months, parts.days, tuple(sorted(whole)), tuple(sorted(hours))), rows
+
+
+def camera_hour(camera: str, day: str, hour: int) -> str:
+    """One camera's local hour of a date as the end statements match it: the capture
+    time's first 13 characters ("YYYY-MM-DDTHH", a fixed length, so no camera name can
+    make two of them one) followed by the camera's name."""
+    return f"{day}T{hour:02d}{camera}"
+
+
+def _is_date(day: str) -> bool:
+    try:
+        _midnight(day)
+    except ValueError:
+        return False
+    return True
 
 
 def _offsets_of(held: object) -> tuple[int, int] | None:
-    """A node's least and greatest offset in seconds; None for anything else."""
+    """A node's least and greatest UTC offset in seconds; None for anything but a list of
+    offsets (minutes) under a day."""
     if not isinstance(held, list) or not held:
         return None
     if not all(isinstance(minutes, int) and abs(minutes) < _DAY_MINUTES for minutes in held):
@@ -270,12 +273,8 @@ def hours_by_place(day: str, offsets: tuple[int, int], span: Window
                    ) -> tuple[set[int], list[int]]:
     """A date's local hours wholly inside the window, and those straddling one of its ends:
     hour h holds captures in [midnight + h hours - greatest offset, midnight + h + 1 hours
-    - least offset). A date that is no date straddles whole."""
-    try:
-        midnight = _midnight(day)
-    except ValueError:
-        return set(), list(range(HOURS))
-    low, high = offsets
+    - least offset)."""
+    midnight, (low, high) = _midnight(day), offsets
     inside, straddle = set(), []
     for hour in range(HOURS):
         first = midnight + hour * HOUR_SECONDS - high

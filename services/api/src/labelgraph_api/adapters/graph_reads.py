@@ -463,9 +463,8 @@ class CypherReads:
         (none when nothing); a rollup's scope holds `parts`, hence positional arguments."""
         if not tallied.read_from_images:
             return []
-        return await self._rows(query, dates=tallied.anchor_dates(),
-                                whole_dates=list(tallied.edges), hours=list(tallied.hours),
-                                **span.bounds, **parameters)
+        return await self._rows(query, **tallied.images_at_ends(), **span.bounds,
+                                **parameters)
 
     async def _sightings_from_tallies(self, span: Window, parts: Split,
                                       **scope: Any) -> list[Row]:
