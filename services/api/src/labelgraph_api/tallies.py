@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from labelgraph_api.windows import DAY_SECONDS, Window
+from labelgraph_api.windows import DAY_SECONDS, EARLIEST, LATEST, Window
 
 ANY_DETECTOR = "*"
 TALLY_VERSION = 3  # the graph-writer's tallies.TALLY_VERSION this reader understands
@@ -344,16 +344,49 @@ Ends = dict[str, tuple[str | None, str | None]]
 capture; None where the window's end dates already hold it."""
 
 
-def unsettled_ends(counts: Counts, edges: Iterable[Row]) -> Ends:
-    """Each camera's first and last period holding images, where the end dates' captures
-    do not settle its first (last) capture: one of theirs before (after) every capture
-    that can be filed under that period whatever the offset."""
+Bounds = dict[str, tuple[int, int]]
+"""camera -> the earliest capture its tallied cells can hold, and the second after the
+latest."""
+
+
+def capture_bounds(tallies: Iterable[Row], min_confidence: float) -> Bounds:
+    """Per camera, when the captures a label's cells (at or above an integer confidence)
+    count can have been taken: from a day node's offsets and its first and last hour
+    holding any, or whatever the offset for a node without them and for a month."""
+    bounds: Bounds = {}
+    for tally in tallies:
+        hours = [cell.hour for cell in cells(tally["cells"], of_label=True)
+                 if at_least(cell, min_confidence)]
+        if hours:
+            low, high = _possible_captures(tally, min(hours), max(hours))
+            held = bounds.get(tally["camera"], (low, high))
+            bounds[tally["camera"]] = (min(held[0], low), max(held[1], high))
+    return bounds
+
+
+def _possible_captures(tally: Row, first_hour: int, last_hour: int) -> tuple[int, int]:
+    period = tally["period"]
+    if period is None:  # all time: nothing settles it
+        return EARLIEST, LATEST
+    first, last = _ends(period)
+    offsets = _offsets_of(tally.get("offsets")) if len(period) == 10 else None
+    if offsets is None:
+        return _midnight(first) - _BEFORE_MIDNIGHT, _midnight(last) + _AFTER_MIDNIGHT
+    low, high = offsets
+    return (_midnight(first) + first_hour * HOUR_SECONDS - high,
+            _midnight(first) + (last_hour + 1) * HOUR_SECONDS - low)
+
+
+def unsettled_ends(counts: Counts, edges: Iterable[Row], bounds: Bounds) -> Ends:
+    """Each camera's first and last period holding images, where the images read at the
+    window's ends do not settle its first (last) capture: one of theirs at or before
+    (after) every capture its tallied cells can hold (`capture_bounds`)."""
     spans = {row["camera"]: (row["first_ts"], row["last_ts"]) for row in edges}
     ends: Ends = {}
     for camera, (first, last) in _period_ends(counts).items():
-        held = spans.get(camera)
-        early = held is not None and held[0] <= _midnight(_ends(first)[0]) - _BEFORE_MIDNIGHT
-        late = held is not None and held[1] >= _midnight(_ends(last)[1]) + _AFTER_MIDNIGHT
+        held, (low, high) = spans.get(camera), bounds.get(camera, (EARLIEST, LATEST))
+        early = held is not None and held[0] <= low
+        late = held is not None and held[1] >= high - 1
         if not (early and late):
             ends[camera] = (None if early else first, None if late else last)
     return ends

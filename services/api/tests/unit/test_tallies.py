@@ -26,6 +26,7 @@ from labelgraph_api.tallies import (
     add_rollups,
     calendar_days,
     camera_hour,
+    capture_bounds,
     cells,
     cut_to_hours,
     day_key,
@@ -306,24 +307,36 @@ def test_sightings_first_and_last_capture_from_the_dates_that_hold_them(seed):
     for span in (*windows(seed), Window(EARLIEST, LATEST, all_dates)):
         parts = split(span)
         for at in (0, 90, 100):
-            counts = per_period(tallied(nodes, parts, "L"), at)
-            edges = sightings(in_window(all_images, span.since, span.until, parts.edges), at)
-            ends = unsettled_ends(counts, edges)
-            day_keys = [day_key(camera, day)
-                        for camera, month in sorted(months_to_open(ends))
-                        for day in days_of(month)]
-            ends = end_days(ends, per_period(read(nodes, day_keys, LABEL), at))
-            found = sightings(in_window(all_images, span.since, span.until, end_dates(ends)), at)
-            found = [row for row in found if row["camera"] in ends]
-            expected = sorted(sightings(in_window(all_images, span.since, span.until), at),
-                              key=lambda row: (-row["images"], row["camera"]))
-            assert sightings_rows(counts, edges, found) == expected
+            read_at_ends = in_window(all_images, span.since, span.until, parts.edges)
+            answer, _ = answered_sightings(all_images, nodes, span, tallied(nodes, parts, "L"),
+                                           read_at_ends, at)
+            assert answer == expected_sightings(all_images, span, at)
+
+
+def answered_sightings(all_images, nodes, span, labels, read_at_ends, at):
+    """The api's sightings from a label's tallied rows and the images read at the ends:
+    the rows, and the dates whose images it read for first and last captures."""
+    counts = per_period(labels, at)
+    edges = sightings(read_at_ends, at)
+    ends = unsettled_ends(counts, edges, capture_bounds(labels, at))
+    day_keys = [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
+                for day in days_of(month)]
+    ends = end_days(ends, per_period(read(nodes, day_keys, LABEL), at))
+    found = sightings(in_window(all_images, span.since, span.until, end_dates(ends)), at)
+    found = [row for row in found if row["camera"] in ends]
+    return sightings_rows(counts, edges, found), end_dates(ends)
+
+
+def expected_sightings(all_images, span, at):
+    return sorted(sightings(in_window(all_images, span.since, span.until), at),
+                  key=lambda row: (-row["images"], row["camera"]))
 
 
 def test_far_zones_hold_each_end_on_another_date():
     span = Window(EARLIEST, LATEST, ("2016-11-01", "2016-11-02", "2016-11-29", "2016-11-30"))
-    counts = per_period(tallied(stored(FAR_ZONES), split(span), "L"), 90)
-    ends = unsettled_ends(counts, [])
+    labels = tallied(stored(FAR_ZONES), split(span), "L")
+    counts = per_period(labels, 90)
+    ends = unsettled_ends(counts, [], capture_bounds(labels, 90))
     assert months_to_open(ends) == {("cam-a", "2016-11")}
     ends = end_days(ends, per_period(read(stored(FAR_ZONES), [
         day_key("cam-a", day) for day in days_of("2016-11")], LABEL), 90))
@@ -553,3 +566,36 @@ def test_cells_cut_to_hours_keep_their_stored_form():
     assert cut_to_hours([1, 2, 3] + [0] * 21, {1, 2}, of_label=False) == [0, 2, 3] + [0] * 21
     labelled = [1 * BUCKETS + 90, 2, 5 * BUCKETS + 100, 1, 5 * BUCKETS, 4]
     assert cut_to_hours(labelled, {5}, of_label=True) == [5 * BUCKETS + 100, 1, 5 * BUCKETS, 4]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sightings_over_sharpened_ends_answer_as_the_images(seed):
+    all_images = images(600, seed) + pacific(800, seed) + FAR_ZONES
+    nodes = older_days(stored(all_images, some_days(seed)), seed)
+    for span in dst_windows(seed):
+        parts = split(span)
+        ends = [nodes[day_key(camera, day)] for camera in CAMERAS for day in parts.edges
+                if day_key(camera, day) in nodes]
+        sharper, end_cells = sharpen(parts, span, read_nodes(ends, LABEL), of_label=True)
+        for at in (0, 90, 100):
+            answer, _ = answered_sightings(all_images, nodes, span,
+                                           tallied(nodes, parts, "L") + end_cells,
+                                           at_the_ends(all_images, span, sharper), at)
+            assert answer == expected_sightings(all_images, span, at)
+
+
+def test_a_busy_camera_s_first_and_last_capture_come_from_its_end_hours_alone():
+    # Its straddling hours hold captures before (after) any its tallied hours can hold:
+    # no date is read for them (before offsets, three dates at each end were).
+    all_images = pacific(20_000, 2)  # about ten an hour
+    nodes = stored(all_images)
+    span = next(dst_windows(0))
+    parts = split(span)
+    ends = [nodes[day_key("cam-a", day)] for day in parts.edges
+            if day_key("cam-a", day) in nodes]
+    sharper, end_cells = sharpen(parts, span, read_nodes(ends, LABEL), of_label=True)
+    answer, dates_read = answered_sightings(all_images, nodes, span,
+                                            tallied(nodes, parts, "L") + end_cells,
+                                            at_the_ends(all_images, span, sharper), 0)
+    assert answer == expected_sightings(all_images, span, 0)
+    assert dates_read == []

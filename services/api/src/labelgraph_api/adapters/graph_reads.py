@@ -20,6 +20,7 @@ from labelgraph_api.tallies import (
     Split,
     add_histograms,
     add_rollups,
+    capture_bounds,
     day_key,
     days_of,
     end_dates,
@@ -475,7 +476,7 @@ class CypherReads:
         parts, tallied = await self._tallied(parts, span, scope["cameras"], detector, label)
         counts = per_period(tallied, scope["min_confidence"])
         edges = await self._on_edges(queries.SIGHTINGS_ON_EDGES, parts, span, **scope)
-        ends = unsettled_ends(counts, edges)
+        ends = unsettled_ends(counts, edges, capture_bounds(tallied, scope["min_confidence"]))
         day_counts = per_period(await self._tally_cells(
             [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
              for day in days_of(month)], detector, label), scope["min_confidence"])
