@@ -8,8 +8,10 @@ over the image's detectors) it holds the images per camera-local hour (24 ints) 
 label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket.
 Thin nodes (one camera, month or all time, and property, in `cells`) hold the sum over the
 camera's folded days; its registry lists the days not folded yet, which a reader adds from
-the day nodes. The api computes the keys it needs (cameras x periods) and anchors on them,
-never scanning.
+the day nodes. A day node also holds the UTC offsets of its captures (`utc_offsets`), which
+tell when each of its local hours can have been captured: at a window's ends the images
+are read for the hours that straddle it only (`sharpen`). The api computes the keys it
+needs (cameras x periods) and anchors on them, never scanning.
 """
 
 from __future__ import annotations

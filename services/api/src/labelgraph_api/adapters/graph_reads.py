@@ -126,7 +126,7 @@ class CypherReads:
     async def confidence_histogram(self, span: Window, **scope: Any) -> list[Row]:
         """Images per confidence bucket of a label: over a long window the whole days inside
         it from the tallies when integer buckets answer exactly (an integer width and
-        threshold), its end dates from the images."""
+        threshold), the hours straddling its ends from the images."""
         parts = await self._tally_split(span, scope["width"], scope["threshold"])
         if parts is not None:
             parts, tallies = await self._tallied(parts, span, scope["cameras"],
@@ -144,8 +144,8 @@ class CypherReads:
                               detector: str | None) -> int:
         """How many images the window holds (on those cameras; with a detector, it labelled).
 
-        Over a long window the whole days inside it from the tallies and its end dates from
-        the images; without tallies, over all time and every detector, the cameras' degree
+        Over a long window the whole days and hours inside it from the tallies and the hours
+        straddling its ends from the images; without tallies, over all time and every detector, the cameras' degree
         counts; otherwise it reads the window's images (not their labels)."""
         parts = await self._tally_split(span)
         if parts is not None:
@@ -201,8 +201,8 @@ class CypherReads:
     async def rollup(self, span: Window, **scope: Any) -> list[Row]:
         """Image counts grouped by the asked time parts and camera: over a long window the
         whole days inside it from the tallies (for an integer confidence; day tallies when
-        days are asked, else months), its end dates and every other window in Cypher from
-        the images."""
+        days are asked, else months), the hours straddling its ends and every other window
+        in Cypher from the images."""
         parts = await self._tally_split(span, scope["min_confidence"],
                                         by_day="day" in scope["parts"])
         if parts is not None:
@@ -469,9 +469,9 @@ class CypherReads:
 
     async def _sightings_from_tallies(self, span: Window, parts: Split,
                                       **scope: Any) -> list[Row]:
-        """Sightings per camera: counts from the tallies and the end dates' images; first
-        and last capture from the end dates' images, or where those do not settle them,
-        from the images of the dates that hold them."""
+        """Sightings per camera: counts from the tallies and the images of the hours
+        straddling the window's ends; first and last capture from those images, or where
+        those do not settle them, from the images of the dates that hold them."""
         label, detector = scope["label"], scope["detector"]
         parts, tallied = await self._tallied(parts, span, scope["cameras"], detector, label)
         counts = per_period(tallied, scope["min_confidence"])
