@@ -145,8 +145,9 @@ class CypherReads:
         """How many images the window holds (on those cameras; with a detector, it labelled).
 
         Over a long window the whole days and hours inside it from the tallies and the hours
-        straddling its ends from the images; without tallies, over all time and every detector, the cameras' degree
-        counts; otherwise it reads the window's images (not their labels)."""
+        straddling its ends from the images; without tallies, over all time and every
+        detector, the cameras' degree counts; otherwise it reads the window's images (not
+        their labels)."""
         parts = await self._tally_split(span)
         if parts is not None:
             parts, tallies = await self._tallied(parts, span, cameras, detector, None,
