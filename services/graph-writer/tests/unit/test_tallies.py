@@ -193,6 +193,10 @@ def test_a_day_holds_the_utc_offsets_of_its_captures_and_keeps_them(helpers):
     write_in_batches(graph, [later, relabelled], random.Random(1))
     assert graph.tallies[day]["utc_offsets"] == [-480, -420, -360], "only ever grown"
     assert differences(graph, [*history, later, relabelled], helpers) == []
+    asyncio.run(fold_settled_days(graph, settle_seconds=-1))
+    assert graph.tallies[day]["folded"] is True
+    assert not [key for key, props in graph.tallies.items()
+                if key[0] != "day" and "utc_offsets" in props], "a fold folds counts only"
 
 
 def test_a_day_written_before_offsets_is_given_none_by_a_batch(helpers):
