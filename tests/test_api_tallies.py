@@ -1,11 +1,13 @@
 """Answers over long windows and all time read from the graph-writer's tallies and the
-window's end dates (histograms, sightings, rollups, image counts, /cameras) equal the
-answers read from the images, on one graph written by the real graph-writer into the
-session's ArcadeDB, part of its days folded into the thin tallies and part not; and a graph
-written before tallies is counted by the writer's start, the api reading images until
-then."""
+window's ends (histograms, sightings, rollups, image counts, /cameras) equal the answers
+read from the images, on one graph written by the real graph-writer into the session's
+ArcadeDB, part of its days folded into the thin tallies and part not; the ends read from
+the images only the hours that straddle them (a day node written before offsets: its
+whole day), also on the day a camera's clock went back; and a graph written before
+tallies is counted by the writer's start, the api reading images until then."""
 
 import asyncio
+import json
 import os
 import random
 import subprocess
@@ -37,7 +39,19 @@ CAPTURE_DAYS = 120
 WINDOWS = ((datetime(2016, 10, 15, 13, 17, 5, tzinfo=UTC), datetime(2017, 1, 20, 4, tzinfo=UTC)),
            (datetime(2016, 11, 3, 23, 59, 59, tzinfo=UTC), datetime(2016, 11, 24, tzinfo=UTC)),
            (datetime(2016, 12, 30, 7, 30, tzinfo=UTC), None),
-           (None, None))
+           (None, None),
+           (datetime(2016, 11, 6, 9, 20, tzinfo=UTC), datetime(2016, 12, 18, 17, 45, 30,
+                                                                tzinfo=UTC)))
+# Los Angeles put its clocks back at 2016-11-06 09:00 UTC: that local date holds -07:00
+# and -08:00, and 01:00-02:00 twice. The last window starts inside that doubled hour.
+CLOCKS_BACK = datetime(2016, 11, 6, 9, tzinfo=UTC)
+DST_WINDOW = WINDOWS[-1]
+# The hours the Pacific camera's images are read for over DST_WINDOW: 09:20 UTC is 01:20
+# at -08:00, while 01:xx at -07:00 was 08:xx UTC, so hours 1 and 2 of the 6th may hold
+# captures on each side; 17:45:30 UTC is 09:45:30 at -08:00 on the 18th.
+PACIFIC_HOURS = ["2016-11-06T01", "2016-11-06T02", "2016-12-18T09"]
+# A day node left as a writer before offsets left it: its camera's day is read whole.
+OLDER_DAY = "2016-12-18"
 # (width, threshold): integer ones from tallies, one between integers from the images.
 HISTOGRAMS = ((None, 90.0), (5.0, 89.0), (1.0, 100.0), (10.0, 0.0), (None, 89.999))
 AT_LEAST = (0.0, 90.0, 100.0, 89.5)
@@ -54,29 +68,57 @@ def captures(rng):
             + [moment.astimezone(zone) for moment in near for zone in (ZONES[0], ZONES[-1])])
 
 
+def pacific_captures(rng):
+    """Captures in Los Angeles around DST_WINDOW's bounds and between them."""
+    moments = [bound + timedelta(minutes=minutes) for bound in DST_WINDOW
+               for minutes in (-50, -20, 10, 40)]
+    moments += [DST_WINDOW[0] + timedelta(seconds=rng.randrange(42 * 86_400))
+                for _ in range(10)]
+    return [moment.astimezone(timezone(timedelta(hours=-7 if moment < CLOCKS_BACK else -8)))
+            for moment in moments]
+
+
 def events(cameras, labels, rng):
+    """Labellings of the captures on the first two cameras, the Pacific ones on the
+    third."""
     made = []
-    for index, captured in enumerate(captures(rng)):
+    placed = [(cameras[index % 2], captured) for index, captured in enumerate(captures(rng))]
+    placed += [(cameras[2], captured) for captured in pacific_captures(rng)]
+    for camera, captured in placed:
         key = f"tally-api/{uuid.uuid4().hex}.jpg"
         for minutes in range(rng.randint(1, 3)):
             picked = rng.sample(labels, rng.randint(0, len(labels)))
             made.append(labelled_event(
                 key, {name: rng.choice(CONFIDENCES) for name in picked},
-                camera=cameras[index % 2], captured=captured,
+                camera=camera, captured=captured,
                 detector=rng.choice(["det-a", "det-b"]),
                 labeled_at=LABELED_AT + timedelta(minutes=minutes)))
     rng.shuffle(made)
     return made
 
 
+ON_EDGES = {queries.HISTOGRAM_ON_EDGES, queries.SIGHTINGS_ON_EDGES, queries.ROLLUP_ON_EDGES,
+            queries.IMAGE_COUNT_ON_EDGES}
+
+
 class RecordingSession(GraphSession):
-    """The api's session, keeping the statements the reads ran."""
+    """The api's session, keeping the statements the reads ran and what the statements
+    reading a window's ends from the images were given."""
 
     ran: list[str]
+    ends: list[dict]
 
     async def rows(self, query, **parameters):
         self.ran.append(query)
+        if query in ON_EDGES:
+            self.ends.append(parameters)
         return await super().rows(query, **parameters)
+
+
+def hours_read(ends, camera):
+    """The local hours ("YYYY-MM-DDTHH") of a camera the end statements read."""
+    return sorted({hour[:13] for asked in ends for hour in asked["camera_hours"]
+                   if hour[13:] == camera})
 
 
 def driver_of(env):
@@ -141,6 +183,20 @@ async def forget_tallies(env, cameras, labels):
         await driver.close()
 
 
+async def forget_offsets(env, camera, day):
+    """Leave a camera's day node as a writer before offsets left it."""
+    driver = driver_of(env)
+    try:
+        async with driver.session(database=env["NEO4J_DATABASE"]) as session:
+            result = await session.run(
+                "MATCH (tally:Tally {tally_key: $key}) REMOVE tally.utc_offsets "
+                "RETURN count(tally) AS nodes", key=json.dumps(["day", camera, day],
+                                                                 separators=(",", ":")))
+            assert (await result.single())["nodes"] == 1
+    finally:
+        await driver.close()
+
+
 async def mark_counted(env):
     driver = driver_of(env)
     try:
@@ -171,23 +227,30 @@ def epoch(moment):
     return None if moment is None else int(moment.timestamp())
 
 
-async def compare(env, cameras, labels, tallies_complete=True):
+async def compare(env, cameras, labels, tallies_complete=True, older_day=None):
     """(answer the api gives, answer read from the images) of every question the tallies
     answer, over windows long and all time; asserts each read the tallies exactly when it
-    can (an integer bound, complete tallies)."""
+    can (an integer bound, complete tallies), and over DST_WINDOW read the Pacific camera's
+    images of PACIFIC_HOURS only, and the first camera's whole `older_day`."""
     driver = driver_of(env)
     try:
         session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
         reads = CypherReads(session)
         answers = []
 
+        ends_read: dict[tuple, list[dict]] = {}
+
         async def asked(question, bound=0.0):
-            session.ran = []
+            session.ran, session.ends = [], []
             answer = await question
             read_tallies = bool({queries.TALLY_CELLS, queries.TALLY_THIN} & set(session.ran))
             assert read_tallies == (tallies_complete and float(bound).is_integer())
+            # Every date of this graph is a date and every day node but one holds offsets.
+            assert all(asked["whole_dates"] == [] for asked in session.ends)
+            ends_read.setdefault((since, until), []).extend(session.ends)
             return answer
 
+        since = until = None
         for since, until in WINDOWS:
             span = await reads.window_of(epoch(since), epoch(until))
             assert not span.short
@@ -223,6 +286,11 @@ async def compare(env, cameras, labels, tallies_complete=True):
                                 sum(row["images"] for row in await session.rows(
                                     queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
                                     **span.bounds, cameras=cameras, detector=detector))))
+        if tallies_complete:
+            ends = ends_read[DST_WINDOW]
+            assert hours_read(ends, cameras[2]) == PACIFIC_HOURS
+            older = [hour for hour in hours_read(ends, cameras[0]) if hour[:10] == older_day]
+            assert older == [f"{older_day}T{hour:02d}" for hour in range(24) if older_day]
         # Only this test's cameras: other tests on the session's graph write theirs their way.
         listed = await asked(reads.cameras())
         counted = {row["camera"]: row["images"]
@@ -236,13 +304,14 @@ async def compare(env, cameras, labels, tallies_complete=True):
 
 
 def test_all_time_histograms_rollups_and_counts_from_tallies_equal_those_from_images(stack):
-    cameras = sorted(f"tally-api-{uuid.uuid4().hex[:6]}" for _ in range(2))
+    cameras = sorted(f"tally-api-{uuid.uuid4().hex[:6]}" for _ in range(3))
     labels = [f"TA{uuid.uuid4().hex[:6]}" for _ in range(2)]
     asyncio.run(write_history(stack.env, cameras, labels, fold_midway=True))
+    asyncio.run(forget_offsets(stack.env, cameras[0], OLDER_DAY))
     folded, unfolded = asyncio.run(folded_and_unfolded_days(stack.env, cameras))
     assert folded > 10 and unfolded > 10, "days both folded and not"
     asyncio.run(mark_counted(stack.env))
-    answers = asyncio.run(compare(stack.env, cameras, labels))
+    answers = asyncio.run(compare(stack.env, cameras, labels, older_day=OLDER_DAY))
     assert sum(bool(from_images) for _, from_images in answers) > len(answers) * 3 // 4, \
         "most questions find images"
     for from_tallies, from_images in answers:
@@ -250,7 +319,7 @@ def test_all_time_histograms_rollups_and_counts_from_tallies_equal_those_from_im
 
 
 def test_a_graph_written_before_tallies_is_counted_when_the_writer_starts(stack):
-    cameras = sorted(f"tally-old-{uuid.uuid4().hex[:6]}" for _ in range(2))
+    cameras = sorted(f"tally-old-{uuid.uuid4().hex[:6]}" for _ in range(3))
     labels = [f"TO{uuid.uuid4().hex[:6]}" for _ in range(2)]
     asyncio.run(write_history(stack.env, cameras, labels))
     counted, stored = asyncio.run(label_counts(stack.env, labels))

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from neo4j import AsyncGraphDatabase
@@ -185,3 +186,24 @@ def test_the_recount_command_names_a_label_counter_that_is_not_its_degree_and_re
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert (again.returncode, again.stdout.splitlines()) == (
         0, ["0 tallies differ from the recount of the edges"]), again.stderr
+
+
+def test_a_day_node_holds_its_captures_utc_offsets_and_the_recount_repairs_a_missing_one(
+        kit, helpers):
+    # 2016-11-06 in Los Angeles: 01:30 at -07:00, 09:00 at -08:00 (the clocks went back).
+    camera = f"tally-{uuid.uuid4().hex[:8]}"
+    events = [helpers.make_event(camera, index, {"Person": 90.0}, captured=datetime(
+        2016, 11, 6, hour, 30, tzinfo=timezone(timedelta(hours=offset))))
+        for index, (hour, offset) in enumerate(((1, -7), (9, -8), (1, -8)))]
+    asyncio.run(write_history(kit.env, list(events), random.Random(1)))
+    key = tally_key_text(("day", camera, "2016-11-06"))
+    read = "MATCH (t:Tally {tally_key: $key}) RETURN t.utc_offsets AS offsets"
+    assert kit.query(read, key=key) == [{"offsets": [-480, -420]}]
+    settings = kit.settings("unused")
+    assert asyncio.run(recount(settings, Scope(camera))) == []
+    kit.query("MATCH (t:Tally {tally_key: $key}) SET t.utc_offsets = [-480]", key=key)
+    found = asyncio.run(recount(settings, Scope(camera), repair=True))
+    assert [(d.name, d.stored, d.recounted) for d in found] == [
+        ("utc_offsets", [-480], [-480, -420])]
+    assert kit.query(read, key=key) == [{"offsets": [-480, -420]}]
+    assert asyncio.run(recount(settings, Scope(camera))) == []

@@ -23,6 +23,17 @@ MATCH (iso)<-[:HAS_TIMESTAMP]-(image:Image)
 WHERE image.timestamp >= $since AND image.timestamp < $until
 """
 
+# The ends of a long window the tallies do not answer: whole dates, and single local
+# hours of one camera (the capture time's "YYYY-MM-DDTHH", as the tallies file it, then
+# the camera's name: tallies.camera_hour) on dates whose other hours the day tallies
+# answer. The hours of any camera filter first, so only their images meet their camera.
+_FROM_EDGES = _FROM_DATES + """
+  AND (iso.iso_date IN $whole_dates OR substring(image.isodate, 0, 13) IN $hours)
+MATCH (image)<-[:HAS_IMAGE]-(filed_by:Camera)
+WHERE (iso.iso_date IN $whole_dates
+       OR substring(image.isodate, 0, 13) + filed_by.camera_name IN $camera_hours)
+"""
+
 # Over a long window, one label's edges are the smaller set to start from.
 _FROM_LABEL = """
 MATCH (label:Label) WHERE label.label_name = $label
@@ -119,6 +130,7 @@ ORDER BY images DESC, camera
 SIGHTINGS_ON_DATES = (_FROM_DATES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE
                       + _SIGHTINGS)
 SIGHTINGS_OF_LABEL = _FROM_LABEL + _DETECTOR + _CAMERA + _CONFIDENCE + _SIGHTINGS
+SIGHTINGS_ON_EDGES = _FROM_EDGES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE + _SIGHTINGS
 
 # A bucket is [bound, bound + width), width 1 when omitted: floored, never rounded, so a
 # bar never holds an image below the threshold its bound names. The count at or above the
@@ -134,6 +146,7 @@ ORDER BY bucket
 HISTOGRAM_ON_DATES = (_FROM_DATES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE
                       + _HISTOGRAM)
 HISTOGRAM_OF_LABEL = _FROM_LABEL + _DETECTOR + _CAMERA + _CONFIDENCE + _HISTOGRAM
+HISTOGRAM_ON_EDGES = _FROM_EDGES + _LABEL_OF_IMAGE + _CAMERA + _CONFIDENCE + _HISTOGRAM
 
 
 def _item(carry: str = "") -> str:
@@ -207,14 +220,17 @@ RETURN CASE WHEN 'camera' IN $parts THEN camera.camera_name END AS camera,
        count(image) AS images
 """
 ROLLUP_ON_DATES = _FROM_DATES + _ROLLUP
+ROLLUP_ON_EDGES = _FROM_EDGES + _ROLLUP
 
 # The images in scope (with $detector: the images it labelled): what a label's histogram
 # is out of. It reads the window's images, not their labels.
-IMAGE_COUNT_ON_DATES = _FROM_DATES + """
+_IMAGE_COUNT = """
   AND ($detector IS NULL OR $detector IN coalesce(image.detectors, []))
 """ + _CAMERA + """
 RETURN count(image) AS images
 """
+IMAGE_COUNT_ON_DATES = _FROM_DATES + _IMAGE_COUNT
+IMAGE_COUNT_ON_EDGES = _FROM_EDGES + _IMAGE_COUNT
 
 # The capture time, as the camera stamped it, of given images found by camera and epoch
 # second: the heat map's latest capture per camera. $dates are the local dates those
@@ -454,12 +470,13 @@ LABELLED_OF_LABEL = _FROM_LABEL + _UNREVIEWED + _DETECTOR + _LEAST_CONFIDENT
 
 # One property of the graph-writer's day tallies of the given keys (tallies.py computes
 # both; the property is a view's image counts or a label's cells, null where it counts
-# none): unique-key lookups, so a question reads cameras x periods nodes, whatever the
-# graph holds.
+# none) and the UTC offsets of their captures (tallies.sharpen): unique-key lookups, so a
+# question reads cameras x periods nodes, whatever the graph holds.
 TALLY_CELLS = """
 UNWIND $keys AS key
 MATCH (tally:Tally {tally_key: key})
-RETURN tally.camera AS camera, tally.period AS period, tally[$property] AS cells
+RETURN tally.camera AS camera, tally.period AS period, tally[$property] AS cells,
+       tally.utc_offsets AS offsets
 """
 
 # The shards holding one property (one camera, month or all time, and 1/64 of the

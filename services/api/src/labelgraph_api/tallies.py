@@ -8,8 +8,10 @@ over the image's detectors) it holds the images per camera-local hour (24 ints) 
 label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket.
 Thin nodes (one camera, month or all time, and property, in `cells`) hold the sum over the
 camera's folded days; its registry lists the days not folded yet, which a reader adds from
-the day nodes. The api computes the keys it needs (cameras x periods) and anchors on them,
-never scanning.
+the day nodes. A day node also holds the UTC offsets of its captures (`utc_offsets`), which
+tell when each of its local hours can have been captured: at a window's ends the images
+are read for the hours that straddle it only (`sharpen`). The api computes the keys it
+needs (cameras x periods) and anchors on them, never scanning.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from labelgraph_api.windows import DAY_SECONDS, Window
+from labelgraph_api.windows import DAY_SECONDS, EARLIEST, LATEST, Window
 
 ANY_DETECTOR = "*"
 TALLY_VERSION = 3  # the graph-writer's tallies.TALLY_VERSION this reader understands
 BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
+HOURS, HOUR_SECONDS = 24, 3_600
+_DAY_MINUTES = 24 * 60  # a UTC offset is under a day
 DAY, MONTH, TOTAL, UNFOLDED = "day", "month", "total", "unfolded"
 SHARDS = 64  # the graph-writer's tallies.SHARDS
 _EPOCH = date(1970, 1, 1).toordinal()
@@ -114,12 +118,28 @@ def at_least(cell: Cell, min_confidence: float) -> bool:
 
 @dataclass(frozen=True)
 class Split:
-    """A window's periods read from tallies (whole months, whole days) and the dates at its
-    ends read from the images, exact to the second. Together they cover the window once."""
+    """A window's periods read from tallies (whole months, whole days) and what at its ends
+    is read from the images, exact to the second: whole dates (`edges`) and single local
+    hours of a date on one camera (`hours`, see `camera_hour`). With the hours of the end
+    dates the day tallies answer (`sharpen`), they cover the window once."""
 
     months: tuple[str, ...]
     days: tuple[str, ...]
     edges: tuple[str, ...]
+    hours: tuple[str, ...] = ()
+
+    @property
+    def read_from_images(self) -> bool:
+        return bool(self.edges or self.hours)
+
+    def images_at_ends(self) -> dict[str, list[str]]:
+        """The end statements' parameters: the dates they start from, the dates read whole,
+        the hours read (any camera's, to filter before anything else is read) and each
+        camera's hours (`camera_hour`)."""
+        return {"dates": sorted({*self.edges, *(hour[:10] for hour in self.hours)}),
+                "whole_dates": list(self.edges),
+                "hours": sorted({hour[:13] for hour in self.hours}),
+                "camera_hours": list(self.hours)}
 
     def day_keys(self, cameras: Iterable[str]) -> list[str]:
         """The day tallies' keys of the split's whole days on those cameras."""
@@ -199,6 +219,83 @@ def _inside(day: str, span: Window) -> bool:
             and midnight + _AFTER_MIDNIGHT <= span.until)
 
 
+def sharpen(parts: Split, span: Window, nodes: Iterable[Row], of_label: bool
+            ) -> tuple[Split, list[Row]]:
+    """The split with its end dates narrowed by the UTC offsets their day nodes hold (one
+    node per camera and date, read with one property's cells): a local hour lies wholly
+    inside the window when every capture it can hold, whatever the offset among the
+    camera's that day, does; those hours are answered by the node's cells (the returned
+    rows, cut to them), the hours that straddle an end by the camera's images, the hours
+    wholly outside by nothing. A node that holds no offsets (written before them) has its
+    24 hours read from the images; a date that is no date is read whole, as before; a
+    camera without a node on a date holds no image of it."""
+    whole, hours, rows = set(), [], []
+    for node in nodes:
+        day, camera = node["period"], node["camera"]
+        if day not in parts.edges:
+            continue
+        if not _is_date(day):
+            whole.add(day)
+            continue
+        offsets = _offsets_of(node.get("offsets"))
+        inside, straddle = (set(), list(range(HOURS))) if offsets is None else (
+            hours_by_place(day, offsets, span))
+        hours += [camera_hour(camera, day, hour) for hour in straddle]
+        if inside and node["cells"]:
+            rows.append({**node, "cells": cut_to_hours(node["cells"], inside, of_label)})
+    return Split(parts.months, parts.days, tuple(sorted(whole)), tuple(sorted(hours))), rows
+
+
+def camera_hour(camera: str, day: str, hour: int) -> str:
+    """One camera's local hour of a date as the end statements match it: the capture
+    time's first 13 characters ("YYYY-MM-DDTHH", a fixed length, so no camera name can
+    make two of them one) followed by the camera's name."""
+    return f"{day}T{hour:02d}{camera}"
+
+
+def _is_date(day: str) -> bool:
+    try:
+        _midnight(day)
+    except ValueError:
+        return False
+    return True
+
+
+def _offsets_of(held: object) -> tuple[int, int] | None:
+    """A node's least and greatest UTC offset in seconds; None for anything but a list of
+    offsets (minutes) under a day."""
+    if not isinstance(held, list) or not held:
+        return None
+    if not all(isinstance(minutes, int) and abs(minutes) < _DAY_MINUTES for minutes in held):
+        return None
+    return min(held) * 60, max(held) * 60
+
+
+def hours_by_place(day: str, offsets: tuple[int, int], span: Window
+                   ) -> tuple[set[int], list[int]]:
+    """A date's local hours wholly inside the window, and those straddling one of its ends:
+    hour h holds captures in [midnight + h hours - greatest offset, midnight + h + 1 hours
+    - least offset)."""
+    midnight, (low, high) = _midnight(day), offsets
+    inside, straddle = set(), []
+    for hour in range(HOURS):
+        first = midnight + hour * HOUR_SECONDS - high
+        end = midnight + (hour + 1) * HOUR_SECONDS - low
+        if span.since <= first and end <= span.until:
+            inside.add(hour)
+        elif end > span.since and first < span.until:
+            straddle.append(hour)
+    return inside, straddle
+
+
+def cut_to_hours(stored: Sequence[int], hours: set[int], of_label: bool) -> list[int]:
+    """A stored property's cells of those local hours only, stored alike."""
+    if not of_label:
+        return [count if hour in hours else 0 for hour, count in enumerate(stored)]
+    return [number for cell in cells(stored, of_label=True) if cell.hour in hours
+            for number in (cell.hour * BUCKETS + (cell.bucket or 0), cell.count)]
+
+
 def histogram_rows(tallies: Iterable[Row], width: float | None, threshold: float) -> list[Row]:
     """The histogram statement's rows, added up from a label's cells."""
     totals: dict[float, list[int]] = {}
@@ -249,16 +346,49 @@ Ends = dict[str, tuple[str | None, str | None]]
 capture; None where the window's end dates already hold it."""
 
 
-def unsettled_ends(counts: Counts, edges: Iterable[Row]) -> Ends:
-    """Each camera's first and last period holding images, where the end dates' captures
-    do not settle its first (last) capture: one of theirs before (after) every capture
-    that can be filed under that period whatever the offset."""
+Bounds = dict[str, tuple[int, int]]
+"""camera -> the earliest capture its tallied cells can hold, and the second after the
+latest."""
+
+
+def capture_bounds(tallies: Iterable[Row], min_confidence: float) -> Bounds:
+    """Per camera, when the captures a label's cells (at or above an integer confidence)
+    count can have been taken: from a day node's offsets and its first and last hour
+    holding any, or whatever the offset for a node without them and for a month."""
+    bounds: Bounds = {}
+    for tally in tallies:
+        hours = [cell.hour for cell in cells(tally["cells"], of_label=True)
+                 if at_least(cell, min_confidence)]
+        if hours:
+            low, high = _possible_captures(tally, min(hours), max(hours))
+            held = bounds.get(tally["camera"], (low, high))
+            bounds[tally["camera"]] = (min(held[0], low), max(held[1], high))
+    return bounds
+
+
+def _possible_captures(tally: Row, first_hour: int, last_hour: int) -> tuple[int, int]:
+    period = tally["period"]
+    if period is None:  # all time: nothing settles it
+        return EARLIEST, LATEST
+    first, last = _ends(period)
+    offsets = _offsets_of(tally.get("offsets")) if len(period) == 10 else None
+    if offsets is None:
+        return _midnight(first) - _BEFORE_MIDNIGHT, _midnight(last) + _AFTER_MIDNIGHT
+    low, high = offsets
+    return (_midnight(first) + first_hour * HOUR_SECONDS - high,
+            _midnight(first) + (last_hour + 1) * HOUR_SECONDS - low)
+
+
+def unsettled_ends(counts: Counts, edges: Iterable[Row], bounds: Bounds) -> Ends:
+    """Each camera's first and last period holding images, where the images read at the
+    window's ends do not settle its first (last) capture: one of theirs at or before
+    (after) every capture its tallied cells can hold (`capture_bounds`)."""
     spans = {row["camera"]: (row["first_ts"], row["last_ts"]) for row in edges}
     ends: Ends = {}
     for camera, (first, last) in _period_ends(counts).items():
-        held = spans.get(camera)
-        early = held is not None and held[0] <= _midnight(_ends(first)[0]) - _BEFORE_MIDNIGHT
-        late = held is not None and held[1] >= _midnight(_ends(last)[1]) + _AFTER_MIDNIGHT
+        held, (low, high) = spans.get(camera), bounds.get(camera, (EARLIEST, LATEST))
+        early = held is not None and held[0] <= low
+        late = held is not None and held[1] >= high - 1
         if not (early and late):
             ends[camera] = (None if early else first, None if late else last)
     return ends

@@ -25,18 +25,23 @@ from labelgraph_api.tallies import (
     add_histograms,
     add_rollups,
     calendar_days,
+    camera_hour,
+    capture_bounds,
     cells,
+    cut_to_hours,
     day_key,
     days_of,
     end_dates,
     end_days,
     histogram_rows,
+    hours_by_place,
     images_counted,
     months_to_open,
     per_period,
     registry_key,
     rollup_rows,
     shard_of,
+    sharpen,
     sightings_rows,
     split,
     tally_property,
@@ -108,9 +113,14 @@ def stored(all_images, folded: Folded = every_day) -> Nodes:
     label): a node per camera and day, thin nodes per month and all time summing the folded
     days, each camera's registry of the others."""
     days: dict[tuple[str, str], dict[tuple[int, int | None], int]] = {}
+    offsets: dict[tuple[str, str], list[int]] = {}
     for image in all_images:
         isodate = str(image["isodate"])
         counts = days.setdefault((str(image["camera"]), isodate[:10]), {})
+        held = offsets.setdefault((str(image["camera"]), isodate[:10]), [])
+        offset = datetime.fromisoformat(isodate).utcoffset()
+        assert offset is not None
+        held[:] = sorted({*held, int(offset.total_seconds()) // 60})
         hour = int(isodate[11:13])
         counts[(hour, None)] = counts.get((hour, None), 0) + 1
         if image["confidence"] is not None:
@@ -120,7 +130,7 @@ def stored(all_images, folded: Folded = every_day) -> Nodes:
     thin: dict[tuple[str, str, str | None], dict[tuple[int, int | None], int]] = {}
     for (camera, day), counts in sorted(days.items()):
         nodes[day_key(camera, day)] = {"level": "day", "camera": camera, "period": day,
-                                       **encoded(counts)}
+                                       "utc_offsets": offsets[(camera, day)], **encoded(counts)}
         if not folded(camera, day):
             registry = nodes.setdefault(registry_key(camera), {
                 "level": "unfolded", "camera": camera, "dates": []})
@@ -168,8 +178,14 @@ class FakeSession:
                      "period": node.get("period"), "cells": node.get(parameters["property"]),
                      "dates": node.get("dates")} for node in found]
         assert query == queries.TALLY_CELLS
-        return [{"camera": node["camera"], "period": node["period"],
-                 "cells": node.get(parameters["property"])} for node in found]
+        return read_nodes(found, parameters["property"])
+
+
+def read_nodes(found, prop):
+    """What the day tally statement returns of these nodes: each with the property's cells
+    (None where it counts nothing) and its UTC offsets."""
+    return [{"camera": node["camera"], "period": node["period"], "cells": node.get(prop),
+             "offsets": node.get("utc_offsets")} for node in found]
 
 
 def tallied(nodes: Nodes, parts: Split, label: str | None, whole_history: bool = False,
@@ -291,24 +307,36 @@ def test_sightings_first_and_last_capture_from_the_dates_that_hold_them(seed):
     for span in (*windows(seed), Window(EARLIEST, LATEST, all_dates)):
         parts = split(span)
         for at in (0, 90, 100):
-            counts = per_period(tallied(nodes, parts, "L"), at)
-            edges = sightings(in_window(all_images, span.since, span.until, parts.edges), at)
-            ends = unsettled_ends(counts, edges)
-            day_keys = [day_key(camera, day)
-                        for camera, month in sorted(months_to_open(ends))
-                        for day in days_of(month)]
-            ends = end_days(ends, per_period(read(nodes, day_keys, LABEL), at))
-            found = sightings(in_window(all_images, span.since, span.until, end_dates(ends)), at)
-            found = [row for row in found if row["camera"] in ends]
-            expected = sorted(sightings(in_window(all_images, span.since, span.until), at),
-                              key=lambda row: (-row["images"], row["camera"]))
-            assert sightings_rows(counts, edges, found) == expected
+            read_at_ends = in_window(all_images, span.since, span.until, parts.edges)
+            answer, _ = answered_sightings(all_images, nodes, span, tallied(nodes, parts, "L"),
+                                           read_at_ends, at)
+            assert answer == expected_sightings(all_images, span, at)
+
+
+def answered_sightings(all_images, nodes, span, labels, read_at_ends, at):
+    """The api's sightings from a label's tallied rows and the images read at the ends:
+    the rows, and the dates whose images it read for first and last captures."""
+    counts = per_period(labels, at)
+    edges = sightings(read_at_ends, at)
+    ends = unsettled_ends(counts, edges, capture_bounds(labels, at))
+    day_keys = [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
+                for day in days_of(month)]
+    ends = end_days(ends, per_period(read(nodes, day_keys, LABEL), at))
+    found = sightings(in_window(all_images, span.since, span.until, end_dates(ends)), at)
+    found = [row for row in found if row["camera"] in ends]
+    return sightings_rows(counts, edges, found), end_dates(ends)
+
+
+def expected_sightings(all_images, span, at):
+    return sorted(sightings(in_window(all_images, span.since, span.until), at),
+                  key=lambda row: (-row["images"], row["camera"]))
 
 
 def test_far_zones_hold_each_end_on_another_date():
     span = Window(EARLIEST, LATEST, ("2016-11-01", "2016-11-02", "2016-11-29", "2016-11-30"))
-    counts = per_period(tallied(stored(FAR_ZONES), split(span), "L"), 90)
-    ends = unsettled_ends(counts, [])
+    labels = tallied(stored(FAR_ZONES), split(span), "L")
+    counts = per_period(labels, 90)
+    ends = unsettled_ends(counts, [], capture_bounds(labels, 90))
     assert months_to_open(ends) == {("cam-a", "2016-11")}
     ends = end_days(ends, per_period(read(stored(FAR_ZONES), [
         day_key("cam-a", day) for day in days_of("2016-11")], LABEL), 90))
@@ -410,3 +438,164 @@ def test_tallies_of_another_format_are_not_read():
     for version, read_them in ((2, False), (3, True)):
         reads = CypherReads(FakeSession({}, version=version))  # type: ignore[arg-type]
         assert asyncio.run(reads._tallies_complete()) is read_them
+
+
+def pacific(count: int, seed: int) -> list[dict[str, object]]:
+    """Images of cam-a in Los Angeles (UTC-7 until 2016-11-06 09:00 UTC, then UTC-8: that
+    date holds both offsets, and 01:00-02:00 twice)."""
+    rng = random.Random(seed)
+    switch = datetime(2016, 11, 6, 9, tzinfo=UTC)
+    made = []
+    for _ in range(count):
+        moment = switch + timedelta(seconds=rng.randrange(-40 * 86_400, 60 * 86_400))
+        local = moment.astimezone(timezone(timedelta(hours=-7 if moment < switch else -8)))
+        made.append({"camera": "cam-a", "timestamp": int(moment.timestamp()),
+                     "isodate": local.isoformat(),
+                     "confidence": rng.choice((None, *CONFIDENCES))})
+    return made
+
+
+def older_days(nodes: Nodes, seed: int) -> Nodes:
+    """About one day node in four left as written before offsets (none held)."""
+    rng = random.Random(seed)
+    for key in sorted(nodes):
+        if nodes[key]["level"] == "day" and rng.random() < 0.25:
+            del nodes[key]["utc_offsets"]
+    return nodes
+
+
+def at_the_ends(all_images, span: Window, parts: Split):
+    """The images the end statements read: the window's on the whole dates, and on each
+    camera's straddling hours."""
+    return [image for image in in_window(all_images, span.since, span.until)
+            if str(image["isodate"])[:10] in parts.edges
+            or camera_hour(str(image["camera"]), str(image["isodate"])[:10],
+                           int(str(image["isodate"])[11:13])) in parts.hours]
+
+
+def dst_windows(seed):
+    """Windows starting and ending mid-hour, one on the date the clocks went back."""
+    rng = random.Random(seed)
+    yield window(int(datetime(2016, 11, 6, 9, 20, tzinfo=UTC).timestamp()),
+                 int(datetime(2016, 12, 18, 17, 45, 30, tzinfo=UTC).timestamp()))
+    for _ in range(4):
+        since = int((START + timedelta(seconds=rng.randrange(40 * 86_400))).timestamp())
+        yield window(since, since + rng.randrange(2 * 86_400, 70 * 86_400))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_end_hours_inside_from_the_day_tallies_and_straddling_ones_from_images(seed):
+    all_images = images(800, seed) + pacific(800, seed)
+    nodes = older_days(stored(all_images, some_days(seed)), seed)
+    for span in dst_windows(seed):
+        for by_day in (False, True):
+            parts = split(span, by_day)
+            ends = [nodes[day_key(camera, day)] for camera in CAMERAS for day in parts.edges
+                    if day_key(camera, day) in nodes]
+            every = in_window(all_images, span.since, span.until)
+            for named in (None, "L"):
+                prop = IMAGES if named is None else LABEL
+                sharper, end_cells = sharpen(parts, span, read_nodes(ends, prop),
+                                             of_label=named is not None)
+                assert sharper.days == parts.days and sharper.months == parts.months
+                tallies = tallied(nodes, parts, named) + end_cells
+                read = at_the_ends(all_images, span, sharper)
+                if named is None:
+                    assert images_counted(tallies) + len(read) == len(every)
+                for width, threshold in ((None, 90.0), (10.0, 0.0)) if named else ():
+                    assert add_histograms(histogram_rows(tallies, width, threshold),
+                                          histogram(read, width, threshold)
+                                          ) == histogram(every, width, threshold)
+                asked = ["camera", "day", "hour", "month", "year"] if by_day else ["hour"]
+                for at in (0, 90):
+                    rows = rollup_rows(tallies, asked, named, at)
+                    assert sorted(add_rollups(rows, rollup(read, asked, named is not None, at)),
+                                  key=repr) == rollup(every, asked, named is not None, at)
+
+
+def test_cam_a_in_one_zone_reads_a_few_hours_at_each_end_not_three_dates():
+    all_images = pacific(2_000, 1)
+    nodes = stored(all_images)
+    span = window(int(datetime(2016, 11, 6, 9, 20, tzinfo=UTC).timestamp()),
+                  int(datetime(2016, 12, 18, 17, 45, 30, tzinfo=UTC).timestamp()))
+    parts = split(span)
+    ends = [nodes[day_key("cam-a", day)] for day in parts.edges
+            if day_key("cam-a", day) in nodes]
+    sharper, _ = sharpen(parts, span, read_nodes(ends, IMAGES), of_label=False)
+    # 09:20 UTC is 01:20 at -08:00 on the 6th (01:xx at -07:00 was 08:xx UTC): hours 1
+    # and 2 may hold captures on each side; 17:45:30 UTC is 09:45:30 at -08:00.
+    assert (sharper.edges, sharper.hours) == ((), (
+        camera_hour("cam-a", "2016-11-06", 1), camera_hour("cam-a", "2016-11-06", 2),
+        camera_hour("cam-a", "2016-12-18", 9)))
+
+
+def test_hours_by_place_follow_the_least_and_greatest_offset():
+    midnight = int(datetime(2016, 11, 6, tzinfo=UTC).timestamp())
+    since = midnight + 9 * 3_600 + 20 * 60  # 09:20 UTC
+    span = Window(since, since + 40 * 86_400, ())
+    inside, straddle = hours_by_place("2016-11-06", (-480 * 60, -420 * 60), span)
+    # hour h holds captures in [h + 7 h, h + 1 + 8 h) UTC: hour 0 ends at 09:00, outside.
+    assert (sorted(inside), straddle) == (list(range(3, 24)), [1, 2])
+    inside, straddle = hours_by_place("2016-11-06", (-480 * 60, -480 * 60), span)
+    assert (sorted(inside), straddle) == (list(range(2, 24)), [1])
+    until = Window(midnight - 86_400, midnight + 10 * 3_600, ())  # to 10:00 UTC
+    inside, straddle = hours_by_place("2016-11-06", (330 * 60, 330 * 60), until)
+    # at +05:30 hour h is [h - 5.5 h, h + 1 - 5.5 h): hours 0-14 end by 09:30, 15 straddles.
+    assert (sorted(inside), straddle) == (list(range(15)), [15])
+
+
+def test_a_node_without_offsets_is_read_from_images_and_a_camera_without_one_not_at_all():
+    span = window(int(datetime(2016, 11, 6, 9, 20, tzinfo=UTC).timestamp()),
+                  int(datetime(2016, 12, 18, tzinfo=UTC).timestamp()))
+    parts = split(span)
+    assert "2016-11-06" in parts.edges
+    nodes = [{"camera": "old", "period": "2016-11-06", "cells": [1] * 24, "offsets": None},
+             {"camera": "odd", "period": "2016-11-06", "cells": [1] * 24, "offsets": ["x"]},
+             {"camera": "new", "period": "2016-11-06", "cells": [1] * 24, "offsets": [0]}]
+    sharper, rows = sharpen(parts, span, nodes, of_label=False)
+    for camera in ("old", "odd"):
+        assert {hour for hour in sharper.hours if hour.endswith(camera)} == {
+            camera_hour(camera, "2016-11-06", hour) for hour in range(24)}
+    assert [hour for hour in sharper.hours if hour.endswith("new")] == [
+        camera_hour("new", "2016-11-06", 9)]
+    assert rows == [{**nodes[2], "cells": [0] * 10 + [1] * 14}]
+    assert sharper.edges == ()
+
+
+def test_cells_cut_to_hours_keep_their_stored_form():
+    assert cut_to_hours([1, 2, 3] + [0] * 21, {1, 2}, of_label=False) == [0, 2, 3] + [0] * 21
+    labelled = [1 * BUCKETS + 90, 2, 5 * BUCKETS + 100, 1, 5 * BUCKETS, 4]
+    assert cut_to_hours(labelled, {5}, of_label=True) == [5 * BUCKETS + 100, 1, 5 * BUCKETS, 4]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sightings_over_sharpened_ends_answer_as_the_images(seed):
+    all_images = images(600, seed) + pacific(800, seed) + FAR_ZONES
+    nodes = older_days(stored(all_images, some_days(seed)), seed)
+    for span in dst_windows(seed):
+        parts = split(span)
+        ends = [nodes[day_key(camera, day)] for camera in CAMERAS for day in parts.edges
+                if day_key(camera, day) in nodes]
+        sharper, end_cells = sharpen(parts, span, read_nodes(ends, LABEL), of_label=True)
+        for at in (0, 90, 100):
+            answer, _ = answered_sightings(all_images, nodes, span,
+                                           tallied(nodes, parts, "L") + end_cells,
+                                           at_the_ends(all_images, span, sharper), at)
+            assert answer == expected_sightings(all_images, span, at)
+
+
+def test_a_busy_camera_s_first_and_last_capture_come_from_its_end_hours_alone():
+    # Its straddling hours hold captures before (after) any its tallied hours can hold:
+    # no date is read for them (before offsets, three dates at each end were).
+    all_images = pacific(20_000, 2)  # about ten an hour
+    nodes = stored(all_images)
+    span = next(dst_windows(0))
+    parts = split(span)
+    ends = [nodes[day_key("cam-a", day)] for day in parts.edges
+            if day_key("cam-a", day) in nodes]
+    sharper, end_cells = sharpen(parts, span, read_nodes(ends, LABEL), of_label=True)
+    answer, dates_read = answered_sightings(all_images, nodes, span,
+                                            tallied(nodes, parts, "L") + end_cells,
+                                            at_the_ends(all_images, span, sharper), 0)
+    assert answer == expected_sightings(all_images, span, 0)
+    assert dates_read == []

@@ -141,8 +141,8 @@ RETURN label.label_name AS label, label.edge_count AS stored,
 # concurrent writer or fold cannot slip a change in between (a lost update); ArcadeDB
 # refuses the second of two concurrent commits instead. Property names are parameters,
 # read with the dynamic `tally[name]` both engines answer. A day says whether it was just
-# made (no `touched_at` yet: the writer registers it as unfolded) and whether it was folded
-# (the writer changes its shards too).
+# made (no `touched_at` yet: the writer registers it as unfolded), whether it was folded
+# (the writer changes its shards too) and the UTC offsets it holds (tallies.OFFSETS).
 READ_TALLIES = """
 UNWIND $rows AS row
 MERGE (tally:Tally {tally_key: row.key})
@@ -150,7 +150,7 @@ ON CREATE SET tally.level = row.level, tally.camera = row.camera, tally.period =
               tally.folded = false
 SET tally.writing = true
 RETURN row.key AS key, [name IN row.names | tally[name]] AS held, tally.folded AS folded,
-       tally.touched_at IS NULL AS created
+       tally.touched_at IS NULL AS created, tally.utc_offsets AS offsets
 """
 WRITE_TALLIES = """
 UNWIND $rows AS row

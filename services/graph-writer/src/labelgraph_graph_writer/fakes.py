@@ -18,8 +18,10 @@ from labelgraph_graph_writer.domain import BatchPlan, ImageState, edges_per_labe
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
 from labelgraph_graph_writer.tallies import (
+    OFFSETS,
     changed_values,
     changes,
+    day_values,
     merged_rows,
     registry_of,
     shard_rows,
@@ -134,12 +136,13 @@ class FakeGraph:
         # nothing is gone, a new day is registered unfolded, and a change to a folded day
         # goes to its thin tallies too.
         key = (row["level"], row["camera"], row["period"])
-        if key not in self.tallies:
+        created = key not in self.tallies
+        if created:
             self.tallies[key] = {"folded": False}
             registry = self.tallies.setdefault(registry_of(key[1]), {"dates": []})
             registry["dates"] = [*registry["dates"], key[2]]
         tally = self.tallies[key]
-        for name, value in changed_values(row, tally).items():
+        for name, value in day_values(row, tally, tally.get(OFFSETS), created).items():
             if value is None:
                 tally.pop(name, None)
             else:

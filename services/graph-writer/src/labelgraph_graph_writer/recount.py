@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from labelgraph_graph_writer.tallies import (
+    OFFSETS,
     Counts,
     ImageFacts,
     Row,
@@ -18,6 +19,7 @@ from labelgraph_graph_writer.tallies import (
     encode,
     meanings,
     nonzero,
+    offsets_by_day,
     registry_of,
     shards,
     stored_cells,
@@ -81,6 +83,7 @@ class Recount:
     unfolded: dict[TallyKey, list[str]]  # registry -> the camera's unfolded dates
     stored: Mapping[TallyKey, Mapping[str, Any]]
     differences: list[Difference]
+    offsets: dict[TallyKey, set[int]]  # day -> the UTC offsets of its images
 
     def repairs(self) -> list[Row]:
         """The whole properties of each tally with a difference, as the recount has them
@@ -93,7 +96,9 @@ class Recount:
             if key[0] == "day":
                 held = self.stored.get(key, {})
                 props |= {"period": key[2], "folded": bool(held.get("folded")),
-                          "touched_at": held.get("touched_at", 0.0)}
+                          "touched_at": held.get("touched_at", 0.0),
+                          OFFSETS: sorted(self.offsets.get(key, set())
+                                          | set(_held_offsets(held) or ()))}
                 props |= {name: encode(name, codes)
                           for name, codes in self.days.get(key, {}).items()}
             elif key[0] == "unfolded":
@@ -123,7 +128,9 @@ def recount(scope: Scope, images: Iterable[ImageFacts],
     for key, props in stored.items():
         if key[0] == "day" and props.get("folded") is False:
             unfolded.setdefault(registry_of(key[1]), []).append(key[2])
+    offsets = offsets_by_day(images)
     found = _differences(scope, days, stored, named, ("day",))
+    found += _missing_offsets(scope, offsets, stored)
     found += _differences(scope, expected_shards, stored, named, ("month", "total"))
     if not scope.windowed:
         for key in sorted({key for key in stored if key[0] == "unfolded"} | unfolded.keys(),
@@ -134,7 +141,27 @@ def recount(scope: Scope, images: Iterable[ImageFacts],
                     found.append(Difference(key, "dates", "days not folded yet", held_dates,
                                             sorted(unfolded.get(key, []))))
     return Recount(days, expected_shards,
-                   {key: sorted(dates) for key, dates in unfolded.items()}, stored, found)
+                   {key: sorted(dates) for key, dates in unfolded.items()}, stored, found,
+                   offsets)
+
+
+def _held_offsets(props: Mapping[str, Any]) -> list[int] | None:
+    held = props.get(OFFSETS)
+    return held if isinstance(held, list) else None
+
+
+def _missing_offsets(scope: Scope, offsets: Mapping[TallyKey, set[int]],
+                     stored: Mapping[TallyKey, Mapping[str, Any]]) -> list[Difference]:
+    """Each day in scope whose UTC offsets miss one of its images' (readers trust them to
+    hold every one; more is only careful), or that holds none at all (written before them:
+    readers read its straddling hours from the images until a repair sets them)."""
+    found = []
+    for key in sorted(offsets, key=tally_key_text):
+        held = _held_offsets(stored.get(key, {}))
+        if scope.covers(key) and (held is None or not offsets[key] <= set(held)):
+            found.append(Difference(key, OFFSETS, "UTC offsets of its captures, minutes",
+                                    held, sorted(offsets[key])))
+    return found
 
 
 def _differences(scope: Scope, counted: Mapping[TallyKey, Counts],

@@ -24,6 +24,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 ANY_DETECTOR = "*"
@@ -44,6 +45,11 @@ shard) and ("total", camera, None, shard) for the shards days are folded into,
 SHARDS = 64
 Counts = dict[str, dict[int, int]]
 """A tally's counts: property name -> code -> count (see `contribution`)."""
+# A day node's property holding the distinct UTC offsets (minutes, ascending) of the
+# captures filed under it: no `i_`/`l_` hash, so no count can take its name. Readers use
+# it to tell which of the day's hours lie wholly inside a window. Only ever grown: an
+# offset whose image went since only makes readers more careful.
+OFFSETS = "utc_offsets"
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,33 @@ def tally_property(view: str, label: str | None) -> str:
 
 def day_of(facts: ImageFacts) -> TallyKey:
     return ("day", facts.camera, facts.isodate[:10])
+
+
+def utc_offset(facts: ImageFacts) -> int:
+    """The capture's UTC offset in minutes (the contract requires one)."""
+    offset = datetime.fromisoformat(facts.isodate).utcoffset()
+    if offset is None:
+        raise ValueError(f"capture time without a UTC offset: {facts.isodate[:40]!r}")
+    return int(offset.total_seconds()) // 60
+
+
+def offsets_by_day(images: Iterable[ImageFacts]) -> dict[TallyKey, set[int]]:
+    """The distinct UTC offsets of the images filed under each day."""
+    found: dict[TallyKey, set[int]] = {}
+    for image in images:
+        found.setdefault(day_of(image), set()).add(utc_offset(image))
+    return found
+
+
+def grown_offsets(row: Row, held: object, created: bool) -> list[int] | None:
+    """A day node's offsets once the row's are added; None when nothing is to be written:
+    none grew, or the node is older than offsets (it holds none, so readers read its
+    straddling hours from the images; `recount --repair` sets them)."""
+    if not created and not isinstance(held, list):
+        return None
+    before = set(held) if isinstance(held, list) else set()
+    grown = sorted(before | set(row.get("offsets", ())))
+    return grown if grown != sorted(before) or created else None
 
 
 def shard_of(name: str) -> int:
@@ -187,13 +220,18 @@ def stored_cells(properties: Mapping[str, Any]) -> dict[str, dict[int, int]]:
 
 def changes(before: Iterable[ImageFacts], after: Iterable[ImageFacts]) -> list[Row]:
     """What brings the day tallies from `before` to `after`: a row per touched day with the
-    change of each property it touches (name -> code -> change), in key order."""
+    change of each property it touches (name -> code -> change) and the UTC offsets of its
+    images after, in key order; a day whose counts stay is still written when an image
+    brings it an offset its images before did not have (the same hour, another offset)."""
+    before, after = list(before), list(after)
     totals = add_up(after, 1, add_up(before, -1))
+    offsets, offsets_before = offsets_by_day(after), offsets_by_day(before)
     rows = []
     for key in sorted(totals, key=tally_key_text):
         deltas = nonzero(totals[key])
-        if deltas:
-            rows.append({**key_fields(key), "deltas": deltas})
+        new = offsets.get(key, set())
+        if deltas or not new <= offsets_before.get(key, set()):
+            rows.append({**key_fields(key), "deltas": deltas, "offsets": sorted(new)})
     return rows
 
 
@@ -232,6 +270,17 @@ def changed_values(row: Row, held: Mapping[str, list[int] | None]) -> dict[str, 
     values: dict[str, list[int] | None] = {}
     for name, delta in row["deltas"].items():
         values[name] = encode(name, _add_codes(decode(name, held.get(name)), delta))
+    return values
+
+
+def day_values(row: Row, held: Mapping[str, list[int] | None], held_offsets: object,
+               created: bool) -> dict[str, Any]:
+    """A day node's changed properties: its counts (`changed_values`) and its UTC offsets
+    when they grow (`grown_offsets`)."""
+    values: dict[str, Any] = dict(changed_values(row, held))
+    offsets = grown_offsets(row, held_offsets, created)
+    if offsets is not None:
+        values[OFFSETS] = offsets
     return values
 
 

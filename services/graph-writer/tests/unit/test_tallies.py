@@ -3,6 +3,7 @@ import json
 import logging
 import random
 from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -219,3 +220,67 @@ def test_the_recount_reports_a_label_counter_that_is_not_its_degree_but_not_a_mi
     assert labels_of([ImageFacts("front", "2016-11-30T23:30:05-08:00", ("a", "b"),
                                  {"a": {"Person": 60.2}, "b": {"Car": 1.0, "Person": 9.0}})]
                      ) == ["Car", "Person"]
+
+
+def test_a_day_holds_the_utc_offsets_of_its_captures_and_keeps_them(helpers):
+    # 2016-11-06 in Los Angeles: captures at -07:00 before 02:00, at -08:00 after; a new
+    # capture in an hour the day already counts, at another offset, grows them too.
+    graph = FakeGraph([])
+    day = ("day", "front", "2016-11-06")
+    pacific = timezone(timedelta(hours=-8))
+    history = [helpers.make_event("front", 1, {"Person": 90.0},
+                                  captured=datetime(2016, 11, 6, 1, 30, tzinfo=timezone(
+                                      timedelta(hours=-7)))),
+               helpers.make_event("front", 2, {"Person": 80.0},
+                                  captured=datetime(2016, 11, 6, 9, tzinfo=pacific))]
+    write_in_batches(graph, history[:1], random.Random(1))
+    assert graph.tallies[day]["utc_offsets"] == [-420]
+    write_in_batches(graph, history[1:], random.Random(1))
+    assert graph.tallies[day]["utc_offsets"] == [-480, -420]
+    # The same hour as the first capture at a third offset: the counts stay, not the offsets.
+    later = helpers.make_event("front", 3, {"Person": 90.0},
+                               captured=datetime(2016, 11, 6, 1, 10, tzinfo=timezone(
+                                   timedelta(hours=-6))))
+    relabelled = helpers.make_event("front", 2, {}, minutes=5,
+                                    captured=datetime(2016, 11, 6, 9, tzinfo=pacific))
+    write_in_batches(graph, [later, relabelled], random.Random(1))
+    assert graph.tallies[day]["utc_offsets"] == [-480, -420, -360], "only ever grown"
+    assert differences(graph, [*history, later, relabelled], helpers) == []
+    asyncio.run(fold_settled_days(graph, settle_seconds=-1))
+    assert graph.tallies[day]["folded"] is True
+    assert not [key for key, props in graph.tallies.items()
+                if key[0] != "day" and "utc_offsets" in props], "a fold folds counts only"
+
+
+def test_a_day_written_before_offsets_is_given_none_by_a_batch(helpers):
+    # Its images' offsets are unknown: part of them would tell readers a narrower day.
+    graph = FakeGraph([])
+    first = helpers.make_event("front", 1, {"Person": 90.0})
+    write_in_batches(graph, [first], random.Random(1))
+    day = next(key for key in graph.tallies if key[0] == "day")
+    del graph.tallies[day]["utc_offsets"]
+    write_in_batches(graph, [helpers.make_event("front", 1, {"Car": 50.0}, minutes=1)],
+                     random.Random(1))
+    assert "utc_offsets" not in graph.tallies[day]
+
+
+def test_the_recount_reports_a_day_missing_an_offset_and_repairs_it(helpers):
+    graph = FakeGraph([])
+    events = [helpers.make_event("front", index, {"Person": 90.0}, captured=datetime(
+        2016, 11, 6, index, tzinfo=timezone(timedelta(hours=-8 + index % 2))))
+        for index in range(4)]
+    write_in_batches(graph, events, random.Random(2))
+    day = ("day", "front", "2016-11-06")
+    assert graph.tallies[day]["utc_offsets"] == [-480, -420]
+    graph.tallies[day]["utc_offsets"] = [-480, -420, -300]  # more is only careful
+    assert differences(graph, events, helpers) == []
+    graph.tallies[day]["utc_offsets"] = [-480]
+    found = differences(graph, events, helpers)
+    assert [(d.key, d.name, d.stored, d.recounted) for d in found] == [
+        (day, "utc_offsets", [-480], [-480, -420])]
+    del graph.tallies[day]["utc_offsets"]
+    checked = recount(Scope(), helpers.expected_facts(events), graph.tallies)
+    assert [(d.key, d.stored) for d in checked.differences] == [(day, None)]
+    repaired = {row["key"]: row["props"] for row in checked.repairs()}
+    assert repaired[json.dumps(list(day), separators=(",", ":"))]["utc_offsets"] == [
+        -480, -420]

@@ -20,6 +20,7 @@ from labelgraph_api.tallies import (
     Split,
     add_histograms,
     add_rollups,
+    capture_bounds,
     day_key,
     days_of,
     end_dates,
@@ -32,6 +33,7 @@ from labelgraph_api.tallies import (
     per_period,
     registry_key,
     rollup_rows,
+    sharpen,
     sightings_rows,
     split,
     tally_property,
@@ -124,14 +126,15 @@ class CypherReads:
     async def confidence_histogram(self, span: Window, **scope: Any) -> list[Row]:
         """Images per confidence bucket of a label: over a long window the whole days inside
         it from the tallies when integer buckets answer exactly (an integer width and
-        threshold), its end dates from the images."""
+        threshold), the hours straddling its ends from the images."""
         parts = await self._tally_split(span, scope["width"], scope["threshold"])
         if parts is not None:
-            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
-                                          scope["label"], _whole_history(span, parts))
+            parts, tallies = await self._tallied(parts, span, scope["cameras"],
+                                                 scope["detector"], scope["label"],
+                                                 _whole_history(span, parts))
             return add_histograms(
                 histogram_rows(tallies, scope["width"], scope["threshold"]),
-                await self._on_edges(queries.HISTOGRAM_ON_DATES, parts, span, **scope))
+                await self._on_edges(queries.HISTOGRAM_ON_EDGES, parts, span, **scope))
         if span.short:
             return await self._rows(queries.HISTOGRAM_ON_DATES, dates=list(span.dates),
                                     **span.bounds, **scope)
@@ -141,14 +144,15 @@ class CypherReads:
                               detector: str | None) -> int:
         """How many images the window holds (on those cameras; with a detector, it labelled).
 
-        Over a long window the whole days inside it from the tallies and its end dates from
-        the images; without tallies, over all time and every detector, the cameras' degree
-        counts; otherwise it reads the window's images (not their labels)."""
+        Over a long window the whole days and hours inside it from the tallies and the hours
+        straddling its ends from the images; without tallies, over all time and every
+        detector, the cameras' degree counts; otherwise it reads the window's images (not
+        their labels)."""
         parts = await self._tally_split(span)
         if parts is not None:
-            tallies = await self._tallies(parts, cameras, detector, None,
-                                          _whole_history(span, parts))
-            edges = await self._on_edges(queries.IMAGE_COUNT_ON_DATES, parts, span,
+            parts, tallies = await self._tallied(parts, span, cameras, detector, None,
+                                                 _whole_history(span, parts))
+            edges = await self._on_edges(queries.IMAGE_COUNT_ON_EDGES, parts, span,
                                          cameras=cameras, detector=detector)
             return images_counted(tallies) + sum(row["images"] for row in edges)
         if _all_time(span) and detector is None:
@@ -198,18 +202,18 @@ class CypherReads:
     async def rollup(self, span: Window, **scope: Any) -> list[Row]:
         """Image counts grouped by the asked time parts and camera: over a long window the
         whole days inside it from the tallies (for an integer confidence; day tallies when
-        days are asked, else months), its end dates and every other window in Cypher from
-        the images."""
+        days are asked, else months), the hours straddling its ends and every other window
+        in Cypher from the images."""
         parts = await self._tally_split(span, scope["min_confidence"],
                                         by_day="day" in scope["parts"])
         if parts is not None:
             by_period = bool(set(scope["parts"]) & {"year", "month", "day"})
-            tallies = await self._tallies(parts, scope["cameras"], scope["detector"],
-                                          scope["label"],
-                                          not by_period and _whole_history(span, parts))
+            parts, tallies = await self._tallied(parts, span, scope["cameras"],
+                                                 scope["detector"], scope["label"],
+                                                 not by_period and _whole_history(span, parts))
             return add_rollups(
                 rollup_rows(tallies, scope["parts"], scope["label"], scope["min_confidence"]),
-                await self._on_edges(queries.ROLLUP_ON_DATES, parts, span, **scope))
+                await self._on_edges(queries.ROLLUP_ON_EDGES, parts, span, **scope))
         return await self._rows(queries.ROLLUP_ON_DATES, dates=list(span.dates), **span.bounds,
                                 **scope)
 
@@ -429,6 +433,22 @@ class CypherReads:
                                           sorted(unfolded))], detector, label)
         return thin + filed_under_thin(days, unfolded, whole_history)
 
+    async def _tallied(self, parts: Split, span: Window, cameras: Sequence[str] | None,
+                       detector: str | None, label: str | None, whole_history: bool = False
+                       ) -> tuple[Split, list[Row]]:
+        """What the images must still answer of the split, and one property's cells that
+        answer the rest: `_tallies`, and the hours of the window's end dates their day
+        nodes answer (tallies.sharpen; the nodes of every camera in one statement)."""
+        named = await self._cameras(cameras)
+        tallied = await self._tallies(parts, named, detector, label, whole_history)
+        if not parts.edges:
+            return parts, tallied
+        nodes = await self._rows(queries.TALLY_CELLS, property=tally_property(detector, label),
+                                 keys=[day_key(camera, day) for camera in named
+                                       for day in parts.edges])
+        ends, end_cells = sharpen(parts, span, nodes, of_label=label is not None)
+        return ends, tallied + end_cells
+
     async def _tally_cells(self, keys: Sequence[str], detector: str | None,
                            label: str | None) -> list[Row]:
         """One property (a view's image counts or a label's cells) of the day tallies of
@@ -441,22 +461,23 @@ class CypherReads:
 
     async def _on_edges(self, query: str, tallied: Split, span: Window, /,
                         **parameters: Any) -> list[Row]:
-        """A statement's rows over the window's end dates (none when it has none); a
-        rollup's scope holds `parts`, hence positional arguments."""
-        if not tallied.edges:
+        """An *_ON_EDGES statement's rows over what the images answer at the window's ends
+        (none when nothing); a rollup's scope holds `parts`, hence positional arguments."""
+        if not tallied.read_from_images:
             return []
-        return await self._rows(query, dates=list(tallied.edges), **span.bounds, **parameters)
+        return await self._rows(query, **tallied.images_at_ends(), **span.bounds,
+                                **parameters)
 
     async def _sightings_from_tallies(self, span: Window, parts: Split,
                                       **scope: Any) -> list[Row]:
-        """Sightings per camera: counts from the tallies and the end dates' images; first
-        and last capture from the end dates' images, or where those do not settle them,
-        from the images of the dates that hold them."""
+        """Sightings per camera: counts from the tallies and the images of the hours
+        straddling the window's ends; first and last capture from those images, or where
+        those do not settle them, from the images of the dates that hold them."""
         label, detector = scope["label"], scope["detector"]
-        counts = per_period(await self._tallies(parts, scope["cameras"], detector, label),
-                            scope["min_confidence"])
-        edges = await self._on_edges(queries.SIGHTINGS_ON_DATES, parts, span, **scope)
-        ends = unsettled_ends(counts, edges)
+        parts, tallied = await self._tallied(parts, span, scope["cameras"], detector, label)
+        counts = per_period(tallied, scope["min_confidence"])
+        edges = await self._on_edges(queries.SIGHTINGS_ON_EDGES, parts, span, **scope)
+        ends = unsettled_ends(counts, edges, capture_bounds(tallied, scope["min_confidence"]))
         day_counts = per_period(await self._tally_cells(
             [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
              for day in days_of(month)], detector, label), scope["min_confidence"])

@@ -29,6 +29,7 @@ from labelgraph_graph_writer.tallies import (
     TallyKey,
     changed_values,
     changes,
+    day_values,
     merged_rows,
     registry_of,
     shard_rows,
@@ -262,15 +263,17 @@ async def _add_tallies(tx: AsyncManagedTransaction, rows: list[Row]) -> None:
     reads = [{"key": row["key"], "level": row["level"], "camera": row["camera"],
               "period": row["period"], "names": list(row["deltas"])} for row in rows]
     result = await tx.run(cypher.READ_TALLIES, rows=reads)
-    held, folded, created = {}, set(), set()
+    held, offsets, folded, created = {}, {}, set(), set()
     async for record in result:
         held[record["key"]] = record["held"]
+        offsets[record["key"]] = record["offsets"]
         if record["folded"]:
             folded.add(record["key"])
         if record["created"]:
             created.add(record["key"])
-    writes = [{"key": row["key"], "values": changed_values(
-        row, dict(zip(row["deltas"], held[row["key"]], strict=True)))} for row in rows]
+    writes = [{"key": row["key"], "values": day_values(
+        row, dict(zip(row["deltas"], held[row["key"]], strict=True)), offsets[row["key"]],
+        row["key"] in created)} for row in rows]
     await _run(tx, cypher.WRITE_TALLIES, rows=writes, touched_at=time.time())
     new_days: dict[str, list[str]] = {}
     for row in rows:
