@@ -18,6 +18,7 @@ from labelgraph_graph_writer.domain import BatchPlan, ImageState, edges_per_labe
 from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
 from labelgraph_graph_writer.tallies import (
+    TallyState,
     changed_values,
     changes,
     merged_rows,
@@ -44,7 +45,7 @@ class FakeGraph:
     # each Tally node's key (tallies.TallyKey) -> its properties
     tallies: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     now: float = 0.0  # the clock tallies are stamped with
-    complete: bool | None = None  # the TallyState marker
+    tally_marker: TallyState | None = None  # the TallyState node
     # each Label's edge counter (None: a label written before the counter)
     label_counts: dict[str, int | None] = field(default_factory=dict)
 
@@ -68,14 +69,15 @@ class FakeGraph:
     async def ping(self) -> None:
         self._answer()
 
-    async def tallies_complete(self) -> bool | None:
+    async def tally_state(self) -> TallyState | None:
         self._answer()
-        return self.complete
+        return self.tally_marker
 
-    async def mark_tallies(self, complete: bool) -> None:
+    async def mark_tallies(self, state: TallyState) -> None:
         self._answer()
-        self.journal.append(f"tallies complete: {complete}")
-        self.complete = complete
+        self.journal.append(f"tallies complete: {state.complete}, "
+                            f"counts several detectors: {state.counts_several}")
+        self.tally_marker = state
 
     async def holds_images(self) -> bool:
         self._answer()
