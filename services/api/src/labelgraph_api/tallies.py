@@ -5,7 +5,8 @@ property names, which part of a window they answer, and answers added up from th
 Format version 3. A fat `Tally` node per camera and camera-local date holds every view's
 and label's counts of that day. Per view (a detector, or "*": each label's best confidence
 over the image's detectors) it holds the images per camera-local hour (24 ints) and, per
-label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket.
+label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket;
+and the images two detectors or more labelled per hour (SEVERAL_DETECTORS).
 Thin nodes (one camera, month or all time, and property, in `cells`) hold the sum over the
 camera's folded days; its registry lists the days not folded yet, which a reader adds from
 the day nodes. The api computes the keys it needs (cameras x periods) and anchors on them,
