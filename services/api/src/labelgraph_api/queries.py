@@ -409,9 +409,9 @@ RETURN coalesce(image.detectors, []) AS detectors, count(*) AS images
 # newest first: a verdict there teaches the most (over a long window, only the dates
 # where the tallies count an image two detectors labelled; without those counts, the
 # label's edges). Then those without the label, newest first (misses hide there); both a
-# page of some dates at a time. Then the labelled ones,
-# least confident first. The cursor is (score, timestamp, object_key), the score -2 in
-# phase one and -1 in phase two. $thresholds maps a detector to its own threshold.
+# page of some dates at a time. Then the labelled ones, least confident first. The cursor
+# is (score, timestamp, object_key), the score -2 in phase one and -1 in phase two.
+# $thresholds maps a detector to its own threshold.
 _UNREVIEWED = """
   AND NOT EXISTS { MATCH (review:Review {object_key: image.object_key, label_name: $label}) }
 """
