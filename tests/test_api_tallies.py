@@ -1,10 +1,11 @@
 """Answers over long windows and all time read from the graph-writer's tallies and the
-window's ends (histograms, sightings, rollups, image counts, /cameras) equal the answers
-read from the images, on one graph written by the real graph-writer into the session's
-ArcadeDB, part of its days folded into the thin tallies and part not; the ends read from
-the images only the hours that straddle them (a day node written before offsets: its
-whole day), also on the day a camera's clock went back; and a graph written before
-tallies is counted by the writer's start, the api reading images until then."""
+window's ends (histograms, sightings, rollups, image counts, /cameras, the review queue's
+disagreements) equal the answers read from the images, on one graph written by the real
+graph-writer into the session's ArcadeDB, part of its days folded into the thin tallies and
+part not; the ends read from the images only the hours that straddle them (a day node
+written before offsets: its whole day), also on the day a camera's clock went back; and a
+graph written before tallies is counted by the writer's start, the api reading images until
+then."""
 
 import asyncio
 import json
@@ -20,7 +21,10 @@ from neo4j import AsyncGraphDatabase
 
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
-from labelgraph_api.adapters.graph_reads import CypherReads
+from labelgraph_api.adapters.graph_reads import NO_CURSOR, CypherReads
+from labelgraph_api.domain import DISAGREEMENT
+from labelgraph_api.tallies import SEVERAL_DETECTORS
+from labelgraph_api.windows import LATEST
 from labelgraph_devstack.testing import LABELED_AT, labelled_event
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.bootstrap import recount
@@ -28,6 +32,7 @@ from labelgraph_graph_writer.config import GraphWriterSettings
 from labelgraph_graph_writer.domain import plan_batch
 from labelgraph_graph_writer.handlers import fill_tallies
 from labelgraph_graph_writer.recount import Scope
+from labelgraph_graph_writer.tallies import SEVERAL_DETECTORS as WRITERS_SEVERAL_DETECTORS
 
 CONFIDENCES = (0.0, 49.5, 89.0, 89.999, 90.0, 99.99, 100.0)
 ZONES = [timezone(timedelta(hours=hours, minutes=minutes))
@@ -78,9 +83,9 @@ def pacific_captures(rng):
             for moment in moments]
 
 
-def events(cameras, labels, rng):
+def events(cameras, labels, rng, detectors=("det-a", "det-b")):
     """Labellings of the captures on the first two cameras, the Pacific ones on the
-    third."""
+    third, by the detectors."""
     made = []
     placed = [(cameras[index % 2], captured) for index, captured in enumerate(captures(rng))]
     placed += [(cameras[2], captured) for captured in pacific_captures(rng)]
@@ -90,8 +95,7 @@ def events(cameras, labels, rng):
             picked = rng.sample(labels, rng.randint(0, len(labels)))
             made.append(labelled_event(
                 key, {name: rng.choice(CONFIDENCES) for name in picked},
-                camera=camera, captured=captured,
-                detector=rng.choice(["det-a", "det-b"]),
+                camera=camera, captured=captured, detector=rng.choice(detectors),
                 labeled_at=LABELED_AT + timedelta(minutes=minutes)))
     rng.shuffle(made)
     return made
@@ -126,7 +130,7 @@ def driver_of(env):
                                      auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"]))
 
 
-async def write_history(env, cameras, labels, fold_midway=False):
+async def write_history(env, cameras, labels, fold_midway=False, detectors=("det-a", "det-b")):
     """The real writer's adapter writes a random history of the cameras' images; midway,
     every day written so far may be folded into the thin tallies (the rest of the history
     then changes some folded days and makes new, unfolded ones)."""
@@ -134,7 +138,7 @@ async def write_history(env, cameras, labels, fold_midway=False):
     try:
         writer = LabelGraph(driver, env["NEO4J_DATABASE"])
         await writer.ensure_schema()
-        history = events(cameras, labels, random.Random(3))
+        history = events(cameras, labels, random.Random(3), detectors)
         for start in range(0, len(history), 7):
             if fold_midway and start == len(history) // 14 * 7:
                 assert await writer.fold_settled_days(time.time() + 1, 10_000) > 0
@@ -337,6 +341,8 @@ def test_a_graph_written_before_tallies_is_counted_when_the_writer_starts(stack)
                             env=env, capture_output=True, text=True, timeout=120)
     assert schema.returncode == 0, schema.stderr
     assert "the tallies count every image" in schema.stderr + schema.stdout
+    assert asyncio.run(counts_several(stack.env)) == [True], \
+        "a graph filled from before tallies counts the images several detectors labelled"
     assert "counted the edges of the labels written before the edge counter" in (
         schema.stderr + schema.stdout)
     assert asyncio.run(label_counts(stack.env, labels)) == (counted, counted)
@@ -347,3 +353,105 @@ def test_a_graph_written_before_tallies_is_counted_when_the_writer_starts(stack)
         assert asyncio.run(recount(settings, Scope(camera))) == []
     for from_tallies, from_images in asyncio.run(compare(stack.env, cameras, labels)):
         assert from_tallies == from_images
+
+
+# The review queue's scopes: the default threshold, one detector's own, a camera.
+QUEUES = ((90.0, {}, None), (50.0, {"det-b": 95.0}, None), (90.0, {}, 0))
+PAGE = 4
+
+
+async def disagreements(env, cameras, labels):
+    """(the disagreement phase paged through by the api, the label's disagreements from one
+    pass over its edges) over each long window and all time, for each label and queue
+    scope; asserts the api read the tallies and never the pass over the label's edges."""
+    driver = driver_of(env)
+    try:
+        session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
+        reads = CypherReads(session)
+        answers = []
+        for since, until in WINDOWS:
+            span = await reads.window_of(epoch(since), epoch(until))
+            assert not span.short
+            for label in labels:
+                for threshold, thresholds, camera in QUEUES:
+                    scope = dict(label=label, threshold=threshold, thresholds=thresholds,
+                                 cameras=cameras if camera is None else [cameras[camera]])
+                    session.ran = []
+                    paged = await paged_disagreements(reads, span, scope)
+                    assert {queries.TALLY_CELLS, queries.TALLY_THIN} & set(session.ran)
+                    assert queries.DISAGREEING_OF_LABEL not in session.ran
+                    passed = await session.rows(queries.DISAGREEING_OF_LABEL, **span.bounds,
+                                                **NO_CURSOR, **scope, detector=None,
+                                                hour=None, limit=10_000)
+                    answers.append((paged, [row["object_key"] for row in passed]))
+        return answers
+    finally:
+        await driver.close()
+
+
+async def paged_disagreements(reads, span, scope):
+    """The object keys of the disagreement phase, page by page, from its very start (the
+    cursor a user paging through a graph two detectors labelled holds)."""
+    keys, after = [], (DISAGREEMENT, LATEST, "")
+    while True:
+        rows = await reads.review_queue(span, after, PAGE, **scope)
+        found = [row for row in rows if row["score"] == DISAGREEMENT]
+        keys += [row["object_key"] for row in found]
+        if len(found) < PAGE:
+            return keys
+        after = (DISAGREEMENT, found[-1]["timestamp"], found[-1]["object_key"])
+
+
+async def counts_several(env):
+    driver = driver_of(env)
+    try:
+        async with driver.session(database=env["NEO4J_DATABASE"]) as session:
+            result = await session.run("MATCH (state:TallyState) "
+                                       "RETURN state.counts_several AS several")
+            return [record["several"] async for record in result]
+    finally:
+        await driver.close()
+
+
+def test_the_disagreement_phase_reads_the_dates_two_detectors_labelled_and_answers_the_same(
+        stack):
+    assert SEVERAL_DETECTORS == WRITERS_SEVERAL_DETECTORS
+    cameras = sorted(f"tally-queue-{uuid.uuid4().hex[:6]}" for _ in range(3))
+    labels = [f"TQ{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    asyncio.run(write_history(stack.env, cameras, labels, fold_midway=True))
+    asyncio.run(mark_counted(stack.env))
+    assert asyncio.run(counts_several(stack.env)) == [True]
+    answers = asyncio.run(disagreements(stack.env, cameras, labels))
+    assert sum(len(from_edges) > PAGE for _, from_edges in answers) >= len(answers) // 3, \
+        "many scopes hold more than a page of disagreements"
+    for from_tallies, from_edges in answers:
+        assert from_tallies == from_edges
+
+
+async def all_time_disagreements(env, cameras, label):
+    """The disagreement phase over all time from its start, and the statements it ran."""
+    driver = driver_of(env)
+    try:
+        session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
+        reads = CypherReads(session)
+        session.ran = []
+        span = await reads.window_of(None, None)
+        session.ran = []
+        rows = await reads.review_queue(span, (DISAGREEMENT, LATEST, ""), PAGE, label=label,
+                                        cameras=cameras, threshold=90.0, thresholds={})
+        return [row for row in rows if row["score"] == DISAGREEMENT], session.ran
+    finally:
+        await driver.close()
+
+
+def test_on_cameras_one_detector_labelled_the_disagreement_phase_reads_no_image(stack):
+    cameras = sorted(f"tally-one-{uuid.uuid4().hex[:6]}" for _ in range(3))
+    labels = [f"TN{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    asyncio.run(write_history(stack.env, cameras, labels, detectors=("det-a",)))
+    asyncio.run(mark_counted(stack.env))
+    assert asyncio.run(counts_several(stack.env)) == [True]
+    found, ran = asyncio.run(all_time_disagreements(stack.env, cameras, labels[0]))
+    assert found == []
+    assert {queries.TALLY_CELLS, queries.TALLY_THIN} & set(ran), "the tallies answered"
+    assert not {queries.DISAGREEING_ON_DATES, queries.DISAGREEING_OF_LABEL} & set(ran), \
+        "no image was read for disagreements"

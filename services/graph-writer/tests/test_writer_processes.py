@@ -107,6 +107,9 @@ def test_rebuild_asks_first_then_wipes_and_rewrites_the_whole_topic(
     with writer_thread(settings) as writer:
         writer.process(len(events))
     kit.query("CREATE (:Image {object_key: 'stray'})-[:HAS_LABEL]->(:Label {label_name: 'x'})")
+    # As a graph counted before the images several detectors labelled were: the rebuild
+    # gives it the flag.
+    kit.query("MATCH (state:TallyState) REMOVE state.counts_several")
 
     refused = subprocess.run([*COMMAND, "rebuild"], env=env, input=b"no\n",
                              capture_output=True, timeout=60)
@@ -121,6 +124,8 @@ def test_rebuild_asks_first_then_wipes_and_rewrites_the_whole_topic(
     assert kit.query("MATCH (l:Label {label_name: 'x'}) RETURN count(l) AS n") == [{"n": 0}]
     assert asyncio.run(recount(settings, Scope())) == []  # the tallies rebuilt with the graph
     assert kit.query("MATCH (t:Tally) RETURN count(t) AS n") != [{"n": 0}]
+    assert kit.query("MATCH (state:TallyState) RETURN state.counts_several AS several, "
+                     "state.complete AS complete") == [{"several": True, "complete": True}]
 
 
 def test_a_wrong_password_at_start_exits_at_once_with_one_clear_line(kit):

@@ -422,10 +422,12 @@ RETURN coalesce(image.detectors, []) AS detectors, count(*) AS images
 
 # The review queue in three phases. First the unreviewed images where detectors disagree
 # (one flags the label at its threshold, another labelled the image without flagging it),
-# newest first: a verdict there teaches the most. Then those without the label, newest
-# first (misses hide there); both a page of some dates at a time. Then the labelled ones,
-# least confident first. The cursor is (score, timestamp, object_key), the score -2 in
-# phase one and -1 in phase two. $thresholds maps a detector to its own threshold.
+# newest first: a verdict there teaches the most (over a long window, only the dates
+# where the tallies count an image two detectors labelled; without those counts, the
+# label's edges). Then those without the label, newest first (misses hide there); both a
+# page of some dates at a time. Then the labelled ones, least confident first. The cursor
+# is (score, timestamp, object_key), the score -2 in phase one and -1 in phase two.
+# $thresholds maps a detector to its own threshold.
 _UNREVIEWED = """
   AND NOT EXISTS { MATCH (review:Review {object_key: image.object_key, label_name: $label}) }
 """
@@ -491,9 +493,11 @@ RETURN tally.level AS level, tally.camera AS camera, tally.period AS period,
 
 # Whether the tallies count every image: the graph-writer marks it once it has counted a
 # graph written before them; until then (no marker, or another version) reads use images.
+# `counts_several`: whether they count every image two detectors labelled too.
 TALLY_STATE = """
 MATCH (state:TallyState {state_name: 'tallies'})
-RETURN state.complete AS complete, state.version AS version
+RETURN state.complete AS complete, state.version AS version,
+       state.counts_several AS counts_several
 """
 
 # The random-sample review: the object keys of every image in scope the sample has not

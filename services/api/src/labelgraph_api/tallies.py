@@ -5,7 +5,8 @@ property names, which part of a window they answer, and answers added up from th
 Format version 3. A fat `Tally` node per camera and camera-local date holds every view's
 and label's counts of that day. Per view (a detector, or "*": each label's best confidence
 over the image's detectors) it holds the images per camera-local hour (24 ints) and, per
-label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket.
+label, a sparse flat list `[code, count, ...]` with code = hour * 101 + confidence bucket;
+and the images two detectors or more labelled per hour (SEVERAL_DETECTORS).
 Thin nodes (one camera, month or all time, and property, in `cells`) hold the sum over the
 camera's folded days; its registry lists the days not folded yet, which a reader adds from
 the day nodes. A day node also holds the UTC offsets of its captures (`utc_offsets`), which
@@ -76,9 +77,17 @@ def tally_property(detector: str | None, label: str | None) -> str:
     """The property holding a view's image counts (label None) or one label's cells:
     hashed, since names are hostile and long."""
     view = ANY_DETECTOR if detector is None else detector
-    digest = hashlib.blake2b(json.dumps([view, label], separators=(",", ":")).encode(),
-                             digest_size=12).hexdigest()
-    return ("i_" if label is None else "l_") + digest
+    return ("i_" if label is None else "l_") + _digest([view, label])
+
+
+def _digest(named: list[str | None]) -> str:
+    return hashlib.blake2b(json.dumps(named, separators=(",", ":")).encode(),
+                           digest_size=12).hexdigest()
+
+
+# The images two detectors or more labelled, per hour, as a view's image counts: the
+# graph-writer's tallies.SEVERAL_DETECTORS (where TallyState.counts_several says so).
+SEVERAL_DETECTORS = "i_" + _digest(["several detectors"])
 
 
 def integral(value: float | None) -> bool:
@@ -321,6 +330,15 @@ def add_histograms(*parts: Iterable[Row]) -> list[Row]:
             held[1] += row["at_or_above"]
     return [{"bucket": bucket, "images": images, "at_or_above": above}
             for bucket, (images, above) in sorted(totals.items())]
+
+
+def dates_counted(dates: Iterable[str], edges: Iterable[str], tallies: Iterable[Row]
+                  ) -> list[str]:
+    """Those of `dates` in a period (a month or a day) where the tallies count an image,
+    and those at the window's ends (`edges`, which no tally answers), in their order."""
+    periods = {tally["period"] for tally in tallies if images_counted([tally])}
+    kept = set(edges)
+    return [day for day in dates if day in kept or day in periods or day[:7] in periods]
 
 
 def images_counted(tallies: Iterable[Row], of_label: bool = False,

@@ -252,14 +252,17 @@ SET tally = row.props
 """
 
 # The upgrade of a graph written before tallies (handlers.fill_tallies): whether its
-# tallies count every image, what it holds, and the images not counted yet.
+# tallies count every image (and every image's SEVERAL_DETECTORS count: `counts_several`,
+# absent on a graph counted before it), what it holds, and the images not counted yet.
 TALLY_STATE = """
 MATCH (state:TallyState {state_name: 'tallies'})
-RETURN state.complete AS complete, state.version AS version
+RETURN state.complete AS complete, state.version AS version,
+       state.counts_several AS counts_several
 """
 MARK_TALLIES = """
 MERGE (state:TallyState {state_name: 'tallies'})
-SET state.complete = $complete, state.version = $version
+SET state.complete = $complete, state.version = $version,
+    state.counts_several = $counts_several
 """
 ANY_IMAGE = "MATCH (image:Image) RETURN image.object_key AS object_key LIMIT 1"
 IMAGE_DATES = "MATCH (iso:ISODate) RETURN iso.iso_date AS iso_date ORDER BY iso_date"

@@ -19,6 +19,7 @@ from labelgraph_graph_writer.handlers import GraphWriter
 from labelgraph_graph_writer.ports import EventStream, Planner
 from labelgraph_graph_writer.tallies import (
     OFFSETS,
+    TallyState,
     changed_values,
     changes,
     day_values,
@@ -46,7 +47,7 @@ class FakeGraph:
     # each Tally node's key (tallies.TallyKey) -> its properties
     tallies: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict)
     now: float = 0.0  # the clock tallies are stamped with
-    complete: bool | None = None  # the TallyState marker
+    tally_marker: TallyState | None = None  # the TallyState node
     # each Label's edge counter (None: a label written before the counter)
     label_counts: dict[str, int | None] = field(default_factory=dict)
 
@@ -70,14 +71,15 @@ class FakeGraph:
     async def ping(self) -> None:
         self._answer()
 
-    async def tallies_complete(self) -> bool | None:
+    async def tally_state(self) -> TallyState | None:
         self._answer()
-        return self.complete
+        return self.tally_marker
 
-    async def mark_tallies(self, complete: bool) -> None:
+    async def mark_tallies(self, state: TallyState) -> None:
         self._answer()
-        self.journal.append(f"tallies complete: {complete}")
-        self.complete = complete
+        self.journal.append(f"tallies complete: {state.complete}, "
+                            f"counts several detectors: {state.counts_several}")
+        self.tally_marker = state
 
     async def holds_images(self) -> bool:
         self._answer()

@@ -23,6 +23,7 @@ from labelgraph_graph_writer.metrics import DEAD_LETTERS
 from labelgraph_graph_writer.ports import DeadLetterQueue, GraphRepository
 from labelgraph_graph_writer.readiness import Condition
 from labelgraph_graph_writer.retrying import Retry
+from labelgraph_graph_writer.tallies import TallyState
 
 log = logging.getLogger(__name__)
 
@@ -199,13 +200,17 @@ async def fill_tallies(graph: GraphRepository, batch: int) -> None:
     """Count in the tallies every image written before them, `batch` images a
     transaction, date by date; resumable (each image is marked as counted with its
     counts), and safe beside live writers (they count what they write). The api reads
-    the tallies only once the graph is marked complete."""
-    if await graph.tallies_complete():
+    the tallies only once the graph is marked complete. A graph complete without
+    `counts_several` keeps it absent: its images were counted before SEVERAL_DETECTORS."""
+    state = await graph.tally_state()
+    if state is not None and state.complete:
         return
-    if not await graph.holds_images():
-        await graph.mark_tallies(True)  # a new graph: the writes count every image
+    if not await graph.holds_images():  # a new graph: the writes count every image
+        await graph.mark_tallies(TallyState(complete=True, counts_several=True))
         return
-    await graph.mark_tallies(False)
+    # A fill begun by a writer before SEVERAL_DETECTORS counted some images without it.
+    several = state is None or state.counts_several
+    await graph.mark_tallies(TallyState(complete=False, counts_several=several))
     dates = await graph.image_dates()
     log.info("filling the tallies of a graph written before them", extra={"dates": len(dates)})
     for done, date in enumerate(dates, 1):
@@ -214,7 +219,7 @@ async def fill_tallies(graph: GraphRepository, batch: int) -> None:
             claimed = await graph.count_uncounted(date, batch)
         if done % 100 == 0 or done == len(dates):
             log.info("filling tallies", extra={"dates_done": done, "dates": len(dates)})
-    await graph.mark_tallies(True)
+    await graph.mark_tallies(TallyState(complete=True, counts_several=several))
     log.info("the tallies count every image")
 
 

@@ -12,6 +12,7 @@ from typing import Protocol
 from aiokafka import ConsumerRecord
 
 from labelgraph_graph_writer.domain import BatchPlan, ImageState
+from labelgraph_graph_writer.tallies import TallyState
 
 Planner = Callable[[Mapping[str, ImageState]], BatchPlan]
 
@@ -31,12 +32,12 @@ class GraphRepository(Protocol):
         """Raise unless the graph answers a query."""
         ...
 
-    async def tallies_complete(self) -> bool | None:
-        """Whether the tallies count every image; None when the graph does not say."""
+    async def tally_state(self) -> TallyState | None:
+        """What the graph says of its tallies; None when it says nothing of this version."""
         ...
 
-    async def mark_tallies(self, complete: bool) -> None:
-        """Record whether the tallies count every image."""
+    async def mark_tallies(self, state: TallyState) -> None:
+        """Record what the tallies count (the api reads it)."""
         ...
 
     async def holds_images(self) -> bool: ...

@@ -35,6 +35,19 @@ BUCKETS = 101  # [n, n+1) for n in 0..99, and 100 itself
 HOURS = 24
 
 Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TallyState:
+    """What the graph's TallyState says of its tallies (at TALLY_VERSION): whether they
+    count every image, and whether every image counted counts in SEVERAL_DETECTORS (a
+    graph counted before that property was added does not say so; the api then finds
+    disagreements without it)."""
+
+    complete: bool
+    counts_several: bool
+
+
 TallyKey = tuple[Any, ...]
 """A Tally node's key: ("day", camera, date) for a day's node, ("month", camera, "YYYY-MM",
 shard) and ("total", camera, None, shard) for the shards days are folded into,
@@ -78,9 +91,18 @@ def tally_property(view: str, label: str | None) -> str:
 
     Hashed, because names are hostile and up to 256 characters: 96 bits leave a collision
     between a graph's few thousand names out of reach."""
-    digest = hashlib.blake2b(json.dumps([view, label], separators=(",", ":")).encode(),
-                             digest_size=12).hexdigest()
-    return ("i_" if label is None else "l_") + digest
+    return ("i_" if label is None else "l_") + _digest([view, label])
+
+
+def _digest(named: list[str | None]) -> str:
+    return hashlib.blake2b(json.dumps(named, separators=(",", ":")).encode(),
+                           digest_size=12).hexdigest()
+
+
+# The images labelled by two detectors or more, per hour: an image count like a view's,
+# which the api reads to find where detectors can disagree. A one-element list, which no
+# [view, label] pair encodes, so no view's name can ever equal it.
+SEVERAL_DETECTORS = "i_" + _digest(["several detectors"])
 
 
 def day_of(facts: ImageFacts) -> TallyKey:
@@ -141,12 +163,13 @@ def _best_per_label(labels: Mapping[str, Mapping[str, float]]) -> dict[str, floa
 
 def contribution(facts: ImageFacts) -> list[tuple[str, int]]:
     """What one image counts, in its day and month alike: (property, code) pairs, the
-    code being the hour for image counts and hour x 101 + bucket for a label's."""
+    code being the hour for image counts and hour x 101 + bucket for a label's; an image
+    two detectors or more labelled counts in SEVERAL_DETECTORS too."""
     hour = int(facts.isodate[11:13])
     views: list[tuple[str, Mapping[str, float]]] = [
         (detector, facts.labels.get(detector, {})) for detector in facts.detectors]
     views.append((ANY_DETECTOR, _best_per_label(facts.labels)))
-    counted = []
+    counted = [(SEVERAL_DETECTORS, hour)] if len(facts.detectors) > 1 else []
     for view, by_label in views:
         counted.append((tally_property(view, None), hour))
         counted.extend((tally_property(view, name), hour * BUCKETS + bucket(confidence))
@@ -180,6 +203,8 @@ def meanings(facts: ImageFacts) -> dict[str, str]:
     """What each property the image counts in counts, for people to read."""
     named = {tally_property(view, None): f"view {view!r} images"
              for view in (*facts.detectors, ANY_DETECTOR)}
+    if len(facts.detectors) > 1:
+        named[SEVERAL_DETECTORS] = "images with several detectors"
     for view, by_label in (*facts.labels.items(), (ANY_DETECTOR, _best_per_label(facts.labels))):
         named |= {tally_property(view, name): f"view {view!r} label {name!r}" for name in by_label}
     return named

@@ -18,10 +18,15 @@ from labelgraph_graph_writer.handlers import (
 from labelgraph_graph_writer.recount import Scope, label_differences, labels_of, recount
 from labelgraph_graph_writer.tallies import (
     ANY_DETECTOR,
+    SEVERAL_DETECTORS,
     ImageFacts,
+    TallyState,
     bucket,
+    changes,
+    contribution,
     decode,
     encode,
+    meanings,
     shard_of,
     stored_cells,
     tally_property,
@@ -63,6 +68,26 @@ def test_tallies_equal_the_recount_after_any_history_of_labellings(seed, helpers
     assert all(props["dates"] == [] for key, props in graph.tallies.items()
                if key[0] == "unfolded")
     assert nonzero_counts(graph) == expected_label_counts(helpers.expected_facts(events))
+    assert several_per_day(graph) == expected_several(helpers.expected_facts(events))
+
+
+def several_per_day(graph: FakeGraph) -> dict:
+    """The images with several detectors per hour each day tally holds."""
+    return {key: decode(SEVERAL_DETECTORS, props[SEVERAL_DETECTORS])
+            for key, props in graph.tallies.items()
+            if key[0] == "day" and props.get(SEVERAL_DETECTORS)}
+
+
+def expected_several(facts) -> dict:
+    """The images two detectors or more labelled, per camera-local day and hour, computed
+    independently of the writer."""
+    counts: dict = {}
+    for image in facts:
+        if len(image.detectors) > 1:
+            hours = counts.setdefault(("day", image.camera, image.isodate[:10]), {})
+            hour = int(image.isodate[11:13])
+            hours[hour] = hours.get(hour, 0) + 1
+    return counts
 
 
 def nonzero_counts(graph: FakeGraph) -> dict:
@@ -95,6 +120,7 @@ def test_an_image_counts_its_best_confidence_over_detectors_in_the_any_view():
     # hour 23, bucket b: code 23 * 101 + b; images per hour under code = hour
     person = tally_property(ANY_DETECTOR, "Person")
     assert unfolded.days[day] == {
+        SEVERAL_DETECTORS: {23: 1},  # two detectors labelled it
         tally_property(ANY_DETECTOR, None): {23: 1}, tally_property("a", None): {23: 1},
         tally_property("b", None): {23: 1}, person: {23 * 101 + 91: 1},
         tally_property(ANY_DETECTOR, "Car"): {23 * 101 + 10: 1},
@@ -160,15 +186,87 @@ def test_an_older_graph_is_counted_once_while_its_images_are_relabelled(seed, he
     asyncio.run(graph.count_uncounted(first_date, 2))  # a fill cut short by a stop
     write_in_batches(graph, list(later), rng)  # relabels of counted and uncounted images
     asyncio.run(fill_tallies(graph, 3))
-    assert graph.complete is True
+    assert graph.tally_marker == TallyState(complete=True, counts_several=True)
     assert differences(graph, events, helpers) == []
+    assert several_per_day(graph) == expected_several(helpers.expected_facts(events))
 
 
 def test_a_new_graph_is_marked_complete_without_a_fill():
     graph = FakeGraph([])
     asyncio.run(fill_tallies(graph, 3))
     asyncio.run(fill_tallies(graph, 3))  # known complete: nothing more to do
-    assert graph.journal == ["tallies complete: True"]
+    assert graph.journal == ["tallies complete: True, counts several detectors: True"]
+
+
+def older_graph(helpers, marker: TallyState | None) -> FakeGraph:
+    """A graph written by a writer before tallies (some images two detectors labelled),
+    its TallyState as `marker`."""
+    rng = random.Random(4)
+    graph = FakeGraph([])
+    write_in_batches(graph, helpers.random_history(rng, ["front"], ["Person"]), rng)
+    graph.held = {key: replace(state, tallied=False) for key, state in graph.held.items()}
+    graph.tallies.clear()
+    graph.tally_marker = marker
+    return graph
+
+
+def test_a_graph_filled_from_before_tallies_counts_several_detectors(helpers):
+    graph = older_graph(helpers, None)
+    asyncio.run(fill_tallies(graph, 3))
+    assert graph.tally_marker == TallyState(complete=True, counts_several=True)
+    assert several_per_day(graph) != {}, "some image has two detectors"
+
+
+@pytest.mark.parametrize("marker", [TallyState(complete=True, counts_several=False),
+                                    TallyState(complete=False, counts_several=False)])
+def test_a_graph_counted_before_several_detectors_were_keeps_no_flag(helpers, marker):
+    # Complete: nothing is counted again. A fill begun before: the images it counted
+    # count no several detectors, so the flag stays absent when it ends.
+    graph = older_graph(helpers, marker)
+    asyncio.run(fill_tallies(graph, 3))
+    assert graph.tally_marker == TallyState(complete=True, counts_several=False)
+    marked = [entry for entry in graph.journal if entry.startswith("tallies complete")]
+    assert marked == ([] if marker.complete else [
+        "tallies complete: False, counts several detectors: False",
+        "tallies complete: True, counts several detectors: False"])
+
+
+def test_an_image_counts_in_several_detectors_once_two_detectors_labelled_it():
+    one = ImageFacts("front", "2016-11-30T07:10:00+05:30", ("a",), {"a": {"Person": 91.0}})
+    two = replace(one, detectors=("a", "b"), labels={**one.labels, "b": {}})
+    assert (SEVERAL_DETECTORS, 7) not in contribution(one)
+    assert (SEVERAL_DETECTORS, 7) in contribution(two)
+    assert meanings(two)[SEVERAL_DETECTORS] == "images with several detectors"
+    assert SEVERAL_DETECTORS not in meanings(one)
+    # A recount or repair that finds one detector where two were counted takes it away.
+    [row] = changes([two], [one])
+    assert row["deltas"][SEVERAL_DETECTORS] == {7: -1}
+    assert SEVERAL_DETECTORS.startswith("i_") and len(SEVERAL_DETECTORS) == len(
+        tally_property("a", None))
+    # No view's name is it, whatever the view is called.
+    assert SEVERAL_DETECTORS not in {tally_property(view, None) for view in (
+        "several detectors", '["several detectors"]', ANY_DETECTOR, "")}
+
+
+def test_a_relabel_moving_an_image_moves_its_several_detectors_count(helpers):
+    graph = FakeGraph([])
+    first = helpers.make_event("front", 0, {"Person": 95.0}, detector="a")
+    second = helpers.make_event("front", 0, {}, detector="b", minutes=1)
+    moved = helpers.make_event("front", 0, {"Person": 40.0}, detector="a", minutes=2,
+                               captured=first.captured_at + timedelta(days=1, hours=3),
+                               key=first.object_key)
+    first_day = {("day", "front", first.captured_at.date().isoformat()): {
+        first.captured_at.hour: 1}}
+    assert expected_several(helpers.expected_facts([first, second])) == first_day
+    for event, several in ((first, {}), (second, first_day), (moved, None)):
+        asyncio.run(graph.write_batch([event.object_key],
+                                      lambda held, event=event: plan_batch([event], held)))
+        if several is not None:
+            assert several_per_day(graph) == several
+    written = [first, second, moved]
+    assert several_per_day(graph) == expected_several(helpers.expected_facts(written))
+    assert several_per_day(graph) == {("day", "front", moved.captured_at.date().isoformat()): {
+        moved.captured_at.hour: 1}}
 
 
 def test_a_fold_that_fails_is_logged_and_done_in_a_later_round(helpers, caplog):

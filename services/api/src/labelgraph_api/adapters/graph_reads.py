@@ -15,12 +15,14 @@ from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, local_hour, stored_boxes
 from labelgraph_api.tallies import (
+    SEVERAL_DETECTORS,
     TALLY_VERSION,
     UNFOLDED,
     Split,
     add_histograms,
     add_rollups,
     capture_bounds,
+    dates_counted,
     day_key,
     days_of,
     end_dates,
@@ -315,19 +317,35 @@ class CypherReads:
 
     async def _disagreeing(self, span: Window, after: tuple[float, int, str] | None,
                            limit: int, **scope: Any) -> list[Row]:
+        """Disagreements newest first after the cursor, walking the window's dates back;
+        over a long window only the dates where the tallies count an image two detectors
+        labelled, or without those counts, one pass over the label's edges."""
         cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
         parameters = {**span.bounds, **cursor, **scope, "detector": None, "hour": None,
                       "limit": limit}
-        if not span.short:  # one pass over the label's edges beats walking many dates
+        reach = span.before(after[1]) if after else span
+        if span.short:
+            dates = list(reach.dates)
+        elif await self._counts_several():
+            dates = await self._dates_with_several_detectors(reach, scope["cameras"])
+        else:  # one pass over the label's edges beats walking many dates
             rows = await self._images(queries.DISAGREEING_OF_LABEL, **parameters)
-        else:
-            reach = span.before(after[1]) if after else span
+            return [{**row, "score": DISAGREEMENT} for row in rows]
 
-            async def on_dates(dates: list[str]) -> list[Row]:
-                return await self._images(queries.DISAGREEING_ON_DATES, dates=dates, **parameters)
+        async def on_dates(chunk: list[str]) -> list[Row]:
+            return await self._images(queries.DISAGREEING_ON_DATES, dates=chunk, **parameters)
 
-            rows = await newest_first(on_dates, reach.dates, limit) or []
+        rows = await newest_first(on_dates, dates, limit) or []
         return [{**row, "score": DISAGREEMENT} for row in rows]
+
+    async def _dates_with_several_detectors(self, span: Window,
+                                            cameras: Sequence[str] | None) -> list[str]:
+        """The window's dates where an image on those cameras may have two detectors: the
+        whole months and days whose tallies count one, and the end dates (read from images
+        anyway). On a graph one detector labelled, none: no image is read."""
+        parts = split(span)
+        tallies = await self._tallies_of(SEVERAL_DETECTORS, parts, cameras)
+        return dates_counted(span.dates, parts.edges, tallies)
 
     async def _unlabelled(self, span: Window, after: tuple[float, int, str] | None,
                           limit: int, label: str, cameras: Any, **_thresholds: Any) -> list[Row]:
@@ -387,11 +405,21 @@ class CypherReads:
             size = min(size * 2, CHUNK_DATES_MAX)
         return ends
 
-    async def _tallies_complete(self) -> bool:
-        """Whether the graph-writer's tallies count every image (an older graph is being
-        counted until then)."""
+    async def _tally_state(self) -> Row | None:
+        """The graph-writer's TallyState once its tallies count every image (an older graph
+        is being counted until then); None before."""
         rows = await self._rows(queries.TALLY_STATE)
-        return bool(rows) and rows[0]["complete"] is True and rows[0]["version"] == TALLY_VERSION
+        complete = bool(rows) and rows[0]["complete"] is True
+        return rows[0] if complete and rows[0]["version"] == TALLY_VERSION else None
+
+    async def _tallies_complete(self) -> bool:
+        return await self._tally_state() is not None
+
+    async def _counts_several(self) -> bool:
+        """Whether the tallies count every image two detectors or more labelled (a graph
+        counted before they did, unless rebuilt, does not say so)."""
+        state = await self._tally_state()
+        return state is not None and state["counts_several"] is True
 
     async def _tally_split(self, span: Window, *bounds: float | None,
                            by_day: bool = False) -> Split | None:
@@ -413,12 +441,17 @@ class CypherReads:
     async def _tallies(self, parts: Split, cameras: Sequence[str] | None,
                        detector: str | None, label: str | None,
                        whole_history: bool = False) -> list[Row]:
-        """One property's cells (a view's image counts or a label's) on those cameras over
-        the split's whole months and days, or all time: the shards of the months (all
-        time), the days the cameras' registries hold unfolded in them (filed under their
-        month, or all time), and the whole days. Each registry is read once."""
+        """A view's image counts (label None) or a label's cells: see _tallies_of."""
+        return await self._tallies_of(tally_property(detector, label), parts, cameras,
+                                      whole_history)
+
+    async def _tallies_of(self, name: str, parts: Split, cameras: Sequence[str] | None,
+                          whole_history: bool = False) -> list[Row]:
+        """One property's cells on those cameras over the split's whole months and days,
+        or all time: the shards of the months (all time), the days the cameras' registries
+        hold unfolded in them (filed under their month, or all time), and the whole days.
+        Each registry is read once."""
         named = await self._cameras(cameras)
-        name = tally_property(detector, label)
         months = None if whole_history else parts.months
         thin: list[Row] = []
         unfolded: set[tuple[str, str]] = set()
@@ -430,7 +463,7 @@ class CypherReads:
             unfolded = unfolded_days(nodes, months)
         days = await self._tally_cells([*parts.day_keys(named),
                                         *(day_key(camera, day) for camera, day in
-                                          sorted(unfolded))], detector, label)
+                                          sorted(unfolded))], name)
         return thin + filed_under_thin(days, unfolded, whole_history)
 
     async def _tallied(self, parts: Split, span: Window, cameras: Sequence[str] | None,
@@ -449,14 +482,12 @@ class CypherReads:
         ends, end_cells = sharpen(parts, span, nodes, of_label=label is not None)
         return ends, tallied + end_cells
 
-    async def _tally_cells(self, keys: Sequence[str], detector: str | None,
-                           label: str | None) -> list[Row]:
+    async def _tally_cells(self, keys: Sequence[str], name: str) -> list[Row]:
         """One property (a view's image counts or a label's cells) of the day tallies of
         these keys that hold it."""
         if not keys:
             return []
-        rows = await self._rows(queries.TALLY_CELLS, keys=list(keys),
-                                property=tally_property(detector, label))
+        rows = await self._rows(queries.TALLY_CELLS, keys=list(keys), property=name)
         return [row for row in rows if row["cells"]]
 
     async def _on_edges(self, query: str, tallied: Split, span: Window, /,
@@ -480,7 +511,8 @@ class CypherReads:
         ends = unsettled_ends(counts, edges, capture_bounds(tallied, scope["min_confidence"]))
         day_counts = per_period(await self._tally_cells(
             [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
-             for day in days_of(month)], detector, label), scope["min_confidence"])
+             for day in days_of(month)], tally_property(detector, label)),
+            scope["min_confidence"])
         ends = end_days(ends, day_counts)
         found = await self._rows(queries.SIGHTINGS_ON_DATES, dates=end_dates(ends),
                                  **span.bounds, **{**scope, "cameras": sorted(ends)}

@@ -27,6 +27,7 @@ from labelgraph_graph_writer.tallies import (
     ImageFacts,
     Row,
     TallyKey,
+    TallyState,
     changed_values,
     changes,
     day_values,
@@ -156,18 +157,19 @@ class LabelGraph:
         async with self._session() as session:
             await session.execute_write(_run, cypher.SET_TALLIES, rows=rows)
 
-    async def tallies_complete(self) -> bool | None:
-        """Whether the tallies count every image; None when the graph does not say."""
+    async def tally_state(self) -> TallyState | None:
+        """What the graph says of its tallies; None when it says nothing of this version."""
         async with self._session() as session:
             record = await (await session.run(cypher.TALLY_STATE)).single()
             if record is None or record["version"] != TALLY_VERSION:
                 return None
-            return bool(record["complete"])
+            return TallyState(record["complete"] is True, record["counts_several"] is True)
 
-    async def mark_tallies(self, complete: bool) -> None:
-        """Record whether the tallies count every image (the api reads it)."""
+    async def mark_tallies(self, state: TallyState) -> None:
+        """Record what the tallies count (the api reads it)."""
         async with self._session() as session:
-            await session.execute_write(_run, cypher.MARK_TALLIES, complete=complete,
+            await session.execute_write(_run, cypher.MARK_TALLIES, complete=state.complete,
+                                        counts_several=state.counts_several,
                                         version=TALLY_VERSION)
 
     async def holds_images(self) -> bool:
