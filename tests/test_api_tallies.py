@@ -101,8 +101,9 @@ def events(cameras, labels, rng, detectors=("det-a", "det-b")):
     return made
 
 
-ON_EDGES = {queries.HISTOGRAM_ON_EDGES, queries.SIGHTINGS_ON_EDGES, queries.ROLLUP_ON_EDGES,
-            queries.IMAGE_COUNT_ON_EDGES}
+# The statements reading the hours straddling a window's ends (the sightings' also reads
+# the hours that can hold each camera's first and last capture: not among these).
+ON_EDGES = {queries.HISTOGRAM_ON_EDGES, queries.ROLLUP_ON_EDGES, queries.IMAGE_COUNT_ON_EDGES}
 
 
 class RecordingSession(GraphSession):
@@ -111,11 +112,14 @@ class RecordingSession(GraphSession):
 
     ran: list[str]
     ends: list[dict]
+    dates_read: list[dict]
 
     async def rows(self, query, **parameters):
         self.ran.append(query)
         if query in ON_EDGES:
             self.ends.append(parameters)
+        if query == queries.SIGHTINGS_ON_DATES:
+            self.dates_read.append(parameters)
         return await super().rows(query, **parameters)
 
 
@@ -255,7 +259,9 @@ async def compare(env, cameras, labels, tallies_complete=True, older_day=None):
             return answer
 
         since = until = None
+        dates_read = {}
         for since, until in WINDOWS:
+            session.dates_read = dates_read.setdefault((since, until), [])
             span = await reads.window_of(epoch(since), epoch(until))
             assert not span.short
             for label in labels:
@@ -291,6 +297,12 @@ async def compare(env, cameras, labels, tallies_complete=True, older_day=None):
                                     queries.IMAGE_COUNT_ON_DATES, dates=list(span.dates),
                                     **span.bounds, cameras=cameras, detector=detector))))
         if tallies_complete:
+            # Where no month is whole, a camera's first and last capture come from the hours
+            # that can hold them, and whole dates are read only for the camera whose day
+            # node holds no offsets.
+            for window, allowed in ((WINDOWS[1], set()), (DST_WINDOW, {cameras[0]})):
+                assert {camera for asked in dates_read[window] for camera in asked["cameras"]
+                        } & set(cameras) <= allowed
             ends = ends_read[DST_WINDOW]
             assert hours_read(ends, cameras[2]) == PACIFIC_HOURS
             older = [hour for hour in hours_read(ends, cameras[0]) if hour[:10] == older_day]

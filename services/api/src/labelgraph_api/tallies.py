@@ -412,6 +412,66 @@ def unsettled_ends(counts: Counts, edges: Iterable[Row], bounds: Bounds) -> Ends
     return ends
 
 
+EndHours = dict[str, tuple[frozenset[str] | None, frozenset[str] | None]]
+"""camera -> the hours (`camera_hour` text) that can hold its first and its last capture;
+None where they cannot be told."""
+
+
+def end_hours(tallies: Iterable[Row], min_confidence: float) -> EndHours:
+    """Per camera, the local hours (`camera_hour` text) that can hold the
+    first and the last capture its tallied cells count (a label's, at or above an integer
+    confidence): an hour that can begin before every other one's end can hold the first,
+    one that can end after every other one's beginning the last. None for an end that a
+    month, all time or a day node without offsets could hold: the images of its dates
+    settle it, as before."""
+    places: dict[str, list[tuple[int, int, str | None]]] = {}
+    for tally in tallies:
+        held = places.setdefault(tally["camera"], [])
+        period = tally["period"]
+        offsets = (_offsets_of(tally.get("offsets"))
+                   if isinstance(period, str) and _is_date(period) else None)
+        for cell in cells(tally["cells"], of_label=True):
+            if not at_least(cell, min_confidence):
+                continue
+            if offsets is None:
+                held.append((*_possible_captures(tally, cell.hour, cell.hour), None))
+                continue
+            first = _midnight(period) + cell.hour * HOUR_SECONDS
+            held.append((first - offsets[1], first + HOUR_SECONDS - offsets[0],
+                         camera_hour(tally["camera"], period, cell.hour)))
+    return {camera: (_hours_where(held, first=True), _hours_where(held, first=False))
+            for camera, held in places.items() if held}
+
+
+def _hours_where(held: list[tuple[int, int, str | None]], first: bool
+                 ) -> frozenset[str] | None:
+    if first:
+        bound = min(end for _, end, _ in held)
+        hours = {hour for begin, _, hour in held if begin < bound}
+    else:
+        bound = max(begin for begin, _, _ in held)
+        hours = {hour for _, end, hour in held if end > bound}
+    return None if None in hours else frozenset(hour for hour in hours if hour is not None)
+
+
+def settled_by_hours(ends: Ends, hours: EndHours) -> tuple[Ends, list[str]]:
+    """The ends the images of their hours (`end_hours`) settle taken out of `ends`, and
+    those hours (camera_hour text)."""
+    left: Ends = {}
+    read: set[str] = set()
+    for camera, pair in ends.items():
+        candidates = hours.get(camera, (None, None))
+        kept = []
+        for end, held in zip(pair, candidates, strict=True):
+            if end is not None and held is not None:
+                read.update(held)
+                end = None
+            kept.append(end)
+        if kept[0] is not None or kept[1] is not None:
+            left[camera] = (kept[0], kept[1])
+    return left, sorted(read)
+
+
 def months_to_open(ends: Ends) -> set[tuple[str, str]]:
     """(camera, month) of each end that is a month: its days say which date holds the
     camera's first (or last) image."""

@@ -33,6 +33,7 @@ from labelgraph_api.tallies import (
     days_of,
     end_dates,
     end_days,
+    end_hours,
     histogram_rows,
     hours_by_place,
     images_counted,
@@ -40,6 +41,7 @@ from labelgraph_api.tallies import (
     per_period,
     registry_key,
     rollup_rows,
+    settled_by_hours,
     shard_of,
     sharpen,
     sightings_rows,
@@ -599,3 +601,32 @@ def test_a_busy_camera_s_first_and_last_capture_come_from_its_end_hours_alone():
                                             at_the_ends(all_images, span, sharper), 0)
     assert answer == expected_sightings(all_images, span, 0)
     assert dates_read == []
+
+
+def test_the_hours_that_can_hold_a_camera_s_first_and_last_capture():
+    def day(camera, date, offsets, *hours, bucket=95):
+        return {"camera": camera, "period": date, "offsets": offsets,
+                "cells": [number for hour in hours for number in (hour * BUCKETS + bucket, 1)]}
+
+    pacific = [day("a,b", "2016-11-05", [-420], 7, 22),  # a comma in a name is just a name
+               day("a,b", "2016-11-07", [-480], 3),
+               day("a,b", "2016-11-06", [-480, -420], 1, 2, 5, bucket=10)]
+    assert end_hours(pacific, 90) == {"a,b": (
+        frozenset({camera_hour("a,b", "2016-11-05", 7)}),
+        frozenset({camera_hour("a,b", "2016-11-07", 3)}))}
+    # On the day the clocks went back, 01:00-02:00 at -07:00 comes before 01:xx at -08:00:
+    # either hour 1 or 2 can hold the first capture.
+    assert end_hours(pacific, 0)["a,b"][0] == frozenset(
+        {camera_hour("a,b", "2016-11-05", 7)})
+    assert end_hours(pacific[2:], 0) == {"a,b": (
+        frozenset({camera_hour("a,b", "2016-11-06", 1), camera_hour("a,b", "2016-11-06", 2)}),
+        frozenset({camera_hour("a,b", "2016-11-06", 5)}))}
+    # A month, or a day without offsets, can hold the first capture: not told by hours.
+    month = {"camera": "a,b", "period": "2016-10", "cells": [5 * BUCKETS + 95, 1]}
+    older = {**day("a,b", "2016-11-08", None, 23)}
+    assert end_hours([*pacific, month, older], 90) == {"a,b": (None, None)}
+    ends, hours = settled_by_hours({"a,b": ("2016-11-05", "2016-11-07"), "c": (None, "x")},
+                                   end_hours(pacific, 90))
+    assert ends == {"c": (None, "x")}
+    assert hours == sorted([camera_hour("a,b", "2016-11-05", 7),
+                            camera_hour("a,b", "2016-11-07", 3)])

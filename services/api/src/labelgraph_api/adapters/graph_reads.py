@@ -27,6 +27,7 @@ from labelgraph_api.tallies import (
     days_of,
     end_dates,
     end_days,
+    end_hours,
     filed_under_thin,
     histogram_rows,
     images_counted,
@@ -35,6 +36,7 @@ from labelgraph_api.tallies import (
     per_period,
     registry_key,
     rollup_rows,
+    settled_by_hours,
     sharpen,
     sightings_rows,
     split,
@@ -503,12 +505,16 @@ class CypherReads:
                                       **scope: Any) -> list[Row]:
         """Sightings per camera: counts from the tallies and the images of the hours
         straddling the window's ends; first and last capture from those images, or where
-        those do not settle them, from the images of the dates that hold them."""
+        those do not settle them, from the images of the hours that can hold them (the
+        day nodes' cells and offsets tell which), else of the dates that hold them."""
         label, detector = scope["label"], scope["detector"]
         parts, tallied = await self._tallied(parts, span, scope["cameras"], detector, label)
         counts = per_period(tallied, scope["min_confidence"])
         edges = await self._on_edges(queries.SIGHTINGS_ON_EDGES, parts, span, **scope)
         ends = unsettled_ends(counts, edges, capture_bounds(tallied, scope["min_confidence"]))
+        ends, hours = settled_by_hours(ends, end_hours(tallied, scope["min_confidence"]))
+        settled = await self._rows(queries.SIGHTINGS_ON_EDGES, **Split(
+            (), (), (), tuple(hours)).images_at_ends(), **span.bounds, **scope) if hours else []
         day_counts = per_period(await self._tally_cells(
             [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
              for day in days_of(month)], tally_property(detector, label)),
@@ -517,7 +523,7 @@ class CypherReads:
         found = await self._rows(queries.SIGHTINGS_ON_DATES, dates=end_dates(ends),
                                  **span.bounds, **{**scope, "cameras": sorted(ends)}
                                  ) if ends else []
-        return sightings_rows(counts, edges, found)
+        return sightings_rows(counts, edges, [*settled, *found])
 
     async def _rarest(self, labels: Sequence[str]) -> str:
         edges = {row["label"]: row["edges"]
