@@ -149,12 +149,13 @@ def graph_writer_design(driver: AsyncDriver, events: list[ImageLabeled]) -> Awai
 
 def graph_writer_without_tallies(driver: AsyncDriver,
                                  events: list[ImageLabeled]) -> Awaitable[Any]:
-    """(b4) The same transaction without its tally statement: the graph-writer before tallies
-    (4adf311). Its read of the held images differs only in what it returns of held images,
-    and every image here is new, so it finds none either way."""
+    """(b4) The same transaction without its tally statements and label edge counts: the
+    graph-writer before tallies (4adf311). Its read of the held images differs only in what
+    it returns of held images, and every image here is new, so it finds none either way."""
     keys = sorted({event.object_key for event in events})
     return LabelGraph(driver, "neo4j").write_batch(
-        keys, lambda held: dataclasses.replace(plan_batch(events, held), tallies=[]))
+        keys, lambda held: dataclasses.replace(plan_batch(events, held), tallies=[],
+                                               label_counts=[]))
 
 
 async def _run(tx: AsyncManagedTransaction, text: str, parameters: dict[str, Any]) -> None:
