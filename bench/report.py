@@ -32,8 +32,8 @@ def graph_footprint(stack: Any) -> dict[str, float]:
     status = Path(f"/proc/{stack.pids['graph']}/status").read_text()
     rss_kb = next(int(line.split()[1]) for line in status.splitlines()
                   if line.startswith("VmRSS:"))
-    disk = sum(path.stat().st_size for path in (stack.state_dir / "arcadedb").rglob("*")
-               if path.is_file())
+    graph = stack.layout.graph if stack.durable else stack.state_dir / "arcadedb"
+    disk = sum(path.stat().st_size for path in graph.rglob("*") if path.is_file())
     return {"graph_rss_mb": round(rss_kb / 1024), "graph_disk_mb": round(disk / 2**20)}
 
 

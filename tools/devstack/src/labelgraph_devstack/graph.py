@@ -15,8 +15,10 @@ from labelgraph_devstack.spec import ComponentSpec, package_dir
 DATABASE = "neo4j"
 USER = "neo4j"
 HEAP_VARIABLE = "DEVSTACK_GRAPH_HEAP"
-# Enough for the tests' and `make run`'s graphs; 214,000 images (2.1 M label edges) need 2g.
-DEFAULT_HEAP = "512m"
+# A year of a deployment: 1,000,000 images (10 M label edges, 3 GB on disk) answered every
+# page's questions at 2g (bench/api_bench.py, docs/benchmarks.md "A million images"); 512m
+# runs out of memory at 214,000. The JVM takes the heap as it needs it.
+DEFAULT_HEAP = "2g"
 _HEAP = re.compile(r"[1-9][0-9]*[kKmMgG]")
 
 
@@ -37,7 +39,7 @@ class GraphAccess:
 
 
 def graph_heap(requested: str | None) -> str:
-    """The JVM's -Xmx value: `requested`, else $DEVSTACK_GRAPH_HEAP, else 512m."""
+    """The JVM's -Xmx value: `requested`, else $DEVSTACK_GRAPH_HEAP, else 2g."""
     heap = requested or os.environ.get(HEAP_VARIABLE) or DEFAULT_HEAP
     if not _HEAP.fullmatch(heap):
         raise DevstackError(
