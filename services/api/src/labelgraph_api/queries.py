@@ -60,9 +60,12 @@ _CONFIDENCE = """
 WITH camera, image, max(has_label.confidence) AS confidence
 """
 
+# One row, not a row a date: on ArcadeDB each row costs about 15 microseconds, so a list
+# of a year's dates costs a fifth of what its rows did (measured: 835 dates, 3 ms against
+# 15 ms at a million images).
 DATES = """
 MATCH (iso:ISODate)
-RETURN iso.iso_date AS iso_date
+RETURN collect(iso.iso_date) AS iso_dates
 """
 
 # Counts are degree counts, which neither engine answers by walking the edges (measured:

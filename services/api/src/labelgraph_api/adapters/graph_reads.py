@@ -80,7 +80,8 @@ class CypherReads:
 
     async def _dates(self) -> list[str]:
         """Every camera-local date the time tree holds (a few hundred a year), in no order."""
-        return [row["iso_date"] for row in await self._rows(queries.DATES)]
+        rows = await self._rows(queries.DATES)
+        return list(rows[0]["iso_dates"]) if rows else []
 
     async def _images(self, query: str, **parameters: Any) -> list[Row]:
         """Image items of one of the paging statements, labels sorted, nulls dropped."""
