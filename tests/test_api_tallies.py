@@ -16,15 +16,16 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 
 from neo4j import AsyncGraphDatabase
 
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.adapters.graph_reads import NO_CURSOR, CypherReads
-from labelgraph_api.domain import DISAGREEMENT
+from labelgraph_api.domain import DISAGREEMENT, UNLABELLED
 from labelgraph_api.tallies import SEVERAL_DETECTORS
-from labelgraph_api.windows import LATEST
+from labelgraph_api.windows import LATEST, newest_first
 from labelgraph_devstack.testing import LABELED_AT, labelled_event
 from labelgraph_graph_writer.adapters.graph import LabelGraph
 from labelgraph_graph_writer.bootstrap import recount
@@ -114,8 +115,13 @@ class RecordingSession(GraphSession):
     ends: list[dict]
     dates_read: list[dict]
 
+    def __init__(self, *arguments):
+        super().__init__(*arguments)
+        self.ran, self.ends, self.dates_read, self.calls = [], [], [], []
+
     async def rows(self, query, **parameters):
         self.ran.append(query)
+        self.calls.append((query, parameters))
         if query in ON_EDGES:
             self.ends.append(parameters)
         if query == queries.SIGHTINGS_ON_DATES:
@@ -467,3 +473,125 @@ def test_on_cameras_one_detector_labelled_the_disagreement_phase_reads_no_image(
     assert {queries.TALLY_CELLS, queries.TALLY_THIN} & set(ran), "the tallies answered"
     assert not {queries.DISAGREEING_ON_DATES, queries.DISAGREEING_OF_LABEL} & set(ran), \
         "no image was read for disagreements"
+
+
+# Image pages newest first read only the hours the day tallies say hold them: (labels,
+# min_confidence, detector, hour of day) of the gallery's scopes; one between integers, or
+# two labels, reads the dates as before.
+GALLERY = ((), 0.0, None, None), ((0,), 90.0, None, None), ((1,), 0.0, "det-a", None), \
+    ((0,), 100.0, None, None), ((0,), 0.0, None, 13), ((0,), 89.5, None, None), \
+    ((0, 1), 0.0, None, None)
+
+
+async def walk(page):
+    """Every page of a walk newest first (the object keys of each)."""
+    pages, after = [], None
+    while True:
+        rows = await page(after=after)
+        pages.append([row["object_key"] for row in rows])
+        if len(rows) < PAGE:
+            return pages
+        after = (rows[-1]["timestamp"], rows[-1]["object_key"])
+
+
+async def review(env, keys, label):
+    """Reviewers' verdicts on these images for the label, as the api projects them."""
+    driver = driver_of(env)
+    try:
+        async with driver.session(database=env["NEO4J_DATABASE"]) as session:
+            await (await session.run(
+                "UNWIND $keys AS key CREATE (:Review {review_key: key + $label, "
+                "object_key: key, label_name: $label, present: false})",
+                keys=keys, label=label)).consume()
+    finally:
+        await driver.close()
+
+
+async def unlabelled(reads, span, scope, after):
+    """A page of the review queue's images without the label (the phase's rows only)."""
+    rows = await reads.review_queue(span, (UNLABELLED, *(after or (LATEST, ""))), PAGE,
+                                    **scope, threshold=90.0, thresholds={})
+    return [row for row in rows if row["score"] == UNLABELLED]
+
+
+def cursor_of(after):
+    return NO_CURSOR if after is None else {"after_ts": after[0], "after_key": after[1]}
+
+
+async def gallery_from_dates(session, span, asked, scope, after):
+    """A gallery page read from every image of the dates walked, as before the tallies."""
+    async def fetch(dates):
+        return await session.rows(queries.IMAGES_ON_DATES, dates=dates, **span.bounds,
+                                  **cursor_of(after), **scope, labels=asked, limit=PAGE)
+    return await newest_first(fetch, span.before(after[0]).dates if after else span.dates,
+                              PAGE)
+
+
+async def unlabelled_from_dates(session, span, scope, after):
+    """A page of images without the label read from every image of the dates walked."""
+    async def fetch(dates):
+        return await session.rows(queries.UNLABELLED_ON_DATES, dates=dates, **span.bounds,
+                                  **cursor_of(after), **scope, detector=None, hour=None,
+                                  limit=PAGE)
+    return await newest_first(fetch, span.before(after[0]).dates if after else span.dates,
+                              PAGE)
+
+
+async def newest_pages(env, cameras, labels):
+    """(pages the api walks, pages walked over the same dates' every image) of the gallery
+    and of the review queue's images without the label, over each window; asserts which
+    walks read hours only: every one but those the tallies cannot tell (a bound between
+    integers, two labels), and the dates of the day node without offsets."""
+    driver = driver_of(env)
+    try:
+        session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
+        reads = CypherReads(session)
+        answers = []
+        for since, until in WINDOWS:
+            span = await reads.window_of(epoch(since), epoch(until))
+            for picked, at, detector, hour in GALLERY:
+                asked = [labels[index] for index in picked]
+                scope = dict(cameras=cameras, hour=hour, detector=detector,
+                             min_confidence=at, max_confidence=100.0)
+                session.calls = []
+                from_api = await walk(partial(reads.search_images, span, asked, limit=PAGE,
+                                              **scope))
+                by_dates = [given["dates"] for query, given in session.calls
+                            if query == queries.IMAGES_ON_DATES]
+                answers.append((from_api, await walk(partial(gallery_from_dates, session, span,
+                                                             asked, scope))))
+                if len(asked) < 2 and float(at).is_integer():
+                    assert all(OLDER_DAY in dates for dates in by_dates), \
+                        "the dates are read only where a day node holds no offsets"
+                else:
+                    assert queries.IMAGES_ON_HOURS not in {query for query, _ in session.calls}
+            for label in labels:
+                scope = dict(label=label, cameras=cameras)
+                session.calls = []
+                from_api = await walk(partial(unlabelled, reads, span, scope))
+                assert all(OLDER_DAY in given["dates"] for query, given in session.calls
+                           if query == queries.UNLABELLED_ON_DATES)
+                answers.append((from_api, await walk(partial(unlabelled_from_dates, session,
+                                                             span, scope))))
+        return answers
+    finally:
+        await driver.close()
+
+
+def test_image_pages_read_the_hours_the_day_tallies_say_hold_them_and_answer_the_same(stack):
+    cameras = sorted(f"tally-page-{uuid.uuid4().hex[:6]}" for _ in range(3))
+    labels = [f"TP{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    asyncio.run(write_history(stack.env, cameras, labels, fold_midway=True))
+    asyncio.run(forget_offsets(stack.env, cameras[0], OLDER_DAY))
+    asyncio.run(mark_counted(stack.env))
+    # Reviewed images leave the queue's pages short of what the tallies count: the api
+    # then reads more hours.
+    unreviewed = asyncio.run(newest_pages(stack.env, cameras, labels))
+    newest = [key for page in unreviewed[-1][1][:3] for key in page]
+    asyncio.run(review(stack.env, newest[::2], labels[-1]))
+    for from_hours, from_dates in asyncio.run(newest_pages(stack.env, cameras, labels)):
+        assert from_hours == from_dates
+    assert sum(len(from_dates) > 2 for _, from_dates in unreviewed) > len(unreviewed) // 2, \
+        "most walks hold several pages"
+    for from_hours, from_dates in unreviewed:
+        assert from_hours == from_dates

@@ -196,9 +196,12 @@ _BY_TIME = """
 ORDER BY timestamp DESC, object_key DESC
 """
 
-# A page of the images of some dates (the caller walks the dates back from the cursor).
-IMAGES_ON_DATES = (_FROM_DATES + _AFTER_CURSOR + _LABELS_IN_RANGE + _CAMERA + _NEWEST
-                   + _item() + _BY_TIME)
+# A page of the images of some dates (the caller walks the dates back from the cursor),
+# or of some of their hours on one camera each (the newest that the day tallies say hold
+# the page: newest_hours.py), as the ends of a long window are read.
+_IMAGES_PAGE = _AFTER_CURSOR + _LABELS_IN_RANGE + _CAMERA + _NEWEST + _item() + _BY_TIME
+IMAGES_ON_DATES = _FROM_DATES + _IMAGES_PAGE
+IMAGES_ON_HOURS = _FROM_EDGES + _IMAGES_PAGE
 
 # A page of the images of one (rare) label over the whole window; the other asked labels
 # are checked per image. $label is the anchor, and one of $labels.
@@ -455,10 +458,12 @@ WHERE label.label_name = $label
 """ + _DISAGREEING)
 DISAGREEING_OF_LABEL = (_FROM_LABEL + _AFTER_CURSOR + _UNREVIEWED + _SEVERAL_DETECTORS
                         + _DISAGREEING)
-UNLABELLED_ON_DATES = _FROM_DATES + _AFTER_CURSOR + _UNREVIEWED + """
+_UNLABELLED = _AFTER_CURSOR + _UNREVIEWED + """
   AND NOT EXISTS { MATCH (image)-[asked_edge:HAS_LABEL]->(asked:Label)
                    WHERE asked.label_name = $label }
 """ + _CAMERA + _NEWEST + _item() + _BY_TIME
+UNLABELLED_ON_DATES = _FROM_DATES + _UNLABELLED
+UNLABELLED_ON_HOURS = _FROM_EDGES + _UNLABELLED
 
 _LEAST_CONFIDENT = _CAMERA + _FLAGGING + "WHERE NOT (" + _DISAGREE + """)
   AND (score > $after_score

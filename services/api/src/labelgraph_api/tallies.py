@@ -214,14 +214,14 @@ def _ends(month: str) -> tuple[str, str]:
         return "", ""
 
 
-def _midnight(day: str) -> int:
+def utc_midnight(day: str) -> int:
     """The date's UTC midnight (epoch seconds); ValueError for text that is no date."""
     return (date.fromisoformat(day).toordinal() - _EPOCH) * DAY_SECONDS
 
 
 def _inside(day: str, span: Window) -> bool:
     try:
-        midnight = _midnight(day)
+        midnight = utc_midnight(day)
     except ValueError:  # a stored date that is no date is read from its images
         return False
     return (span.since <= midnight - _BEFORE_MIDNIGHT
@@ -243,10 +243,10 @@ def sharpen(parts: Split, span: Window, nodes: Iterable[Row], of_label: bool
         day, camera = node["period"], node["camera"]
         if day not in parts.edges:
             continue
-        if not _is_date(day):
+        if not is_date(day):
             whole.add(day)
             continue
-        offsets = _offsets_of(node.get("offsets"))
+        offsets = offsets_of(node.get("offsets"))
         inside, straddle = (set(), list(range(HOURS))) if offsets is None else (
             hours_by_place(day, offsets, span))
         hours += [camera_hour(camera, day, hour) for hour in straddle]
@@ -262,15 +262,15 @@ def camera_hour(camera: str, day: str, hour: int) -> str:
     return f"{day}T{hour:02d}{camera}"
 
 
-def _is_date(day: str) -> bool:
+def is_date(day: str) -> bool:
     try:
-        _midnight(day)
+        utc_midnight(day)
     except ValueError:
         return False
     return True
 
 
-def _offsets_of(held: object) -> tuple[int, int] | None:
+def offsets_of(held: object) -> tuple[int, int] | None:
     """A node's least and greatest UTC offset in seconds; None for anything but a list of
     offsets (minutes) under a day."""
     if not isinstance(held, list) or not held:
@@ -285,7 +285,7 @@ def hours_by_place(day: str, offsets: tuple[int, int], span: Window
     """A date's local hours wholly inside the window, and those straddling one of its ends:
     hour h holds captures in [midnight + h hours - greatest offset, midnight + h + 1 hours
     - least offset)."""
-    midnight, (low, high) = _midnight(day), offsets
+    midnight, (low, high) = utc_midnight(day), offsets
     inside, straddle = set(), []
     for hour in range(HOURS):
         first = midnight + hour * HOUR_SECONDS - high
@@ -389,12 +389,12 @@ def _possible_captures(tally: Row, first_hour: int, last_hour: int) -> tuple[int
     if period is None:  # all time: nothing settles it
         return EARLIEST, LATEST
     first, last = _ends(period)
-    offsets = _offsets_of(tally.get("offsets")) if len(period) == 10 else None
+    offsets = offsets_of(tally.get("offsets")) if len(period) == 10 else None
     if offsets is None:
-        return _midnight(first) - _BEFORE_MIDNIGHT, _midnight(last) + _AFTER_MIDNIGHT
+        return utc_midnight(first) - _BEFORE_MIDNIGHT, utc_midnight(last) + _AFTER_MIDNIGHT
     low, high = offsets
-    return (_midnight(first) + first_hour * HOUR_SECONDS - high,
-            _midnight(first) + (last_hour + 1) * HOUR_SECONDS - low)
+    return (utc_midnight(first) + first_hour * HOUR_SECONDS - high,
+            utc_midnight(first) + (last_hour + 1) * HOUR_SECONDS - low)
 
 
 def unsettled_ends(counts: Counts, edges: Iterable[Row], bounds: Bounds) -> Ends:
@@ -428,15 +428,15 @@ def end_hours(tallies: Iterable[Row], min_confidence: float) -> EndHours:
     for tally in tallies:
         held = places.setdefault(tally["camera"], [])
         period = tally["period"]
-        offsets = (_offsets_of(tally.get("offsets"))
-                   if isinstance(period, str) and _is_date(period) else None)
+        offsets = (offsets_of(tally.get("offsets"))
+                   if isinstance(period, str) and is_date(period) else None)
         for cell in cells(tally["cells"], of_label=True):
             if not at_least(cell, min_confidence):
                 continue
             if offsets is None:
                 held.append((*_possible_captures(tally, cell.hour, cell.hour), None))
                 continue
-            first = _midnight(period) + cell.hour * HOUR_SECONDS
+            first = utc_midnight(period) + cell.hour * HOUR_SECONDS
             held.append((first - offsets[1], first + HOUR_SECONDS - offsets[0],
                          camera_hour(tally["camera"], period, cell.hour)))
     return {camera: (_hours_where(held, first=True), _hours_where(held, first=False))

@@ -11,7 +11,7 @@ import pytest
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph_reads import CypherReads
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED
-from labelgraph_api.tallies import SEVERAL_DETECTORS, TALLY_VERSION
+from labelgraph_api.tallies import SEVERAL_DETECTORS, TALLY_VERSION, day_key, tally_property
 from labelgraph_api.windows import LATEST, window
 
 DAYS = [f"2016-11-{day:02d}" for day in range(1, 29)]  # a month: the long-window plans
@@ -24,8 +24,9 @@ def item(key: str, timestamp: int) -> dict[str, Any]:
 
 class FakeSession:
     """Answers each queue statement with its own image; records every statement asked.
-    Its tallies count every image (TallyState complete), and with `several_months` the
-    images two detectors labelled too: one a month of those, on camera "front"."""
+    Its tallies count every image (TallyState complete): one without a label on camera
+    "front" in the first hour of the newest date; with `several_months` the images two
+    detectors labelled too: one a month of those, on camera "front"."""
 
     def __init__(self, detectors: list[list[str]], several_months: set[str] | None = None
                  ) -> None:
@@ -48,10 +49,11 @@ class FakeSession:
                 return []  # one disagreement, on the newest dates walked
         name = {queries.DISAGREEING_OF_LABEL: "disagreeing",
                 queries.DISAGREEING_ON_DATES: "disagreeing",
-                queries.UNLABELLED_ON_DATES: "unlabelled",
+                queries.UNLABELLED_ON_HOURS: "unlabelled",
                 queries.LABELLED_OF_LABEL: "labelled"}[query]
-        if query == queries.UNLABELLED_ON_DATES and parameters["dates"] != DAYS[-3:]:
-            return []  # one unlabelled image, on the newest dates
+        if query == queries.UNLABELLED_ON_HOURS and parameters["camera_hours"] != [
+                f"{DAYS[-1]}T00front"]:
+            return []  # one unlabelled image, in the hour the day tallies count it
         return [item(name, 1_000)]
 
     def tally_state(self) -> list[dict[str, Any]]:
@@ -78,7 +80,10 @@ TALLY_QUERIES = {
     queries.TALLY_STATE: lambda session: session.tally_state(),
     queries.CAMERAS: lambda session: [{"camera": "front"}, {"camera": "back"}],
     queries.TALLY_THIN: FakeSession.thin_tallies,
-    queries.TALLY_CELLS: lambda session, **_: [],
+    queries.TALLY_CELLS: lambda session, keys, property: [
+        {"camera": "front", "period": DAYS[-1], "cells": [1] + [0] * 23, "offsets": [0]}
+        for key in keys if key == day_key("front", DAYS[-1])
+        and property == tally_property(None, None)],
 }
 
 
@@ -119,7 +124,8 @@ def test_a_page_inside_the_disagreements_goes_on_without_a_new_scan():
     assert queries.DETECTORS_ON_DATES not in graph.asked
     later = FakeSession([["aws-rekognition", "opencv-hog"]])
     assert first_page(later, (UNLABELLED, LATEST - 1, "")) == ["unlabelled", "labelled"]
-    assert later.asked[0] == queries.UNLABELLED_ON_DATES
+    assert queries.DETECTORS_ON_DATES not in later.asked
+    assert queries.UNLABELLED_ON_HOURS in later.asked
 
 
 # Over all time on a graph whose tallies count the images two detectors labelled: the

@@ -9,11 +9,13 @@ is short). Paging walks the dates back from the cursor, so page 1,000 costs what
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, local_hour, stored_boxes
+from labelgraph_api.newest_hours import counts_by_hour, newest_hours, without
 from labelgraph_api.tallies import (
     SEVERAL_DETECTORS,
     TALLY_VERSION,
@@ -192,8 +194,14 @@ class CypherReads:
         reach = span.before(after[0]) if after else span
         parameters = {**span.bounds, **cursor, **scope, "labels": list(labels), "limit": limit}
 
+        counter = await self._page_counter(labels, scope)
+
         async def on_dates(dates: list[str]) -> list[Row]:
-            return await self._images(queries.IMAGES_ON_DATES, dates=dates, **parameters)
+            if counter is None:
+                return await self._images(queries.IMAGES_ON_DATES, dates=dates, **parameters)
+            return await self._newest_of_hours(
+                dates, counter, span, after, queries.IMAGES_ON_HOURS, queries.IMAGES_ON_DATES,
+                parameters)
 
         # A common label fills a page from a few dates; a rare one would walk the whole
         # window, so after a few chunks the search starts from the rarest asked label.
@@ -354,14 +362,63 @@ class CypherReads:
                           limit: int, label: str, cameras: Any, **_thresholds: Any) -> list[Row]:
         cursor = {"after_ts": after[1], "after_key": after[2]} if after else NO_CURSOR
         reach = span.before(after[1]) if after else span
+        parameters = {**span.bounds, **cursor, "label": label, "cameras": cameras,
+                      "detector": None, "hour": None, "limit": limit}
+        counter = (_Counter(cameras, None, tally_property(None, None),
+                            tally_property(None, label))
+                   if await self._tallies_complete() else None)
 
         async def on_dates(dates: list[str]) -> list[Row]:
-            return await self._images(queries.UNLABELLED_ON_DATES, dates=dates, **span.bounds,
-                                      **cursor, label=label, cameras=cameras, detector=None,
-                                      hour=None, limit=limit)
+            if counter is None:
+                return await self._images(queries.UNLABELLED_ON_DATES, dates=dates,
+                                          **parameters)
+            return await self._newest_of_hours(
+                dates, counter, span, None if after is None else after[1:],
+                queries.UNLABELLED_ON_HOURS, queries.UNLABELLED_ON_DATES, parameters)
 
         rows = await newest_first(on_dates, reach.dates, limit) or []
         return [{**row, "score": UNLABELLED} for row in rows]
+
+    async def _page_counter(self, labels: Sequence[str], scope: Row) -> _Counter | None:
+        """What the day tallies count of a page of images with at most one label in an
+        integer confidence range up to 100 (None for any other page, or before the
+        tallies count every image)."""
+        if len(labels) > 1 or not integral(scope["min_confidence"]):
+            return None
+        if labels and scope["max_confidence"] < 100:
+            return None
+        if not await self._tallies_complete():
+            return None
+        name = tally_property(scope["detector"], labels[0] if labels else None)
+        return _Counter(scope["cameras"], scope["hour"], name, None,
+                        scope["min_confidence"] if labels else 0)
+
+    async def _newest_of_hours(self, dates: list[str], counter: _Counter, span: Window,
+                               after: Sequence[Any] | None, on_hours: str, on_dates: str,
+                               parameters: Row) -> list[Row]:
+        """A page's newest `limit` rows of some dates (after the cursor), read from the
+        hours the day tallies say hold them (newest_hours.py): more hours while the rows
+        read do not settle the page (reviewed images leave it short), the dates whole
+        where a day node holds no offsets."""
+        named = await self._cameras(counter.cameras)
+        keys = [day_key(camera, day) for camera in named for day in dates]
+        nodes = await self._tally_cells(keys, counter.counted)
+        counts = counts_by_hour(nodes, counter.counted.startswith("l_"), counter.min_confidence)
+        if counter.left_out is not None:
+            counts = without(counts, counts_by_hour(
+                await self._tally_cells(keys, counter.left_out), of_label=True))
+        offsets = {(node["camera"], node["period"]): node["offsets"] for node in nodes}
+        edge = span.until if after is None else min(span.until, after[0])
+        need, limit = parameters["limit"], parameters["limit"]
+        while True:
+            pick = newest_hours(counts, offsets, span.since, edge, need, counter.hour)
+            if pick is None:
+                return await self._images(on_dates, dates=dates, **parameters)
+            rows = (await self._images(on_hours, **parameters, **Split(
+                (), (), (), pick.camera_hours).images_at_ends()) if pick.camera_hours else [])
+            if pick.settles(rows, limit):
+                return rows
+            need *= 4
 
     async def cameras(self) -> list[Row]:
         """Every camera with its image count and first and last capture."""
@@ -535,6 +592,19 @@ class CypherReads:
 
 def _all_time(span: Window) -> bool:
     return span.since == EARLIEST and span.until == LATEST
+
+
+@dataclass(frozen=True)
+class _Counter:
+    """What a page's images are in the day tallies: a property's cells (at or above an
+    integer confidence) on those cameras (None: every one), in one local hour of the day
+    (None: any), less a label's cells (`left_out`: the images without the label)."""
+
+    cameras: Sequence[str] | None
+    hour: int | None
+    counted: str
+    left_out: str | None
+    min_confidence: float = 0
 
 
 def _whole_history(span: Window, parts: Split) -> bool:
