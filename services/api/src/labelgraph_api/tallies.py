@@ -22,7 +22,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -136,6 +136,8 @@ class Split:
     days: tuple[str, ...]
     edges: tuple[str, ...]
     hours: tuple[str, ...] = ()
+    # Months of `days` read as the month's shard less its days outside them (`netted`).
+    netted: tuple[str, ...] = ()
 
     @property
     def read_from_images(self) -> bool:
@@ -151,8 +153,35 @@ class Split:
                 "camera_hours": list(self.hours)}
 
     def day_keys(self, cameras: Iterable[str]) -> list[str]:
-        """The day tallies' keys of the split's whole days on those cameras."""
-        return [day_key(camera, day) for camera in cameras for day in self.days]
+        """The day tallies' keys of the split's whole days on those cameras, but those of
+        netted months."""
+        return [day_key(camera, day) for camera in cameras for day in self.days
+                if day[:7] not in self.netted]
+
+    def outside(self, month: str) -> list[str]:
+        """A netted month's dates that are not among the split's whole days."""
+        inside = set(self.days)
+        return [day for day in days_of(month) if day not in inside]
+
+
+def netted(parts: Split) -> Split:
+    """The split with each month most of whose dates are among its whole days netted: read
+    as the month's shard less the month's other days, fewer nodes than its days (a 30-day
+    window holds 28 whole days of 9 cameras: 252 fat day nodes, or 9 shards and 27 day
+    nodes). Only for answers that add counts up: a netted month's days outside the window
+    are counted negative (`negated`)."""
+    inside: dict[str, int] = {}
+    for day in parts.days:
+        inside[day[:7]] = inside.get(day[:7], 0) + 1
+    return replace(parts, netted=tuple(month for month, days in sorted(inside.items())
+                                       if 2 * days > len(days_of(month)) + 1))
+
+
+def negated(stored: Sequence[int], of_label: bool) -> list[int]:
+    """A stored property with every count negated (a label's codes kept)."""
+    if not of_label:
+        return [-count for count in stored]
+    return [number if index % 2 == 0 else -number for index, number in enumerate(stored)]
 
 
 def unfolded_days(nodes: Iterable[Row], months: Sequence[str] | None) -> set[tuple[str, str]]:
@@ -252,7 +281,7 @@ def sharpen(parts: Split, span: Window, nodes: Iterable[Row], of_label: bool
         hours += [camera_hour(camera, day, hour) for hour in straddle]
         if inside and node["cells"]:
             rows.append({**node, "cells": cut_to_hours(node["cells"], inside, of_label)})
-    return Split(parts.months, parts.days, tuple(sorted(whole)), tuple(sorted(hours))), rows
+    return replace(parts, edges=tuple(sorted(whole)), hours=tuple(sorted(hours))), rows
 
 
 def camera_hour(camera: str, day: str, hour: int) -> str:
@@ -317,7 +346,7 @@ def histogram_rows(tallies: Iterable[Row], width: float | None, threshold: float
             held[0] += cell.count
             held[1] += cell.count if cell.bucket >= threshold else 0
     return [{"bucket": bucket, "images": images, "at_or_above": above}
-            for bucket, (images, above) in sorted(totals.items())]
+            for bucket, (images, above) in sorted(totals.items()) if images]
 
 
 def add_histograms(*parts: Iterable[Row]) -> list[Row]:
@@ -329,7 +358,7 @@ def add_histograms(*parts: Iterable[Row]) -> list[Row]:
             held[0] += row["images"]
             held[1] += row["at_or_above"]
     return [{"bucket": bucket, "images": images, "at_or_above": above}
-            for bucket, (images, above) in sorted(totals.items())]
+            for bucket, (images, above) in sorted(totals.items()) if images]
 
 
 def dates_counted(dates: Iterable[str], edges: Iterable[str], tallies: Iterable[Row]

@@ -38,6 +38,8 @@ from labelgraph_api.tallies import (
     hours_by_place,
     images_counted,
     months_to_open,
+    negated,
+    netted,
     per_period,
     registry_key,
     rollup_rows,
@@ -630,3 +632,14 @@ def test_the_hours_that_can_hold_a_camera_s_first_and_last_capture():
     assert ends == {"c": (None, "x")}
     assert hours == sorted([camera_hour("a,b", "2016-11-05", 7),
                             camera_hour("a,b", "2016-11-07", 3)])
+
+
+def test_a_month_mostly_inside_the_window_is_read_as_its_shard_less_its_other_days():
+    march = [f"2017-03-{day:02d}" for day in range(3, 31)]  # 28 whole days of 31
+    february = [f"2017-02-{day:02d}" for day in range(20, 29)]  # 9 of 28
+    parts = netted(Split((), (*february, *march), ("2017-03-01", "2017-03-31")))
+    assert parts.netted == ("2017-03",)
+    assert parts.outside("2017-03") == ["2017-03-01", "2017-03-02", "2017-03-31"]
+    assert parts.day_keys(["a"]) == [day_key("a", day) for day in february]
+    assert negated([0, 3, 1], of_label=False) == [0, -3, -1]
+    assert negated([202, 4, 303, 1], of_label=True) == [202, -4, 303, -1]

@@ -35,6 +35,8 @@ from labelgraph_api.tallies import (
     images_counted,
     integral,
     months_to_open,
+    negated,
+    netted,
     per_period,
     registry_key,
     rollup_rows,
@@ -136,7 +138,7 @@ class CypherReads:
         threshold), the hours straddling its ends from the images."""
         parts = await self._tally_split(span, scope["width"], scope["threshold"])
         if parts is not None:
-            parts, tallies = await self._tallied(parts, span, scope["cameras"],
+            parts, tallies = await self._tallied(netted(parts), span, scope["cameras"],
                                                  scope["detector"], scope["label"],
                                                  _whole_history(span, parts))
             return add_histograms(
@@ -157,7 +159,7 @@ class CypherReads:
         their labels)."""
         parts = await self._tally_split(span)
         if parts is not None:
-            parts, tallies = await self._tallied(parts, span, cameras, detector, None,
+            parts, tallies = await self._tallied(netted(parts), span, cameras, detector, None,
                                                  _whole_history(span, parts))
             edges = await self._on_edges(queries.IMAGE_COUNT_ON_EDGES, parts, span,
                                          cameras=cameras, detector=detector)
@@ -221,6 +223,7 @@ class CypherReads:
                                         by_day="day" in scope["parts"])
         if parts is not None:
             by_period = bool(set(scope["parts"]) & {"year", "month", "day"})
+            parts = parts if "day" in scope["parts"] else netted(parts)
             parts, tallies = await self._tallied(parts, span, scope["cameras"],
                                                  scope["detector"], scope["label"],
                                                  not by_period and _whole_history(span, parts))
@@ -510,21 +513,32 @@ class CypherReads:
         """One property's cells on those cameras over the split's whole months and days,
         or all time: the shards of the months (all time), the days the cameras' registries
         hold unfolded in them (filed under their month, or all time), and the whole days.
-        Each registry is read once."""
+        A netted month (tallies.netted) is its shard, its unfolded days inside the window,
+        and its folded days outside it counted negative. Each registry is read once."""
         named = await self._cameras(cameras)
-        months = None if whole_history else parts.months
+        months = None if whole_history else (*parts.months, *parts.netted)
         thin: list[Row] = []
         unfolded: set[tuple[str, str]] = set()
-        if whole_history or parts.months:
+        if whole_history or months:
             nodes = await self._rows(queries.TALLY_THIN, property=name,
                                      keys=[*thin_keys(named, months, name),
                                            *(registry_key(camera) for camera in named)])
             thin = [node for node in nodes if node["level"] != UNFOLDED and node["cells"]]
             unfolded = unfolded_days(nodes, months)
+        # A netted month's unfolded days count where the window holds them; its folded
+        # days outside the window are in its shard, so they are taken off it.
+        outside = {(camera, day) for camera in named for month in parts.netted
+                   for day in parts.outside(month) if (camera, day) not in unfolded}
+        unfolded -= {(camera, day) for camera, day in unfolded
+                     if day[:7] in parts.netted and day not in parts.days}
         days = await self._tally_cells([*parts.day_keys(named),
                                         *(day_key(camera, day) for camera, day in
-                                          sorted(unfolded))], name)
-        return thin + filed_under_thin(days, unfolded, whole_history)
+                                          sorted(unfolded | outside))], name)
+        taken_off = [{**row, "period": row["period"][:7],
+                      "cells": negated(row["cells"], name.startswith("l_"))}
+                     for row in days if (row["camera"], row["period"]) in outside]
+        added = [row for row in days if (row["camera"], row["period"]) not in outside]
+        return thin + filed_under_thin(added, unfolded, whole_history) + taken_off
 
     async def _tallied(self, parts: Split, span: Window, cameras: Sequence[str] | None,
                        detector: str | None, label: str | None, whole_history: bool = False
