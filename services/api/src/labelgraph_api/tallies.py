@@ -501,11 +501,36 @@ def settled_by_hours(ends: Ends, hours: EndHours) -> tuple[Ends, list[str]]:
     return left, sorted(read)
 
 
-def months_to_open(ends: Ends) -> set[tuple[str, str]]:
-    """(camera, month) of each end that is a month: its days say which date holds the
-    camera's first (or last) image."""
-    return {(camera, period) for camera, pair in ends.items()
-            for period in pair if period is not None and len(period) == 7}
+def month_ends(counts: Counts, parts: Split) -> dict[tuple[str, bool], set[str]]:
+    """(month, whether from its start) -> the cameras whose first (last) capture its
+    tallied dates may hold, walked from that end: a camera's first (last) month holding
+    images, unless a date holding them lies over two days before (after) the month's
+    first (last) tallied date (a capture filed under a date three on is later, whatever
+    the offsets)."""
+    periods: dict[str, list[str]] = {}
+    for camera, period in counts:
+        periods.setdefault(camera, []).append(period)
+    found: dict[tuple[str, bool], set[str]] = {}
+    for camera, held in periods.items():
+        months = sorted(period for period in held if len(period) == 7)
+        dates = sorted(period for period in held if is_date(period))
+        if not months:
+            continue
+        first, last = tallied_days(parts, months[0]), tallied_days(parts, months[-1])
+        if first and (not dates or first[0] <= calendar_days(dates[0], 0, 2)[-1]):
+            found.setdefault((months[0], True), set()).add(camera)
+        if last and (not dates or last[-1] >= calendar_days(dates[-1], 2, 0)[0]):
+            found.setdefault((months[-1], False), set()).add(camera)
+    return found
+
+
+def tallied_days(parts: Split, month: str) -> list[str]:
+    """The dates of one of the split's months its tallies count: every date of a whole
+    month, the whole days of a netted one."""
+    if month in parts.months:
+        return days_of(month)
+    inside = set(parts.days)
+    return [day for day in days_of(month) if day in inside]
 
 
 def end_days(ends: Ends, day_counts: Counts) -> Ends:

@@ -37,7 +37,8 @@ from labelgraph_api.tallies import (
     histogram_rows,
     hours_by_place,
     images_counted,
-    months_to_open,
+    is_date,
+    month_ends,
     negated,
     netted,
     per_period,
@@ -48,6 +49,7 @@ from labelgraph_api.tallies import (
     sharpen,
     sightings_rows,
     split,
+    tallied_days,
     tally_property,
     thin_keys,
     unsettled_ends,
@@ -312,20 +314,22 @@ def test_sightings_first_and_last_capture_from_the_dates_that_hold_them(seed):
         parts = split(span)
         for at in (0, 90, 100):
             read_at_ends = in_window(all_images, span.since, span.until, parts.edges)
-            answer, _ = answered_sightings(all_images, nodes, span, tallied(nodes, parts, "L"),
-                                           read_at_ends, at)
+            answer, _ = answered_sightings(all_images, nodes, span, parts,
+                                           tallied(nodes, parts, "L"), read_at_ends, at)
             assert answer == expected_sightings(all_images, span, at)
 
 
-def answered_sightings(all_images, nodes, span, labels, read_at_ends, at):
+def answered_sightings(all_images, nodes, span, parts, labels, read_at_ends, at):
     """The api's sightings from a label's tallied rows and the images read at the ends:
-    the rows, and the dates whose images it read for first and last captures."""
+    the rows, and the dates whose images it read for first and last captures (the days of
+    the months that may hold them read whole, where the api walks them from their end)."""
     counts = per_period(labels, at)
     edges = sightings(read_at_ends, at)
-    ends = unsettled_ends(counts, edges, capture_bounds(labels, at))
-    day_keys = [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
-                for day in days_of(month)]
-    ends = end_days(ends, per_period(read(nodes, day_keys, LABEL), at))
+    days = [row for row in labels if is_date(row["period"])] + read(nodes, [
+        day_key(camera, day) for (month, _), cameras in sorted(month_ends(counts, parts).items())
+        for camera in sorted(cameras) for day in tallied_days(parts, month)], LABEL)
+    ends = unsettled_ends(counts, edges, capture_bounds(days, at))
+    ends = end_days(ends, per_period(days, at))
     found = sightings(in_window(all_images, span.since, span.until, end_dates(ends)), at)
     found = [row for row in found if row["camera"] in ends]
     return sightings_rows(counts, edges, found), end_dates(ends)
@@ -341,7 +345,8 @@ def test_far_zones_hold_each_end_on_another_date():
     labels = tallied(stored(FAR_ZONES), split(span), "L")
     counts = per_period(labels, 90)
     ends = unsettled_ends(counts, [], capture_bounds(labels, 90))
-    assert months_to_open(ends) == {("cam-a", "2016-11")}
+    assert month_ends(counts, split(span)) == {("2016-11", True): {"cam-a"},
+                                               ("2016-11", False): {"cam-a"}}
     ends = end_days(ends, per_period(read(stored(FAR_ZONES), [
         day_key("cam-a", day) for day in days_of("2016-11")], LABEL), 90))
     assert ends == {"cam-a": ("2016-11-01", "2016-11-30")}
@@ -582,7 +587,7 @@ def test_sightings_over_sharpened_ends_answer_as_the_images(seed):
                 if day_key(camera, day) in nodes]
         sharper, end_cells = sharpen(parts, span, read_nodes(ends, LABEL), of_label=True)
         for at in (0, 90, 100):
-            answer, _ = answered_sightings(all_images, nodes, span,
+            answer, _ = answered_sightings(all_images, nodes, span, sharper,
                                            tallied(nodes, parts, "L") + end_cells,
                                            at_the_ends(all_images, span, sharper), at)
             assert answer == expected_sightings(all_images, span, at)
@@ -598,7 +603,7 @@ def test_a_busy_camera_s_first_and_last_capture_come_from_its_end_hours_alone():
     ends = [nodes[day_key("cam-a", day)] for day in parts.edges
             if day_key("cam-a", day) in nodes]
     sharper, end_cells = sharpen(parts, span, read_nodes(ends, LABEL), of_label=True)
-    answer, dates_read = answered_sightings(all_images, nodes, span,
+    answer, dates_read = answered_sightings(all_images, nodes, span, parts,
                                             tallied(nodes, parts, "L") + end_cells,
                                             at_the_ends(all_images, span, sharper), 0)
     assert answer == expected_sightings(all_images, span, 0)

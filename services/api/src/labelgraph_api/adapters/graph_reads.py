@@ -20,13 +20,13 @@ from labelgraph_api.tallies import (
     SEVERAL_DETECTORS,
     TALLY_VERSION,
     UNFOLDED,
+    Counts,
     Split,
     add_histograms,
     add_rollups,
     capture_bounds,
     dates_counted,
     day_key,
-    days_of,
     end_dates,
     end_days,
     end_hours,
@@ -34,7 +34,8 @@ from labelgraph_api.tallies import (
     histogram_rows,
     images_counted,
     integral,
-    months_to_open,
+    is_date,
+    month_ends,
     negated,
     netted,
     per_period,
@@ -44,6 +45,7 @@ from labelgraph_api.tallies import (
     sharpen,
     sightings_rows,
     split,
+    tallied_days,
     tally_property,
     thin_keys,
     unfolded_days,
@@ -579,23 +581,46 @@ class CypherReads:
         straddling the window's ends; first and last capture from those images, or where
         those do not settle them, from the images of the hours that can hold them (the
         day nodes' cells and offsets tell which), else of the dates that hold them."""
-        label, detector = scope["label"], scope["detector"]
-        parts, tallied = await self._tallied(parts, span, scope["cameras"], detector, label)
-        counts = per_period(tallied, scope["min_confidence"])
+        label, detector, at = scope["label"], scope["detector"], scope["min_confidence"]
+        parts, tallied = await self._tallied(netted(parts), span, scope["cameras"], detector,
+                                             label)
+        counts = {place: count for place, count in per_period(tallied, at).items() if count > 0}
         edges = await self._on_edges(queries.SIGHTINGS_ON_EDGES, parts, span, **scope)
-        ends = unsettled_ends(counts, edges, capture_bounds(tallied, scope["min_confidence"]))
-        ends, hours = settled_by_hours(ends, end_hours(tallied, scope["min_confidence"]))
+        days = [row for row in tallied if is_date(row["period"])] + await self._month_ends(
+            counts, parts, tally_property(detector, label), at)
+        ends = unsettled_ends(counts, edges, capture_bounds(days, at))
+        ends, hours = settled_by_hours(ends, end_hours(days, at))
         settled = await self._rows(queries.SIGHTINGS_ON_EDGES, **Split(
             (), (), (), tuple(hours)).images_at_ends(), **span.bounds, **scope) if hours else []
-        day_counts = per_period(await self._tally_cells(
-            [day_key(camera, day) for camera, month in sorted(months_to_open(ends))
-             for day in days_of(month)], tally_property(detector, label)),
-            scope["min_confidence"])
-        ends = end_days(ends, day_counts)
+        ends = end_days(ends, per_period(days, at))
         found = await self._rows(queries.SIGHTINGS_ON_DATES, dates=end_dates(ends),
                                  **span.bounds, **{**scope, "cameras": sorted(ends)}
                                  ) if ends else []
         return sightings_rows(counts, edges, [*settled, *found])
+
+    async def _month_ends(self, counts: Counts, parts: Split, name: str,
+                          min_confidence: float) -> list[Row]:
+        """The day nodes (one property) that may hold each camera's first (last) capture
+        in a month (`month_ends`): the month's tallied dates walked from that end a few
+        at a time, up to the first holding images and the two after it."""
+        rows: list[Row] = []
+        for (month, from_start), cameras in sorted(month_ends(counts, parts).items()):
+            order = tallied_days(parts, month)[::1 if from_start else -1]
+            found: dict[str, int] = {}
+            pending, walked = set(cameras), 0
+            while pending and walked < len(order):
+                chunk = order[walked:walked + FIRST_CHUNK_DATES]
+                read = await self._tally_cells(
+                    [day_key(camera, day) for camera in sorted(pending) for day in chunk], name)
+                rows += read
+                for row in read:
+                    if images_counted([row], True, min_confidence):
+                        place = walked + chunk.index(row["period"])
+                        found[row["camera"]] = min(found.get(row["camera"], place), place)
+                walked += len(chunk)
+                pending = {camera for camera in pending
+                           if camera not in found or walked < found[camera] + 3}
+        return rows
 
     async def _rarest(self, labels: Sequence[str]) -> str:
         edges = {row["label"]: row["edges"]
