@@ -511,12 +511,13 @@ class CypherReads:
                                       whole_history)
 
     async def _tallies_of(self, name: str, parts: Split, cameras: Sequence[str] | None,
-                          whole_history: bool = False) -> list[Row]:
+                          whole_history: bool = False, read: Sequence[Row] = ()) -> list[Row]:
         """One property's cells on those cameras over the split's whole months and days,
         or all time: the shards of the months (all time), the days the cameras' registries
         hold unfolded in them (filed under their month, or all time), and the whole days.
         A netted month (tallies.netted) is its shard, its unfolded days inside the window,
-        and its folded days outside it counted negative. Each registry is read once."""
+        and its folded days outside it counted negative (those among the day nodes `read`
+        already, the window's end dates, are not read again). Each registry is read once."""
         named = await self._cameras(cameras)
         months = None if whole_history else (*parts.months, *parts.netted)
         thin: list[Row] = []
@@ -533,12 +534,15 @@ class CypherReads:
                    for day in parts.outside(month) if (camera, day) not in unfolded}
         unfolded -= {(camera, day) for camera, day in unfolded
                      if day[:7] in parts.netted and day not in parts.days}
+        known = [row for row in read if (row["camera"], row["period"]) in outside]
+        to_read = outside - {(row["camera"], row["period"]) for row in known}
         days = await self._tally_cells([*parts.day_keys(named),
                                         *(day_key(camera, day) for camera, day in
-                                          sorted(unfolded | outside))], name)
+                                          sorted(unfolded | to_read))], name)
         taken_off = [{**row, "period": row["period"][:7],
                       "cells": negated(row["cells"], name.startswith("l_"))}
-                     for row in days if (row["camera"], row["period"]) in outside]
+                     for row in [*days, *known]
+                     if row["cells"] and (row["camera"], row["period"]) in outside]
         added = [row for row in days if (row["camera"], row["period"]) not in outside]
         return thin + filed_under_thin(added, unfolded, whole_history) + taken_off
 
@@ -546,15 +550,17 @@ class CypherReads:
                        detector: str | None, label: str | None, whole_history: bool = False
                        ) -> tuple[Split, list[Row]]:
         """What the images must still answer of the split, and one property's cells that
-        answer the rest: `_tallies`, and the hours of the window's end dates their day
-        nodes answer (tallies.sharpen; the nodes of every camera in one statement)."""
+        answer the rest: `_tallies_of`, and the hours of the window's end dates their day
+        nodes answer (tallies.sharpen; the nodes of every camera in one statement, read
+        first: a netted month takes its end dates off its shard from them)."""
         named = await self._cameras(cameras)
-        tallied = await self._tallies(parts, named, detector, label, whole_history)
+        name = tally_property(detector, label)
+        nodes = await self._rows(queries.TALLY_CELLS, property=name, keys=[
+            day_key(camera, day) for camera in named for day in parts.edges]
+        ) if parts.edges else []
+        tallied = await self._tallies_of(name, parts, named, whole_history, nodes)
         if not parts.edges:
             return parts, tallied
-        nodes = await self._rows(queries.TALLY_CELLS, property=tally_property(detector, label),
-                                 keys=[day_key(camera, day) for camera in named
-                                       for day in parts.edges])
         ends, end_cells = sharpen(parts, span, nodes, of_label=label is not None)
         return ends, tallied + end_cells
 
