@@ -8,6 +8,7 @@ graph written before tallies is counted by the writer's start, the api reading i
 then."""
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -138,6 +139,17 @@ def hours_read(ends, camera):
 def driver_of(env):
     return AsyncGraphDatabase.driver(env["NEO4J_URI"],
                                      auth=(env["NEO4J_USER"], env["NEO4J_PASSWORD"]))
+
+
+@contextlib.asynccontextmanager
+async def recording_reads(env):
+    """The api's reads of the stack's graph, over a session recording their statements."""
+    driver = driver_of(env)
+    try:
+        session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
+        yield session, CypherReads(session)
+    finally:
+        await driver.close()
 
 
 async def write_history(env, cameras, labels, fold_midway=False, detectors=("det-a", "det-b")):
@@ -325,14 +337,22 @@ async def compare(env, cameras, labels, tallies_complete=True, older_day=None):
         await driver.close()
 
 
+def counted_history(env, camera_prefix, label_prefix):
+    """Three new cameras and two new labels, a random history of theirs written by the
+    real writer (part of its days folded midway), one of its day nodes left without
+    offsets, and the graph's tallies marked as counting every image."""
+    cameras = sorted(f"{camera_prefix}-{uuid.uuid4().hex[:6]}" for _ in range(3))
+    labels = [f"{label_prefix}{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    asyncio.run(write_history(env, cameras, labels, fold_midway=True))
+    asyncio.run(forget_offsets(env, cameras[0], OLDER_DAY))
+    asyncio.run(mark_counted(env))
+    return cameras, labels
+
+
 def test_all_time_histograms_rollups_and_counts_from_tallies_equal_those_from_images(stack):
-    cameras = sorted(f"tally-api-{uuid.uuid4().hex[:6]}" for _ in range(3))
-    labels = [f"TA{uuid.uuid4().hex[:6]}" for _ in range(2)]
-    asyncio.run(write_history(stack.env, cameras, labels, fold_midway=True))
-    asyncio.run(forget_offsets(stack.env, cameras[0], OLDER_DAY))
+    cameras, labels = counted_history(stack.env, "tally-api", "TA")
     folded, unfolded = asyncio.run(folded_and_unfolded_days(stack.env, cameras))
     assert folded > 10 and unfolded > 10, "days both folded and not"
-    asyncio.run(mark_counted(stack.env))
     answers = asyncio.run(compare(stack.env, cameras, labels, older_day=OLDER_DAY))
     assert sum(bool(from_images) for _, from_images in answers) > len(answers) * 3 // 4, \
         "most questions find images"
@@ -382,10 +402,7 @@ async def disagreements(env, cameras, labels):
     """(the disagreement phase paged through by the api, the label's disagreements from one
     pass over its edges) over each long window and all time, for each label and queue
     scope; asserts the api read the tallies and never the pass over the label's edges."""
-    driver = driver_of(env)
-    try:
-        session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
-        reads = CypherReads(session)
+    async with recording_reads(env) as (session, reads):
         answers = []
         for since, until in WINDOWS:
             span = await reads.window_of(epoch(since), epoch(until))
@@ -403,8 +420,6 @@ async def disagreements(env, cameras, labels):
                                                 hour=None, limit=10_000)
                     answers.append((paged, [row["object_key"] for row in passed]))
         return answers
-    finally:
-        await driver.close()
 
 
 async def paged_disagreements(reads, span, scope):
@@ -542,10 +557,7 @@ async def newest_pages(env, cameras, labels):
     and of the review queue's images without the label, over each window; asserts which
     walks read hours only: every one but those the tallies cannot tell (a bound between
     integers, two labels), and the dates of the day node without offsets."""
-    driver = driver_of(env)
-    try:
-        session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
-        reads = CypherReads(session)
+    async with recording_reads(env) as (session, reads):
         answers = []
         for since, until in WINDOWS:
             span = await reads.window_of(epoch(since), epoch(until))
@@ -574,16 +586,10 @@ async def newest_pages(env, cameras, labels):
                 answers.append((from_api, await walk(partial(unlabelled_from_dates, session,
                                                              span, scope))))
         return answers
-    finally:
-        await driver.close()
 
 
 def test_image_pages_read_the_hours_the_day_tallies_say_hold_them_and_answer_the_same(stack):
-    cameras = sorted(f"tally-page-{uuid.uuid4().hex[:6]}" for _ in range(3))
-    labels = [f"TP{uuid.uuid4().hex[:6]}" for _ in range(2)]
-    asyncio.run(write_history(stack.env, cameras, labels, fold_midway=True))
-    asyncio.run(forget_offsets(stack.env, cameras[0], OLDER_DAY))
-    asyncio.run(mark_counted(stack.env))
+    cameras, labels = counted_history(stack.env, "tally-page", "TP")
     # Reviewed images leave the queue's pages short of what the tallies count: the api
     # then reads more hours.
     unreviewed = asyncio.run(newest_pages(stack.env, cameras, labels))
