@@ -333,7 +333,7 @@ def main() -> None:
                         help="verdicts recorded at the first size")
     parser.add_argument("--deep-page", type=int, default=1_000,
                         help="the deep page asked by cursor, where the graph holds it")
-    parser.add_argument("--graph-heap", default="2g", help="ArcadeDB's -Xmx")
+    parser.add_argument("--graph-heap", default="3g", help="ArcadeDB's -Xmx")
     parser.add_argument("--settle", type=int, default=60,
                         help="seconds a day rests unwritten before the writer folds it")
     parser.add_argument("--graph", type=Path,

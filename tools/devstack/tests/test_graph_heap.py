@@ -1,4 +1,4 @@
-"""The graph's Java heap is a setting: 2g by default (a million images), more or less by
+"""The graph's Java heap is a setting: 3g by default (a million images), more or less by
 choice."""
 
 from pathlib import Path
@@ -24,9 +24,9 @@ def test_an_argument_beats_the_environment_which_beats_the_default(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("DEVSTACK_GRAPH_HEAP", raising=False)
-    assert graph_heap(None) == "2g"
-    monkeypatch.setenv("DEVSTACK_GRAPH_HEAP", "3g")
     assert graph_heap(None) == "3g"
+    monkeypatch.setenv("DEVSTACK_GRAPH_HEAP", "2g")
+    assert graph_heap(None) == "2g"
     assert graph_heap("1536m") == "1536m"
 
 

@@ -16,9 +16,11 @@ DATABASE = "neo4j"
 USER = "neo4j"
 HEAP_VARIABLE = "DEVSTACK_GRAPH_HEAP"
 # A year of a deployment: 1,000,000 images (10 M label edges, 3 GB on disk) answered every
-# page's questions at 2g (bench/api_bench.py, docs/benchmarks.md "A million images"); 512m
-# runs out of memory at 214,000. The JVM takes the heap as it needs it.
-DEFAULT_HEAP = "2g"
+# page's questions at 2g, but at the edge of it (2.1 GB resident, the month heat map 94 ms
+# p50 / 139 p95); at 3g the same graph and code took 66 / 114 (bench/api_bench.py,
+# docs/benchmarks.md "A million images, second pass"). 512m runs out of memory at 214,000.
+# The JVM takes the heap as it needs it (no -Xms), so a small graph costs no more.
+DEFAULT_HEAP = "3g"
 _HEAP = re.compile(r"[1-9][0-9]*[kKmMgG]")
 
 
@@ -39,7 +41,7 @@ class GraphAccess:
 
 
 def graph_heap(requested: str | None) -> str:
-    """The JVM's -Xmx value: `requested`, else $DEVSTACK_GRAPH_HEAP, else 2g."""
+    """The JVM's -Xmx value: `requested`, else $DEVSTACK_GRAPH_HEAP, else 3g."""
     heap = requested or os.environ.get(HEAP_VARIABLE) or DEFAULT_HEAP
     if not _HEAP.fullmatch(heap):
         raise DevstackError(
