@@ -461,20 +461,14 @@ def test_the_disagreement_phase_reads_the_dates_two_detectors_labelled_and_answe
         assert from_tallies == from_edges
 
 
-async def all_time_disagreements(env, cameras, label):
-    """The disagreement phase over all time from its start, and the statements it ran."""
-    driver = driver_of(env)
-    try:
-        session = RecordingSession(driver, env["NEO4J_DATABASE"], 30)
-        reads = CypherReads(session)
-        session.ran = []
-        span = await reads.window_of(None, None)
+async def forced_disagreements(env, cameras, label, since, until):
+    """The disagreement phase over a window from its start, and the statements it ran."""
+    async with recording_reads(env) as (session, reads):
+        span = await reads.window_of(epoch(since), epoch(until))
         session.ran = []
         rows = await reads.review_queue(span, (DISAGREEMENT, LATEST, ""), PAGE, label=label,
                                         cameras=cameras, threshold=90.0, thresholds={})
         return [row for row in rows if row["score"] == DISAGREEMENT], session.ran
-    finally:
-        await driver.close()
 
 
 def test_on_cameras_one_detector_labelled_the_disagreement_phase_reads_no_image(stack):
@@ -483,11 +477,14 @@ def test_on_cameras_one_detector_labelled_the_disagreement_phase_reads_no_image(
     asyncio.run(write_history(stack.env, cameras, labels, detectors=("det-a",)))
     asyncio.run(mark_counted(stack.env))
     assert asyncio.run(counts_several(stack.env)) == [True]
-    found, ran = asyncio.run(all_time_disagreements(stack.env, cameras, labels[0]))
-    assert found == []
-    assert {queries.TALLY_CELLS, queries.TALLY_THIN} & set(ran), "the tallies answered"
-    assert not {queries.DISAGREEING_ON_DATES, queries.DISAGREEING_OF_LABEL} & set(ran), \
-        "no image was read for disagreements"
+    # Over all time and over long windows whose end dates the day nodes answer too.
+    for since, until in WINDOWS:
+        found, ran = asyncio.run(forced_disagreements(stack.env, cameras, labels[0], since,
+                                                      until))
+        assert found == []
+        assert {queries.TALLY_CELLS, queries.TALLY_THIN} & set(ran), "the tallies answered"
+        assert not {queries.DISAGREEING_ON_DATES, queries.DISAGREEING_OF_LABEL} & set(ran), \
+            "no image was read for disagreements"
 
 
 # Image pages newest first read only the hours the day tallies say hold them: (labels,

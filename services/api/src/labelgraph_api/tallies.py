@@ -364,7 +364,7 @@ def add_histograms(*parts: Iterable[Row]) -> list[Row]:
 def dates_counted(dates: Iterable[str], edges: Iterable[str], tallies: Iterable[Row]
                   ) -> list[str]:
     """Those of `dates` in a period (a month or a day) where the tallies count an image,
-    and those at the window's ends (`edges`, which no tally answers), in their order."""
+    and `edges` (dates no tally answers), in their order."""
     periods = {tally["period"] for tally in tallies if images_counted([tally])}
     kept = set(edges)
     return [day for day in dates if day in kept or day in periods or day[:7] in periods]

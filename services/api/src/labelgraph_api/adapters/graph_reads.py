@@ -357,11 +357,17 @@ class CypherReads:
     async def _dates_with_several_detectors(self, span: Window,
                                             cameras: Sequence[str] | None) -> list[str]:
         """The window's dates where an image on those cameras may have two detectors: the
-        whole months and days whose tallies count one, and the end dates (read from images
-        anyway). On a graph one detector labelled, none: no image is read."""
+        whole months and days whose tallies count one, the end dates whose day nodes count
+        one, and stored dates that are no dates. On a graph one detector labelled, none:
+        no image is read."""
         parts = split(span)
-        tallies = await self._tallies_of(SEVERAL_DETECTORS, parts, cameras)
-        return dates_counted(span.dates, parts.edges, tallies)
+        named = await self._cameras(cameras)
+        tallies = await self._tallies_of(SEVERAL_DETECTORS, parts, named)
+        ends = await self._tally_cells(
+            [day_key(camera, day) for camera in named for day in parts.edges],
+            SEVERAL_DETECTORS)
+        return dates_counted(span.dates, [day for day in parts.edges if not is_date(day)],
+                             tallies + ends)
 
     async def _unlabelled(self, span: Window, after: tuple[float, int, str] | None,
                           limit: int, label: str, cameras: Any, **_thresholds: Any) -> list[Row]:
