@@ -24,7 +24,7 @@ from neo4j import AsyncGraphDatabase
 from labelgraph_api import queries
 from labelgraph_api.adapters.graph import GraphSession
 from labelgraph_api.adapters.graph_reads import NO_CURSOR, CypherReads
-from labelgraph_api.domain import DISAGREEMENT, UNLABELLED
+from labelgraph_api.domain import DISAGREEMENT, UNLABELLED, review_key
 from labelgraph_api.tallies import SEVERAL_DETECTORS
 from labelgraph_api.windows import LATEST, newest_first
 from labelgraph_devstack.testing import LABELED_AT, labelled_event
@@ -506,15 +506,21 @@ async def walk(page):
         after = (rows[-1]["timestamp"], rows[-1]["object_key"])
 
 
-async def review(env, keys, label):
-    """Reviewers' verdicts on these images for the label, as the api projects them."""
+async def review(env, keys, label, judged=True):
+    """Reviewers' verdicts on these images for the label, projected onto the graph as the
+    api projects them (judged), or taken off it again: only the graph holds them, and an
+    api starting on the session's graph would adopt them into its verdict table."""
+    verdicts = [{"review_key": review_key(key, label), "object_key": key, "label": label,
+                 "present": False, "reviewer": "tally-test",
+                 "reviewed_at": "2026-12-07T00:00:00+00:00", "sampled": False} for key in keys]
     driver = driver_of(env)
     try:
         async with driver.session(database=env["NEO4J_DATABASE"]) as session:
-            await (await session.run(
-                "UNWIND $keys AS key CREATE (:Review {review_key: key + $label, "
-                "object_key: key, label_name: $label, present: false})",
-                keys=keys, label=label)).consume()
+            await (await session.run(queries.PROJECT_VERDICTS, verdicts=verdicts) if judged
+                   else await session.run("UNWIND $keys AS key MATCH (review:Review "
+                                          "{review_key: key}) DELETE review",
+                                          keys=[row["review_key"] for row in verdicts])
+                   ).consume()
     finally:
         await driver.close()
 
@@ -592,7 +598,11 @@ def test_image_pages_read_the_hours_the_day_tallies_say_hold_them_and_answer_the
     unreviewed = asyncio.run(newest_pages(stack.env, cameras, labels))
     newest = [key for page in unreviewed[-1][1][:3] for key in page]
     asyncio.run(review(stack.env, newest[::2], labels[-1]))
-    for from_hours, from_dates in asyncio.run(newest_pages(stack.env, cameras, labels)):
+    try:
+        reviewed = asyncio.run(newest_pages(stack.env, cameras, labels))
+    finally:
+        asyncio.run(review(stack.env, newest[::2], labels[-1], judged=False))
+    for from_hours, from_dates in reviewed:
         assert from_hours == from_dates
     assert sum(len(from_dates) > 2 for _, from_dates in unreviewed) > len(unreviewed) // 2, \
         "most walks hold several pages"
