@@ -158,9 +158,17 @@ class Split:
         return [day_key(camera, day) for camera in cameras for day in self.days
                 if day[:7] not in self.netted]
 
+    def tallied(self, month: str) -> list[str]:
+        """The dates of one of the split's months its tallies count: every date of a whole
+        month, the whole days of a netted one."""
+        if month in self.months:
+            return days_of(month)
+        inside = set(self.days)
+        return [day for day in days_of(month) if day in inside]
+
     def outside(self, month: str) -> list[str]:
         """A netted month's dates that are not among the split's whole days."""
-        inside = set(self.days)
+        inside = set(self.tallied(month))
         return [day for day in days_of(month) if day not in inside]
 
 
@@ -516,21 +524,12 @@ def month_ends(counts: Counts, parts: Split) -> dict[tuple[str, bool], set[str]]
         dates = sorted(period for period in held if is_date(period))
         if not months:
             continue
-        first, last = tallied_days(parts, months[0]), tallied_days(parts, months[-1])
+        first, last = parts.tallied(months[0]), parts.tallied(months[-1])
         if first and (not dates or first[0] <= calendar_days(dates[0], 0, 2)[-1]):
             found.setdefault((months[0], True), set()).add(camera)
         if last and (not dates or last[-1] >= calendar_days(dates[-1], 2, 0)[0]):
             found.setdefault((months[-1], False), set()).add(camera)
     return found
-
-
-def tallied_days(parts: Split, month: str) -> list[str]:
-    """The dates of one of the split's months its tallies count: every date of a whole
-    month, the whole days of a netted one."""
-    if month in parts.months:
-        return days_of(month)
-    inside = set(parts.days)
-    return [day for day in days_of(month) if day in inside]
 
 
 def end_days(ends: Ends, day_counts: Counts) -> Ends:

@@ -49,7 +49,6 @@ from labelgraph_api.tallies import (
     sharpen,
     sightings_rows,
     split,
-    tallied_days,
     tally_property,
     thin_keys,
     unsettled_ends,
@@ -327,7 +326,7 @@ def answered_sightings(all_images, nodes, span, parts, labels, read_at_ends, at)
     edges = sightings(read_at_ends, at)
     days = [row for row in labels if is_date(row["period"])] + read(nodes, [
         day_key(camera, day) for (month, _), cameras in sorted(month_ends(counts, parts).items())
-        for camera in sorted(cameras) for day in tallied_days(parts, month)], LABEL)
+        for camera in sorted(cameras) for day in parts.tallied(month)], LABEL)
     ends = unsettled_ends(counts, edges, capture_bounds(days, at))
     ends = end_days(ends, per_period(days, at))
     found = sightings(in_window(all_images, span.since, span.until, end_dates(ends)), at)

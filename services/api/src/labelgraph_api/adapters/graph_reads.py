@@ -45,7 +45,6 @@ from labelgraph_api.tallies import (
     sharpen,
     sightings_rows,
     split,
-    tallied_days,
     tally_property,
     thin_keys,
     unfolded_days,
@@ -617,7 +616,7 @@ class CypherReads:
         at a time, up to the first holding images and the two after it."""
         rows: list[Row] = []
         for (month, from_start), cameras in sorted(month_ends(counts, parts).items()):
-            order = tallied_days(parts, month)[::1 if from_start else -1]
+            order = parts.tallied(month)[::1 if from_start else -1]
             found: dict[str, int] = {}
             pending, walked = set(cameras), 0
             while pending and walked < len(order):
