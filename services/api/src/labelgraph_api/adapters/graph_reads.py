@@ -374,7 +374,7 @@ class CypherReads:
         reach = span.before(after[1]) if after else span
         parameters = {**span.bounds, **cursor, "label": label, "cameras": cameras,
                       "detector": None, "hour": None, "limit": limit}
-        counter = (_Counter(cameras, None, tally_property(None, None),
+        counter = (_Counter(await self._cameras(cameras), None, tally_property(None, None),
                             tally_property(None, label))
                    if await self._tallies_complete() else None)
 
@@ -400,7 +400,7 @@ class CypherReads:
         if not await self._tallies_complete():
             return None
         name = tally_property(scope["detector"], labels[0] if labels else None)
-        return _Counter(scope["cameras"], scope["hour"], name, None,
+        return _Counter(await self._cameras(scope["cameras"]), scope["hour"], name, None,
                         scope["min_confidence"] if labels else 0)
 
     async def _newest_of_hours(self, dates: list[str], counter: _Counter, span: Window,
@@ -410,8 +410,7 @@ class CypherReads:
         hours the day tallies say hold them (newest_hours.py): more hours while the rows
         read do not settle the page (reviewed images leave it short), the dates whole
         where a day node holds no offsets."""
-        named = await self._cameras(counter.cameras)
-        keys = [day_key(camera, day) for camera in named for day in dates]
+        keys = [day_key(camera, day) for camera in counter.cameras for day in dates]
         nodes = await self._tally_cells(keys, counter.counted)
         counts = counts_by_hour(nodes, counter.counted.startswith("l_"), counter.min_confidence)
         if counter.left_out is not None:
@@ -647,10 +646,11 @@ def _all_time(span: Window) -> bool:
 @dataclass(frozen=True)
 class _Counter:
     """What a page's images are in the day tallies: a property's cells (at or above an
-    integer confidence) on those cameras (None: every one), in one local hour of the day
-    (None: any), less a label's cells (`left_out`: the images without the label)."""
+    integer confidence) on those cameras (named once per walk, not per chunk of dates), in
+    one local hour of the day (None: any), less a label's cells (`left_out`: the images
+    without the label)."""
 
-    cameras: Sequence[str] | None
+    cameras: Sequence[str]
     hour: int | None
     counted: str
     left_out: str | None
