@@ -24,7 +24,7 @@ class FakeSession:
         if query == queries.DATES:
             # The graph promises no order: give the dates shuffled.
             days = sorted({day for _, day in self.images})
-            return [{"iso_dates": days[1::2] + days[::2]}]
+            return [{"collected": days[1::2] + days[::2]}]
         if query == queries.TALLY_STATE:
             return []  # a graph without tallies: the cameras' images are counted
         if query == queries.CAMERA_IMAGES:

@@ -83,10 +83,14 @@ class CypherReads:
     async def _rows(self, query: str, **parameters: Any) -> list[Row]:
         return await self._session.rows(query, **parameters)
 
+    async def _collected(self, query: str, **parameters: Any) -> list[Any]:
+        """What a statement returns as one list (`collected`): its rows, without a row's cost."""
+        rows = await self._rows(query, **parameters)
+        return list(rows[0]["collected"]) if rows else []
+
     async def _dates(self) -> list[str]:
         """Every camera-local date the time tree holds (a few hundred a year), in no order."""
-        rows = await self._rows(queries.DATES)
-        return list(rows[0]["iso_dates"]) if rows else []
+        return await self._collected(queries.DATES)
 
     async def _images(self, query: str, **parameters: Any) -> list[Row]:
         """Image items of one of the paging statements, labels sorted, nulls dropped."""
@@ -236,7 +240,7 @@ class CypherReads:
 
     async def reviewed(self, span: Window, **scope: Any) -> list[Row]:
         """Each reviewed image in scope with the reviewer's truth and the detector's confidence."""
-        return await self._rows(queries.REVIEWED, **span.bounds, **scope)
+        return await self._collected(queries.REVIEWED, **span.bounds, **scope)
 
     async def reviewed_images(self, span: Window, after: tuple[int, str] | None, limit: int,
                               **scope: Any) -> list[Row]:
@@ -248,7 +252,7 @@ class CypherReads:
     async def reviewed_by_detector(self, span: Window, **scope: Any) -> list[Row]:
         """Each reviewed image in scope: the truth, its camera and camera-local hour, who
         labelled it, each detector's confidence and model version, who gave it no label."""
-        rows = await self._rows(queries.REVIEWED_BY_DETECTOR, **span.bounds, **scope)
+        rows = await self._collected(queries.REVIEWED_BY_DETECTOR, **span.bounds, **scope)
         return [_judged(row) for row in rows]
 
     async def alarms(self, span: Window, thresholds: Sequence[float], **scope: Any) -> list[Row]:
@@ -263,9 +267,10 @@ class CypherReads:
     async def reviewed_for_export(self, span: Window, **scope: Any) -> list[Row]:
         """Each reviewed image in scope with its verdict, bucket and the label's boxes per
         detector (JSON text, checked by the export), by object key."""
-        rows = await self._rows(queries.REVIEWED_FOR_EXPORT, **span.bounds, **scope)
-        return [{**row, "labels": [label for label in row["labels"]
-                                   if label["detector"] is not None]} for row in rows]
+        rows = await self._collected(queries.REVIEWED_FOR_EXPORT, **span.bounds, **scope)
+        return sorted(({**row, "labels": [label for label in row["labels"]
+                                          if label["detector"] is not None]} for row in rows),
+                      key=lambda row: row["object_key"])
 
     async def detectors(self, span: Window, budget: int) -> tuple[Row, int, bool]:
         """Images per detector among the window's newest `budget` images (walking dates back).
@@ -311,9 +316,8 @@ class CypherReads:
     async def sample_keys(self, span: Window, limit: int, **scope: Any) -> list[str]:
         """Object keys of at most `limit` images in scope the random sample has not judged
         for the label."""
-        rows = await self._rows(queries.SAMPLE_KEYS_ON_DATES, dates=list(span.dates),
-                                **span.bounds, limit=limit, **scope)
-        return [row["object_key"] for row in rows]
+        return await self._collected(queries.SAMPLE_KEYS_ON_DATES, dates=list(span.dates),
+                                     **span.bounds, limit=limit, **scope)
 
     async def images_by_keys(self, keys: Sequence[str]) -> list[Row]:
         """The images of these object keys with their labels, in no order."""
