@@ -32,7 +32,7 @@ import pytest
 from aiokafka.conn import AIOKafkaConnection
 from moto.server import ThreadedMotoServer
 
-from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
+from labelgraph_api.adapters.s3 import image_links
 from labelgraph_api.adapters.verdict_table import VerdictTable
 from labelgraph_api.domain import StoredVerdict
 from labelgraph_contract import encode_event
@@ -345,7 +345,7 @@ def test_api_policy_covers_image_links_under_its_prefix_and_the_verdict_table(
     provisioned()
     with recording(monkeypatch) as recorder:
         session = boto3.session.Session()
-        links = S3ImageLinks(signing_client(session, REGION, None), DEFAULTS.image_bucket, 60)
+        links = image_links(session, REGION, None, DEFAULTS.image_bucket, 60)
         table = VerdictTable(session.client("dynamodb"), DEFAULTS.verdict_table)
         key = image_key(prefix=prefix)
         asyncio.run(_use_verdicts(table, key))

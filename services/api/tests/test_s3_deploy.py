@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from labelgraph_api.adapters.s3 import S3ImageLinks, signing_client
+from labelgraph_api.adapters.s3 import image_links
 from labelgraph_api.config import ApiSettings
 
 KEY = "alarms/cam1/2024-05-01/12/snap 20240501-120000.jpg"
@@ -25,8 +25,7 @@ def no_endpoint_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def signed(region: str, public_endpoint: str | None, bucket: str = "security-alarms") -> str:
-    client = signing_client(boto3.session.Session(), region, public_endpoint)
-    return S3ImageLinks(client, bucket, 900).url(None, KEY)
+    return image_links(boto3.session.Session(), region, public_endpoint, bucket, 900).url(None, KEY)
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])

@@ -17,12 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from labelgraph_api import observability
 from labelgraph_api.adapters.graph import GraphSession, GraphTimeout, open_driver
 from labelgraph_api.adapters.graph_reads import CypherReads
-from labelgraph_api.adapters.s3 import (
-    S3ImageLinks,
-    S3ImageReader,
-    reading_client,
-    signing_client,
-)
+from labelgraph_api.adapters.s3 import S3ImageReader, image_links, reading_client
 from labelgraph_api.adapters.verdict_graph import VerdictProjection
 from labelgraph_api.adapters.verdict_table import VerdictStoreUnavailable, VerdictTable
 from labelgraph_api.bounded_body import BoundedBody
@@ -72,8 +67,9 @@ def create_app(settings: ApiSettings) -> FastAPI:
         reads: GraphReads = CypherReads(session)
         verdict_graph: VerdictGraph = VerdictProjection(session)
         aws = boto3.session.Session()
-        s3 = signing_client(aws, settings.aws_default_region, settings.public_s3_endpoint_url)
-        links: ImageLinks = S3ImageLinks(s3, settings.image_bucket, settings.presign_seconds)
+        links: ImageLinks = image_links(aws, settings.aws_default_region,
+                                        settings.public_s3_endpoint_url, settings.image_bucket,
+                                        settings.presign_seconds)
         image_bytes: ImageBytes = S3ImageReader(
             reading_client(aws, settings.aws_default_region), settings.image_bucket)
         store: VerdictStore = VerdictTable(
