@@ -21,7 +21,6 @@ from typing import Any
 
 from labelgraph_api.tallies import (
     HOUR_SECONDS,
-    at_least,
     camera_hour,
     cells,
     is_date,
@@ -41,10 +40,9 @@ def counts_by_hour(nodes: Iterable[Row], of_label: bool, min_confidence: float =
     integer confidence) added up per camera, date and hour."""
     counts: HourCounts = {}
     for node in nodes:
-        for cell in cells(node["cells"], of_label):
-            if at_least(cell, min_confidence):
-                place = (node["camera"], node["period"], cell.hour)
-                counts[place] = counts.get(place, 0) + cell.count
+        for cell in cells(node["cells"], of_label, min_confidence):
+            place = (node["camera"], node["period"], cell.hour)
+            counts[place] = counts.get(place, 0) + cell.images
     return counts
 
 

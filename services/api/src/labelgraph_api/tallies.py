@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from labelgraph_api.windows import DAY_SECONDS, EARLIEST, LATEST, Window
 
@@ -100,29 +100,29 @@ def months_of(dates: Iterable[str]) -> list[str]:
     return sorted({day[:7] for day in dates})
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """Images of one camera-local hour (and, for a label, one confidence bucket)."""
 
     hour: int
     bucket: int | None
-    count: int
+    images: int
 
 
-def cells(stored: Sequence[int] | None, of_label: bool) -> Iterator[Cell]:
-    """A stored property decoded: the 24 hourly image counts, or a label's sparse pairs."""
+def cells(stored: Sequence[int] | None, of_label: bool, min_confidence: float = 0
+          ) -> Iterator[Cell]:
+    """A stored property decoded: the 24 hourly image counts, or a label's sparse pairs at
+    or above an integer confidence. A month's answer decodes tens of thousands of cells, so
+    the bar is applied here, before a cell is made."""
     if not stored:
         return
     if not of_label:
         yield from (Cell(hour, None, count) for hour, count in enumerate(stored) if count)
         return
+    bar = math.ceil(min_confidence)
     for code, count in zip(stored[0::2], stored[1::2], strict=True):
-        yield Cell(code // BUCKETS, code % BUCKETS, count)
-
-
-def at_least(cell: Cell, min_confidence: float) -> bool:
-    """Whether a cell's images are at or above an integer confidence (image counts always)."""
-    return cell.bucket is None or cell.bucket >= math.ceil(min_confidence)
+        hour, bucket = divmod(code, BUCKETS)
+        if bucket >= bar:
+            yield Cell(hour, bucket, count)
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,7 @@ def cut_to_hours(stored: Sequence[int], hours: set[int], of_label: bool) -> list
     if not of_label:
         return [count if hour in hours else 0 for hour, count in enumerate(stored)]
     return [number for cell in cells(stored, of_label=True) if cell.hour in hours
-            for number in (cell.hour * BUCKETS + (cell.bucket or 0), cell.count)]
+            for number in (cell.hour * BUCKETS + (cell.bucket or 0), cell.images)]
 
 
 def histogram_rows(tallies: Iterable[Row], width: float | None, threshold: float) -> list[Row]:
@@ -351,8 +351,8 @@ def histogram_rows(tallies: Iterable[Row], width: float | None, threshold: float
             bucket = float(cell.bucket if width is None
                            else math.floor(cell.bucket / width) * width)
             held = totals.setdefault(bucket, [0, 0])
-            held[0] += cell.count
-            held[1] += cell.count if cell.bucket >= threshold else 0
+            held[0] += cell.images
+            held[1] += cell.images if cell.bucket >= threshold else 0
     return [{"bucket": bucket, "images": images, "at_or_above": above}
             for bucket, (images, above) in sorted(totals.items()) if images]
 
@@ -381,8 +381,8 @@ def dates_counted(dates: Iterable[str], edges: Iterable[str], tallies: Iterable[
 def images_counted(tallies: Iterable[Row], of_label: bool = False,
                    min_confidence: float = 0) -> int:
     """Images the tallies count (of a label: at or above an integer confidence)."""
-    return sum(cell.count for tally in tallies for cell in cells(tally["cells"], of_label)
-               if at_least(cell, min_confidence))
+    return sum(cell.images for tally in tallies
+               for cell in cells(tally["cells"], of_label, min_confidence))
 
 
 def per_period(tallies: Iterable[Row], min_confidence: float) -> Counts:
@@ -412,8 +412,7 @@ def capture_bounds(tallies: Iterable[Row], min_confidence: float) -> Bounds:
     holding any, or whatever the offset for a node without them and for a month."""
     bounds: Bounds = {}
     for tally in tallies:
-        hours = [cell.hour for cell in cells(tally["cells"], of_label=True)
-                 if at_least(cell, min_confidence)]
+        hours = [cell.hour for cell in cells(tally["cells"], True, min_confidence)]
         if hours:
             low, high = _possible_captures(tally, min(hours), max(hours))
             held = bounds.get(tally["camera"], (low, high))
@@ -467,15 +466,13 @@ def end_hours(tallies: Iterable[Row], min_confidence: float) -> EndHours:
         period = tally["period"]
         offsets = (offsets_of(tally.get("offsets"))
                    if isinstance(period, str) and is_date(period) else None)
-        for cell in cells(tally["cells"], of_label=True):
-            if not at_least(cell, min_confidence):
-                continue
+        for hour in sorted({cell.hour for cell in cells(tally["cells"], True, min_confidence)}):
             if offsets is None:
-                held.append((*_possible_captures(tally, cell.hour, cell.hour), None))
+                held.append((*_possible_captures(tally, hour, hour), None))
                 continue
-            first = utc_midnight(period) + cell.hour * HOUR_SECONDS
+            first = utc_midnight(period) + hour * HOUR_SECONDS
             held.append((first - offsets[1], first + HOUR_SECONDS - offsets[0],
-                         camera_hour(tally["camera"], period, cell.hour)))
+                         camera_hour(tally["camera"], period, hour)))
     return {camera: (_hours_where(held, first=True), _hours_where(held, first=False))
             for camera, held in places.items() if held}
 
@@ -593,12 +590,11 @@ def rollup_rows(tallies: Iterable[Row], parts: Sequence[str], label: str | None,
     groups: dict[Group, int] = {}
     for tally in tallies:
         year, month, day = _period_parts(tally["period"])
-        for cell in cells(tally["cells"], label is not None):
-            if at_least(cell, min_confidence):
-                values = (tally["camera"], year, month, day, cell.hour)
-                group = tuple(value if part in parts else None
-                              for part, value in zip(ROLLUP_PARTS, values, strict=True))
-                groups[group] = groups.get(group, 0) + cell.count
+        for cell in cells(tally["cells"], label is not None, min_confidence):
+            values = (tally["camera"], year, month, day, cell.hour)
+            group = tuple(value if part in parts else None
+                          for part, value in zip(ROLLUP_PARTS, values, strict=True))
+            groups[group] = groups.get(group, 0) + cell.images
     return _rollup_rows(groups)
 
 

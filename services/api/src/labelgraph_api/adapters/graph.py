@@ -61,4 +61,7 @@ class GraphSession:
             if error.code and "Timeout" in error.code:
                 raise GraphTimeout(f"graph query exceeded {self._timeout}s") from error
             raise
-        return [record.data() for record in records]
+        # Every statement returns plain values, maps and lists (no nodes): dict(items()) takes
+        # them as they are, where record.data() walks each value to convert graph types
+        # (20-50 ms a request on the million-image bench's pages).
+        return [dict(record.items()) for record in records]
