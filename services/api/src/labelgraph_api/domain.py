@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -293,12 +294,22 @@ def confusion(verdicts: Sequence[tuple[bool, float | None]], threshold: float) -
 
 
 def curve(verdicts: Sequence[tuple[bool, float | None]], step: float) -> list[Confusion]:
-    """The confusion at every threshold from 0 to 100 in steps."""
+    """The confusion at every threshold from 0 to 100 in steps: `confusion` at each, counted
+    from the sorted confidences (thousands of verdicts, a hundred thresholds)."""
     count = int(100 / step + 1e-9)
     thresholds = [round(index * step, 6) for index in range(count + 1)]
     if thresholds[-1] < 100:
         thresholds.append(100.0)
-    return [confusion(verdicts, threshold) for threshold in thresholds]
+    present = sorted(c for truth, c in verdicts if truth and c is not None)
+    absent = sorted(c for truth, c in verdicts if not truth and c is not None)
+    truly = sum(1 for truth, _ in verdicts if truth)
+    points = []
+    for threshold in thresholds:
+        found = len(present) - bisect_left(present, threshold)
+        false_alarms = len(absent) - bisect_left(absent, threshold)
+        points.append(Confusion(threshold, found, false_alarms, truly - found,
+                                len(verdicts) - truly - false_alarms))
+    return points
 
 
 Verdicts = Sequence[tuple[bool, float | None]]

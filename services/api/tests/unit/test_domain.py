@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 
 import pytest
 from pydantic import ValidationError
@@ -136,6 +137,18 @@ def test_confusion_counts_absent_confidences_as_not_flagged():
 def test_the_curve_runs_from_0_to_100():
     assert [point.threshold for point in curve([], 25)] == [0, 25, 50, 75, 100]
     assert [point.threshold for point in curve([], 30)] == [0, 30, 60, 90, 100]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_each_point_of_the_curve_is_the_confusion_at_its_threshold(seed):
+    rng = random.Random(seed)
+    # Confidences on the thresholds themselves too: a tie counts as flagged.
+    verdicts = [(rng.random() < 0.4, rng.choice([None, float(rng.randrange(0, 101, 5)),
+                                                 rng.uniform(0, 100)]))
+                for _ in range(rng.randrange(0, 300))]
+    for step in (5, 2.5, 30):
+        assert curve(verdicts, step) == [confusion(verdicts, point.threshold)
+                                         for point in curve([], step)]
 
 
 def test_settings_refuse_to_serve_without_keys_unless_the_dev_flag_is_set(monkeypatch):
