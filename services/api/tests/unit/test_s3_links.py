@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
-from botocore.exceptions import NoCredentialsError
+from botocore.credentials import ReadOnlyCredentials
+from botocore.exceptions import NoCredentialsError, ParamValidationError
 
 from labelgraph_api.adapters.s3 import S3ImageLinks, image_links, signing_client
 
@@ -21,19 +22,21 @@ KEYS = ["alarms/cam1/2024-05-01/12/snap 20240501-120000.jpg", "a b+c?d#e%f&g=h;i
 NOW = datetime.datetime(2026, 12, 8, 4, 0, 0)
 
 
-def session(token: str | None) -> boto3.session.Session:
-    return boto3.session.Session(aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret",
+def session(token: str | None, key_id: str = "AKIDEXAMPLE") -> boto3.session.Session:
+    return boto3.session.Session(aws_access_key_id=key_id, aws_secret_access_key="secret",
                                  aws_session_token=token)
 
 
 @pytest.mark.parametrize("endpoint", ["http://localhost:4566", None])
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
-@pytest.mark.parametrize("token", [None, "session-token"])
+@pytest.mark.parametrize(("token", "key_id"), [(None, "AKIDEXAMPLE"),
+                                               ("session-token", "AKIDEXAMPLE"),
+                                               (None, "minio/user")])  # a slash in the scope
 def test_links_are_boto3s_presigned_urls(monkeypatch: pytest.MonkeyPatch, endpoint: str | None,
-                                         region: str, token: str | None) -> None:
+                                         region: str, token: str | None, key_id: str) -> None:
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)
-    aws = session(token)
+    aws = session(token, key_id)
     links = image_links(aws, region, endpoint, "security-alarms", 900)
     boto = signing_client(aws, region, endpoint)
     with mock.patch("botocore.auth.get_current_datetime", return_value=NOW):
@@ -45,12 +48,26 @@ def test_links_are_boto3s_presigned_urls(monkeypatch: pytest.MonkeyPatch, endpoi
                 assert links.url(bucket, key) == expected
 
 
-def test_a_link_carries_the_session_token_expiry_and_signing_scope() -> None:
-    links = image_links(session("first"), "eu-west-1", None, "security-alarms", 900)
-    first = parse_qs(urlsplit(links.url(None, KEYS[0])).query)
-    assert first["X-Amz-Security-Token"] == ["first"]
-    assert first["X-Amz-Expires"] == ["900"]
-    assert first["X-Amz-Credential"][0].endswith("/eu-west-1/s3/aws4_request")
+class Rotating:
+    """Credentials that hand out a new session token each time they are frozen (a role's)."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+
+    def get_frozen_credentials(self) -> ReadOnlyCredentials:
+        self.turns += 1
+        return ReadOnlyCredentials("AKIDEXAMPLE", "secret", f"token-{self.turns}")
+
+
+def test_later_links_sign_with_the_credentials_of_the_moment() -> None:
+    client = signing_client(session("first"), "eu-west-1", None)
+    links = S3ImageLinks(client, Rotating(), "security-alarms", 900)  # type: ignore[arg-type]
+    links.url(None, KEYS[0])  # boto3's, with the client's own
+    later = [parse_qs(urlsplit(links.url(None, key)).query) for key in KEYS[1:3]]
+    assert [query["X-Amz-Security-Token"] for query in later] == [["token-1"], ["token-2"]]
+    assert all(query["X-Amz-Expires"] == ["900"] for query in later)
+    assert all(query["X-Amz-Credential"][0].endswith("/eu-west-1/s3/aws4_request")
+               for query in later)
 
 
 def test_without_credentials_signing_fails_as_boto3_does(monkeypatch: pytest.MonkeyPatch,
@@ -73,3 +90,13 @@ def test_the_kept_endpoint_signs_with_the_links_credentials() -> None:
     links.url(None, KEYS[0])
     with pytest.raises(NoCredentialsError):
         links.url(None, KEYS[1])
+
+
+
+def test_an_empty_key_is_refused_as_boto3_refuses_it() -> None:
+    links = image_links(session(None), "eu-west-1", "http://localhost:4566", "bucket", 900)
+    with pytest.raises(ParamValidationError):
+        links.url(None, "")
+    links.url(None, KEYS[0])  # the bucket's endpoint is kept from here on
+    with pytest.raises(ParamValidationError):
+        links.url(None, "")

@@ -86,7 +86,7 @@ class CypherReads:
     async def _collected(self, query: str, **parameters: Any) -> list[Any]:
         """What a statement returns as one list (`collected`): its rows, without a row's cost."""
         rows = await self._rows(query, **parameters)
-        return list(rows[0]["collected"]) if rows else []
+        return list(rows[0]["collected"] or []) if rows else []
 
     async def _dates(self) -> list[str]:
         """Every camera-local date the time tree holds (a few hundred a year), in no order."""

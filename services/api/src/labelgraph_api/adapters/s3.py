@@ -72,7 +72,7 @@ class S3ImageLinks:
     def url(self, bucket: str | None, object_key: str) -> str:
         bucket = bucket or self._default_bucket
         path = percent_encode(object_key, safe="/~")
-        if bucket not in self._endpoints:
+        if bucket not in self._endpoints or not object_key:  # boto3 refuses an empty key
             return self._first_url(bucket, object_key, path)
         base, service, region = self._endpoints[bucket]
         request = AWSRequest(method="GET", url=base + path)
@@ -90,11 +90,13 @@ class S3ImageLinks:
         url: str = self._client.generate_presigned_url(
             "get_object", Params={"Bucket": bucket, "Key": object_key}, ExpiresIn=self._expires)
         parts = urlsplit(url)
-        if parts.path.endswith(path):  # else keep asking boto3: an endpoint not understood
-            base = urlunsplit((parts.scheme, parts.netloc, parts.path[:-len(path)], "", ""))
-            # X-Amz-Credential is key/date/region/service/aws4_request.
+        if parts.path.endswith(path):  # else keep asking boto3
+            prefix = parts.path[:len(parts.path) - len(path)]
+            base = urlunsplit((parts.scheme, parts.netloc, prefix, "", ""))
+            # X-Amz-Credential is key/date/region/service/aws4_request; read from the end,
+            # as a key id may hold a slash (MinIO, LocalStack).
             scope = parse_qs(parts.query)["X-Amz-Credential"][0].split("/")
-            self._endpoints[bucket] = (base, scope[3], scope[2])
+            self._endpoints[bucket] = (base, scope[-2], scope[-3])
         return url
 
 
