@@ -284,41 +284,40 @@ class Confusion:
         return self.false_negatives / present if present else None
 
 
-def confusion(verdicts: Sequence[tuple[bool, float | None]], threshold: float) -> Confusion:
+Verdicts = Sequence[tuple[bool, float | None]]
+
+
+class ConfusionCounter:
+    """The confusion of (truth, detector confidence or None) pairs at any threshold, flagged
+    meaning confidence >= threshold: the confidences sorted once, each threshold bisected
+    (a curve asks a hundred thresholds of thousands of verdicts)."""
+
+    def __init__(self, verdicts: Verdicts) -> None:
+        self._present = sorted(c for truth, c in verdicts if truth and c is not None)
+        self._absent = sorted(c for truth, c in verdicts if not truth and c is not None)
+        self._truly = sum(1 for truth, _ in verdicts if truth)
+        self._judged = len(verdicts)
+
+    def at(self, threshold: float) -> Confusion:
+        found = len(self._present) - bisect_left(self._present, threshold)
+        false_alarms = len(self._absent) - bisect_left(self._absent, threshold)
+        return Confusion(threshold, found, false_alarms, self._truly - found,
+                         self._judged - self._truly - false_alarms)
+
+
+def confusion(verdicts: Verdicts, threshold: float) -> Confusion:
     """Count (truth, detector confidence or None) pairs; flagged means confidence >= threshold."""
-    counts: Counter[tuple[bool, bool]] = Counter(
-        (present, confidence is not None and confidence >= threshold)
-        for present, confidence in verdicts)
-    return Confusion(threshold, counts[True, True], counts[False, True], counts[True, False],
-                     counts[False, False])
+    return ConfusionCounter(verdicts).at(threshold)
 
 
-def curve(verdicts: Sequence[tuple[bool, float | None]], step: float) -> list[Confusion]:
-    """The confusion at every threshold from 0 to 100 in steps: `confusion` at each, counted
-    from the sorted confidences (thousands of verdicts, a hundred thresholds)."""
+def curve(verdicts: Verdicts, step: float) -> list[Confusion]:
+    """The confusion at every threshold from 0 to 100 in steps."""
     count = int(100 / step + 1e-9)
     thresholds = [round(index * step, 6) for index in range(count + 1)]
     if thresholds[-1] < 100:
         thresholds.append(100.0)
-    present = sorted(c for truth, c in verdicts if truth and c is not None)
-    absent = sorted(c for truth, c in verdicts if not truth and c is not None)
-    truly = sum(1 for truth, _ in verdicts if truth)
-    points = []
-    for threshold in thresholds:
-        found = len(present) - bisect_left(present, threshold)
-        false_alarms = len(absent) - bisect_left(absent, threshold)
-        points.append(Confusion(threshold, found, false_alarms, truly - found,
-                                len(verdicts) - truly - false_alarms))
-    return points
-
-
-Verdicts = Sequence[tuple[bool, float | None]]
-
-
-def flagged_share(verdicts: Verdicts, threshold: float) -> tuple[int, int]:
-    """(images truly showing the label that the detector flags at threshold, all of them)."""
-    point = confusion(verdicts, threshold)
-    return point.true_positives, point.true_positives + point.false_negatives
+    counter = ConfusionCounter(verdicts)
+    return [counter.at(threshold) for threshold in thresholds]
 
 
 @dataclass(frozen=True)
@@ -342,13 +341,15 @@ def threshold_for_recall(verdicts: Verdicts, target: float) -> TargetRecall:
     reaching the target is one of those; an image without the label is never flagged, so
     a detector that missed too many outright reaches the target at no threshold.
     """
-    found, present = flagged_share(verdicts, 0.0)
-    best = found / present if present else None
+    counter = ConfusionCounter(verdicts)
+    widest = counter.at(0.0)
+    present = widest.true_positives + widest.false_negatives
+    best = widest.true_positives / present if present else None
     candidates = sorted({c for truth, c in verdicts if truth and c is not None}, reverse=True)
     for threshold in candidates:
-        found, _ = flagged_share(verdicts, threshold)
-        if found * 100 >= target * present:  # integers and the asked percent: no rounding
-            return TargetRecall(target, threshold, confusion(verdicts, threshold), best)
+        point = counter.at(threshold)
+        if point.true_positives * 100 >= target * present:  # integers: no rounding
+            return TargetRecall(target, threshold, point, best)
     return TargetRecall(target, None, None, best)
 
 

@@ -466,7 +466,7 @@ def end_hours(tallies: Iterable[Row], min_confidence: float) -> EndHours:
         period = tally["period"]
         offsets = (offsets_of(tally.get("offsets"))
                    if isinstance(period, str) and is_date(period) else None)
-        for hour in sorted({cell.hour for cell in cells(tally["cells"], True, min_confidence)}):
+        for hour in {cell.hour for cell in cells(tally["cells"], True, min_confidence)}:
             if offsets is None:
                 held.append((*_possible_captures(tally, hour, hour), None))
                 continue

@@ -146,9 +146,17 @@ def test_each_point_of_the_curve_is_the_confusion_at_its_threshold(seed):
     verdicts = [(rng.random() < 0.4, rng.choice([None, float(rng.randrange(0, 101, 5)),
                                                  rng.uniform(0, 100)]))
                 for _ in range(rng.randrange(0, 300))]
+
+    def counted(threshold: float) -> tuple[int, int, int, int]:  # one verdict at a time
+        flagged = [(truth, c is not None and c >= threshold) for truth, c in verdicts]
+        return (flagged.count((True, True)), flagged.count((False, True)),
+                flagged.count((True, False)), flagged.count((False, False)))
     for step in (5, 2.5, 30):
-        assert curve(verdicts, step) == [confusion(verdicts, point.threshold)
-                                         for point in curve([], step)]
+        assert [(point.true_positives, point.false_positives, point.false_negatives,
+                 point.true_negatives) for point in curve(verdicts, step)] == [
+            counted(point.threshold) for point in curve([], step)]
+        assert [confusion(verdicts, point.threshold) for point in curve([], step)] == \
+            curve(verdicts, step)
 
 
 def test_settings_refuse_to_serve_without_keys_unless_the_dev_flag_is_set(monkeypatch):
