@@ -34,6 +34,7 @@ class FakeSession:
         self.several_months = several_months
         self.asked: list[str] = []
         self.dates_asked: list[list[str]] = []  # the dates of each DISAGREEING_ON_DATES
+        self.levels_read: set[str] = set()  # the levels of the thin tallies' keys read
 
     async def rows(self, query: str, **parameters: Any) -> list[dict[str, Any]]:
         self.asked.append(query)
@@ -62,15 +63,17 @@ class FakeSession:
 
     def thin_tallies(self, keys: list[str], property: str) -> list[dict[str, Any]]:
         """Month shards: one image two detectors labelled in each of several_months, on
-        "front"; registries holding no unfolded day."""
+        "front", and all time's shard counting them; registries holding no unfolded day."""
         rows = []
         for key in map(json.loads, keys):
+            self.levels_read.add(key[0])
             if key[0] == "unfolded":
                 rows.append({"level": "unfolded", "camera": key[1], "period": None,
                              "cells": None, "dates": []})
                 continue
+            months = self.several_months or set()
             counted = (property == SEVERAL_DETECTORS and key[1] == "front"
-                       and key[2] in (self.several_months or ()))
+                       and (key[2] in months if key[0] == "month" else bool(months)))
             rows.append({"level": key[0], "camera": key[1], "period": key[2],
                          "cells": [1] + [0] * 23 if counted else None, "dates": None})
         return rows
@@ -137,7 +140,7 @@ PHASE_START = (DISAGREEMENT, LATEST - 1, "")
 def test_tallies_with_no_image_two_detectors_labelled_skip_the_phase_without_reading_images():
     graph = FakeSession([["aws-rekognition"]], several_months=set())
     assert first_page(graph, PHASE_START, OCTOBER + DAYS) == ["unlabelled", "labelled"]
-    assert queries.TALLY_THIN in graph.asked
+    assert graph.levels_read == {"total", "unfolded"}, "all time's counts say none: no month"
     assert queries.DISAGREEING_ON_DATES not in graph.asked
     assert queries.DISAGREEING_OF_LABEL not in graph.asked
     # Tallies counted before they counted several detectors say nothing of them: the
@@ -156,4 +159,5 @@ def test_tallies_send_the_phase_to_the_months_where_two_detectors_labelled_image
     assert queries.DISAGREEING_OF_LABEL not in graph.asked
     walked = [day for dates in graph.dates_asked for day in dates]
     assert sorted(walked) == OCTOBER, "October's dates, each once, and no other"
+    assert graph.levels_read == {"total", "month", "unfolded"}
 

@@ -362,15 +362,20 @@ class CypherReads:
         """The window's dates where an image on those cameras may have two detectors: the
         whole months and days whose tallies count one, the end dates whose day nodes count
         one, and stored dates that are no dates. On a graph one detector labelled, none:
-        no image is read."""
+        the cameras' all-time counts say so first, so neither an image nor a month's tally
+        is read (a year of history holds hundreds of months' shards)."""
         parts = split(span)
         named = await self._cameras(cameras)
+        no_dates = [day for day in parts.edges if not is_date(day)]
+        ever = await self._tallies_of(SEVERAL_DETECTORS, Split((), (), ()), named,
+                                      whole_history=True)
+        if not images_counted(ever):
+            return dates_counted(span.dates, no_dates, [])
         tallies = await self._tallies_of(SEVERAL_DETECTORS, parts, named)
         ends = await self._tally_cells(
             [day_key(camera, day) for camera in named for day in parts.edges],
             SEVERAL_DETECTORS)
-        return dates_counted(span.dates, [day for day in parts.edges if not is_date(day)],
-                             tallies + ends)
+        return dates_counted(span.dates, no_dates, tallies + ends)
 
     async def _unlabelled(self, span: Window, after: tuple[float, int, str] | None,
                           limit: int, label: str, cameras: Any, **_thresholds: Any) -> list[Row]:
