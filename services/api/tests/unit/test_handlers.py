@@ -131,6 +131,28 @@ async def test_accuracy_comes_overall_and_per_camera_in_one_answer(world):
 
 
 @pytest.mark.asyncio
+async def test_questions_on_the_verdicts_list_no_dates_yet_keep_the_window(world, monkeypatch):
+    # An open window's dates are every date of the history, read from the graph: the
+    # verdicts' questions anchor on the verdicts and use the window's bounds alone.
+    async def every_date(since, until):
+        raise AssertionError("the verdicts' questions list no dates")
+
+    for key, present in (("a", True), ("b", True), ("c", False), ("e", True)):
+        world.reads.reviews[(key, "Person")] = present
+    monkeypatch.setattr(world.reads, "window_of", every_date)
+    asked = {"label": "Person", "cameras": None, "until": None}
+    body = await accuracy.accuracy(world.reads, **asked, since=NOW - timedelta(minutes=100),
+                                   detector=None, threshold=90, step=50)
+    assert body["reviewed"] == 3, "e, five hours old, is outside the window"
+    compared = await accuracy.compare(world.reads, **asked, since=None, detectors=None,
+                                      threshold=90, thresholds=(), step=50, target_recall=None)
+    assert compared["reviewed"] == 4
+    page = await accuracy.reviewed_images(world.reads, world.links, **asked, since=None,
+                                          limit=10, cursor=None, query="q")
+    assert [item["object_key"] for item in page["items"]] == ["a", "b", "c", "e"]
+
+
+@pytest.mark.asyncio
 async def test_the_review_queue_gives_unlabelled_first_then_least_confident_with_reasons(world):
     world.reads.reviews[("a", "Person")] = True
     items, cursor = [], None

@@ -38,7 +38,7 @@ async def accuracy(reads: GraphReads, *, label: str, cameras: list[str] | None,
                    since: datetime | None, until: datetime | None, detector: str | None,
                    threshold: float, step: float) -> Body:
     """TP/FP/FN/TN, precision, recall and miss rate against reviewers, overall and per camera."""
-    span = await window_of(reads, since, until, cameras=cameras)
+    span = await window_of(reads, since, until, cameras=cameras, listing_dates=False)
     label, unknown = await label_named(reads, label)
     rows = await reads.reviewed(span, label=label, cameras=cameras, detector=detector)
     await check_detector(reads, detector, bool(rows))
@@ -68,7 +68,7 @@ async def compare(reads: GraphReads, *, label: str, cameras: list[str] | None,
     probability."""
     asked = detector_names(detectors)
     overrides = parse_thresholds(thresholds)
-    span = await window_of(reads, since, until, cameras=cameras)
+    span = await window_of(reads, since, until, cameras=cameras, listing_dates=False)
     label, unknown = await label_named(reads, label)
     rows = await reads.reviewed_by_detector(span, label=label, cameras=cameras)
     silent = silent_detectors(rows)
@@ -163,7 +163,7 @@ async def reviewed_images(reads: GraphReads, links: ImageLinks, *, label: str,
     """Images already judged for the label, newest first, each with its verdict now: what a
     reviewer goes back over. `query` is the digest of the filters, which the cursor carries."""
     after = tuple(decode_cursor(cursor, (int, str), query)) if cursor else None
-    span = await window_of(reads, since, until, cameras=cameras)
+    span = await window_of(reads, since, until, cameras=cameras, listing_dates=False)
     label, unknown = await label_named(reads, label)
     rows = await reads.reviewed_images(span, after, limit, label=label, cameras=cameras)
     last = rows[-1] if len(rows) == limit else None

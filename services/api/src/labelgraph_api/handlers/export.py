@@ -38,7 +38,7 @@ async def plan_export(reads: GraphReads, *, label: str, cameras: list[str] | Non
                       since: datetime | None, until: datetime | None,
                       detector: str | None) -> ExportPlan:
     """The reviewed images of the scope that go into a training export."""
-    span = await window_of(reads, since, until, cameras=cameras)
+    span = await window_of(reads, since, until, cameras=cameras, listing_dates=False)
     spelled, _ = await label_named(reads, label)
     rows = await reads.reviewed_for_export(span, label=spelled, cameras=cameras,
                                            detector=detector)

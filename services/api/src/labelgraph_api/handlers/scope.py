@@ -14,19 +14,23 @@ from datetime import datetime
 
 from labelgraph_api.domain import UnknownName, check_window, epoch
 from labelgraph_api.ports import GraphReads
-from labelgraph_api.windows import DETECTOR_SCAN_IMAGES, Window
+from labelgraph_api.windows import DETECTOR_SCAN_IMAGES, Window, window
 
 # How many existing names a 422 for an unknown one lists at most.
 NAMES_SHOWN = 50
 
 
 async def window_of(reads: GraphReads, since: datetime | None, until: datetime | None, *,
-                    cameras: Sequence[str] | None) -> Window:
+                    cameras: Sequence[str] | None, listing_dates: bool = True) -> Window:
     """The window's bounds and dates; a 422 (BadRequest) when since is not before until or
-    a camera is unknown."""
+    a camera is unknown. Without `listing_dates`, the bounds only (no date listed): for
+    the questions anchored on the label's verdicts, which read nothing else, where an open
+    window's dates would be read from the graph, every date of the history."""
     check_window(since, until)
     if cameras:
         await check_cameras(reads, cameras)
+    if not listing_dates:
+        return window(epoch(since), epoch(until), known_dates=())
     return await reads.window_of(epoch(since), epoch(until))
 
 
