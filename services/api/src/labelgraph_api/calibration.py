@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import fmean, pstdev
+from statistics import fmean
 
 # Fewer verdicts than this, or fewer than MIN_EACH of either truth, and the raw score
 # stands in for the probability (score / 100): a fit needs both kinds to say anything.
@@ -75,25 +75,37 @@ def fit_calibration(verdicts: Verdicts) -> Calibration:
     scores = [_score(score) for _, score in verdicts]
     present = int(sum(truths))
     if (len(truths) < MIN_CALIBRATION_VERDICTS or present < MIN_EACH
-            or len(truths) - present < MIN_EACH or pstdev(scores) == 0):
+            or len(truths) - present < MIN_EACH):
         return Calibration(len(truths), present)
-    mean, spread = fmean(scores), pstdev(scores)
+    # In floats: statistics.pstdev works in exact fractions, 2 ms over a thousand verdicts.
+    mean = fmean(scores)
+    spread = math.sqrt(math.fsum((score - mean) ** 2 for score in scores) / len(scores))
+    if spread == 0:
+        return Calibration(len(truths), present)
     standard = [(score - mean) / spread for score in scores]
     intercept, slope = _newton(standard, truths)
     return Calibration(len(truths), present, mean, spread, intercept, slope)
 
 
 def _newton(xs: list[float], ys: list[float]) -> tuple[float, float]:
-    """Maximise the ridge-penalised log-likelihood (strictly concave: Newton converges)."""
+    """Maximise the ridge-penalised log-likelihood (strictly concave: Newton converges).
+    `/accuracy` fits over every verdict on every request, so a step is one pass over
+    them, not five."""
     a = b = 0.0
+    pairs = list(zip(xs, ys, strict=True))
     for _ in range(NEWTON_STEPS):
-        ps = [_sigmoid(a + b * x) for x in xs]
-        weights = [p * (1 - p) for p in ps]
-        grad_a = sum(y - p for y, p in zip(ys, ps, strict=True))
-        grad_b = sum((y - p) * x for x, y, p in zip(xs, ys, ps, strict=True)) - RIDGE * b
-        h_aa = sum(weights) + 1e-12
-        h_ab = sum(w * x for w, x in zip(weights, xs, strict=True))
-        h_bb = sum(w * x * x for w, x in zip(weights, xs, strict=True)) + RIDGE
+        grad_a = grad_b = h_aa = h_ab = h_bb = 0.0
+        for x, y in pairs:
+            p = _sigmoid(a + b * x)
+            weight, residual = p * (1 - p), y - p
+            grad_a += residual
+            grad_b += residual * x
+            h_aa += weight
+            h_ab += weight * x
+            h_bb += weight * x * x
+        grad_b -= RIDGE * b
+        h_aa += 1e-12
+        h_bb += RIDGE
         det = h_aa * h_bb - h_ab * h_ab
         step_a = (h_bb * grad_a - h_ab * grad_b) / det
         step_b = (h_aa * grad_b - h_ab * grad_a) / det
