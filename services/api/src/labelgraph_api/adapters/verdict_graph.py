@@ -14,7 +14,7 @@ class VerdictProjection:
         self._session = session
 
     async def ensure_schema(self) -> None:
-        """Create the Review key constraint and object-key index (idempotent)."""
+        """Create the Review key constraint and its object-key and label indexes (idempotent)."""
         for statement in queries.SCHEMA:
             await self._session.write(statement)
 
