@@ -194,12 +194,13 @@ def _add_labelling(plan: BatchPlan, event: ImageLabeled, replace: bool) -> dict[
         held = strongest.get(label.name)
         if held is None or label.confidence > held.confidence:
             strongest[label.name] = label
+    labeled_at = event.labeled_at.isoformat()  # once an event, not once a label
     for name, label in strongest.items():
         plan.label_rows.append({
             "object_key": event.object_key, "label": name, "props": {
                 "confidence": label.confidence, "detector": event.detector,
                 "model_version": event.model_version, "event_id": event.event_id,
-                "labeled_at": event.labeled_at.isoformat(), "boxes": boxes(label)}})
+                "labeled_at": labeled_at, "boxes": boxes(label)}})
     return {name: label.confidence for name, label in strongest.items()}
 
 
@@ -210,6 +211,8 @@ def boxes(label: DetectedLabel) -> str:
     of [left, top, width, height, confidence] in Rekognition's normalised form. The
     contract bounds it (at most 100 instances a label).
     """
+    if not label.instances:  # most labels have no box: skip building an encoder for "[]"
+        return "[]"
     return json.dumps([[round(value, 4) for value in (
         instance.bounding_box.left, instance.bounding_box.top, instance.bounding_box.width,
         instance.bounding_box.height, instance.confidence)] for instance in label.instances],
